@@ -1,0 +1,75 @@
+package clinic
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors shared by every layer. The store translates driver errors into them by
+// code; the web layers map them to statuses in one place.
+var (
+	// ErrNotFound: the thing does not exist in this organisation. Another tenant's record
+	// is also "not found", never "forbidden", so its existence is not revealed.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a uniqueness rule or a concurrent change stands in the way.
+	ErrConflict = errors.New("conflict")
+	// ErrForbidden: the caller is known but their role does not allow the action.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnauthenticated: no valid session or token.
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrInvalid: input failed validation; see *ValidationError for the fields.
+	ErrInvalid = errors.New("invalid input")
+)
+
+// FieldError names one field and why it was refused. Reasons are safe to show to users
+// and never echo the submitted value (it may be patient data).
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// ValidationError collects every problem found in one input, so a form or API client can
+// fix them all at once.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Reason
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Is makes errors.Is(err, ErrInvalid) true for validation errors.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// Add records a problem with a field.
+func (e *ValidationError) Add(field, reason string) {
+	e.Fields = append(e.Fields, FieldError{field, reason})
+}
+
+// Err returns nil when nothing was recorded, so callers can `return v.Err()`.
+func (e *ValidationError) Err() error {
+	if e == nil || len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// Invalid is a shorthand for a one-field validation error.
+func Invalid(field, reason string) error {
+	return &ValidationError{Fields: []FieldError{{field, reason}}}
+}
+
+// ConflictError explains a conflict with a safe message (e.g. "e-mail already used").
+type ConflictError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ConflictError) Error() string { return "conflict: " + e.Field + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }

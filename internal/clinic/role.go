@@ -1,0 +1,65 @@
+package clinic
+
+// Role is a staff role (ADM-1). Roles are not a strict ladder: reception and practitioners
+// see different things, so permissions are granted per role, not by rank.
+type Role string
+
+// The staff roles.
+const (
+	RoleAdministrator      Role = "administrator"
+	RoleAppointmentManager Role = "appointment_manager"
+	RolePractitioner       Role = "practitioner"
+	RoleReception          Role = "reception"
+)
+
+// Roles lists every role, most powerful first.
+func Roles() []Role {
+	return []Role{RoleAdministrator, RoleAppointmentManager, RolePractitioner, RoleReception}
+}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	for _, v := range Roles() {
+		if v == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Permission is one thing a route may require. Each route declares exactly one, and one
+// function (Can) decides, so the route × role table is the whole access policy.
+type Permission string
+
+// Permissions, named after what they allow.
+const (
+	PermReadDirectory   Permission = "directory.read"   // clinics, agendas, reasons, practitioners
+	PermManageDirectory Permission = "directory.manage" // create/update them (administrators)
+	PermReadPatients    Permission = "patients.read"    // patient files
+	PermWritePatients   Permission = "patients.write"   // create/update patients
+	PermReadSchedule    Permission = "schedule.read"    // agendas' appointments
+	PermWriteSchedule   Permission = "schedule.write"   // book, move, cancel
+	PermSetStatus       Permission = "schedule.status"  // arrived, seen, no-show
+	PermReadAudit       Permission = "audit.read"       // the audit log
+	PermSignedIn        Permission = "signed_in"        // any staff member
+)
+
+var grants = map[Role][]Permission{
+	RoleAdministrator: {PermSignedIn, PermReadDirectory, PermManageDirectory, PermReadPatients, PermWritePatients,
+		PermReadSchedule, PermWriteSchedule, PermSetStatus, PermReadAudit},
+	RoleAppointmentManager: {PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
+		PermReadSchedule, PermWriteSchedule, PermSetStatus},
+	RoleReception: {PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
+		PermReadSchedule, PermWriteSchedule, PermSetStatus},
+	RolePractitioner: {PermSignedIn, PermReadDirectory, PermReadPatients, PermReadSchedule, PermSetStatus},
+}
+
+// Can reports whether role r holds permission p.
+func (r Role) Can(p Permission) bool {
+	for _, g := range grants[r] {
+		if g == p {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+)
+
+const appointmentCols = `id, organisation_id, clinic_id, agenda_id, reason_id, patient_id, external_id, starts_at, ends_at, status, booked_by, note, version, created_at, updated_at`
+
+func scanAppointment(r row) (clinic.Appointment, error) {
+	var a clinic.Appointment
+	var ext *string
+	err := r.Scan(&a.ID, &a.OrgID, &a.ClinicID, &a.AgendaID, &a.ReasonID, &a.PatientID, &ext, &a.Start, &a.End, &a.Status, &a.BookedBy, &a.Note, &a.Version, &a.CreatedAt, &a.UpdatedAt)
+	if ext != nil {
+		a.ExternalID = *ext
+	}
+	a.Start, a.End = a.Start.UTC(), a.End.UTC()
+	return a, err
+}
+
+// activeStatuses is the SQL list of statuses that hold a slot (clinic.Status.Active).
+func activeStatuses() string {
+	var s []string
+	for _, st := range clinic.Statuses() {
+		if st.Active() {
+			s = append(s, "'"+string(st)+"'")
+		}
+	}
+	return "(" + strings.Join(s, ",") + ")"
+}
+
+// ErrSlotTaken is wrapped (with clinic.ErrConflict) when an active appointment already
+// overlaps the requested time on the agenda.
+var ErrSlotTaken = &clinic.ConflictError{Field: "start", Reason: "the agenda already has an appointment at that time"}
+
+// agendaBusy reports whether agenda has an active appointment overlapping [start, end),
+// other than except. On SQLite, run inside Update, the single writer makes check-then-insert
+// atomic; on PostgreSQL an exclusion constraint backs it.
+func (tx *Tx) agendaBusy(ctx context.Context, org clinic.OrgID, agenda clinic.AgendaID, start, end time.Time, except clinic.AppointmentID) (bool, error) {
+	var n int
+	err := tx.q.queryRow(ctx, `SELECT count(*) FROM appointments WHERE organisation_id = $1 AND agenda_id = $2
+		AND starts_at < $3 AND ends_at > $4 AND id <> $5 AND status IN `+activeStatuses(),
+		org, agenda, end, start, except).Scan(&n)
+	return n > 0, err
+}
+
+// CreateAppointment books a.
+//
+// Errors: clinic.ErrConflict (ErrSlotTaken) when the agenda is busy then; clinic.ErrNotFound
+// when a referenced agenda, reason, clinic or patient is not org's.
+func (tx *Tx) CreateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
+	a.OrgID, a.CreatedAt, a.UpdatedAt, a.Version = org, tx.Now, tx.Now, 1
+	a.Start, a.End = a.Start.UTC(), a.End.UTC()
+	if a.Status.Active() {
+		busy, err := tx.agendaBusy(ctx, org, a.AgendaID, a.Start, a.End, 0)
+		if err != nil {
+			return a, fmt.Errorf("create appointment: %w", err)
+		}
+		if busy {
+			return a, fmt.Errorf("create appointment: %w", ErrSlotTaken)
+		}
+	}
+	err := tx.q.queryRow(ctx, `INSERT INTO appointments (organisation_id, clinic_id, agenda_id, reason_id, patient_id, external_id,
+			starts_at, ends_at, status, booked_by, note, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13) RETURNING id`,
+		org, a.ClinicID, a.AgendaID, a.ReasonID, a.PatientID, nullable(a.ExternalID), a.Start, a.End, a.Status, a.BookedBy, a.Note, tx.Now, tx.Now).Scan(&a.ID)
+	if err != nil {
+		return a, fmt.Errorf("create appointment: %w", err)
+	}
+	return a, nil
+}
+
+// Appointment reads one appointment of org.
+func (tx *Tx) Appointment(ctx context.Context, org clinic.OrgID, id clinic.AppointmentID) (clinic.Appointment, error) {
+	a, err := scanAppointment(tx.q.queryRow(ctx, `SELECT `+appointmentCols+` FROM appointments WHERE organisation_id = $1 AND id = $2`, org, id))
+	if err != nil {
+		return a, fmt.Errorf("appointment %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// UpdateAppointment saves a if nobody changed it since version a.Version was read
+// (compare-and-swap), and returns it with its new version.
+//
+// Errors: clinic.ErrConflict when the version moved on or the new time overlaps another
+// active appointment; clinic.ErrNotFound when it is not org's.
+func (tx *Tx) UpdateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
+	a.Start, a.End = a.Start.UTC(), a.End.UTC()
+	if a.Status.Active() {
+		busy, err := tx.agendaBusy(ctx, org, a.AgendaID, a.Start, a.End, a.ID)
+		if err != nil {
+			return a, fmt.Errorf("update appointment %d: %w", a.ID, err)
+		}
+		if busy {
+			return a, fmt.Errorf("update appointment %d: %w", a.ID, ErrSlotTaken)
+		}
+	}
+	n, err := tx.q.exec(ctx, `UPDATE appointments SET clinic_id = $4, agenda_id = $5, reason_id = $6, patient_id = $7, external_id = $8,
+			starts_at = $9, ends_at = $10, status = $11, note = $12, version = version + 1, updated_at = $13
+		WHERE organisation_id = $1 AND id = $2 AND version = $3`,
+		org, a.ID, a.Version, a.ClinicID, a.AgendaID, a.ReasonID, a.PatientID, nullable(a.ExternalID), a.Start, a.End, a.Status, a.Note, tx.Now)
+	if err != nil {
+		return a, fmt.Errorf("update appointment %d: %w", a.ID, err)
+	}
+	if n == 0 {
+		if _, err := tx.Appointment(ctx, org, a.ID); err != nil {
+			return a, err
+		}
+		return a, fmt.Errorf("update appointment %d: %w", a.ID, &clinic.ConflictError{Field: "version", Reason: "the appointment was changed by someone else; reload it"})
+	}
+	return tx.Appointment(ctx, org, a.ID)
+}
+
+// AppointmentFilter narrows Appointments. Zero values mean "any".
+type AppointmentFilter struct {
+	ClinicID  clinic.ClinicID
+	AgendaID  clinic.AgendaID
+	PatientID clinic.PatientID
+	Status    clinic.Status
+	From, To  time.Time // starts_at in [From, To)
+}
+
+// Appointments lists org's appointments matching f, by id (cursor pages).
+func (tx *Tx) Appointments(ctx context.Context, org clinic.OrgID, f AppointmentFilter, p Page) ([]clinic.Appointment, error) {
+	where, args := f.where(org)
+	args = append(args, p.After, p.limit())
+	n := len(args)
+	return collect(ctx, tx, scanAppointment, fmt.Sprintf(`SELECT `+appointmentCols+` FROM appointments WHERE `+where+
+		` AND id > $%d ORDER BY id LIMIT $%d`, n-1, n), args...)
+}
+
+// AppointmentsByTime lists org's appointments matching f by start time, for day and week
+// views (bounded by f.From and f.To, so no paging).
+func (tx *Tx) AppointmentsByTime(ctx context.Context, org clinic.OrgID, f AppointmentFilter) ([]clinic.Appointment, error) {
+	where, args := f.where(org)
+	return collect(ctx, tx, scanAppointment, `SELECT `+appointmentCols+` FROM appointments WHERE `+where+` ORDER BY starts_at, agenda_id, id`, args...)
+}
+
+func (f AppointmentFilter) where(org clinic.OrgID) (string, []any) {
+	var w strings.Builder
+	w.WriteString("organisation_id = $1")
+	args := []any{org}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		fmt.Fprintf(&w, " AND "+cond, len(args))
+	}
+	if f.ClinicID != 0 {
+		add("clinic_id = $%d", f.ClinicID)
+	}
+	if f.AgendaID != 0 {
+		add("agenda_id = $%d", f.AgendaID)
+	}
+	if f.PatientID != 0 {
+		add("patient_id = $%d", f.PatientID)
+	}
+	if f.Status != "" {
+		add("status = $%d", f.Status)
+	}
+	if !f.From.IsZero() {
+		add("starts_at >= $%d", f.From)
+	}
+	if !f.To.IsZero() {
+		add("starts_at < $%d", f.To)
+	}
+	return w.String(), args
+}

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// querier is the little both drivers have in common. Store methods use only this, so one
+// method body serves both dialects.
+type querier interface {
+	exec(ctx context.Context, q string, args ...any) (int64, error)
+	query(ctx context.Context, q string, args ...any) (rows, error)
+	queryRow(ctx context.Context, q string, args ...any) row
+}
+
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+type row interface{ Scan(dest ...any) error }
+
+// sqlTimeLayout is fixed-width so that SQLite's text comparisons order instants correctly.
+const sqlTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// sqliteArgs makes times fixed-width UTC text; everything else database/sql converts.
+func sqliteArgs(args []any) []any {
+	for i, a := range args {
+		switch v := a.(type) {
+		case time.Time:
+			args[i] = v.UTC().Format(sqlTimeLayout)
+		case *time.Time:
+			if v == nil {
+				args[i] = nil
+			} else {
+				args[i] = v.UTC().Format(sqlTimeLayout)
+			}
+		}
+	}
+	return args
+}
+
+type sqlRunner interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+type sqlQuerier struct{ r sqlRunner }
+
+func (s sqlQuerier) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := s.r.ExecContext(ctx, q, sqliteArgs(args)...)
+	if err != nil {
+		return 0, translate(err)
+	}
+	return res.RowsAffected()
+}
+
+func (s sqlQuerier) query(ctx context.Context, q string, args ...any) (rows, error) {
+	r, err := s.r.QueryContext(ctx, q, sqliteArgs(args)...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return sqlRows{r}, nil
+}
+
+func (s sqlQuerier) queryRow(ctx context.Context, q string, args ...any) row {
+	return translatingRow{s.r.QueryRowContext(ctx, q, sqliteArgs(args)...)}
+}
+
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close()                 { r.Rows.Close() }
+func (r sqlRows) Err() error             { return translate(r.Rows.Err()) }
+func (r sqlRows) Scan(dest ...any) error { return translate(r.Rows.Scan(dest...)) }
+
+type translatingRow struct{ r row }
+
+func (t translatingRow) Scan(dest ...any) error { return translate(t.r.Scan(dest...)) }
+
+type pgxRunner interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+type pgxQuerier struct{ r pgxRunner }
+
+func pgArgs(args []any) []any {
+	for i, a := range args {
+		if v, ok := a.(time.Time); ok {
+			args[i] = v.UTC()
+		}
+	}
+	return args
+}
+
+func (p pgxQuerier) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := p.r.Exec(ctx, q, pgArgs(args)...)
+	if err != nil {
+		return 0, translate(err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (p pgxQuerier) query(ctx context.Context, q string, args ...any) (rows, error) {
+	r, err := p.r.Query(ctx, q, pgArgs(args)...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return pgxRows{r}, nil
+}
+
+func (p pgxQuerier) queryRow(ctx context.Context, q string, args ...any) row {
+	return translatingRow{p.r.QueryRow(ctx, q, pgArgs(args)...)}
+}
+
+type pgxRows struct{ pgx.Rows }
+
+func (r pgxRows) Err() error             { return translate(r.Rows.Err()) }
+func (r pgxRows) Scan(dest ...any) error { return translate(r.Rows.Scan(dest...)) }
+
+// collect runs q and scans every row with scan.
+func collect[T any](ctx context.Context, tx *Tx, scan func(row) (T, error), q string, args ...any) ([]T, error) {
+	rs, err := tx.q.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []T
+	for rs.Next() {
+		v, err := scan(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rs.Err()
+}

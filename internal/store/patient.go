@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+)
+
+const patientCols = `id, organisation_id, database_id, external_id, given_name, family_name, birth_date, mobile, email, language, pms_opt_out, created_at, updated_at`
+
+func scanPatient(r row) (clinic.Patient, error) {
+	var p clinic.Patient
+	return p, scanPatientInto(r, &p)
+}
+
+// scanPatientInto scans the columns of patientCols after any leading destinations.
+func scanPatientInto(r row, p *clinic.Patient, leading ...any) error {
+	var ext, birth *string
+	err := r.Scan(append(leading, &p.ID, &p.OrgID, &p.DatabaseID, &ext, &p.GivenName, &p.FamilyName, &birth,
+		&p.Mobile, &p.Email, &p.Language, &p.PMSOptOut, &p.CreatedAt, &p.UpdatedAt)...)
+	if ext != nil {
+		p.ExternalID = *ext
+	}
+	if birth != nil {
+		p.BirthDate = *birth
+	}
+	return err
+}
+
+// SearchKey folds a name for search: lower case, accents removed, spaces collapsed. Stored
+// beside the names so a search is an indexed prefix match on both dialects.
+func SearchKey(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			space = true
+		}
+	}
+	return b.String()
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// CreatePatient adds a patient to one of org's databases.
+func (tx *Tx) CreatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
+	p.OrgID, p.CreatedAt, p.UpdatedAt = org, tx.Now, tx.Now
+	err := tx.q.queryRow(ctx, `INSERT INTO patients (organisation_id, database_id, external_id, given_name, family_name, search_name,
+			birth_date, mobile, email, language, pms_opt_out, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		org, p.DatabaseID, nullable(p.ExternalID), p.GivenName, p.FamilyName, SearchKey(p.FamilyName+" "+p.GivenName),
+		nullable(p.BirthDate), p.Mobile, p.Email, p.Language, p.PMSOptOut, tx.Now, tx.Now).Scan(&p.ID)
+	if err != nil {
+		return p, fmt.Errorf("create patient: %w", err)
+	}
+	return p, nil
+}
+
+// Patient reads one patient of org.
+func (tx *Tx) Patient(ctx context.Context, org clinic.OrgID, id clinic.PatientID) (clinic.Patient, error) {
+	p, err := scanPatient(tx.q.queryRow(ctx, `SELECT `+patientCols+` FROM patients WHERE organisation_id = $1 AND id = $2`, org, id))
+	if err != nil {
+		return p, fmt.Errorf("patient %d: %w", id, err)
+	}
+	return p, nil
+}
+
+// UpdatePatient saves a patient's editable fields.
+func (tx *Tx) UpdatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
+	n, err := tx.q.exec(ctx, `UPDATE patients SET external_id = $3, given_name = $4, family_name = $5, search_name = $6, birth_date = $7,
+		mobile = $8, email = $9, language = $10, pms_opt_out = $11, updated_at = $12 WHERE organisation_id = $1 AND id = $2`,
+		org, p.ID, nullable(p.ExternalID), p.GivenName, p.FamilyName, SearchKey(p.FamilyName+" "+p.GivenName), nullable(p.BirthDate),
+		p.Mobile, p.Email, p.Language, p.PMSOptOut, tx.Now)
+	if err == nil && n == 0 {
+		err = clinic.ErrNotFound
+	}
+	if err != nil {
+		return p, fmt.Errorf("update patient %d: %w", p.ID, err)
+	}
+	return tx.Patient(ctx, org, p.ID)
+}
+
+// PatientFilter narrows Patients. Name, Mobile and Email are patient data: callers take them
+// from request bodies, never from URLs.
+type PatientFilter struct {
+	DatabaseID clinic.DatabaseID
+	ExternalID string
+	Name       string // prefix of "family given", or of "given family"
+	Mobile     string // exact E.164
+	Email      string // exact, case-insensitive
+}
+
+// Patients lists org's patients matching f, by id.
+func (tx *Tx) Patients(ctx context.Context, org clinic.OrgID, f PatientFilter, p Page) ([]clinic.Patient, error) {
+	var where strings.Builder
+	args := []any{org, p.After, p.limit()}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		fmt.Fprintf(&where, " AND "+cond, len(args))
+	}
+	if f.DatabaseID != 0 {
+		add("database_id = $%d", f.DatabaseID)
+	}
+	if f.ExternalID != "" {
+		add("external_id = $%d", f.ExternalID)
+	}
+	if f.Mobile != "" {
+		add("mobile = $%d", f.Mobile)
+	}
+	if f.Email != "" {
+		add("lower(email) = $%d", strings.ToLower(f.Email))
+	}
+	// Every word typed must start a word of the name, in any order. The search key holds
+	// only letters, digits and single spaces, so it cannot carry LIKE's wildcards.
+	for _, w := range strings.Fields(SearchKey(f.Name)) {
+		args = append(args, w+"%", "% "+w+"%")
+		fmt.Fprintf(&where, " AND (search_name LIKE $%d OR search_name LIKE $%d)", len(args)-1, len(args))
+	}
+	return collect(ctx, tx, scanPatient, `SELECT `+patientCols+` FROM patients WHERE organisation_id = $1 AND id > $2`+
+		where.String()+` ORDER BY id LIMIT $3`, args...)
+}
+
+// LinkRelatives records that a is rel to b (and b the inverse to a).
+func (tx *Tx) LinkRelatives(ctx context.Context, org clinic.OrgID, a, b clinic.PatientID, rel clinic.Relationship) error {
+	for _, l := range []struct {
+		x, y clinic.PatientID
+		r    clinic.Relationship
+	}{{b, a, rel}, {a, b, rel.Inverse()}} {
+		// Row (patient x, relative y, r) reads "y is r of x".
+		if _, err := tx.q.exec(ctx, `INSERT INTO patient_relatives (organisation_id, patient_id, relative_id, relationship)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (patient_id, relative_id) DO UPDATE SET relationship = excluded.relationship`,
+			org, l.x, l.y, l.r); err != nil {
+			return fmt.Errorf("link relatives %d-%d: %w", a, b, err)
+		}
+	}
+	return nil
+}
+
+// Relatives lists the patients linked to id.
+func (tx *Tx) Relatives(ctx context.Context, org clinic.OrgID, id clinic.PatientID) ([]clinic.Relative, error) {
+	return collect(ctx, tx, func(r row) (clinic.Relative, error) {
+		var rel clinic.Relative
+		return rel, scanPatientInto(r, &rel.Patient, &rel.Relationship)
+	}, `SELECT r.relationship, p.id, p.organisation_id, p.database_id, p.external_id, p.given_name, p.family_name, p.birth_date,
+			p.mobile, p.email, p.language, p.pms_opt_out, p.created_at, p.updated_at
+		FROM patient_relatives r JOIN patients p ON p.organisation_id = r.organisation_id AND p.id = r.relative_id
+		WHERE r.organisation_id = $1 AND r.patient_id = $2 ORDER BY p.id`, org, id)
+}

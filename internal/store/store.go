@@ -1,0 +1,339 @@
+// Package store holds all SQL of Tidings, for both SQLite (the embedded default) and
+// PostgreSQL (scale-out), behind one API.
+//
+// Shape: every read and write happens inside DB.View or DB.Update, which hand out a *Tx whose
+// methods are the queries. Every method that touches tenant data takes the organisation in its
+// signature and every such query filters on organisation_id, so an unscoped query cannot be
+// written by accident (ADM-3). SQL is written by hand, portable between the two dialects
+// ($1 placeholders, RETURNING, ON CONFLICT), with small explicit switches where they differ.
+// Driver errors are translated by code into the clinic package's sentinels (errors.go).
+//
+// Why two drivers and no database/sql on PostgreSQL: pgx's native API is faster and its
+// transactions are what River's pgx driver takes, so a job is inserted in the same transaction
+// as the data it acts on. The small querier interface (conn.go) hides the difference.
+//
+// It must not import the web, job or use-case packages.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// ErrBadDSN is returned by ParseDSN and Open for a --db value that names no known database.
+var ErrBadDSN = errors.New("bad database URL")
+
+// ErrUnreachable is returned by Open when the database cannot be reached or opened.
+var ErrUnreachable = errors.New("database unreachable")
+
+// Config says which database to open and how.
+type Config struct {
+	// DSN is a postgres:// URL, or sqlite:PATH / a file path for SQLite.
+	DSN string
+	// Now is the clock; each transaction fixes it once (Tx.Now). Defaults to time.Now.
+	Now func() time.Time
+	// ReadConns bounds the SQLite read pool (default 4). Ignored on PostgreSQL.
+	ReadConns int
+	// MaxConns bounds the PostgreSQL pool (default: pgx's, max(4, cores)).
+	MaxConns int32
+}
+
+// DB is an open database. It is safe for concurrent use.
+type DB struct {
+	dialect Dialect
+	now     func() time.Time
+	dsn     string
+
+	// SQLite: one writer connection (SQLite has one writer at a time; a single connection
+	// turns lock contention into a queue in Go instead of SQLITE_BUSY) and a read pool.
+	writer *sql.DB
+	reader *sql.DB
+
+	// PostgreSQL.
+	pool *pgxpool.Pool
+	// sqlDB is a database/sql view of the same database, for goose and River on SQLite.
+	sqlDB *sql.DB
+}
+
+// ParseDSN reports the dialect of a --db value and the value to hand to the driver.
+func ParseDSN(dsn string) (Dialect, string, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		u, err := url.Parse(dsn)
+		if err != nil || u.Host == "" {
+			return "", "", fmt.Errorf("%w: %q is not a valid postgres:// URL", ErrBadDSN, redact(dsn))
+		}
+		if _, err := pgxpool.ParseConfig(dsn); err != nil {
+			return "", "", fmt.Errorf("%w: %s", ErrBadDSN, redactErr(err, dsn))
+		}
+		return Postgres, dsn, nil
+	case strings.HasPrefix(dsn, "sqlite:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
+		if p == "" {
+			return "", "", fmt.Errorf("%w: sqlite: needs a file path", ErrBadDSN)
+		}
+		return SQLite, p, nil
+	case strings.Contains(dsn, "://"):
+		return "", "", fmt.Errorf("%w: %q: use postgres://… or a SQLite file path", ErrBadDSN, redact(dsn))
+	case dsn == "":
+		return "", "", fmt.Errorf("%w: empty", ErrBadDSN)
+	default:
+		return SQLite, dsn, nil
+	}
+}
+
+// redact hides a password in a URL so it never reaches a log or terminal.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func redactErr(err error, dsn string) string {
+	s := err.Error()
+	if u, perr := url.Parse(dsn); perr == nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			s = strings.ReplaceAll(s, pw, "xxxxx")
+		}
+	}
+	return s
+}
+
+// Open connects to the database named by cfg.DSN. It does not migrate: call Migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	dialect, target, err := ParseDSN(cfg.DSN)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{dialect: dialect, now: cfg.Now, dsn: cfg.DSN}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	switch dialect {
+	case SQLite:
+		err = db.openSQLite(ctx, target, cfg)
+	case Postgres:
+		err = db.openPostgres(ctx, target, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) openSQLite(ctx context.Context, path string, cfg Config) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("%w: cannot create data directory %s: %v", ErrUnreachable, dir, errors.Unwrap(err))
+	}
+	probe, err := os.CreateTemp(dir, ".tidings-write-check-*")
+	if err != nil {
+		return fmt.Errorf("%w: data directory %s is not writable", ErrUnreachable, dir)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+
+	// busy_timeout first so the other pragmas wait for a lock rather than fail.
+	base := "file:" + filepath.ToSlash(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return fmt.Errorf("%w: open %s: %v", ErrUnreachable, path, err)
+	}
+	n := cfg.ReadConns
+	if n <= 0 {
+		n = 4
+	}
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(0)
+	db.writer, db.reader, db.sqlDB = w, r, w
+	return nil
+}
+
+func (db *DB) openPostgres(ctx context.Context, dsn string, cfg Config) error {
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrBadDSN, redactErr(err, dsn))
+	}
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	// Every timestamp travels as UTC so that scanned values compare equal to SQLite's.
+	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	pool, err := pgxpool.NewWithConfig(pingCtx, pc)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrUnreachable, redactErr(err, dsn))
+	}
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return fmt.Errorf("%w: cannot reach PostgreSQL at %s:%d: %s", ErrUnreachable, pc.ConnConfig.Host, pc.ConnConfig.Port, redactErr(err, dsn))
+	}
+	db.pool = pool
+	db.sqlDB = stdlib.OpenDBFromPool(pool)
+	return nil
+}
+
+// Dialect reports which engine is behind db.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Now reads the injected clock.
+func (db *DB) Now() time.Time { return db.now().UTC() }
+
+// SQLDB exposes the database/sql handle (the SQLite writer, or a pgx-backed handle on
+// PostgreSQL). For the jobs package and migrations only.
+func (db *DB) SQLDB() *sql.DB { return db.sqlDB }
+
+// PgxPool exposes the pgx pool on PostgreSQL (nil on SQLite). For the jobs package only.
+func (db *DB) PgxPool() *pgxpool.Pool { return db.pool }
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if db.pool != nil {
+		return db.pool.Ping(ctx)
+	}
+	return db.reader.PingContext(ctx)
+}
+
+// Close releases every connection.
+func (db *DB) Close() error {
+	if db.pool != nil {
+		db.sqlDB.Close()
+		db.pool.Close()
+		return nil
+	}
+	return errors.Join(db.reader.Close(), db.writer.Close())
+}
+
+// Tx is a unit of work. Its methods are the queries. Now is fixed when it starts, so every
+// row written in one transaction carries the same time.
+type Tx struct {
+	q        querier
+	dialect  Dialect
+	Now      time.Time
+	readOnly bool
+	sqlTx    *sql.Tx
+	pgxTx    pgx.Tx
+	onCommit []func()
+}
+
+// Raw returns the driver's transaction (*sql.Tx on SQLite, pgx.Tx on PostgreSQL), so the
+// jobs package can insert a job in it. Nil in a View.
+func (tx *Tx) Raw() any {
+	if tx.sqlTx != nil {
+		return tx.sqlTx
+	}
+	if tx.pgxTx != nil {
+		return tx.pgxTx
+	}
+	return nil
+}
+
+// Dialect reports the engine, for the rare caller that must branch.
+func (tx *Tx) Dialect() Dialect { return tx.dialect }
+
+// OnCommit registers f to run after a successful commit (e.g. waking a listener).
+func (tx *Tx) OnCommit(f func()) { tx.onCommit = append(tx.onCommit, f) }
+
+// View runs fn with read-only access. Statements run outside a transaction (each sees the
+// latest committed data), which is what hot read paths want: no BEGIN/COMMIT round trips, and
+// on SQLite the read pool, never the writer. Use Update for read-modify-write.
+func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
+	tx := &Tx{dialect: db.dialect, Now: db.Now(), readOnly: true}
+	if db.pool != nil {
+		tx.q = pgxQuerier{db.pool}
+	} else {
+		tx.q = sqlQuerier{db.reader}
+	}
+	return fn(tx)
+}
+
+// Update runs fn in a read-write transaction, committed when fn returns nil and rolled back
+// otherwise. On SQLite it takes the single writer connection (BEGIN IMMEDIATE).
+func (db *DB) Update(ctx context.Context, fn func(*Tx) error) (err error) {
+	tx := &Tx{dialect: db.dialect, Now: db.Now()}
+	if db.pool != nil {
+		ptx, err := db.pool.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("begin: %w", translate(err))
+		}
+		tx.pgxTx, tx.q = ptx, pgxQuerier{ptx}
+		defer func() {
+			if p := recover(); p != nil {
+				ptx.Rollback(context.WithoutCancel(ctx))
+				panic(p)
+			}
+		}()
+		if err := fn(tx); err != nil {
+			ptx.Rollback(context.WithoutCancel(ctx))
+			return err
+		}
+		if err := ptx.Commit(ctx); err != nil {
+			return fmt.Errorf("commit: %w", translate(err))
+		}
+	} else {
+		stx, err := db.writer.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", translate(err))
+		}
+		tx.sqlTx, tx.q = stx, sqlQuerier{stx}
+		defer func() {
+			if p := recover(); p != nil {
+				stx.Rollback()
+				panic(p)
+			}
+		}()
+		if err := fn(tx); err != nil {
+			stx.Rollback()
+			return err
+		}
+		if err := stx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", translate(err))
+		}
+	}
+	for _, f := range tx.onCommit {
+		f()
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// Fixture is a minimal organisation: one database, clinic, practitioner, agenda, reason and
+// patient, for tests that need something to point at.
+type Fixture struct {
+	Org          clinic.Organisation
+	Database     clinic.Database
+	Clinic       clinic.Clinic
+	Practitioner clinic.Practitioner
+	Agenda       clinic.Agenda
+	Reason       clinic.Reason
+	Patient      clinic.Patient
+}
+
+// Seed creates a Fixture under the organisation slug.
+func Seed(t testing.TB, db *store.DB, slug string) Fixture {
+	t.Helper()
+	var f Fixture
+	ctx := context.Background()
+	err := db.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if f.Org, err = tx.CreateOrganisation(ctx, clinic.Organisation{Slug: slug, Name: "Org " + slug}); err != nil {
+			return err
+		}
+		org := f.Org.ID
+		if f.Database, err = tx.CreateDatabase(ctx, org, clinic.Database{Name: "PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileZedmed, RespectOptOut: true}); err != nil {
+			return err
+		}
+		if f.Clinic, err = tx.CreateClinic(ctx, org, clinic.Clinic{DatabaseID: f.Database.ID, Slug: "main", Name: "Main St", Zone: "Australia/Sydney", Region: "AU"}); err != nil {
+			return err
+		}
+		if f.Practitioner, err = tx.CreatePractitioner(ctx, org, clinic.Practitioner{Name: "Dr Ada Lovelace", Title: "GP"}); err != nil {
+			return err
+		}
+		pid := f.Practitioner.ID
+		if f.Agenda, err = tx.CreateAgenda(ctx, org, clinic.Agenda{ClinicID: f.Clinic.ID, PractitionerID: &pid, Name: "Dr Lovelace", Active: true}); err != nil {
+			return err
+		}
+		if f.Reason, err = tx.CreateReason(ctx, org, clinic.Reason{ClinicID: f.Clinic.ID, Name: "Standard consult", Duration: 15 * time.Minute,
+			Notifications: true, OnlineBookable: true, AgendaIDs: []clinic.AgendaID{f.Agenda.ID}}); err != nil {
+			return err
+		}
+		f.Patient, err = tx.CreatePatient(ctx, org, clinic.Patient{DatabaseID: f.Database.ID, ExternalID: "P1", GivenName: "Grace", FamilyName: "Hopper",
+			BirthDate: "1980-12-09", Mobile: "+61412345678", Email: "grace@example.com", Language: "en"})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("seed %s: %v", slug, err)
+	}
+	return f
+}

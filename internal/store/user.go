@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+)
+
+const userCols = `id, organisation_id, email, name, role, password_hash, created_at, disabled_at`
+
+func scanUser(r row) (clinic.User, error) {
+	var u clinic.User
+	err := r.Scan(&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.CreatedAt, &u.DisabledAt)
+	return u, err
+}
+
+// CreateUser adds a staff account. Its e-mail must be unused across the installation.
+func (tx *Tx) CreateUser(ctx context.Context, org clinic.OrgID, u clinic.User) (clinic.User, error) {
+	u.OrgID, u.CreatedAt, u.Email = org, tx.Now, strings.ToLower(u.Email)
+	err := tx.q.queryRow(ctx, `INSERT INTO users (organisation_id, email, name, role, password_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, org, u.Email, u.Name, u.Role, u.PasswordHash, tx.Now).Scan(&u.ID)
+	if err != nil {
+		return u, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// UserByEmail finds an account for sign-in, in any organisation.
+func (tx *Tx) UserByEmail(ctx context.Context, email string) (clinic.User, error) {
+	u, err := scanUser(tx.q.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`, strings.ToLower(email)))
+	if err != nil {
+		return u, fmt.Errorf("user by e-mail: %w", err)
+	}
+	return u, nil
+}
+
+// User reads one staff account of org.
+func (tx *Tx) User(ctx context.Context, org clinic.OrgID, id clinic.UserID) (clinic.User, error) {
+	u, err := scanUser(tx.q.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE organisation_id = $1 AND id = $2`, org, id))
+	if err != nil {
+		return u, fmt.Errorf("user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// SetPassword replaces a user's password hash (e.g. a rehash with stronger parameters).
+func (tx *Tx) SetPassword(ctx context.Context, org clinic.OrgID, id clinic.UserID, hash string) error {
+	_, err := tx.q.exec(ctx, `UPDATE users SET password_hash = $3 WHERE organisation_id = $1 AND id = $2`, org, id, hash)
+	return err
+}
+
+// Session is a signed-in browser. The cookie holds a random token; only its hash is here.
+type Session struct {
+	ID         int64
+	UserID     clinic.UserID
+	OrgID      clinic.OrgID
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
+
+// CreateSession stores a new session for u.
+func (tx *Tx) CreateSession(ctx context.Context, u clinic.User, tokenHash []byte, expires time.Time) (Session, error) {
+	s := Session{UserID: u.ID, OrgID: u.OrgID, CreatedAt: tx.Now, LastSeenAt: tx.Now, ExpiresAt: expires.UTC()}
+	err := tx.q.queryRow(ctx, `INSERT INTO sessions (token_hash, user_id, organisation_id, created_at, last_seen_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, tokenHash, u.ID, u.OrgID, tx.Now, tx.Now, s.ExpiresAt).Scan(&s.ID)
+	if err != nil {
+		return s, fmt.Errorf("create session: %w", err)
+	}
+	return s, nil
+}
+
+// SessionByToken finds a live session and its user by the token's hash.
+func (tx *Tx) SessionByToken(ctx context.Context, tokenHash []byte) (Session, clinic.User, error) {
+	var s Session
+	var u clinic.User
+	err := tx.q.queryRow(ctx, `SELECT s.id, s.user_id, s.organisation_id, s.created_at, s.last_seen_at, s.expires_at,
+			u.id, u.organisation_id, u.email, u.name, u.role, u.password_hash, u.created_at, u.disabled_at
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash, tx.Now).
+		Scan(&s.ID, &s.UserID, &s.OrgID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt,
+			&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.CreatedAt, &u.DisabledAt)
+	if err != nil {
+		return s, u, fmt.Errorf("session: %w", err)
+	}
+	return s, u, nil
+}
+
+// TouchSession records activity, which pushes back the idle timeout.
+func (tx *Tx) TouchSession(ctx context.Context, id int64) error {
+	_, err := tx.q.exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, id, tx.Now)
+	return err
+}
+
+// DeleteSession signs a session out.
+func (tx *Tx) DeleteSession(ctx context.Context, id int64) error {
+	_, err := tx.q.exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+	return err
+}
+
+// DeleteExpiredSessions removes sessions past their absolute expiry or idle since before
+// idleBefore, and reports how many.
+func (tx *Tx) DeleteExpiredSessions(ctx context.Context, idleBefore time.Time) (int64, error) {
+	return tx.q.exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, tx.Now, idleBefore)
+}
+
+// DeleteSessionIfExpired removes one session if it is past its absolute expiry, the target
+// of the job scheduled when the session was created.
+func (tx *Tx) DeleteSessionIfExpired(ctx context.Context, id int64) (bool, error) {
+	n, err := tx.q.exec(ctx, `DELETE FROM sessions WHERE id = $1 AND expires_at <= $2`, id, tx.Now)
+	return n > 0, err
+}
+
+// CreateToken stores an API token's hash.
+func (tx *Tx) CreateToken(ctx context.Context, org clinic.OrgID, t clinic.Token, hash []byte) (clinic.Token, error) {
+	t.OrgID, t.CreatedAt = org, tx.Now
+	err := tx.q.queryRow(ctx, `INSERT INTO api_tokens (organisation_id, name, role, token_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, org, t.Name, t.Role, hash, tx.Now).Scan(&t.ID)
+	if err != nil {
+		return t, fmt.Errorf("create token: %w", err)
+	}
+	return t, nil
+}
+
+// TokenByHash finds a live (unrevoked, unexpired) token.
+func (tx *Tx) TokenByHash(ctx context.Context, hash []byte) (clinic.Token, error) {
+	var t clinic.Token
+	err := tx.q.queryRow(ctx, `SELECT id, organisation_id, name, role, created_at, last_used_at, revoked_at FROM api_tokens
+		WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`, hash, tx.Now).
+		Scan(&t.ID, &t.OrgID, &t.Name, &t.Role, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
+	if err != nil {
+		return t, fmt.Errorf("token: %w", err)
+	}
+	return t, nil
+}
+
+// TouchToken records a token's use (throttled by the caller).
+func (tx *Tx) TouchToken(ctx context.Context, id clinic.TokenID) error {
+	_, err := tx.q.exec(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, id, tx.Now)
+	return err
+}
