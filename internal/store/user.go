@@ -141,3 +141,10 @@ func (tx *Tx) TouchToken(ctx context.Context, id clinic.TokenID) error {
 	_, err := tx.q.exec(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, id, tx.Now)
 	return err
 }
+
+// CountSessions counts stored sessions, live or not (operations and tests).
+func (tx *Tx) CountSessions(ctx context.Context) (int, error) {
+	var n int
+	err := tx.q.queryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&n)
+	return n, err
+}
