@@ -1,0 +1,146 @@
+// Package api is the JSON API v1 (ADM-5): wire types, handlers and the OpenAPI 3.1 document
+// generated from the same route table the server mounts, so the document cannot drift from
+// the routes. Errors are RFC 9457 problem documents naming the field and the reason.
+//
+// Patient data never travels in URLs: searches by name, phone or e-mail are POST bodies.
+// Every read or write of patient data is audited (ADM-2) before the answer is written.
+//
+// It must not import the dashboard or server packages.
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/api/v1"
+
+// API serves /api/v1.
+type API struct {
+	db  *store.DB
+	log *slog.Logger
+}
+
+// New builds the API over db.
+func New(db *store.DB, log *slog.Logger) *API {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &API{db: db, log: log}
+}
+
+// ListOf is the envelope of every list: a page of items and the cursor of the next page
+// (absent on the last page).
+type ListOf[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(s string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || !strings.HasPrefix(string(b), "id:") {
+		return 0, clinic.Invalid("cursor", "is not a cursor this API returned")
+	}
+	n, err := strconv.ParseInt(strings.TrimPrefix(string(b), "id:"), 10, 64)
+	if err != nil || n < 0 {
+		return 0, clinic.Invalid("cursor", "is not a cursor this API returned")
+	}
+	return n, nil
+}
+
+// query reads and validates query parameters, collecting every problem.
+type query struct {
+	r *http.Request
+	v clinic.ValidationError
+}
+
+func (q *query) page() store.Page {
+	var p store.Page
+	if s := q.r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 500 {
+			q.v.Add("limit", "must be an integer from 1 to 500")
+		}
+		p.Limit = n
+	}
+	if s := q.r.URL.Query().Get("cursor"); s != "" {
+		n, err := decodeCursor(s)
+		if err != nil {
+			q.v.Add("cursor", "is not a cursor this API returned")
+		}
+		p.After = n
+	}
+	return p
+}
+
+func (q *query) id(name string) int64 {
+	s := q.r.URL.Query().Get(name)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		q.v.Add(name, "must be a positive integer")
+	}
+	return n
+}
+
+func (q *query) str(name string) string { return q.r.URL.Query().Get(name) }
+
+func pathID(r *http.Request) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || n <= 0 {
+		// An id that cannot exist is simply not found.
+		return 0, fmt.Errorf("id %q: %w", r.PathValue("id"), clinic.ErrNotFound)
+	}
+	return n, nil
+}
+
+// handler adapts a function returning (status, body, error) to http.HandlerFunc with the
+// one error path.
+func (a *API) handler(f func(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		status, body, err := f(r.Context(), r, w)
+		if err != nil {
+			web.WriteProblem(w, r, a.log, err)
+			return
+		}
+		if body == nil {
+			w.WriteHeader(status)
+			return
+		}
+		web.WriteJSON(w, status, body)
+	}
+}
+
+// Routes is the API's route table.
+func (a *API) Routes() []web.Route {
+	var rs []web.Route
+	rs = append(rs, a.organisationRoutes()...)
+	rs = append(rs, a.databaseRoutes()...)
+	rs = append(rs, a.clinicRoutes()...)
+	rs = append(rs, a.practitionerRoutes()...)
+	rs = append(rs, a.agendaRoutes()...)
+	rs = append(rs, a.reasonRoutes()...)
+	rs = append(rs, a.patientRoutes()...)
+	rs = append(rs, a.appointmentRoutes()...)
+	for i := range rs {
+		rs[i].Auth = web.Bearer
+	}
+	rs = append(rs, web.Route{Method: http.MethodGet, Pattern: Prefix + "/openapi.json", Auth: web.Public, Handler: a.openAPIHandler(rs)})
+	return rs
+}

@@ -1,0 +1,182 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
+)
+
+// crud builds the list / create / read / update routes of one resource. T is the domain
+// type, In the request body (pointer fields: absent means unchanged), Out the response.
+type crud[T, In, Out any] struct {
+	path      string // "/clinics"
+	tag       string // OpenAPI tag
+	noun      string // "clinic", also the audit action prefix
+	readPerm  clinic.Permission
+	writePerm clinic.Permission
+	listQuery []web.Param
+
+	get    func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (T, error)
+	list   func(q *query) func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]T, error)
+	create func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v T) (T, error)
+	update func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v T) (T, error)
+	// apply validates in and merges it into v; creating says whether fields are required.
+	apply func(ctx context.Context, tx *store.Tx, org clinic.OrgID, in In, v *T, creating bool) error
+	out   func(T) Out
+	id    func(T) int64
+	// patients names the patients a value concerns; non-nil makes every access audited.
+	patients func(T) []clinic.PatientID
+}
+
+func (c crud[T, In, Out]) audit(ctx context.Context, tx *store.Tx, action string, vs ...T) error {
+	if c.patients == nil {
+		return nil
+	}
+	var ids []clinic.PatientID
+	for _, v := range vs {
+		ids = append(ids, c.patients(v)...)
+	}
+	return web.AuditTx(ctx, tx, c.noun+"."+action, ids...)
+}
+
+func (c crud[T, In, Out]) auditRead(ctx context.Context, db *store.DB, action string, vs ...T) error {
+	if c.patients == nil {
+		return nil
+	}
+	return db.Update(ctx, func(tx *store.Tx) error { return c.audit(ctx, tx, action, vs...) })
+}
+
+func (c crud[T, In, Out]) routes(a *API) []web.Route {
+	var zeroIn In
+	var zeroOut Out
+	base := Prefix + c.path
+	var rs []web.Route
+	if c.list != nil {
+		rs = append(rs, web.Route{Method: http.MethodGet, Pattern: base, Perm: c.readPerm, Handler: a.handler(c.listHandler(a)),
+			Doc: &web.Doc{Summary: "List " + c.noun + "s", Tag: c.tag, Response: zeroOut, List: true, Query: append(c.listQuery, pageParams...)}})
+	}
+	if c.create != nil {
+		rs = append(rs, web.Route{Method: http.MethodPost, Pattern: base, Perm: c.writePerm, Handler: a.handler(c.createHandler(a)),
+			Doc: &web.Doc{Summary: "Create a " + c.noun, Tag: c.tag, Request: zeroIn, Response: zeroOut, Status: http.StatusCreated}})
+	}
+	rs = append(rs, web.Route{Method: http.MethodGet, Pattern: base + "/{id}", Perm: c.readPerm, Handler: a.handler(c.getHandler(a)),
+		Doc: &web.Doc{Summary: "Read a " + c.noun, Tag: c.tag, Response: zeroOut}})
+	if c.update != nil {
+		rs = append(rs, web.Route{Method: http.MethodPatch, Pattern: base + "/{id}", Perm: c.writePerm, Handler: a.handler(c.updateHandler(a)),
+			Doc: &web.Doc{Summary: "Update a " + c.noun + " (absent fields are left unchanged)", Tag: c.tag, Request: zeroIn, Response: zeroOut, Errors: []int{409}}})
+	}
+	return rs
+}
+
+var pageParams = []web.Param{
+	{Name: "limit", Type: "integer", Description: "page size, 1 to 500 (default 50)"},
+	{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
+}
+
+func (c crud[T, In, Out]) listHandler(a *API) func(context.Context, *http.Request, http.ResponseWriter) (int, any, error) {
+	return func(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
+		q := &query{r: r}
+		page := q.page()
+		run := c.list(q)
+		if err := q.v.Err(); err != nil {
+			return 0, nil, err
+		}
+		org := web.MustActor(ctx).OrgID
+		var vs []T
+		if err := a.db.View(ctx, func(tx *store.Tx) (err error) { vs, err = run(ctx, tx, org, page); return err }); err != nil {
+			return 0, nil, err
+		}
+		if err := c.auditRead(ctx, a.db, "list", vs...); err != nil {
+			return 0, nil, err
+		}
+		out := ListOf[Out]{Items: make([]Out, 0, len(vs))}
+		for _, v := range vs {
+			out.Items = append(out.Items, c.out(v))
+		}
+		limit := page.Limit
+		if limit == 0 {
+			limit = 50
+		}
+		if len(vs) == limit {
+			out.NextCursor = encodeCursor(c.id(vs[len(vs)-1]))
+		}
+		return http.StatusOK, out, nil
+	}
+}
+
+func (c crud[T, In, Out]) getHandler(a *API) func(context.Context, *http.Request, http.ResponseWriter) (int, any, error) {
+	return func(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return 0, nil, err
+		}
+		org := web.MustActor(ctx).OrgID
+		var v T
+		if err := a.db.View(ctx, func(tx *store.Tx) (err error) { v, err = c.get(ctx, tx, org, id); return err }); err != nil {
+			return 0, nil, err
+		}
+		if err := c.auditRead(ctx, a.db, "read", v); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, c.out(v), nil
+	}
+}
+
+func (c crud[T, In, Out]) createHandler(a *API) func(context.Context, *http.Request, http.ResponseWriter) (int, any, error) {
+	return func(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+		var in In
+		if err := web.DecodeJSON(w, r, &in); err != nil {
+			return 0, nil, err
+		}
+		org := web.MustActor(ctx).OrgID
+		var v T
+		err := a.db.Update(ctx, func(tx *store.Tx) (err error) {
+			if err := c.apply(ctx, tx, org, in, &v, true); err != nil {
+				return err
+			}
+			if v, err = c.create(ctx, tx, org, v); err != nil {
+				return err
+			}
+			return c.audit(ctx, tx, "create", v)
+		})
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, c.out(v), nil
+	}
+}
+
+func (c crud[T, In, Out]) updateHandler(a *API) func(context.Context, *http.Request, http.ResponseWriter) (int, any, error) {
+	return func(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return 0, nil, err
+		}
+		var in In
+		if err := web.DecodeJSON(w, r, &in); err != nil {
+			return 0, nil, err
+		}
+		org := web.MustActor(ctx).OrgID
+		var v T
+		err = a.db.Update(ctx, func(tx *store.Tx) (err error) {
+			if v, err = c.get(ctx, tx, org, id); err != nil {
+				return err
+			}
+			before := v
+			if err := c.apply(ctx, tx, org, in, &v, false); err != nil {
+				return err
+			}
+			if v, err = c.update(ctx, tx, org, v); err != nil {
+				return err
+			}
+			return c.audit(ctx, tx, "update", before, v)
+		})
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, c.out(v), nil
+	}
+}

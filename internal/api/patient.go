@@ -1,0 +1,360 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/contact"
+	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
+)
+
+// Patient is a patient record of one clinical database.
+type Patient struct {
+	ID         int64     `json:"id"`
+	DatabaseID int64     `json:"database_id"`
+	ExternalID string    `json:"external_id"`
+	GivenName  string    `json:"given_name"`
+	FamilyName string    `json:"family_name"`
+	BirthDate  string    `json:"birth_date"`
+	Mobile     string    `json:"mobile"`
+	Email      string    `json:"email"`
+	Language   string    `json:"language"`
+	PMSOptOut  bool      `json:"pms_opt_out"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// PatientInput creates or updates a patient. mobile takes national or international
+// formats and is stored in E.164; an empty string clears it, as for email.
+type PatientInput struct {
+	DatabaseID *int64  `json:"database_id"`
+	ExternalID *string `json:"external_id"`
+	GivenName  *string `json:"given_name"`
+	FamilyName *string `json:"family_name"`
+	BirthDate  *string `json:"birth_date"`
+	Mobile     *string `json:"mobile"`
+	Email      *string `json:"email"`
+	Language   *string `json:"language"`
+	PMSOptOut  *bool   `json:"pms_opt_out"`
+}
+
+// PatientSearch finds patients by data that must not travel in a URL.
+type PatientSearch struct {
+	Name       string `json:"name,omitempty"`
+	Mobile     string `json:"mobile,omitempty"`
+	Email      string `json:"email,omitempty"`
+	DatabaseID int64  `json:"database_id,omitempty"`
+	Limit      int    `json:"limit,omitempty"`
+	Cursor     string `json:"cursor,omitempty"`
+}
+
+// Relative is a patient linked to another.
+type Relative struct {
+	Relationship string  `json:"relationship"`
+	Patient      Patient `json:"patient"`
+}
+
+// RelativeInput links a relative: relationship says what relative_id is to the patient.
+type RelativeInput struct {
+	RelativeID   *int64  `json:"relative_id"`
+	Relationship *string `json:"relationship"`
+}
+
+func patientOut(p clinic.Patient) Patient {
+	return Patient{ID: int64(p.ID), DatabaseID: int64(p.DatabaseID), ExternalID: p.ExternalID, GivenName: p.GivenName, FamilyName: p.FamilyName,
+		BirthDate: p.BirthDate, Mobile: p.Mobile, Email: p.Email, Language: p.Language, PMSOptOut: p.PMSOptOut, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+// regionOf is the region used to read a national phone number: that of a clinic using the
+// patient's database (they share a country in practice), AU when none does yet.
+func regionOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, db clinic.DatabaseID) (string, error) {
+	cs, err := tx.ClinicsOfDatabase(ctx, org, db)
+	if err != nil || len(cs) == 0 {
+		return "AU", err
+	}
+	return cs[0].Region, nil
+}
+
+// contactError turns a contact validation error into a field error.
+func contactError(c *checker, field string, err error) error {
+	var ce *contact.Error
+	if errors.As(err, &ce) {
+		c.Add(field, ce.Reason)
+		return nil
+	}
+	return err
+}
+
+func applyPatient(ctx context.Context, tx *store.Tx, org clinic.OrgID, in PatientInput, v *clinic.Patient, creating bool) error {
+	var c checker
+	c.text("given_name", in.GivenName, &v.GivenName, creating, true, 100)
+	c.text("family_name", in.FamilyName, &v.FamilyName, creating, true, 100)
+	c.text("external_id", in.ExternalID, &v.ExternalID, creating, false, 100)
+	if creating {
+		v.Language = "en"
+	}
+	if in.Language != nil {
+		l := strings.ToLower(strings.TrimSpace(*in.Language))
+		if len(l) != 2 || l[0] < 'a' || l[0] > 'z' || l[1] < 'a' || l[1] > 'z' {
+			c.Add("language", "must be a two-letter language code such as en or fr")
+		} else {
+			v.Language = l
+		}
+	}
+	if in.PMSOptOut != nil {
+		v.PMSOptOut = *in.PMSOptOut
+	}
+	if in.BirthDate != nil {
+		if *in.BirthDate == "" {
+			v.BirthDate = ""
+		} else if d, err := time.Parse(time.DateOnly, *in.BirthDate); err != nil {
+			c.Add("birth_date", "must be a date written YYYY-MM-DD")
+		} else if d.Year() < 1900 || d.After(tx.Now) {
+			c.Add("birth_date", "must be between 1900-01-01 and today")
+		} else {
+			v.BirthDate = d.Format(time.DateOnly)
+		}
+	}
+	if err := c.ref("database_id", in.DatabaseID, creating,
+		func(id int64) error { _, err := tx.Database(ctx, org, clinic.DatabaseID(id)); return err },
+		func(id int64) { v.DatabaseID = clinic.DatabaseID(id) }); err != nil {
+		return err
+	}
+	if in.Mobile != nil {
+		if strings.TrimSpace(*in.Mobile) == "" {
+			v.Mobile = ""
+		} else if v.DatabaseID != 0 {
+			region, err := regionOf(ctx, tx, org, v.DatabaseID)
+			if err != nil {
+				return err
+			}
+			m, err := contact.Mobile(*in.Mobile, region)
+			if err != nil {
+				if err := contactError(&c, "mobile", err); err != nil {
+					return err
+				}
+			} else {
+				v.Mobile = m
+			}
+		}
+	}
+	if in.Email != nil {
+		if strings.TrimSpace(*in.Email) == "" {
+			v.Email = ""
+		} else if e, err := contact.Email(*in.Email); err != nil {
+			if err := contactError(&c, "email", err); err != nil {
+				return err
+			}
+		} else {
+			v.Email = e
+		}
+	}
+	return c.Err()
+}
+
+var patientCrud = crud[clinic.Patient, PatientInput, Patient]{
+	path: "/patients", tag: "Patients", noun: "patient", readPerm: clinic.PermReadPatients, writePerm: clinic.PermWritePatients,
+	listQuery: []web.Param{{Name: "database_id", Type: "integer", Description: "only this database's patients"},
+		{Name: "external_id", Type: "string", Description: "the PMS's identifier (with database_id)"}},
+	get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Patient, error) {
+		return tx.Patient(ctx, org, clinic.PatientID(id))
+	},
+	list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Patient, error) {
+		f := store.PatientFilter{DatabaseID: clinic.DatabaseID(q.id("database_id")), ExternalID: q.str("external_id")}
+		return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Patient, error) {
+			return tx.Patients(ctx, org, f, p)
+		}
+	},
+	create: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Patient) (clinic.Patient, error) {
+		p, err := tx.CreatePatient(ctx, org, v)
+		if errors.Is(err, clinic.ErrConflict) {
+			return p, &clinic.ConflictError{Field: "external_id", Reason: "another patient of this database has this external id"}
+		}
+		return p, err
+	},
+	update: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Patient) (clinic.Patient, error) {
+		p, err := tx.UpdatePatient(ctx, org, v)
+		if errors.Is(err, clinic.ErrConflict) {
+			return p, &clinic.ConflictError{Field: "external_id", Reason: "another patient of this database has this external id"}
+		}
+		return p, err
+	},
+	apply:    applyPatient,
+	out:      patientOut,
+	id:       func(p clinic.Patient) int64 { return int64(p.ID) },
+	patients: func(p clinic.Patient) []clinic.PatientID { return []clinic.PatientID{p.ID} },
+}
+
+func (a *API) patientRoutes() []web.Route {
+	rs := patientCrud.routes(a)
+	rs = append(rs,
+		web.Route{Method: http.MethodPost, Pattern: Prefix + "/patients/search", Perm: clinic.PermReadPatients, Handler: a.handler(a.searchPatients),
+			Doc: &web.Doc{Summary: "Search patients by name, mobile or e-mail (in the body: never in a URL)", Tag: "Patients", Request: PatientSearch{}, Response: Patient{}, List: true}},
+		web.Route{Method: http.MethodGet, Pattern: Prefix + "/patients/{id}/relatives", Perm: clinic.PermReadPatients, Handler: a.handler(a.relatives),
+			Doc: &web.Doc{Summary: "List a patient's relatives", Tag: "Patients", Response: Relative{}, List: true}},
+		web.Route{Method: http.MethodPost, Pattern: Prefix + "/patients/{id}/relatives", Perm: clinic.PermWritePatients, Handler: a.handler(a.linkRelative),
+			Doc: &web.Doc{Summary: "Link a relative", Tag: "Patients", Request: RelativeInput{}, Response: Relative{}, List: true, Status: http.StatusCreated}},
+	)
+	return rs
+}
+
+func (a *API) searchPatients(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+	var in PatientSearch
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return 0, nil, err
+	}
+	var c checker
+	page := store.Page{Limit: in.Limit}
+	if in.Limit < 0 || in.Limit > 500 {
+		c.Add("limit", "must be an integer from 1 to 500")
+	}
+	if in.Cursor != "" {
+		n, err := decodeCursor(in.Cursor)
+		if err != nil {
+			c.Add("cursor", "is not a cursor this API returned")
+		}
+		page.After = n
+	}
+	f := store.PatientFilter{Name: in.Name, DatabaseID: clinic.DatabaseID(in.DatabaseID)}
+	if in.Email != "" {
+		e, err := contact.Email(in.Email)
+		if err := contactError(&c, "email", err); err != nil {
+			return 0, nil, err
+		}
+		f.Email = e
+	}
+	if strings.TrimSpace(in.Name) == "" && in.Mobile == "" && in.Email == "" {
+		c.Add("name", "give a name, a mobile or an e-mail to search for")
+	}
+	org := web.MustActor(ctx).OrgID
+	var ps []clinic.Patient
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		if in.Mobile != "" {
+			// A national number is read with the region of the organisation's first clinic.
+			region := "AU"
+			if cs, err := tx.Clinics(ctx, org, store.Page{Limit: 1}); err == nil && len(cs) > 0 {
+				region = cs[0].Region
+			}
+			m, err := contact.Mobile(in.Mobile, region)
+			if err := contactError(&c, "mobile", err); err != nil {
+				return err
+			}
+			f.Mobile = m
+		}
+		if err := c.Err(); err != nil {
+			return err
+		}
+		var err error
+		ps, err = tx.Patients(ctx, org, f, page)
+		return err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	ids := make([]clinic.PatientID, len(ps))
+	out := ListOf[Patient]{Items: make([]Patient, len(ps))}
+	for i, p := range ps {
+		ids[i], out.Items[i] = p.ID, patientOut(p)
+	}
+	if err := web.AuditRead(ctx, a.db, "patient.search", ids...); err != nil {
+		return 0, nil, err
+	}
+	limit := page.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	if len(ps) == limit {
+		out.NextCursor = encodeCursor(int64(ps[len(ps)-1].ID))
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *API) relatives(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	org := web.MustActor(ctx).OrgID
+	var rs []clinic.Relative
+	err = a.db.View(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Patient(ctx, org, clinic.PatientID(id)); err != nil {
+			return err
+		}
+		rs, err = tx.Relatives(ctx, org, clinic.PatientID(id))
+		return err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	ids := []clinic.PatientID{clinic.PatientID(id)}
+	out := ListOf[Relative]{Items: []Relative{}}
+	for _, x := range rs {
+		ids = append(ids, x.Patient.ID)
+		out.Items = append(out.Items, Relative{Relationship: string(x.Relationship), Patient: patientOut(x.Patient)})
+	}
+	if err := web.AuditRead(ctx, a.db, "patient.relatives", ids...); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *API) linkRelative(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in RelativeInput
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return 0, nil, err
+	}
+	org := web.MustActor(ctx).OrgID
+	var out ListOf[Relative]
+	err = a.db.Update(ctx, func(tx *store.Tx) error {
+		p, err := tx.Patient(ctx, org, clinic.PatientID(id))
+		if err != nil {
+			return err
+		}
+		var c checker
+		rel := clinic.Relationship("")
+		if c.required("relationship", in.Relationship != nil, true) {
+			if rel = clinic.Relationship(*in.Relationship); !rel.Valid() {
+				c.Add("relationship", "must be one of parent, child, spouse, guardian, other")
+			}
+		}
+		var other clinic.Patient
+		if err := c.ref("relative_id", in.RelativeID, true,
+			func(rid int64) (err error) { other, err = tx.Patient(ctx, org, clinic.PatientID(rid)); return err },
+			func(int64) {}); err != nil {
+			return err
+		}
+		if other.ID != 0 && other.ID == p.ID {
+			c.Add("relative_id", "must be another patient")
+		} else if other.ID != 0 && other.DatabaseID != p.DatabaseID {
+			c.Add("relative_id", "must be a patient of the same clinical database")
+		}
+		if err := c.Err(); err != nil {
+			return err
+		}
+		if err := tx.LinkRelatives(ctx, org, other.ID, p.ID, rel); err != nil {
+			return err
+		}
+		rs, err := tx.Relatives(ctx, org, p.ID)
+		if err != nil {
+			return err
+		}
+		out.Items = []Relative{}
+		for _, x := range rs {
+			out.Items = append(out.Items, Relative{Relationship: string(x.Relationship), Patient: patientOut(x.Patient)})
+		}
+		return web.AuditTx(ctx, tx, "patient.link_relative", p.ID, other.ID)
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, out, nil
+}

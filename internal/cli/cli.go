@@ -1,0 +1,390 @@
+// Package cli is the tidings command: it parses the command line and wires every part
+// together. Run is the whole program, minus the process: end-to-end tests call it with their
+// own arguments, environment and output, on 127.0.0.1:0 with a temporary database.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/api"
+	"github.com/tidings-health/tidings/internal/auth"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/config"
+	"github.com/tidings-health/tidings/internal/dashboard"
+	"github.com/tidings-health/tidings/internal/demo"
+	"github.com/tidings-health/tidings/internal/jobs"
+	"github.com/tidings-health/tidings/internal/server"
+	"github.com/tidings-health/tidings/internal/session"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// Version is the release, set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = "dev"
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the command ran and failed
+	exitUsage = 2 // the command could not start: bad flags, database, data directory
+)
+
+// usageError marks errors that exit with exitUsage.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// Env is the process's surroundings, injected so tests supply their own.
+type Env struct {
+	Args   []string // without the program name
+	Getenv func(string) string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Ready, if set, receives the server's base URL once it listens (tests).
+	Ready func(url string)
+}
+
+const usage = `Tidings: patient engagement for clinics.
+
+Usage:
+  tidings serve    [--addr A] [--db URL|PATH] [--data-dir DIR]   run the server
+  tidings demo     [same flags]                                  run the server with a seeded demo clinic
+  tidings migrate  [--db URL|PATH] [--data-dir DIR]              apply database migrations
+  tidings admin create-user --org SLUG --email E --role R [--name N] [--password-stdin]
+  tidings token create --org SLUG --role R --name N              print a new API token once
+  tidings bench NAME [flags]                                     run a benchmark (see tidings bench -h)
+  tidings version
+
+Roles: administrator, appointment_manager, practitioner, reception.
+`
+
+// Run runs the command in env.Args and returns the process exit code. Errors are one line
+// on stderr; nothing panics on bad input.
+func Run(ctx context.Context, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if len(env.Args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch cmd, rest := env.Args[0], env.Args[1:]; cmd {
+	case "serve":
+		err = serve(ctx, env, rest, false)
+	case "demo":
+		err = serve(ctx, env, rest, true)
+	case "migrate":
+		err = migrate(ctx, env, rest)
+	case "admin":
+		if len(rest) == 0 || rest[0] != "create-user" {
+			err = usageError{errors.New("admin: the subcommand is create-user")}
+		} else {
+			err = createUser(ctx, env, rest[1:])
+		}
+	case "token":
+		if len(rest) == 0 || rest[0] != "create" {
+			err = usageError{errors.New("token: the subcommand is create")}
+		} else {
+			err = createToken(ctx, env, rest[1:])
+		}
+	case "bench":
+		err = bench(ctx, env, rest)
+	case "version", "--version", "-version":
+		fmt.Fprintln(env.Stdout, "tidings", Version)
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(env.Stdout, usage)
+	default:
+		err = usageError{fmt.Errorf("unknown command %q (try tidings help)", cmd)}
+	}
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintln(env.Stderr, "tidings: "+oneLine(err.Error()))
+	var ue usageError
+	if errors.As(err, &ue) || errors.Is(err, store.ErrBadDSN) || errors.Is(err, store.ErrUnreachable) {
+		return exitUsage
+	}
+	return exitError
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// flags makes a FlagSet whose errors come back as usage errors instead of exiting.
+func flags(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string, env Env) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(env.Stdout)
+			fs.PrintDefaults()
+			return err
+		}
+		return usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+	}
+	return nil
+}
+
+// open opens and migrates the database named by cfg.
+func open(ctx context.Context, cfg *config.Config) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Config{DSN: cfg.DB})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, usageError{err}
+	}
+	if err := jobs.Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, usageError{err}
+	}
+	return db, nil
+}
+
+func dbFlags(name string, env Env) (*flag.FlagSet, *config.Config) {
+	fs := flags(name, env)
+	return fs, config.Register(fs, env.Getenv)
+}
+
+func migrate(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("migrate", env)
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if err := cfg.Finish(); err != nil {
+		return usageError{err}
+	}
+	db, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintln(env.Stdout, "migrations applied")
+	return nil
+}
+
+func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
+	name := "serve"
+	if seedDemo {
+		name = "demo"
+	}
+	fs, cfg := dbFlags(name, env)
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if err := cfg.Finish(); err != nil {
+		return usageError{err}
+	}
+	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	start := time.Now()
+	db, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var seeded demo.Result
+	if seedDemo {
+		if seeded, err = demo.Seed(ctx, db); err != nil {
+			return err
+		}
+	}
+	queue, err := jobs.New(db, jobs.Config{Logger: log, SessionIdle: cfg.SessionIdle})
+	if err != nil {
+		return err
+	}
+	sessions := session.New(db, queue, session.Config{Idle: cfg.SessionIdle, Logger: log})
+	pages, err := dashboard.New(dashboard.Deps{DB: db, Sessions: sessions, Logger: log, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{Logger: log, DB: db, Sessions: sessions, Pages: pages, API: api.New(db, log).Routes(), Version: Version})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return usageError{fmt.Errorf("listen on %s: %w", cfg.Addr, err)}
+	}
+	if err := queue.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	url := "http://" + ln.Addr().String() + "/"
+	log.Info("listening", "addr", ln.Addr().String(), "db", string(db.Dialect()), "startup_ms", time.Since(start).Milliseconds())
+	fmt.Fprintf(env.Stdout, "Tidings %s is running: %s\n", Version, url)
+	if seedDemo {
+		fmt.Fprintf(env.Stdout, "Demo organisation %q (%s). Sign in at %slogin with password %s as:\n", seeded.Org.Name, map[bool]string{true: "created", false: "already there"}[seeded.Created], url, demo.Password)
+		for _, l := range seeded.Logins {
+			fmt.Fprintf(env.Stdout, "  %-20s %s\n", l.Role, l.Email)
+		}
+	}
+	if env.Ready != nil {
+		env.Ready(url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		queue.Stop(context.WithoutCancel(ctx))
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	err = errors.Join(hs.Shutdown(sctx), queue.Stop(sctx))
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func orgBySlug(ctx context.Context, db *store.DB, slug string) (clinic.Organisation, error) {
+	var o clinic.Organisation
+	err := db.View(ctx, func(tx *store.Tx) (err error) { o, err = tx.OrganisationBySlug(ctx, slug); return err })
+	if errors.Is(err, clinic.ErrNotFound) {
+		return o, usageError{fmt.Errorf("--org: no organisation %q", slug)}
+	}
+	return o, err
+}
+
+func roleFlag(s string) (clinic.Role, error) {
+	r := clinic.Role(s)
+	if !r.Valid() {
+		return r, usageError{fmt.Errorf("--role: must be one of administrator, appointment_manager, practitioner, reception")}
+	}
+	return r, nil
+}
+
+func createUser(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("admin create-user", env)
+	org := fs.String("org", "", "organisation slug")
+	email := fs.String("email", "", "staff e-mail (the sign-in name)")
+	roleS := fs.String("role", "", "role")
+	name := fs.String("name", "", "display name")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if err := cfg.Finish(); err != nil {
+		return usageError{err}
+	}
+	role, err := roleFlag(*roleS)
+	if err != nil {
+		return err
+	}
+	addr, err := parseEmail(*email)
+	if err != nil {
+		return err
+	}
+	var password string
+	if *fromStdin {
+		line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read password: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+		if err := auth.ValidatePassword(password); err != nil {
+			return usageError{fmt.Errorf("password: %w", err)}
+		}
+	} else {
+		plain, _, err := auth.NewToken("")
+		if err != nil {
+			return err
+		}
+		password = plain[:24]
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	db, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	o, err := orgBySlug(ctx, db, *org)
+	if err != nil {
+		return err
+	}
+	var u clinic.User
+	err = db.Update(ctx, func(tx *store.Tx) (err error) {
+		u, err = tx.CreateUser(ctx, o.ID, clinic.User{Email: addr, Name: *name, Role: role, PasswordHash: hash})
+		return err
+	})
+	if errors.Is(err, clinic.ErrConflict) {
+		return usageError{errors.New("--email: a staff account with this e-mail already exists")}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "created user %d (%s) in %s\n", u.ID, role, o.Slug)
+	if !*fromStdin {
+		fmt.Fprintf(env.Stdout, "password (shown once): %s\n", password)
+	}
+	return nil
+}
+
+func createToken(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("token create", env)
+	org := fs.String("org", "", "organisation slug")
+	roleS := fs.String("role", "", "role the token acts with")
+	name := fs.String("name", "", "what the token is for")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if err := cfg.Finish(); err != nil {
+		return usageError{err}
+	}
+	role, err := roleFlag(*roleS)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(*name) == "" {
+		return usageError{errors.New("--name: say what the token is for")}
+	}
+	db, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	o, err := orgBySlug(ctx, db, *org)
+	if err != nil {
+		return err
+	}
+	plain, hash, err := auth.NewToken("tid_")
+	if err != nil {
+		return err
+	}
+	var t clinic.Token
+	err = db.Update(ctx, func(tx *store.Tx) (err error) {
+		t, err = tx.CreateToken(ctx, o.ID, clinic.Token{Name: *name, Role: role}, hash)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "created token %d (%s) in %s; it is shown once:\n%s\n", t.ID, role, o.Slug, plain)
+	return nil
+}

@@ -1,0 +1,357 @@
+// Package demo seeds a demonstration organisation: two Sydney clinics sharing one clinical
+// database, a Paris clinic with its own, six practitioners with agendas, eight reasons, 300
+// synthetic patients (shared mobiles and e-mails, parents and children, PMS opt-outs) and
+// appointments over the next 14 days. Every name and number is synthetic and generated from
+// a fixed seed, so two runs produce the same clinic.
+//
+// Seeding is idempotent: when the demo organisation exists it is left as it is.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/auth"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/contact"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// Slug is the demo organisation's slug.
+const Slug = "demo"
+
+// Password is every demo account's password. The demo is for trying Tidings on one's own
+// machine: a known password lets a second start print the logins again.
+const Password = "tidings-demo-2026"
+
+// Login is one demo staff account.
+type Login struct {
+	Role  clinic.Role
+	Email string
+}
+
+// Result says what the seed holds.
+type Result struct {
+	Org     clinic.Organisation
+	Created bool // false when the demo already existed
+	Logins  []Login
+}
+
+// Logins lists the demo accounts, one per role.
+func Logins() []Login {
+	return []Login{
+		{clinic.RoleAdministrator, "admin@demo.tidings.test"},
+		{clinic.RoleAppointmentManager, "manager@demo.tidings.test"},
+		{clinic.RolePractitioner, "doctor@demo.tidings.test"},
+		{clinic.RoleReception, "reception@demo.tidings.test"},
+	}
+}
+
+// Seed creates the demo organisation unless it exists.
+func Seed(ctx context.Context, db *store.DB) (Result, error) {
+	res := Result{Logins: Logins()}
+	err := db.View(ctx, func(tx *store.Tx) (err error) { res.Org, err = tx.OrganisationBySlug(ctx, Slug); return err })
+	if err == nil {
+		return res, nil
+	}
+	if !errors.Is(err, clinic.ErrNotFound) {
+		return res, err
+	}
+	// Hash once, outside the transaction: argon2id is deliberately slow.
+	hash, err := auth.HashPassword(Password)
+	if err != nil {
+		return res, err
+	}
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		s := seeder{tx: tx, rng: rand.New(rand.NewPCG(2026, 11)), now: tx.Now}
+		return s.run(ctx, &res, hash)
+	})
+	if errors.Is(err, clinic.ErrConflict) {
+		// Another instance seeded it at the same moment.
+		err = db.View(ctx, func(tx *store.Tx) (err error) { res.Org, err = tx.OrganisationBySlug(ctx, Slug); return err })
+		return res, err
+	}
+	if err != nil {
+		return res, fmt.Errorf("seed demo: %w", err)
+	}
+	res.Created = true
+	return res, nil
+}
+
+type seeder struct {
+	tx  *store.Tx
+	rng *rand.Rand
+	now time.Time
+	org clinic.OrgID
+}
+
+type site struct {
+	clinic  clinic.Clinic
+	agendas []clinic.Agenda
+	reasons []clinic.Reason
+}
+
+func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
+	tx := s.tx
+	org, err := tx.CreateOrganisation(ctx, clinic.Organisation{Slug: Slug, Name: "Harbourside Medical Group"})
+	if err != nil {
+		return err
+	}
+	res.Org, s.org = org, org.ID
+	for _, l := range res.Logins {
+		if _, err := tx.CreateUser(ctx, org.ID, clinic.User{Email: l.Email, Name: roleName(l.Role), Role: l.Role, PasswordHash: hash}); err != nil {
+			return err
+		}
+	}
+	sydDB, err := tx.CreateDatabase(ctx, org.ID, clinic.Database{Name: "Harbourside PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileMedicalDirector, RespectOptOut: true})
+	if err != nil {
+		return err
+	}
+	parisDB, err := tx.CreateDatabase(ctx, org.ID, clinic.Database{Name: "Logiciel Marais", Kind: clinic.KindFHIR, Profile: clinic.ProfileGeneric, RespectOptOut: true})
+	if err != nil {
+		return err
+	}
+	type reasonSpec struct {
+		name          string
+		minutes       int
+		notifications bool
+		online        bool
+	}
+	specs := []struct {
+		db         clinic.Database
+		slug, name string
+		zone       string
+		region     string
+		address    string
+		doctors    [2][2]string
+		reasons    []reasonSpec
+	}{
+		{sydDB, "surry-hills", "Harbourside Surry Hills", "Australia/Sydney", "AU", "12 Crown St, Surry Hills NSW 2010",
+			[2][2]string{{"Dr Amelia Nguyen", "General practitioner"}, {"Dr Oliver Smith", "General practitioner"}},
+			[]reasonSpec{{"Standard consultation", 15, true, true}, {"Long consultation", 30, true, true}, {"Vaccination", 15, true, true}, {"Home visit", 60, false, false}}},
+		{sydDB, "bondi", "Harbourside Bondi", "Australia/Sydney", "AU", "80 Campbell Pde, Bondi Beach NSW 2026",
+			[2][2]string{{"Dr Priya Patel", "General practitioner"}, {"Nurse Jack Wilson", "Practice nurse"}},
+			[]reasonSpec{{"Standard consultation", 15, true, true}, {"Skin check", 30, true, true}}},
+		{parisDB, "paris-marais", "Cabinet du Marais", "Europe/Paris", "FR", "14 rue des Archives, 75004 Paris",
+			[2][2]string{{"Dr Camille Martin", "Médecin généraliste"}, {"Dr Louis Bernard", "Médecin généraliste"}},
+			[]reasonSpec{{"Consultation", 20, true, true}, {"Téléconsultation", 15, true, true}}},
+	}
+	var sites []site
+	for _, sp := range specs {
+		c, err := tx.CreateClinic(ctx, org.ID, clinic.Clinic{DatabaseID: sp.db.ID, Slug: sp.slug, Name: sp.name, Zone: sp.zone, Region: sp.region, Address: sp.address})
+		if err != nil {
+			return err
+		}
+		st := site{clinic: c}
+		for _, d := range sp.doctors {
+			p, err := tx.CreatePractitioner(ctx, org.ID, clinic.Practitioner{Name: d[0], Title: d[1]})
+			if err != nil {
+				return err
+			}
+			pid := p.ID
+			a, err := tx.CreateAgenda(ctx, org.ID, clinic.Agenda{ClinicID: c.ID, PractitionerID: &pid, Name: d[0], Active: true})
+			if err != nil {
+				return err
+			}
+			st.agendas = append(st.agendas, a)
+		}
+		for _, r := range sp.reasons {
+			ids := []clinic.AgendaID{st.agendas[0].ID, st.agendas[1].ID}
+			x, err := tx.CreateReason(ctx, org.ID, clinic.Reason{ClinicID: c.ID, Name: r.name, Duration: time.Duration(r.minutes) * time.Minute,
+				Notifications: r.notifications, OnlineBookable: r.online, AgendaIDs: ids})
+			if err != nil {
+				return err
+			}
+			st.reasons = append(st.reasons, x)
+		}
+		sites = append(sites, st)
+	}
+	syd, err := s.patients(ctx, sydDB, 200, "AU", "en", australianNames)
+	if err != nil {
+		return err
+	}
+	paris, err := s.patients(ctx, parisDB, 100, "FR", "fr", frenchNames)
+	if err != nil {
+		return err
+	}
+	for i, st := range sites {
+		pool := syd
+		if i == 2 {
+			pool = paris
+		}
+		if err := s.appointments(ctx, st, pool); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func roleName(r clinic.Role) string {
+	switch r {
+	case clinic.RoleAdministrator:
+		return "Alex Administrator"
+	case clinic.RoleAppointmentManager:
+		return "Morgan Manager"
+	case clinic.RolePractitioner:
+		return "Dr Amelia Nguyen"
+	}
+	return "Riley Reception"
+}
+
+type names struct{ given, family []string }
+
+var australianNames = names{
+	given: []string{"Olivia", "Jack", "Charlotte", "William", "Mia", "Noah", "Ava", "Thomas", "Isla", "James", "Grace", "Lucas",
+		"Chloe", "Henry", "Zoe", "Leo", "Ruby", "Ethan", "Sienna", "Harrison", "Ella", "Cooper", "Matilda", "Lachlan"},
+	family: []string{"Smith", "Jones", "Williams", "Brown", "Wilson", "Taylor", "Nguyen", "Johnson", "Martin", "White", "Anderson",
+		"Walker", "Thompson", "Kelly", "Ryan", "Campbell", "Chen", "Singh", "Harris", "Lee"},
+}
+
+var frenchNames = names{
+	given: []string{"Léa", "Gabriel", "Chloé", "Louis", "Manon", "Raphaël", "Camille", "Jules", "Inès", "Arthur", "Zoé", "Hugo",
+		"Élodie", "Théo", "Anaïs", "Noé"},
+	family: []string{"Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon",
+		"Laurent", "Lefèvre", "Michel", "Garcia", "Fournier"},
+}
+
+// patients creates n synthetic patients: about one in eight shares a mobile with the
+// previous patient (a family phone), one in ten shares an e-mail, one in twenty is opted
+// out in the PMS, and every tenth patient gets a child sharing the parent's mobile.
+func (s *seeder) patients(ctx context.Context, db clinic.Database, n int, region, lang string, nm names) ([]clinic.Patient, error) {
+	var out []clinic.Patient
+	for i := 0; len(out) < n; i++ {
+		p := clinic.Patient{DatabaseID: db.ID, ExternalID: fmt.Sprintf("%s-%05d", region, i+1), Language: lang,
+			GivenName: nm.given[s.rng.IntN(len(nm.given))], FamilyName: nm.family[s.rng.IntN(len(nm.family))]}
+		p.BirthDate = s.now.AddDate(-18-s.rng.IntN(70), -s.rng.IntN(12), -s.rng.IntN(28)).Format(time.DateOnly)
+		p.Mobile = s.mobile(region)
+		p.Email = fmt.Sprintf("%s.%s%d@example.%s", ascii(p.GivenName), ascii(p.FamilyName), i+1, map[string]string{"AU": "com.au", "FR": "fr"}[region])
+		if len(out) > 0 {
+			prev := out[len(out)-1]
+			if i%8 == 3 {
+				p.Mobile = prev.Mobile
+			}
+			if i%10 == 4 {
+				p.Email = prev.Email
+			}
+		}
+		p.PMSOptOut = i%20 == 7
+		created, err := s.tx.CreatePatient(ctx, s.org, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, created)
+		if i%10 == 0 && len(out) < n {
+			child := clinic.Patient{DatabaseID: db.ID, ExternalID: fmt.Sprintf("%s-%05dc", region, i+1), Language: lang,
+				GivenName: nm.given[s.rng.IntN(len(nm.given))], FamilyName: p.FamilyName, Mobile: p.Mobile,
+				BirthDate: s.now.AddDate(-2-s.rng.IntN(12), -s.rng.IntN(12), -s.rng.IntN(28)).Format(time.DateOnly)}
+			kid, err := s.tx.CreatePatient(ctx, s.org, child)
+			if err != nil {
+				return nil, err
+			}
+			if err := s.tx.LinkRelatives(ctx, s.org, created.ID, kid.ID, clinic.RelParent); err != nil {
+				return nil, err
+			}
+			out = append(out, kid)
+		}
+	}
+	return out, nil
+}
+
+// mobile draws a valid synthetic mobile number for region.
+func (s *seeder) mobile(region string) string {
+	for {
+		var raw string
+		if region == "FR" {
+			raw = fmt.Sprintf("06%08d", s.rng.IntN(100_000_000))
+		} else {
+			raw = fmt.Sprintf("04%08d", s.rng.IntN(100_000_000))
+		}
+		if m, err := contact.Mobile(raw, region); err == nil {
+			return m
+		}
+	}
+}
+
+func ascii(s string) string {
+	r := []rune{}
+	for _, c := range s {
+		switch c {
+		case 'é', 'è', 'ê', 'É':
+			c = 'e'
+		case 'ï', 'î':
+			c = 'i'
+		case 'ë':
+			c = 'e'
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c >= 'a' && c <= 'z' {
+			r = append(r, c)
+		}
+	}
+	return string(r)
+}
+
+// appointments fills about half of each agenda's weekday slots (08:30–12:30 and 13:30–17:00,
+// clinic time) over the next 14 days.
+func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patient) error {
+	loc, err := st.clinic.Location()
+	if err != nil {
+		return err
+	}
+	today := s.now.In(loc)
+	for d := 0; d < 14; d++ {
+		day := time.Date(today.Year(), today.Month(), today.Day()+d, 0, 0, 0, 0, loc)
+		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		for _, ag := range st.agendas {
+			for _, block := range [][2]int{{8*60 + 30, 12*60 + 30}, {13*60 + 30, 17 * 60}} {
+				m := block[0]
+				for m < block[1] {
+					reason := st.reasons[s.rng.IntN(len(st.reasons))]
+					if !offers(reason, ag.ID) {
+						reason = st.reasons[0]
+					}
+					dur := int(reason.Duration / time.Minute)
+					if m+dur > block[1] {
+						break
+					}
+					if s.rng.IntN(100) < 50 {
+						start := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, loc)
+						status := clinic.StatusBooked
+						if start.Before(s.now) {
+							status = clinic.StatusSeen
+						} else if s.rng.IntN(4) == 0 {
+							status = clinic.StatusConfirmed
+						}
+						booked := clinic.BookedBySync
+						if s.rng.IntN(3) == 0 {
+							booked = clinic.BookedByPatient
+						}
+						_, err := s.tx.CreateAppointment(ctx, s.org, clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
+							PatientID: pool[s.rng.IntN(len(pool))].ID, Start: start, End: start.Add(reason.Duration), Status: status, BookedBy: booked})
+						if err != nil {
+							return err
+						}
+					}
+					m += dur
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func offers(r clinic.Reason, a clinic.AgendaID) bool {
+	for _, id := range r.AgendaIDs {
+		if id == a {
+			return true
+		}
+	}
+	return false
+}

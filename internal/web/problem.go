@@ -1,0 +1,154 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+)
+
+// ErrMalformed marks a request body that is not the JSON the route expects.
+var ErrMalformed = errors.New("malformed request")
+
+// Problem is an RFC 9457 problem document. Errors names each refused field and why.
+type Problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail,omitempty"`
+	Instance  string              `json:"instance,omitempty"`
+	RequestID string              `json:"request_id,omitempty"`
+	Errors    []clinic.FieldError `json:"errors,omitempty"`
+}
+
+// ProblemFor builds the problem document for err. Field errors come from validation
+// errors and from decoding errors (which name the JSON field).
+func ProblemFor(r *http.Request, err error) Problem {
+	status := Status(err)
+	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: SafeMessage(err),
+		RequestID: RequestID(r.Context())}
+	var ve *clinic.ValidationError
+	var de *DecodeError
+	var ce *clinic.ConflictError
+	switch {
+	case errors.As(err, &ve):
+		p.Errors = ve.Fields
+	case errors.As(err, &de):
+		p.Errors = []clinic.FieldError{{Field: de.Field, Reason: de.Reason}}
+		p.Detail = de.Field + ": " + de.Reason
+	case errors.As(err, &ce):
+		p.Errors = []clinic.FieldError{{Field: ce.Field, Reason: ce.Reason}}
+	}
+	if status == http.StatusRequestEntityTooLarge {
+		p.Errors = []clinic.FieldError{{Field: "body", Reason: "is larger than the limit"}}
+	}
+	return p
+}
+
+// WriteProblem answers with err as application/problem+json, and logs the internal cause
+// of server errors (never sent to the client).
+func WriteProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	p := ProblemFor(r, err)
+	if p.Status >= 500 && log != nil {
+		log.ErrorContext(r.Context(), "request failed", "request_id", p.RequestID, "route", r.Pattern, "err", err)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// WriteJSON answers with v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v)
+}
+
+// DecodeError says which field of a JSON body could not be read, and why.
+type DecodeError struct {
+	Field  string
+	Reason string
+}
+
+func (e *DecodeError) Error() string { return "decode " + e.Field + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrMalformed) true.
+func (e *DecodeError) Is(target error) bool { return target == ErrMalformed }
+
+// MaxBody is the largest JSON body the API reads.
+const MaxBody = 1 << 20
+
+// DecodeJSON reads exactly one JSON object into dst, refusing unknown fields, wrong types,
+// trailing data and bodies over MaxBody, with an error that names the field.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/merge-patch+json") {
+		return &DecodeError{Field: "Content-Type", Reason: "must be application/json"}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return err
+		}
+		return &DecodeError{Field: "body", Reason: "must hold a single JSON object"}
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		mb  *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &mb):
+		return err
+	case errors.Is(err, io.EOF):
+		return &DecodeError{Field: "body", Reason: "is empty"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &DecodeError{Field: "body", Reason: "is truncated JSON"}
+	case errors.As(err, &syn):
+		return &DecodeError{Field: "body", Reason: fmt.Sprintf("is not valid JSON (at byte %d)", syn.Offset)}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return &DecodeError{Field: field, Reason: "must be " + jsonKind(typ.Type.Kind().String())}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// encoding/json has no typed error for this; the field name is in quotes.
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &DecodeError{Field: name, Reason: "is not a known field"}
+	}
+	return &DecodeError{Field: "body", Reason: "could not be read"}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "of another type"
+}
