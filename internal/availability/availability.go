@@ -3,6 +3,7 @@ package availability
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -167,16 +168,25 @@ var ErrInvalidQuery = errors.New("availability: invalid query")
 //
 // It returns an error wrapping ErrInvalidQuery if q is malformed.
 func Slots(q Query) ([]time.Time, error) {
+	return AppendSlots(nil, q)
+}
+
+// AppendSlots appends the slots of q, as defined by Slots, to dst and
+// returns the extended slice (dst unchanged on error). Building the
+// []time.Time result is the largest cost of a slot search (about half of
+// it for a lightly booked 90-day agenda), so hot paths that walk many
+// agendas can reuse one buffer: buf, err = AppendSlots(buf[:0], q).
+func AppendSlots(dst []time.Time, q Query) ([]time.Time, error) {
 	p, err := prepare(q, "")
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	var out []time.Time
-	p.scan(p.lo, p.hi, func(s int64) bool {
-		out = append(out, time.Unix(s, 0).In(p.loc))
-		return true
-	})
-	return out, nil
+	w, ok := p.window(p.lo, p.hi)
+	if !ok {
+		return dst, nil
+	}
+	n := p.maxSlots(w)
+	return p.appendSlots(slices.Grow(dst, n), w, len(dst)+n), nil
 }
 
 // First answers "first available, no preference": the earliest slot over
@@ -199,29 +209,31 @@ func First(qs []Query) (index int, slot time.Time, ok bool, err error) {
 	}
 
 	// [from, until) bounds every possible slot of every agenda.
-	from, until := ps[0].lo, ps[0].upper()
+	from, until := ps[0].lo, min(ps[0].hi, ps[0].upper())
 	for _, p := range ps[1:] {
 		from = min(from, p.lo)
-		until = max(until, p.upper())
+		until = max(until, min(p.hi, p.upper()))
 	}
 
 	const maxChunk = 32 * secondsPerDay
 	chunk := int64(secondsPerDay)
+	var buf [1]time.Time
 	for t := from; t < until; {
 		end := t + chunk
-		best, bestAt := -1, int64(0)
+		best, bestAt := -1, time.Time{}
 		for i, p := range ps {
 			hi := end
 			if best >= 0 {
-				hi = bestAt // only a strictly earlier slot beats a lower index
+				hi = bestAt.Unix() // only a strictly earlier slot beats a lower index
 			}
-			p.scan(t, hi, func(s int64) bool {
-				best, bestAt = i, s
-				return false
-			})
+			if w, ok := p.window(t, hi); ok {
+				if found := p.appendSlots(buf[:0], w, 1); len(found) == 1 {
+					best, bestAt = i, found[0]
+				}
+			}
 		}
 		if best >= 0 {
-			return best, time.Unix(bestAt, 0).In(ps[best].loc), true, nil
+			return best, bestAt, true, nil
 		}
 		t = end
 		chunk = min(2*chunk, maxChunk)

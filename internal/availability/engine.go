@@ -155,9 +155,15 @@ func prepare(q Query, prefix string) (*prepared, error) {
 	// Busy periods and absences: validate, drop the empty ones and those
 	// that cannot touch any candidate, round outwards to whole seconds
 	// (exact: a slot [s, e) with whole-second s, e overlaps [a, b) iff
-	// floor(a) < e && s < ceil(b), given a < b), then sort and merge.
+	// floor(a) < e && s < ceil(b), given a < b), and clamp them to
+	// [lo, limit]. Clamping is exact too: every candidate s has
+	// lo <= s and s+Duration+BufferAfter < limit. It bounds the values to
+	// less than 2^32 seconds above lo, so an interval packs into a uint64
+	// (start<<32 | end) that union can radix sort.
 	limit := min(p.hi, p.upper()) + p.dur + p.buf
-	blocked := make([]span, 0, len(q.Busy)+len(q.Absences))
+	n := len(q.Busy) + len(q.Absences)
+	keys := make([]uint64, 2*n) // packed intervals, then radix scratch
+	packed := keys[:0:n]
 	for _, list := range []struct {
 		name string
 		ivs  []Interval
@@ -170,13 +176,14 @@ func prepare(q Query, prefix string) (*prepared, error) {
 				continue // empty: contains no instant
 			}
 			s, e := iv.Start.Unix(), ceilUnix(iv.End)
-			if e <= p.lo || s >= limit {
-				continue
+			if e <= p.lo || s >= limit || p.lo >= limit {
+				continue // cannot overlap any candidate
 			}
-			blocked = append(blocked, span{s, e})
+			start, end := uint64(max(s, p.lo)-p.lo), uint64(min(e, limit)-p.lo)
+			packed = append(packed, start<<32|end)
 		}
 	}
-	p.blocked = mergeSpans(blocked)
+	p.blocked = union(packed, keys[n:], p.lo)
 	return p, nil
 }
 
@@ -250,30 +257,59 @@ func (p *prepared) pieces(dA, dB int64) []piece {
 	return out
 }
 
-// scan calls emit, in ascending order, for every offered start s with
-// lo <= s < hi (further clipped to the query's own bounds), until emit
-// returns false.
-func (p *prepared) scan(lo, hi int64, emit func(s int64) bool) {
+// window is one scan's search space: candidate instants [lo, hi),
+// candidate local dates [d0, d1], and the working pieces around them.
+type window struct {
+	lo, hi int64
+	d0, d1 int64
+	ps     []piece
+}
+
+// window prepares a scan of starts lo <= s < hi, further clipped to the
+// query's own bounds. ok is false when nothing can be offered.
+func (p *prepared) window(lo, hi int64) (w window, ok bool) {
 	lo, hi = max(lo, p.lo), min(hi, p.hi)
 	if lo >= hi {
-		return
+		return w, false
 	}
 	// Candidate dates. Local dates are monotonic in instants except in
 	// zones that fall back across midnight, hence the one-day slack; the
-	// exact bounds are applied to each candidate below.
+	// exact bounds are applied to each candidate in appendSlots.
 	d0 := max(p.today, p.dayOf(lo)-1)
 	d1 := p.lastDay
 	if hi != math.MaxInt64 {
 		d1 = min(d1, p.dayOf(hi-1)+1)
 	}
 	if d0 > d1 {
-		return
+		return w, false
 	}
 	// Dates after d1 are needed to see whether an appointment starting
 	// on d1 continues past midnight (Duration <= 24h, so two suffice);
 	// the date before d0 only matters for non-monotonic dates.
-	ps := p.pieces(d0-1, d1+2)
+	return window{lo: lo, hi: hi, d0: d0, d1: d1, ps: p.pieces(d0-1, d1+2)}, true
+}
 
+// maxSlots is an upper bound on the number of starts appendSlots emits, used
+// to size the result in one allocation.
+func (p *prepared) maxSlots(w window) int {
+	n := int64(0)
+	for _, pc := range w.ps {
+		if pc.day >= w.d0 && pc.day <= w.d1 {
+			if a, b := max(pc.start, w.lo), min(pc.end, w.hi); a < b {
+				n += (b-a)/p.step + 1
+			}
+		}
+	}
+	return int(n)
+}
+
+// appendSlots appends to dst, in ascending order and in the query's
+// zone, the offered starts in w, stopping once dst holds maxLen entries.
+func (p *prepared) appendSlots(dst []time.Time, w window, maxLen int) []time.Time {
+	if len(dst) >= maxLen {
+		return dst
+	}
+	lo, hi, d0, d1, ps := w.lo, w.hi, w.d0, w.d1, w.ps
 	blocked := p.blocked
 	j := sort.Search(len(blocked), func(k int) bool { return blocked[k].end > lo })
 	var anchor int64
@@ -283,7 +319,7 @@ func (p *prepared) scan(lo, hi int64, emit func(s int64) bool) {
 			anchor = pc.start
 		}
 		if pc.start >= hi {
-			return
+			break
 		}
 		if pc.end <= lo || pc.day < d0 || pc.day > d1 {
 			continue
@@ -303,17 +339,75 @@ func (p *prepared) scan(lo, hi int64, emit func(s int64) bool) {
 			for j < len(blocked) && blocked[j].end <= s {
 				j++
 			}
-			if j < len(blocked) && blocked[j].start < end {
+			if j < len(blocked) && blocked[j].start < end+p.buf {
 				// Every start before the blocked period's end overlaps
 				// it, so jump past it.
 				s = ceilTo(blocked[j].end, base, st)
 				continue
 			}
-			if !emit(s) {
-				return
+			dst = append(dst, time.Unix(s, 0).In(p.loc))
+			if len(dst) >= maxLen {
+				return dst
 			}
 			s += st
 		}
+	}
+	return dst
+}
+
+// union returns the union of the packed intervals (start<<32 | end,
+// relative to base) as sorted, disjoint spans, merging touching ones. It
+// reorders packed; scratch must hold len(packed) values.
+func union(packed, scratch []uint64, base int64) []span {
+	if len(packed) == 0 {
+		return nil
+	}
+	sortByStart(packed, scratch)
+	out := make([]span, 0, len(packed))
+	for _, k := range packed {
+		s, e := base+int64(k>>32), base+int64(k&math.MaxUint32)
+		if last := len(out) - 1; last >= 0 && s <= out[last].end {
+			out[last].end = max(out[last].end, e)
+		} else {
+			out = append(out, span{s, e})
+		}
+	}
+	return out
+}
+
+// sortByStart sorts packed intervals by their start (the high 32 bits).
+// Busy periods arrive in arbitrary order, and a comparison sort of random
+// keys stalls on branch mispredictions (it was the largest cost of
+// prepare), so larger inputs get an LSD radix sort on the start's bytes,
+// skipping bytes that all keys share. scratch must hold len(a) values.
+func sortByStart(a, scratch []uint64) {
+	if len(a) < 64 {
+		slices.Sort(a) // sorts by start, then end: fine
+		return
+	}
+	src, dst := a, scratch[:len(a)]
+	for shift := 32; shift < 64; shift += 8 {
+		var count [256]int
+		for _, v := range src {
+			count[v>>shift&0xff]++
+		}
+		if count[src[0]>>shift&0xff] == len(src) {
+			continue // every key has this byte
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for _, v := range src {
+			d := v >> shift & 0xff
+			dst[count[d]] = v
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &a[0] {
+		copy(a, src)
 	}
 }
 

@@ -1,7 +1,9 @@
 package availability
 
 import (
+	"flag"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +22,11 @@ var propZoneNames = []string{
 	"Europe/Paris", "America/New_York", "UTC",
 }
 
+// midnightZoneNames change offset at local midnight, so a local date can
+// start at 01:00 or run backwards (Sao Paulo fell back from 00:00 to
+// 23:00 of the previous day until 2019).
+var midnightZoneNames = []string{"America/Sao_Paulo", "America/Havana", "Asia/Beirut"}
+
 var (
 	zoneOnce  sync.Once
 	zoneCache map[string]*time.Location
@@ -37,6 +44,15 @@ func loadZones() {
 		zoneCache[name] = loc
 		zoneTrans[name] = transitions(loc,
 			time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
+	}
+	for _, name := range midnightZoneNames {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			panic(err)
+		}
+		zoneCache[name] = loc
+		zoneTrans[name] = transitions(loc,
+			time.Date(2008, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
 	}
 }
 
@@ -210,8 +226,9 @@ func fmtSlots(loc *time.Location, ts []time.Time) []string {
 // ---- generators ----
 
 type genOpts struct {
-	nearDST  bool // always start the window near a transition
-	fullDays bool // favour 00:00-24:00 hours (runs crossing midnight and DST)
+	zones    []string // zone names to draw from; propZoneNames if nil
+	nearDST  bool     // always start the window near a transition
+	fullDays bool     // favour 00:00-24:00 hours (runs crossing midnight and DST)
 }
 
 // shared holds the parts several agendas of one First call may share.
@@ -227,7 +244,11 @@ var epoch2024 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func drawShared(t *rapid.T, o genOpts) shared {
 	zoneOnce.Do(loadZones)
-	name := rapid.SampledFrom(propZoneNames).Draw(t, "zone")
+	names := o.zones
+	if names == nil {
+		names = propZoneNames
+	}
+	name := rapid.SampledFrom(names).Draw(t, "zone")
 	loc := zoneCache[name]
 	var ws time.Time
 	if tr := zoneTrans[name]; len(tr) > 0 && (o.nearDST || rapid.IntRange(0, 9).Draw(t, "nearDSTRoll") < 5) {
@@ -332,9 +353,15 @@ func drawQuery(t *rapid.T, o genOpts, sh shared) Query {
 		s := drawInstant(t, "absenceStart", ref, -24*time.Hour, 11*24*time.Hour)
 		q.Absences = append(q.Absences, Interval{Start: s, End: drawInstant(t, "absenceEnd", s, 0, 3*24*time.Hour)})
 	}
-	for range rapid.IntRange(0, 25).Draw(t, "busyCount") {
+	// Mostly a few busy periods; sometimes many short ones (64+ takes
+	// the radix-sort path in prepare).
+	busyCount, busyMax := rapid.IntRange(0, 25).Draw(t, "busyCount"), 4*time.Hour
+	if rapid.IntRange(0, 4).Draw(t, "manyBusyRoll") == 0 {
+		busyCount, busyMax = rapid.IntRange(64, 150).Draw(t, "manyBusyCount"), 40*time.Minute
+	}
+	for range busyCount {
 		s := drawInstant(t, "busyStart", ref, -24*time.Hour, 11*24*time.Hour)
-		q.Busy = append(q.Busy, Interval{Start: s, End: drawInstant(t, "busyEnd", s, 0, 4*time.Hour)})
+		q.Busy = append(q.Busy, Interval{Start: s, End: drawInstant(t, "busyEnd", s, 0, busyMax)})
 	}
 	return q
 }
@@ -351,6 +378,20 @@ func checkAgainstOracle(t *rapid.T, q Query) {
 }
 
 // ---- property tests ----
+
+// TestMain raises rapid's default of 100 checks per property to 400
+// (about 4s of CPU in total) unless -rapid.checks is given explicitly.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
+	if !set {
+		if err := flag.Set("rapid.checks", "400"); err != nil {
+			panic(err)
+		}
+	}
+	os.Exit(m.Run())
+}
 
 func TestSlotsMatchesOracle(t *testing.T) {
 	t.Parallel()
@@ -371,6 +412,51 @@ func TestSlotsMatchesOracleFullDaysNearDST(t *testing.T) {
 	t.Parallel()
 	o := genOpts{nearDST: true, fullDays: true}
 	rapid.Check(t, func(t *rapid.T) {
+		checkAgainstOracle(t, drawQuery(t, o, drawShared(t, o)))
+	})
+}
+
+// TestUnionMatchesNaive checks the packed radix-sorted union used for
+// busy periods against a plain sort-and-merge, across the insertion-sort
+// and radix-sort sizes.
+func TestUnionMatchesNaive(t *testing.T) {
+	t.Parallel()
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(0, 400).Draw(t, "n")
+		spread := rapid.SampledFrom([]int64{100, 1 << 16, 1 << 24, 1<<32 - 1}).Draw(t, "spread")
+		base := rapid.Int64Range(-1<<40, 1<<40).Draw(t, "base")
+		packed := make([]uint64, 0, n)
+		naive := make([]span, 0, n)
+		// rapid favours small integers; uniform bytes reach every radix
+		// digit.
+		uniform := func(label string, below int64) int64 {
+			b := rapid.SliceOfN(rapid.Byte(), 5, 5).Draw(t, label)
+			v := int64(b[0])<<32 | int64(b[1])<<24 | int64(b[2])<<16 | int64(b[3])<<8 | int64(b[4])
+			return v % below
+		}
+		for range n {
+			s := uniform("start", spread)
+			e := s + 1 + uniform("length", spread-s)
+			packed = append(packed, uint64(s)<<32|uint64(e))
+			naive = append(naive, span{base + s, base + e})
+		}
+		got := union(packed, make([]uint64, n), base)
+		want := mergeSpans(naive)
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(span{})); diff != "" {
+			t.Fatalf("union (-naive +got):\n%s", diff)
+		}
+	})
+}
+
+// TestSlotsMatchesOracleMidnightTransitions covers zones whose changes
+// happen at local midnight: days starting at 01:00, and local dates that
+// run backwards for an hour.
+func TestSlotsMatchesOracleMidnightTransitions(t *testing.T) {
+	t.Parallel()
+	o := genOpts{zones: midnightZoneNames, nearDST: true}
+	rapid.Check(t, func(t *rapid.T) {
+		o := o
+		o.fullDays = rapid.Bool().Draw(t, "fullDays")
 		checkAgainstOracle(t, drawQuery(t, o, drawShared(t, o)))
 	})
 }

@@ -170,6 +170,9 @@ func TestSlots(t *testing.T) {
 			mon("09:00", "09:45")},
 		{"busy/odd minutes block exactly", func(q *Query) { q.Busy = []Interval{iv("2025-03-03 09:07", "2025-03-03 09:20")} },
 			mon("09:30", "09:45")},
+		{"busy/ending on a grid start frees that start", func(q *Query) {
+			q.Busy = []Interval{iv("2025-03-03 09:05", "2025-03-03 09:15")}
+		}, mon("09:15", "09:30", "09:45")},
 		{"busy/touching intervals do not block", func(q *Query) {
 			q.Busy = []Interval{iv("2025-03-03 10:00", "2025-03-03 11:00"), iv("2025-03-03 08:00", "2025-03-03 09:00")}
 		}, mon("09:00", "09:15", "09:30", "09:45")},
@@ -256,7 +259,49 @@ func TestSlots(t *testing.T) {
 					t.Fatalf("slot %v is in %v, want the query zone", s, s.Location())
 				}
 			}
+			// AppendSlots appends the same slots after existing entries.
+			sentinel := time.Unix(0, 0)
+			appended, err := AppendSlots([]time.Time{sentinel}, q)
+			if err != nil {
+				t.Fatalf("AppendSlots: %v", err)
+			}
+			if !appended[0].Equal(sentinel) {
+				t.Errorf("AppendSlots overwrote dst[0] with %v", appended[0])
+			}
+			if diff := cmp.Diff(fmtSlots(paris, got), fmtSlots(paris, appended[1:])); diff != "" {
+				t.Errorf("AppendSlots (-Slots +AppendSlots):\n%s", diff)
+			}
 		})
+	}
+}
+
+// TestSlotsZoneOffsetInSeconds: in 1905 Paris kept Paris Mean Time,
+// UTC+0:09:21. Slots must still fall on whole local minutes, and a busy
+// period must block by the instant.
+func TestSlotsZoneOffsetInSeconds(t *testing.T) {
+	t.Parallel()
+	paris := zone(t, "Europe/Paris")
+	at := func(s string) time.Time { return wall(t, paris, s) }
+	if _, off := at("1905-06-01 09:00").Zone(); off != 9*60+21 {
+		t.Fatalf("Paris offset in 1905 = %ds, test assumes 561s", off)
+	}
+	q := baseQuery(t)
+	q.Now = at("1905-05-30 12:00")
+	q.Window = Interval{Start: at("1905-06-01 00:00"), End: at("1905-06-02 00:00")} // a Thursday
+	q.Busy = []Interval{{Start: at("1905-06-01 09:29:59"), End: at("1905-06-01 09:30:01")}}
+	for _, mode := range []GridMode{GridClock, GridReason} {
+		q.Rules.Mode = mode
+		got, err := Slots(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var local []string
+		for _, s := range got {
+			local = append(local, s.In(paris).Format("15:04:05"))
+		}
+		if diff := cmp.Diff([]string{"09:00:00", "09:45:00"}, local); diff != "" {
+			t.Errorf("%v: slots (-want +got):\n%s", mode, diff)
+		}
 	}
 }
 
@@ -308,6 +353,9 @@ func TestSlotsInvalidQuery(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			q := baseQuery(t)
 			tc.mod(&q)
+			if dst, err := AppendSlots(make([]time.Time, 2), q); err == nil || len(dst) != 2 {
+				t.Errorf("AppendSlots = %d entries, %v; want dst unchanged and an error", len(dst), err)
+			}
 			got, err := Slots(q)
 			if err == nil {
 				t.Fatalf("Slots returned %d slots and no error, want error naming %q", len(got), tc.wantField)

@@ -123,6 +123,7 @@ type Clinic struct {
 	Zone       string // IANA zone name, e.g. Australia/Sydney
 	Region     string // ISO 3166 region used to read local phone numbers, e.g. AU
 	Address    string
+	Rules      BookingRules
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -296,4 +297,48 @@ type Appointment struct {
 	Version    int64 // bumped on every change; compare-and-swap token
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+}
+
+// BookingRules are a clinic's online-booking settings (POR-2).
+type BookingRules struct {
+	HorizonDays        int           // how far ahead slots are offered, in days including today
+	MinNotice          time.Duration // minimum notice to book
+	CancelNotice       time.Duration // minimum notice to cancel or reschedule online
+	GridMinutes        int           // start times on the hour's 15/30/60; 0: the reason's own grid
+	AllowNoPreference  bool          // "No preference" of practitioner
+	AllowOnlineChanges bool          // patients may cancel or reschedule online
+}
+
+// DefaultBookingRules are a new clinic's settings.
+func DefaultBookingRules() BookingRules {
+	return BookingRules{HorizonDays: 90, MinNotice: 2 * time.Hour, CancelNotice: 24 * time.Hour, GridMinutes: 15,
+		AllowNoPreference: true, AllowOnlineChanges: true}
+}
+
+// WorkingHours is one working interval of an agenda on a weekday, in minutes after local
+// midnight: several per day are allowed (08:00–12:30 and 13:30–18:00).
+type WorkingHours struct {
+	Weekday    time.Weekday
+	Start, End int
+}
+
+// ScheduleException changes one date of an agenda: Closed removes the weekly hours of the
+// day; Start/End (when End > 0) adds hours that day. Both together replace the day's hours.
+type ScheduleException struct {
+	ID       int64
+	AgendaID AgendaID
+	Day      string // YYYY-MM-DD in the clinic's zone
+	Closed   bool
+	Start    int
+	End      int
+	Note     string
+}
+
+// Absence is a time a practitioner is away; all their agendas are closed then.
+type Absence struct {
+	ID             int64
+	PractitionerID PractitionerID
+	Start, End     time.Time
+	Note           string
+	CreatedAt      time.Time
 }

@@ -112,20 +112,30 @@ func (tx *Tx) UpdateDatabase(ctx context.Context, org clinic.OrgID, d clinic.Dat
 
 // ---- clinics
 
-const clinicCols = `id, organisation_id, database_id, slug, name, zone, region, address, created_at, updated_at`
+const clinicCols = `id, organisation_id, database_id, slug, name, zone, region, address, created_at, updated_at,
+	horizon_days, min_notice_minutes, cancel_notice_minutes, grid_minutes, allow_no_preference, allow_online_changes`
 
 func scanClinic(r row) (clinic.Clinic, error) {
 	var c clinic.Clinic
-	err := r.Scan(&c.ID, &c.OrgID, &c.DatabaseID, &c.Slug, &c.Name, &c.Zone, &c.Region, &c.Address, &c.CreatedAt, &c.UpdatedAt)
+	var notice, cancel int64
+	err := r.Scan(&c.ID, &c.OrgID, &c.DatabaseID, &c.Slug, &c.Name, &c.Zone, &c.Region, &c.Address, &c.CreatedAt, &c.UpdatedAt,
+		&c.Rules.HorizonDays, &notice, &cancel, &c.Rules.GridMinutes, &c.Rules.AllowNoPreference, &c.Rules.AllowOnlineChanges)
+	c.Rules.MinNotice, c.Rules.CancelNotice = time.Duration(notice)*time.Minute, time.Duration(cancel)*time.Minute
 	return c, err
 }
 
 // CreateClinic adds a clinic.
 func (tx *Tx) CreateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clinic) (clinic.Clinic, error) {
 	c.OrgID, c.CreatedAt, c.UpdatedAt = org, tx.Now, tx.Now
-	err := tx.q.queryRow(ctx, `INSERT INTO clinics (organisation_id, database_id, slug, name, zone, region, address, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		org, c.DatabaseID, c.Slug, c.Name, c.Zone, c.Region, c.Address, tx.Now, tx.Now).Scan(&c.ID)
+	if c.Rules == (clinic.BookingRules{}) {
+		c.Rules = clinic.DefaultBookingRules()
+	}
+	r := c.Rules
+	err := tx.q.queryRow(ctx, `INSERT INTO clinics (organisation_id, database_id, slug, name, zone, region, address, created_at, updated_at,
+			horizon_days, min_notice_minutes, cancel_notice_minutes, grid_minutes, allow_no_preference, allow_online_changes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		org, c.DatabaseID, c.Slug, c.Name, c.Zone, c.Region, c.Address, tx.Now, tx.Now,
+		r.HorizonDays, int64(r.MinNotice/time.Minute), int64(r.CancelNotice/time.Minute), r.GridMinutes, r.AllowNoPreference, r.AllowOnlineChanges).Scan(&c.ID)
 	if err != nil {
 		return c, fmt.Errorf("create clinic: %w", err)
 	}
@@ -155,8 +165,12 @@ func (tx *Tx) ClinicsOfDatabase(ctx context.Context, org clinic.OrgID, id clinic
 
 // UpdateClinic saves a clinic's editable fields.
 func (tx *Tx) UpdateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clinic) (clinic.Clinic, error) {
-	n, err := tx.q.exec(ctx, `UPDATE clinics SET database_id = $3, slug = $4, name = $5, zone = $6, region = $7, address = $8, updated_at = $9
-		WHERE organisation_id = $1 AND id = $2`, org, c.ID, c.DatabaseID, c.Slug, c.Name, c.Zone, c.Region, c.Address, tx.Now)
+	r := c.Rules
+	n, err := tx.q.exec(ctx, `UPDATE clinics SET database_id = $3, slug = $4, name = $5, zone = $6, region = $7, address = $8, updated_at = $9,
+			horizon_days = $10, min_notice_minutes = $11, cancel_notice_minutes = $12, grid_minutes = $13, allow_no_preference = $14,
+			allow_online_changes = $15
+		WHERE organisation_id = $1 AND id = $2`, org, c.ID, c.DatabaseID, c.Slug, c.Name, c.Zone, c.Region, c.Address, tx.Now,
+		r.HorizonDays, int64(r.MinNotice/time.Minute), int64(r.CancelNotice/time.Minute), r.GridMinutes, r.AllowNoPreference, r.AllowOnlineChanges)
 	if err == nil && n == 0 {
 		err = clinic.ErrNotFound
 	}

@@ -40,6 +40,15 @@ func DSN(t testing.TB) string {
 		t.Fatalf("connect to %s: %v", EnvPostgres, err)
 	}
 	defer admin.Close(ctx)
+	// The scheduling migration needs btree_gist. Extensions belong to the database, not a
+	// schema: install it once in public so every test schema's migration finds it.
+	if _, err := admin.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"); err != nil {
+		var n int
+		// Two packages may race to create it; what matters is that it exists.
+		if admin.QueryRow(ctx, "SELECT count(*) FROM pg_extension WHERE extname = 'btree_gist'").Scan(&n); n == 0 {
+			t.Fatalf("create extension btree_gist: %v", err)
+		}
+	}
 	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
 		t.Fatalf("create test schema: %v", err)
 	}

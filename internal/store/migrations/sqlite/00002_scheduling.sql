@@ -1,0 +1,72 @@
+-- +goose Up
+-- Scheduling (POR-2, POR-4): weekly working hours per agenda, dated exceptions, practitioner
+-- absences, clinic booking rules, and idempotency keys for the booking API.
+CREATE TABLE working_hours (
+    id               INTEGER PRIMARY KEY,
+    organisation_id  INTEGER NOT NULL,
+    agenda_id        INTEGER NOT NULL,
+    weekday          INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    start_minute     INTEGER NOT NULL CHECK (start_minute BETWEEN 0 AND 1439),
+    end_minute       INTEGER NOT NULL CHECK (end_minute BETWEEN 1 AND 1440),
+    CHECK (end_minute > start_minute),
+    FOREIGN KEY (organisation_id, agenda_id) REFERENCES agendas(organisation_id, id) ON DELETE CASCADE
+);
+CREATE INDEX working_hours_agenda ON working_hours (organisation_id, agenda_id);
+
+CREATE TABLE schedule_exceptions (
+    id               INTEGER PRIMARY KEY,
+    organisation_id  INTEGER NOT NULL,
+    agenda_id        INTEGER NOT NULL,
+    day              TEXT NOT NULL,
+    closed           BOOLEAN NOT NULL,
+    start_minute     INTEGER CHECK (start_minute BETWEEN 0 AND 1439),
+    end_minute       INTEGER CHECK (end_minute BETWEEN 1 AND 1440),
+    note             TEXT NOT NULL DEFAULT '',
+    CHECK ((start_minute IS NULL AND end_minute IS NULL) OR (end_minute > start_minute)),
+    FOREIGN KEY (organisation_id, agenda_id) REFERENCES agendas(organisation_id, id) ON DELETE CASCADE
+);
+CREATE INDEX schedule_exceptions_agenda_day ON schedule_exceptions (organisation_id, agenda_id, day);
+
+CREATE TABLE absences (
+    id               INTEGER PRIMARY KEY,
+    organisation_id  INTEGER NOT NULL,
+    practitioner_id  INTEGER NOT NULL,
+    starts_at        TIMESTAMP NOT NULL,
+    ends_at          TIMESTAMP NOT NULL,
+    note             TEXT NOT NULL DEFAULT '',
+    created_at       TIMESTAMP NOT NULL,
+    CHECK (ends_at > starts_at),
+    FOREIGN KEY (organisation_id, practitioner_id) REFERENCES practitioners(organisation_id, id) ON DELETE CASCADE
+);
+CREATE INDEX absences_practitioner_time ON absences (organisation_id, practitioner_id, starts_at);
+
+ALTER TABLE clinics ADD COLUMN horizon_days INTEGER NOT NULL DEFAULT 90 CHECK (horizon_days BETWEEN 1 AND 730);
+ALTER TABLE clinics ADD COLUMN min_notice_minutes INTEGER NOT NULL DEFAULT 120 CHECK (min_notice_minutes BETWEEN 0 AND 43200);
+ALTER TABLE clinics ADD COLUMN cancel_notice_minutes INTEGER NOT NULL DEFAULT 1440 CHECK (cancel_notice_minutes BETWEEN 0 AND 43200);
+ALTER TABLE clinics ADD COLUMN grid_minutes INTEGER NOT NULL DEFAULT 15 CHECK (grid_minutes IN (0, 15, 30, 60));
+ALTER TABLE clinics ADD COLUMN allow_no_preference BOOLEAN NOT NULL DEFAULT 1;
+ALTER TABLE clinics ADD COLUMN allow_online_changes BOOLEAN NOT NULL DEFAULT 1;
+
+CREATE TABLE idempotency_keys (
+    organisation_id  INTEGER NOT NULL,
+    actor            TEXT NOT NULL,
+    key              TEXT NOT NULL,
+    request_hash     BLOB NOT NULL,
+    status           INTEGER NOT NULL,
+    response         BLOB NOT NULL,
+    created_at       TIMESTAMP NOT NULL,
+    PRIMARY KEY (organisation_id, actor, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
+-- +goose Down
+DROP TABLE idempotency_keys;
+ALTER TABLE clinics DROP COLUMN allow_online_changes;
+ALTER TABLE clinics DROP COLUMN allow_no_preference;
+ALTER TABLE clinics DROP COLUMN grid_minutes;
+ALTER TABLE clinics DROP COLUMN cancel_notice_minutes;
+ALTER TABLE clinics DROP COLUMN min_notice_minutes;
+ALTER TABLE clinics DROP COLUMN horizon_days;
+DROP TABLE absences;
+DROP TABLE schedule_exceptions;
+DROP TABLE working_hours;
