@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
@@ -27,8 +28,9 @@ const Prefix = "/api/v1"
 
 // API serves /api/v1.
 type API struct {
-	db  *store.DB
-	log *slog.Logger
+	db      *store.DB
+	log     *slog.Logger
+	booking *booking.Service
 }
 
 // New builds the API over db.
@@ -36,7 +38,7 @@ func New(db *store.DB, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{db: db, log: log}
+	return &API{db: db, log: log, booking: booking.New(db)}
 }
 
 // ListOf is the envelope of every list: a page of items and the cursor of the next page
@@ -138,6 +140,7 @@ func (a *API) Routes() []web.Route {
 	rs = append(rs, a.reasonRoutes()...)
 	rs = append(rs, a.patientRoutes()...)
 	rs = append(rs, a.appointmentRoutes()...)
+	rs = append(rs, a.scheduleRoutes()...)
 	for i := range rs {
 		rs[i].Auth = web.Bearer
 	}

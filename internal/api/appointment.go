@@ -2,11 +2,10 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"slices"
 	"time"
 
+	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
@@ -30,19 +29,11 @@ type Appointment struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-// AppointmentInput creates or updates an appointment. Times are RFC 3339 with an offset;
-// end defaults to start plus the reason's duration. An update must carry the version it
-// was read at (compare-and-swap): a stale version gets 409.
-type AppointmentInput struct {
-	AgendaID   *int64  `json:"agenda_id"`
-	ReasonID   *int64  `json:"reason_id"`
-	PatientID  *int64  `json:"patient_id"`
-	ExternalID *string `json:"external_id"`
-	Start      *string `json:"start"`
-	End        *string `json:"end"`
-	Status     *string `json:"status"`
-	BookedBy   *string `json:"booked_by"`
+// AppointmentUpdate edits an appointment's details. Moving, cancelling and status changes
+// have their own routes (reschedule, cancel, status), which apply the booking rules.
+type AppointmentUpdate struct {
 	Note       *string `json:"note"`
+	ExternalID *string `json:"external_id"`
 	Version    *int64  `json:"version"`
 }
 
@@ -86,98 +77,19 @@ func (c *checker) instant(field string, in *string, dst *time.Time) bool {
 	return true
 }
 
-func (c *checker) version(in *int64, v *clinic.Appointment, creating bool) {
-	if creating {
-		return
-	}
-	if in == nil {
-		c.Add("version", "is required: send the version you read, so that a concurrent change is not overwritten")
-		return
-	}
-	v.Version = *in
-}
-
-func applyAppointment(ctx context.Context, tx *store.Tx, org clinic.OrgID, in AppointmentInput, v *clinic.Appointment, creating bool) error {
+func applyAppointment(ctx context.Context, tx *store.Tx, org clinic.OrgID, in AppointmentUpdate, v *clinic.Appointment, creating bool) error {
 	var c checker
-	c.version(in.Version, v, creating)
-	if creating {
-		v.Status, v.BookedBy = clinic.StatusBooked, clinic.BookedByStaff
+	if in.Version == nil {
+		c.Add("version", "is required: send the version you read, so that a concurrent change is not overwritten")
+	} else {
+		v.Version = *in.Version
 	}
-	c.status("status", in.Status, &v.Status)
-	if in.BookedBy != nil {
-		if !creating {
-			c.Add("booked_by", "cannot change after booking")
-		} else if b := clinic.BookedBy(*in.BookedBy); b == clinic.BookedByStaff || b == clinic.BookedBySync {
-			v.BookedBy = b
-		} else {
-			c.Add("booked_by", "must be staff or sync")
-		}
-	}
-	c.text("note", in.Note, &v.Note, creating, false, 2000)
-	c.text("external_id", in.ExternalID, &v.ExternalID, creating, false, 100)
-	var agenda clinic.Agenda
-	var reason clinic.Reason
-	var patient clinic.Patient
-	err := errors.Join(
-		c.ref("agenda_id", in.AgendaID, creating,
-			func(id int64) (err error) { agenda, err = tx.Agenda(ctx, org, clinic.AgendaID(id)); return err },
-			func(id int64) { v.AgendaID = clinic.AgendaID(id) }),
-		c.ref("reason_id", in.ReasonID, creating,
-			func(id int64) (err error) { reason, err = tx.Reason(ctx, org, clinic.ReasonID(id)); return err },
-			func(id int64) { v.ReasonID = clinic.ReasonID(id) }),
-		c.ref("patient_id", in.PatientID, creating,
-			func(id int64) (err error) { patient, err = tx.Patient(ctx, org, clinic.PatientID(id)); return err },
-			func(id int64) { v.PatientID = clinic.PatientID(id) }))
-	if err != nil {
-		return err
-	}
-	if err := c.Err(); err != nil {
-		return err
-	}
-	// Load what was not sent, to check the whole appointment is consistent.
-	if agenda.ID == 0 {
-		if agenda, err = tx.Agenda(ctx, org, v.AgendaID); err != nil {
-			return err
-		}
-	}
-	if reason.ID == 0 {
-		if reason, err = tx.Reason(ctx, org, v.ReasonID); err != nil {
-			return err
-		}
-	}
-	if patient.ID == 0 {
-		if patient, err = tx.Patient(ctx, org, v.PatientID); err != nil {
-			return err
-		}
-	}
-	v.ClinicID = agenda.ClinicID
-	cl, err := tx.Clinic(ctx, org, agenda.ClinicID)
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(reason.AgendaIDs, agenda.ID) {
-		c.Add("reason_id", "is not offered by this agenda")
-	}
-	if patient.DatabaseID != cl.DatabaseID {
-		c.Add("patient_id", "is a patient of another clinical database than this clinic's")
-	}
-	if c.required("start", in.Start != nil, creating) && c.instant("start", in.Start, &v.Start) && in.End == nil {
-		v.End = v.Start.Add(reason.Duration)
-	}
-	c.instant("end", in.End, &v.End)
-	if err := c.Err(); err != nil {
-		return err
-	}
-	switch {
-	case !v.End.After(v.Start):
-		c.Add("end", "must be after start")
-	case v.End.Sub(v.Start) > 12*time.Hour:
-		c.Add("end", "must be at most 12 hours after start")
-	}
+	c.text("note", in.Note, &v.Note, false, false, 2000)
+	c.text("external_id", in.ExternalID, &v.ExternalID, false, false, 100)
 	return c.Err()
 }
 
-var appointmentCrud = crud[clinic.Appointment, AppointmentInput, Appointment]{
+var appointmentCrud = crud[clinic.Appointment, AppointmentUpdate, Appointment]{
 	path: "/appointments", tag: "Appointments", noun: "appointment", readPerm: clinic.PermReadSchedule, writePerm: clinic.PermWriteSchedule,
 	listQuery: []web.Param{
 		{Name: "clinic_id", Type: "integer", Description: "only this clinic's"},
@@ -214,9 +126,6 @@ var appointmentCrud = crud[clinic.Appointment, AppointmentInput, Appointment]{
 			return tx.Appointments(ctx, org, f, p)
 		}
 	},
-	create: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Appointment) (clinic.Appointment, error) {
-		return tx.CreateAppointment(ctx, org, v)
-	},
 	update: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Appointment) (clinic.Appointment, error) {
 		return tx.UpdateAppointment(ctx, org, v)
 	},
@@ -228,41 +137,25 @@ var appointmentCrud = crud[clinic.Appointment, AppointmentInput, Appointment]{
 
 func (a *API) appointmentRoutes() []web.Route {
 	rs := appointmentCrud.routes(a)
-	return append(rs, web.Route{Method: http.MethodPost, Pattern: Prefix + "/appointments/{id}/status", Perm: clinic.PermSetStatus,
-		Handler: a.handler(a.setStatus),
-		Doc:     &web.Doc{Summary: "Set an appointment's status", Tag: "Appointments", Request: StatusInput{}, Response: Appointment{}, Errors: []int{409}}})
+	return append(rs,
+		web.Route{Method: http.MethodPost, Pattern: Prefix + "/appointments", Perm: clinic.PermWriteSchedule, Handler: a.handler(a.book),
+			Doc: &web.Doc{Summary: "Book an appointment (send an Idempotency-Key header to retry safely)", Tag: "Appointments",
+				Request: BookingInput{}, Response: Appointment{}, Status: http.StatusCreated, Errors: []int{409}}},
+		web.Route{Method: http.MethodPost, Pattern: Prefix + "/appointments/{id}/status", Perm: clinic.PermSetStatus, Handler: a.handler(a.setStatus),
+			Doc: &web.Doc{Summary: "Set an appointment's status", Tag: "Appointments", Request: StatusInput{}, Response: Appointment{}, Errors: []int{409}}})
 }
 
 func (a *API) setStatus(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
 	var in StatusInput
 	if err := web.DecodeJSON(w, r, &in); err != nil {
 		return 0, nil, err
 	}
-	org := web.MustActor(ctx).OrgID
-	var v clinic.Appointment
-	err = a.db.Update(ctx, func(tx *store.Tx) (err error) {
-		if v, err = tx.Appointment(ctx, org, clinic.AppointmentID(id)); err != nil {
-			return err
-		}
-		var c checker
-		c.version(in.Version, &v, false)
-		if c.required("status", in.Status != nil, true) {
-			c.status("status", in.Status, &v.Status)
-		}
-		if err := c.Err(); err != nil {
-			return err
-		}
-		if v, err = tx.UpdateAppointment(ctx, org, v); err != nil {
-			return err
-		}
-		return web.AuditTx(ctx, tx, "appointment.status", v.PatientID)
-	})
-	if err != nil {
-		return 0, nil, err
+	var c checker
+	var to clinic.Status
+	if c.required("status", in.Status != nil, true) {
+		c.status("status", in.Status, &to)
 	}
-	return http.StatusOK, appointmentOut(v), nil
+	return a.appointmentChange(ctx, r, "appointment.status", &c, in.Version, func(tx *store.Tx, org clinic.OrgID, ch booking.Change) (clinic.Appointment, error) {
+		return a.booking.SetStatus(ctx, tx, org, ch, to)
+	})
 }

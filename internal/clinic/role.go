@@ -40,15 +40,16 @@ const (
 	PermReadSchedule    Permission = "schedule.read"    // agendas' appointments
 	PermWriteSchedule   Permission = "schedule.write"   // book, move, cancel
 	PermSetStatus       Permission = "schedule.status"  // arrived, seen, no-show
+	PermManageSchedule  Permission = "schedule.manage"  // working hours, exceptions, absences
 	PermReadAudit       Permission = "audit.read"       // the audit log
 	PermSignedIn        Permission = "signed_in"        // any staff member
 )
 
 var grants = map[Role][]Permission{
 	RoleAdministrator: {PermSignedIn, PermReadDirectory, PermManageDirectory, PermReadPatients, PermWritePatients,
-		PermReadSchedule, PermWriteSchedule, PermSetStatus, PermReadAudit},
+		PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermReadAudit},
 	RoleAppointmentManager: {PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
-		PermReadSchedule, PermWriteSchedule, PermSetStatus},
+		PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule},
 	RoleReception: {PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
 		PermReadSchedule, PermWriteSchedule, PermSetStatus},
 	RolePractitioner: {PermSignedIn, PermReadDirectory, PermReadPatients, PermReadSchedule, PermSetStatus},

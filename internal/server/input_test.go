@@ -28,6 +28,7 @@ func (h *harness) patientCount() int {
 // and the reason, and nothing is written.
 func TestBadInput(t *testing.T) {
 	h := newHarness(t)
+	appt := h.fixture("a")
 	db := h.a.Database.ID
 	valid := func(extra string) string {
 		return `{"database_id":` + itoa(int64(db)) + `,"given_name":"Ada","family_name":"King"` + extra + `}`
@@ -62,7 +63,12 @@ func TestBadInput(t *testing.T) {
 		{"bad slug", "POST", "/api/v1/clinics", `{"database_id":` + itoa(int64(db)) + `,"slug":"Not A Slug","name":"X","zone":"UTC","region":"AU"}`, 422, []string{"slug"}},
 		{"duration out of range", "POST", "/api/v1/reasons", `{"clinic_id":` + itoa(int64(h.a.Clinic.ID)) + `,"name":"X","duration_minutes":1}`, 422, []string{"duration_minutes"}},
 		{"bad appointment time", "POST", "/api/v1/appointments", `{"agenda_id":` + itoa(int64(h.a.Agenda.ID)) + `,"reason_id":` + itoa(int64(h.a.Reason.ID)) + `,"patient_id":` + itoa(int64(h.a.Patient.ID)) + `,"start":"tomorrow"}`, 422, []string{"start"}},
-		{"bad status", "POST", "/api/v1/appointments", `{"agenda_id":` + itoa(int64(h.a.Agenda.ID)) + `,"reason_id":` + itoa(int64(h.a.Reason.ID)) + `,"patient_id":` + itoa(int64(h.a.Patient.ID)) + `,"start":"2030-01-01T09:00:00+11:00","status":"maybe"}`, 422, []string{"status"}},
+		{"bad status", "POST", "/api/v1/appointments/" + itoa(int64(appt.appointment)) + "/status", `{"status":"maybe","version":1}`, 422, []string{"status"}},
+		{"status without version", "POST", "/api/v1/appointments/" + itoa(int64(appt.appointment)) + "/status", `{"status":"arrived"}`, 422, []string{"version"}},
+		{"booking without start", "POST", "/api/v1/appointments", `{"reason_id":1,"patient_id":1}`, 422, []string{"start"}},
+		{"hours overlap", "PUT", "/api/v1/agendas/" + itoa(int64(h.a.Agenda.ID)) + "/hours", `{"hours":[{"weekday":1,"start":"09:00","end":"12:00"},{"weekday":1,"start":"11:00","end":"13:00"},{"weekday":7,"start":"9am","end":"10:00"}]}`, 422, []string{"hours[1]", "hours[2].weekday", "hours[2].start"}},
+		{"absence backwards", "POST", "/api/v1/absences", `{"practitioner_id":` + itoa(int64(h.a.Practitioner.ID)) + `,"start":"2030-01-02T00:00:00Z","end":"2030-01-01T00:00:00Z"}`, 422, []string{"end"}},
+		{"availability without window", "GET", "/api/v1/availability?reason_id=" + itoa(int64(h.a.Reason.ID)), ``, 422, []string{"from", "to"}},
 		{"bad query limit", "GET", "/api/v1/patients?limit=0", ``, 422, []string{"limit"}},
 		{"bad cursor", "GET", "/api/v1/patients?cursor=zzz", ``, 422, []string{"cursor"}},
 		{"bad filter", "GET", "/api/v1/appointments?from=yesterday&agenda_id=-3", ``, 422, []string{"agenda_id", "from"}},

@@ -17,47 +17,59 @@ import (
 // route. A = administrator, M = appointment manager, P = practitioner, R = reception.
 // It is deliberately not derived from clinic.Role.Can, so a change to either shows here.
 var allowed = map[string]string{
-	"GET /api/v1/organisation":              "AMPR",
-	"GET /api/v1/databases":                 "AMPR",
-	"POST /api/v1/databases":                "A",
-	"GET /api/v1/databases/{id}":            "AMPR",
-	"PATCH /api/v1/databases/{id}":          "A",
-	"GET /api/v1/clinics":                   "AMPR",
-	"POST /api/v1/clinics":                  "A",
-	"GET /api/v1/clinics/{id}":              "AMPR",
-	"PATCH /api/v1/clinics/{id}":            "A",
-	"GET /api/v1/practitioners":             "AMPR",
-	"POST /api/v1/practitioners":            "A",
-	"GET /api/v1/practitioners/{id}":        "AMPR",
-	"PATCH /api/v1/practitioners/{id}":      "A",
-	"GET /api/v1/agendas":                   "AMPR",
-	"POST /api/v1/agendas":                  "A",
-	"GET /api/v1/agendas/{id}":              "AMPR",
-	"PATCH /api/v1/agendas/{id}":            "A",
-	"GET /api/v1/reasons":                   "AMPR",
-	"POST /api/v1/reasons":                  "A",
-	"GET /api/v1/reasons/{id}":              "AMPR",
-	"PATCH /api/v1/reasons/{id}":            "A",
-	"GET /api/v1/patients":                  "AMPR",
-	"POST /api/v1/patients":                 "AMR",
-	"GET /api/v1/patients/{id}":             "AMPR",
-	"PATCH /api/v1/patients/{id}":           "AMR",
-	"POST /api/v1/patients/search":          "AMPR",
-	"GET /api/v1/patients/{id}/relatives":   "AMPR",
-	"POST /api/v1/patients/{id}/relatives":  "AMR",
-	"GET /api/v1/appointments":              "AMPR",
-	"POST /api/v1/appointments":             "AMR",
-	"GET /api/v1/appointments/{id}":         "AMPR",
-	"PATCH /api/v1/appointments/{id}":       "AMR",
-	"POST /api/v1/appointments/{id}/status": "AMPR",
-	"POST /logout":                          "AMPR",
-	"GET /{$}":                              "AMPR",
-	"POST /clinic":                          "AMPR",
-	"GET /patients":                         "AMPR",
-	"POST /patients/search":                 "AMPR",
-	"GET /patients/{id}":                    "AMPR",
-	"GET /agenda":                           "AMPR",
-	"GET /audit":                            "A",
+	"GET /api/v1/organisation":                  "AMPR",
+	"GET /api/v1/databases":                     "AMPR",
+	"POST /api/v1/databases":                    "A",
+	"GET /api/v1/databases/{id}":                "AMPR",
+	"PATCH /api/v1/databases/{id}":              "A",
+	"GET /api/v1/clinics":                       "AMPR",
+	"POST /api/v1/clinics":                      "A",
+	"GET /api/v1/clinics/{id}":                  "AMPR",
+	"PATCH /api/v1/clinics/{id}":                "A",
+	"GET /api/v1/practitioners":                 "AMPR",
+	"POST /api/v1/practitioners":                "A",
+	"GET /api/v1/practitioners/{id}":            "AMPR",
+	"PATCH /api/v1/practitioners/{id}":          "A",
+	"GET /api/v1/agendas":                       "AMPR",
+	"POST /api/v1/agendas":                      "A",
+	"GET /api/v1/agendas/{id}":                  "AMPR",
+	"PATCH /api/v1/agendas/{id}":                "A",
+	"GET /api/v1/reasons":                       "AMPR",
+	"POST /api/v1/reasons":                      "A",
+	"GET /api/v1/reasons/{id}":                  "AMPR",
+	"PATCH /api/v1/reasons/{id}":                "A",
+	"GET /api/v1/patients":                      "AMPR",
+	"POST /api/v1/patients":                     "AMR",
+	"GET /api/v1/patients/{id}":                 "AMPR",
+	"PATCH /api/v1/patients/{id}":               "AMR",
+	"POST /api/v1/patients/search":              "AMPR",
+	"GET /api/v1/patients/{id}/relatives":       "AMPR",
+	"POST /api/v1/patients/{id}/relatives":      "AMR",
+	"GET /api/v1/appointments":                  "AMPR",
+	"POST /api/v1/appointments":                 "AMR",
+	"GET /api/v1/appointments/{id}":             "AMPR",
+	"PATCH /api/v1/appointments/{id}":           "AMR",
+	"POST /api/v1/appointments/{id}/status":     "AMPR",
+	"GET /api/v1/availability":                  "AMPR",
+	"GET /api/v1/availability/first":            "AMPR",
+	"POST /api/v1/appointments/{id}/reschedule": "AMR",
+	"POST /api/v1/appointments/{id}/cancel":     "AMR",
+	"GET /api/v1/agendas/{id}/hours":            "AMPR",
+	"PUT /api/v1/agendas/{id}/hours":            "AM",
+	"GET /api/v1/agendas/{id}/exceptions":       "AMPR",
+	"POST /api/v1/agendas/{id}/exceptions":      "AM",
+	"DELETE /api/v1/exceptions/{id}":            "AM",
+	"GET /api/v1/absences":                      "AMPR",
+	"POST /api/v1/absences":                     "AM",
+	"DELETE /api/v1/absences/{id}":              "AM",
+	"POST /logout":                              "AMPR",
+	"GET /{$}":                                  "AMPR",
+	"POST /clinic":                              "AMPR",
+	"GET /patients":                             "AMPR",
+	"POST /patients/search":                     "AMPR",
+	"GET /patients/{id}":                        "AMPR",
+	"GET /agenda":                               "AMPR",
+	"GET /audit":                                "A",
 }
 
 var initials = map[clinic.Role]string{clinic.RoleAdministrator: "A", clinic.RoleAppointmentManager: "M", clinic.RolePractitioner: "P", clinic.RoleReception: "R"}
@@ -89,7 +101,8 @@ func path(t *testing.T, pattern string, ids map[string]int64) string {
 
 func (h *harness) ids(f storeFixture) map[string]int64 {
 	return map[string]int64{"patients": int64(f.Patient.ID), "clinics": int64(f.Clinic.ID), "databases": int64(f.Database.ID),
-		"practitioners": int64(f.Practitioner.ID), "agendas": int64(f.Agenda.ID), "reasons": int64(f.Reason.ID), "appointments": int64(f.appointment)}
+		"practitioners": int64(f.Practitioner.ID), "agendas": int64(f.Agenda.ID), "reasons": int64(f.Reason.ID), "appointments": int64(f.appointment),
+		"exceptions": f.exception, "absences": f.absence}
 }
 
 type storeFixture struct {
@@ -100,6 +113,8 @@ type storeFixture struct {
 	Agenda       clinic.Agenda
 	Reason       clinic.Reason
 	appointment  clinic.AppointmentID
+	exception    int64
+	absence      int64
 }
 
 func (h *harness) fixture(which string) storeFixture {
@@ -108,16 +123,25 @@ func (h *harness) fixture(which string) storeFixture {
 		f = h.b
 	}
 	var appt clinic.Appointment
+	var exc clinic.ScheduleException
+	var abs clinic.Absence
 	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
 	err := h.db.Update(ctx, func(tx *store.Tx) (err error) {
 		appt, err = tx.CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
 			PatientID: f.Patient.ID, Start: start, End: start.Add(15 * time.Minute), Status: clinic.StatusBooked, BookedBy: clinic.BookedByStaff})
+		if err != nil {
+			return err
+		}
+		if exc, err = tx.AddException(ctx, f.Org.ID, clinic.ScheduleException{AgendaID: f.Agenda.ID, Day: "2030-01-01", Closed: true}); err != nil {
+			return err
+		}
+		abs, err = tx.CreateAbsence(ctx, f.Org.ID, clinic.Absence{PractitionerID: f.Practitioner.ID, Start: start.Add(240 * time.Hour), End: start.Add(250 * time.Hour)})
 		return err
 	})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return storeFixture{f.Patient, f.Clinic, f.Database, f.Practitioner, f.Agenda, f.Reason, appt.ID}
+	return storeFixture{f.Patient, f.Clinic, f.Database, f.Practitioner, f.Agenda, f.Reason, appt.ID, exc.ID, abs.ID}
 }
 
 // TestRoleMatrix checks every authenticated route against the hand-written policy, for
@@ -221,7 +245,7 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	// Lists: nothing of b.
 	for _, p := range []string{"/api/v1/patients", "/api/v1/clinics", "/api/v1/databases", "/api/v1/practitioners", "/api/v1/agendas",
-		"/api/v1/reasons", "/api/v1/appointments"} {
+		"/api/v1/reasons", "/api/v1/appointments", "/api/v1/absences?practitioner_id=" + itoa(int64(h.a.Practitioner.ID))} {
 		var page struct {
 			Items []struct {
 				ID int64 `json:"id"`
@@ -232,7 +256,7 @@ func TestTenantIsolation(t *testing.T) {
 			t.Fatalf("%s: %d", p, res.status)
 		}
 		res.json(t, &page)
-		noun := strings.TrimPrefix(p, "/api/v1/")
+		noun, _, _ := strings.Cut(strings.TrimPrefix(p, "/api/v1/"), "?")
 		for _, it := range page.Items {
 			if it.ID == bIDs[noun] {
 				t.Errorf("%s lists b's record %d", p, it.ID)
@@ -251,6 +275,12 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	if len(found.Items) != 1 {
 		t.Errorf("search found %d patients, want a's one", len(found.Items))
+	}
+	for _, p := range []string{"/api/v1/absences?practitioner_id=" + itoa(bIDs["practitioners"]),
+		"/api/v1/availability?reason_id=" + itoa(bIDs["reasons"]) + "&from=2030-01-01T00:00:00Z&to=2030-01-08T00:00:00Z"} {
+		if res := h.do("GET", p, "token:administrator", nil); res.status != http.StatusUnprocessableEntity || !strings.Contains(string(res.body), "does not exist") {
+			t.Errorf("%s with b's id: %d %s", p, res.status, res.body)
+		}
 	}
 	// Creating with b's references: refused, and b's ids are "does not exist".
 	res := h.do("POST", "/api/v1/appointments", "token:administrator", map[string]any{"agenda_id": bIDs["agendas"], "reason_id": bIDs["reasons"],

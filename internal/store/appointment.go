@@ -168,3 +168,21 @@ func (f AppointmentFilter) where(org clinic.OrgID) (string, []any) {
 	}
 	return w.String(), args
 }
+
+// PractitionerAppointments lists the active appointments on any agenda of practitioner that
+// overlap [from, to), by start time.
+func (tx *Tx) PractitionerAppointments(ctx context.Context, org clinic.OrgID, practitioner clinic.PractitionerID, from, to time.Time) ([]clinic.Appointment, error) {
+	return collect(ctx, tx, scanAppointment, `SELECT `+prefixed("a.", appointmentCols)+` FROM appointments a
+		JOIN agendas g ON g.organisation_id = a.organisation_id AND g.id = a.agenda_id
+		WHERE a.organisation_id = $1 AND g.practitioner_id = $2 AND a.starts_at < $4 AND a.ends_at > $3 AND a.status IN `+activeStatuses()+`
+		ORDER BY a.starts_at, a.id`, org, practitioner, from, to)
+}
+
+// prefixed qualifies each column of a column list with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -143,3 +143,25 @@ func collect[T any](ctx context.Context, tx *Tx, scan func(row) (T, error), q st
 	}
 	return out, rs.Err()
 }
+
+// counted counts the statements a transaction runs, so tests and benchmarks can check that
+// a request's statement count does not grow with the data (no N+1 queries).
+type counted struct {
+	q querier
+	n *int
+}
+
+func (c counted) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	*c.n++
+	return c.q.exec(ctx, q, args...)
+}
+
+func (c counted) query(ctx context.Context, q string, args ...any) (rows, error) {
+	*c.n++
+	return c.q.query(ctx, q, args...)
+}
+
+func (c counted) queryRow(ctx context.Context, q string, args ...any) row {
+	*c.n++
+	return c.q.queryRow(ctx, q, args...)
+}

@@ -256,7 +256,13 @@ type Tx struct {
 	sqlTx    *sql.Tx
 	pgxTx    pgx.Tx
 	onCommit []func()
+	// savepoints numbers the savepoints of this transaction.
+	savepoints int
+	statements int
 }
+
+// Statements reports how many SQL statements tx has run so far.
+func (tx *Tx) Statements() int { return tx.statements }
 
 // Raw returns the driver's transaction (*sql.Tx on SQLite, pgx.Tx on PostgreSQL), so the
 // jobs package can insert a job in it. Nil in a View.
@@ -282,9 +288,9 @@ func (tx *Tx) OnCommit(f func()) { tx.onCommit = append(tx.onCommit, f) }
 func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
 	tx := &Tx{dialect: db.dialect, Now: db.Now(), readOnly: true}
 	if db.pool != nil {
-		tx.q = pgxQuerier{db.pool}
+		tx.q = counted{pgxQuerier{db.pool}, &tx.statements}
 	} else {
-		tx.q = sqlQuerier{db.reader}
+		tx.q = counted{sqlQuerier{db.reader}, &tx.statements}
 	}
 	return fn(tx)
 }
@@ -298,7 +304,7 @@ func (db *DB) Update(ctx context.Context, fn func(*Tx) error) (err error) {
 		if err != nil {
 			return fmt.Errorf("begin: %w", translate(err))
 		}
-		tx.pgxTx, tx.q = ptx, pgxQuerier{ptx}
+		tx.pgxTx, tx.q = ptx, counted{pgxQuerier{ptx}, &tx.statements}
 		defer func() {
 			if p := recover(); p != nil {
 				ptx.Rollback(context.WithoutCancel(ctx))
@@ -317,7 +323,7 @@ func (db *DB) Update(ctx context.Context, fn func(*Tx) error) (err error) {
 		if err != nil {
 			return fmt.Errorf("begin: %w", translate(err))
 		}
-		tx.sqlTx, tx.q = stx, sqlQuerier{stx}
+		tx.sqlTx, tx.q = stx, counted{sqlQuerier{stx}, &tx.statements}
 		defer func() {
 			if p := recover(); p != nil {
 				stx.Rollback()

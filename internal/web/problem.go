@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,19 +89,38 @@ const MaxBody = 1 << 20
 // DecodeJSON reads exactly one JSON object into dst, refusing unknown fields, wrong types,
 // trailing data and bodies over MaxBody, with an error that names the field.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/merge-patch+json") {
-		return &DecodeError{Field: "Content-Type", Reason: "must be application/json"}
+	b, err := ReadBody(w, r)
+	if err != nil {
+		return err
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	return DecodeBytes(b, dst)
+}
+
+// ReadBody reads a JSON request body of at most MaxBody bytes, for handlers that need the
+// raw bytes too (an Idempotency-Key compares them).
+func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/merge-patch+json") {
+		return nil, &DecodeError{Field: "Content-Type", Reason: "must be application/json"}
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, err
+		}
+		return nil, &DecodeError{Field: "body", Reason: "could not be read"}
+	}
+	return b, nil
+}
+
+// DecodeBytes decodes exactly one JSON object from b into dst, as DecodeJSON does.
+func DecodeBytes(b []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return err
-		}
 		return &DecodeError{Field: "body", Reason: "must hold a single JSON object"}
 	}
 	return nil

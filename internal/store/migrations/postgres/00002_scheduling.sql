@@ -66,7 +66,23 @@ ALTER TABLE appointments ADD CONSTRAINT appointments_no_overlap EXCLUDE USING gi
     agenda_id WITH =, tstzrange(starts_at, ends_at, '[)') WITH &&
 ) WHERE (status IN ('booked', 'confirmed', 'arrived', 'seen', 'no_show'));
 
+-- Every booking, move, cancellation and status change, written in the same transaction as
+-- the change: the notification work (NOT-1) reads them, so none is lost.
+CREATE TABLE appointment_events (
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organisation_id  BIGINT NOT NULL,
+    appointment_id   BIGINT NOT NULL,
+    kind             TEXT NOT NULL CHECK (kind IN ('booked','rescheduled','cancelled','status')),
+    status           TEXT NOT NULL,
+    previous_start   TIMESTAMPTZ,
+    actor            TEXT NOT NULL,
+    at               TIMESTAMPTZ NOT NULL,
+    FOREIGN KEY (organisation_id, appointment_id) REFERENCES appointments(organisation_id, id) ON DELETE CASCADE
+);
+CREATE INDEX appointment_events_appointment ON appointment_events (organisation_id, appointment_id, id);
+
 -- +goose Down
+DROP TABLE appointment_events;
 ALTER TABLE appointments DROP CONSTRAINT appointments_no_overlap;
 DROP TABLE idempotency_keys;
 ALTER TABLE clinics DROP COLUMN allow_online_changes;

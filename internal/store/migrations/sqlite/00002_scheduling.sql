@@ -59,7 +59,23 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 
+-- Every booking, move, cancellation and status change, written in the same transaction as
+-- the change: the notification work (NOT-1) reads them, so none is lost.
+CREATE TABLE appointment_events (
+    id               INTEGER PRIMARY KEY,
+    organisation_id  INTEGER NOT NULL,
+    appointment_id   INTEGER NOT NULL,
+    kind             TEXT NOT NULL CHECK (kind IN ('booked','rescheduled','cancelled','status')),
+    status           TEXT NOT NULL,
+    previous_start   TIMESTAMP,
+    actor            TEXT NOT NULL,
+    at               TIMESTAMP NOT NULL,
+    FOREIGN KEY (organisation_id, appointment_id) REFERENCES appointments(organisation_id, id) ON DELETE CASCADE
+);
+CREATE INDEX appointment_events_appointment ON appointment_events (organisation_id, appointment_id, id);
+
 -- +goose Down
+DROP TABLE appointment_events;
 DROP TABLE idempotency_keys;
 ALTER TABLE clinics DROP COLUMN allow_online_changes;
 ALTER TABLE clinics DROP COLUMN allow_no_preference;

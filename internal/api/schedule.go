@@ -1,0 +1,684 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/booking"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
+)
+
+// AgendaAvailability is one agenda's free start times.
+type AgendaAvailability struct {
+	AgendaID int64       `json:"agenda_id"`
+	Slots    []time.Time `json:"slots"`
+}
+
+// AvailabilityResult answers GET /availability.
+type AvailabilityResult struct {
+	ReasonID        int64                `json:"reason_id"`
+	DurationMinutes int                  `json:"duration_minutes"`
+	Zone            string               `json:"zone"`
+	Agendas         []AgendaAvailability `json:"agendas"`
+}
+
+// FirstAvailable answers GET /availability/first; found is false when no slot is free.
+type FirstAvailable struct {
+	Found    bool       `json:"found"`
+	AgendaID int64      `json:"agenda_id,omitempty"`
+	Start    *time.Time `json:"start,omitempty"`
+}
+
+// BookingInput books an appointment. Without agenda_id the first agenda free at start is
+// chosen ("no preference"), among agenda_ids when given.
+type BookingInput struct {
+	ReasonID  *int64  `json:"reason_id"`
+	AgendaID  *int64  `json:"agenda_id"`
+	AgendaIDs []int64 `json:"agenda_ids,omitempty"`
+	PatientID *int64  `json:"patient_id"`
+	Start     *string `json:"start"`
+	BookedBy  *string `json:"booked_by"`
+	Note      *string `json:"note"`
+}
+
+// RescheduleInput moves an appointment; agenda_id absent keeps the agenda.
+type RescheduleInput struct {
+	Start    *string `json:"start"`
+	AgendaID *int64  `json:"agenda_id"`
+	Version  *int64  `json:"version"`
+}
+
+// CancelInput cancels an appointment read at version.
+type CancelInput struct {
+	Version *int64 `json:"version"`
+}
+
+// HoursInterval is one working interval: weekday 0 (Sunday) to 6, times "HH:MM" local.
+type HoursInterval struct {
+	Weekday int    `json:"weekday"`
+	Start   string `json:"start"`
+	End     string `json:"end"`
+}
+
+// WorkingHours is an agenda's weekly hours.
+type WorkingHours struct {
+	Hours []HoursInterval `json:"hours"`
+}
+
+// Exception is a dated change to an agenda's hours: closed removes the day's weekly hours;
+// start/end add hours that day.
+type Exception struct {
+	ID       int64  `json:"id"`
+	AgendaID int64  `json:"agenda_id"`
+	Day      string `json:"day"`
+	Closed   bool   `json:"closed"`
+	Start    string `json:"start,omitempty"`
+	End      string `json:"end,omitempty"`
+	Note     string `json:"note"`
+}
+
+// ExceptionInput creates an exception.
+type ExceptionInput struct {
+	Day    *string `json:"day"`
+	Closed *bool   `json:"closed"`
+	Start  *string `json:"start"`
+	End    *string `json:"end"`
+	Note   *string `json:"note"`
+}
+
+// Absence is a practitioner's time away.
+type Absence struct {
+	ID             int64     `json:"id"`
+	PractitionerID int64     `json:"practitioner_id"`
+	Start          time.Time `json:"start"`
+	End            time.Time `json:"end"`
+	Note           string    `json:"note"`
+}
+
+// AbsenceInput creates an absence.
+type AbsenceInput struct {
+	PractitionerID *int64  `json:"practitioner_id"`
+	Start          *string `json:"start"`
+	End            *string `json:"end"`
+	Note           *string `json:"note"`
+}
+
+// AbsenceCreated is the new absence and the appointments it falls on: staff cancel or move
+// each one (each is then notified).
+type AbsenceCreated struct {
+	Absence  Absence       `json:"absence"`
+	Affected []Appointment `json:"affected"`
+}
+
+func (a *API) scheduleRoutes() []web.Route {
+	read, write, manage := clinic.PermReadSchedule, clinic.PermWriteSchedule, clinic.PermManageSchedule
+	avQuery := []web.Param{
+		{Name: "reason_id", Type: "integer", Description: "required: the consultation reason"},
+		{Name: "agenda_id", Type: "integer", Description: "repeatable: only these agendas (default: every agenda offering the reason)"},
+		{Name: "from", Type: "string", Description: "required: RFC 3339 start of the window"},
+		{Name: "to", Type: "string", Description: "required: RFC 3339 end of the window (at most 366 days after from)"},
+		{Name: "online", Type: "boolean", Description: "apply the clinic's patient-facing rules (horizon, minimum notice)"},
+	}
+	return []web.Route{
+		{Method: http.MethodGet, Pattern: Prefix + "/availability", Perm: read, Handler: a.handler(a.availability),
+			Doc: &web.Doc{Summary: "Free slots of a reason per agenda", Tag: "Scheduling", Response: AvailabilityResult{}, Query: avQuery}},
+		{Method: http.MethodGet, Pattern: Prefix + "/availability/first", Perm: read, Handler: a.handler(a.firstAvailable),
+			Doc: &web.Doc{Summary: "First free slot across agendas (no preference)", Tag: "Scheduling", Response: FirstAvailable{}, Query: avQuery}},
+		{Method: http.MethodPost, Pattern: Prefix + "/appointments/{id}/reschedule", Perm: write, Handler: a.handler(a.reschedule),
+			Doc: &web.Doc{Summary: "Move an appointment atomically", Tag: "Appointments", Request: RescheduleInput{}, Response: Appointment{}, Errors: []int{409}}},
+		{Method: http.MethodPost, Pattern: Prefix + "/appointments/{id}/cancel", Perm: write, Handler: a.handler(a.cancel),
+			Doc: &web.Doc{Summary: "Cancel an appointment", Tag: "Appointments", Request: CancelInput{}, Response: Appointment{}, Errors: []int{409}}},
+		{Method: http.MethodGet, Pattern: Prefix + "/agendas/{id}/hours", Perm: clinic.PermReadDirectory, Handler: a.handler(a.getHours),
+			Doc: &web.Doc{Summary: "An agenda's weekly working hours", Tag: "Scheduling", Response: WorkingHours{}}},
+		{Method: http.MethodPut, Pattern: Prefix + "/agendas/{id}/hours", Perm: manage, Handler: a.handler(a.putHours),
+			Doc: &web.Doc{Summary: "Replace an agenda's weekly working hours", Tag: "Scheduling", Request: WorkingHours{}, Response: WorkingHours{}}},
+		{Method: http.MethodGet, Pattern: Prefix + "/agendas/{id}/exceptions", Perm: clinic.PermReadDirectory, Handler: a.handler(a.listExceptions),
+			Doc: &web.Doc{Summary: "An agenda's dated exceptions", Tag: "Scheduling", Response: Exception{}, List: true,
+				Query: []web.Param{{Name: "from", Type: "string", Description: "first day, YYYY-MM-DD"}, {Name: "to", Type: "string", Description: "last day, YYYY-MM-DD"}}}},
+		{Method: http.MethodPost, Pattern: Prefix + "/agendas/{id}/exceptions", Perm: manage, Handler: a.handler(a.addException),
+			Doc: &web.Doc{Summary: "Close a day or add hours on a day", Tag: "Scheduling", Request: ExceptionInput{}, Response: Exception{}, Status: http.StatusCreated}},
+		{Method: http.MethodDelete, Pattern: Prefix + "/exceptions/{id}", Perm: manage, Handler: a.handler(a.deleteException),
+			Doc: &web.Doc{Summary: "Remove an exception", Tag: "Scheduling", Status: http.StatusNoContent}},
+		{Method: http.MethodGet, Pattern: Prefix + "/absences", Perm: read, Handler: a.handler(a.listAbsences),
+			Doc: &web.Doc{Summary: "Absences overlapping a window", Tag: "Scheduling", Response: Absence{}, List: true,
+				Query: []web.Param{{Name: "practitioner_id", Type: "integer", Description: "required"}, {Name: "from", Type: "string", Description: "RFC 3339"}, {Name: "to", Type: "string", Description: "RFC 3339"}}}},
+		{Method: http.MethodPost, Pattern: Prefix + "/absences", Perm: manage, Handler: a.handler(a.createAbsence),
+			Doc: &web.Doc{Summary: "Record an absence; lists the appointments it falls on", Tag: "Scheduling", Request: AbsenceInput{}, Response: AbsenceCreated{}, Status: http.StatusCreated}},
+		{Method: http.MethodDelete, Pattern: Prefix + "/absences/{id}", Perm: manage, Handler: a.handler(a.deleteAbsence),
+			Doc: &web.Doc{Summary: "Remove an absence", Tag: "Scheduling", Status: http.StatusNoContent}},
+	}
+}
+
+func (a *API) availabilityQuery(r *http.Request) (booking.Query, error) {
+	q := &query{r: r}
+	var bq booking.Query
+	bq.ReasonID = clinic.ReasonID(q.id("reason_id"))
+	if bq.ReasonID == 0 && q.str("reason_id") == "" {
+		q.v.Add("reason_id", "is required")
+	}
+	for i, s := range r.URL.Query()["agenda_id"] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			q.v.Add(fmt.Sprintf("agenda_id[%d]", i), "must be a positive integer")
+		}
+		bq.AgendaIDs = append(bq.AgendaIDs, clinic.AgendaID(n))
+	}
+	var c checker
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &bq.From}, {"to", &bq.To}} {
+		s := q.str(p.name)
+		if s == "" {
+			q.v.Add(p.name, "is required")
+			continue
+		}
+		c.instant(p.name, &s, p.dst)
+	}
+	q.v.Fields = append(q.v.Fields, c.Fields...)
+	switch q.str("online") {
+	case "", "false":
+	case "true":
+		bq.Online = true
+	default:
+		q.v.Add("online", "must be true or false")
+	}
+	return bq, q.v.Err()
+}
+
+func (a *API) availability(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
+	q, err := a.availabilityQuery(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	av, err := a.booking.Availability(ctx, web.MustActor(ctx).OrgID, q)
+	if err != nil {
+		return 0, nil, fieldNotFound("reason_id", err)
+	}
+	out := AvailabilityResult{ReasonID: int64(av.Reason.ID), DurationMinutes: int(av.Reason.Duration / time.Minute), Zone: av.Clinic.Zone,
+		Agendas: make([]AgendaAvailability, len(av.Agendas))}
+	for i, ag := range av.Agendas {
+		slots := ag.Slots
+		if slots == nil {
+			slots = []time.Time{}
+		}
+		out.Agendas[i] = AgendaAvailability{AgendaID: int64(ag.AgendaID), Slots: slots}
+	}
+	return http.StatusOK, out, nil
+}
+
+// fieldNotFound reports a missing referenced record as a field error rather than a 404 of
+// the route.
+func fieldNotFound(field string, err error) error {
+	if errors.Is(err, clinic.ErrNotFound) {
+		return clinic.Invalid(field, "does not exist")
+	}
+	return err
+}
+
+func (a *API) firstAvailable(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
+	q, err := a.availabilityQuery(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	agenda, start, ok, err := a.booking.First(ctx, web.MustActor(ctx).OrgID, q)
+	if err != nil {
+		return 0, nil, fieldNotFound("reason_id", err)
+	}
+	if !ok {
+		return http.StatusOK, FirstAvailable{}, nil
+	}
+	return http.StatusOK, FirstAvailable{Found: true, AgendaID: int64(agenda), Start: &start}, nil
+}
+
+// book is POST /appointments. With an Idempotency-Key header, a retried request (same key,
+// same body) gets the first answer again and books nothing more; the same key with another
+// body is refused. Only successful answers are kept (for a day): a failed request changed
+// nothing, so running it again is safe.
+func (a *API) book(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+	body, err := web.ReadBody(w, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in BookingInput
+	if err := web.DecodeBytes(body, &in); err != nil {
+		return 0, nil, err
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 255 {
+		return 0, nil, clinic.Invalid("Idempotency-Key", "must be at most 255 characters")
+	}
+	var c checker
+	req := booking.Request{BookedBy: clinic.BookedByStaff, Actor: web.MustActor(ctx).Label}
+	for _, f := range []struct {
+		name string
+		in   *int64
+		set  func(int64)
+	}{
+		{"reason_id", in.ReasonID, func(v int64) { req.ReasonID = clinic.ReasonID(v) }},
+		{"patient_id", in.PatientID, func(v int64) { req.PatientID = clinic.PatientID(v) }},
+	} {
+		if c.required(f.name, f.in != nil, true) {
+			f.set(*f.in)
+		}
+	}
+	if in.AgendaID != nil {
+		req.AgendaID = clinic.AgendaID(*in.AgendaID)
+	}
+	for _, id := range in.AgendaIDs {
+		req.AgendaIDs = append(req.AgendaIDs, clinic.AgendaID(id))
+	}
+	if c.required("start", in.Start != nil, true) {
+		c.instant("start", in.Start, &req.Start)
+	}
+	c.text("note", in.Note, &req.Note, true, false, 2000)
+	if in.BookedBy != nil {
+		if b := clinic.BookedBy(*in.BookedBy); b == clinic.BookedByStaff || b == clinic.BookedBySync {
+			req.BookedBy = b
+		} else {
+			c.Add("booked_by", "must be staff or sync")
+		}
+	}
+	if err := c.Err(); err != nil {
+		return 0, nil, err
+	}
+	actor := web.MustActor(ctx)
+	hash := sha256.Sum256(body)
+	var status int
+	var out []byte
+	attempt := func() error {
+		return a.db.Update(ctx, func(tx *store.Tx) error {
+			if key != "" {
+				prev, err := tx.IdempotentLookup(ctx, actor.OrgID, actor.Label, key)
+				if err == nil {
+					if !bytes.Equal(prev.RequestHash, hash[:]) {
+						return clinic.Invalid("Idempotency-Key", "was already used with a different request")
+					}
+					status, out = prev.Status, prev.Body
+					return nil
+				}
+				if !errors.Is(err, clinic.ErrNotFound) {
+					return err
+				}
+			}
+			appt, err := a.booking.Book(ctx, tx, actor.OrgID, req)
+			if err != nil {
+				return err
+			}
+			if err := web.AuditTx(ctx, tx, "appointment.create", appt.PatientID); err != nil {
+				return err
+			}
+			status = http.StatusCreated
+			if out, err = json.Marshal(appointmentOut(appt)); err != nil {
+				return err
+			}
+			if key != "" {
+				return tx.IdempotentStore(ctx, actor.OrgID, actor.Label, key, store.IdempotentResponse{RequestHash: hash[:], Status: status, Body: out})
+			}
+			return nil
+		})
+	}
+	err = attempt()
+	if key != "" && errors.Is(err, clinic.ErrConflict) && !errors.Is(err, booking.ErrNotAvailable) {
+		// A concurrent request with the same key stored its answer first: replay it.
+		err = attempt()
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return status, json.RawMessage(out), nil
+}
+
+// appointmentChange runs one booking change of the appointment in r's path, with its audit
+// row. The appointment is looked up before the body's problems are reported, so another
+// organisation's appointment is "not found" whatever the body says. c holds the body's
+// problems so far.
+func (a *API) appointmentChange(ctx context.Context, r *http.Request, action string, c *checker, version *int64,
+	f func(tx *store.Tx, org clinic.OrgID, ch booking.Change) (clinic.Appointment, error)) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	org := web.MustActor(ctx).OrgID
+	var appt clinic.Appointment
+	err = a.db.Update(ctx, func(tx *store.Tx) (err error) {
+		if _, err := tx.Appointment(ctx, org, clinic.AppointmentID(id)); err != nil {
+			return err
+		}
+		ch := booking.Change{ID: clinic.AppointmentID(id), Actor: web.MustActor(ctx).Label}
+		if version == nil {
+			c.Add("version", "is required: send the version you read, so that a concurrent change is not overwritten")
+		} else {
+			ch.Version = *version
+		}
+		if err := c.Err(); err != nil {
+			return err
+		}
+		if appt, err = f(tx, org, ch); err != nil {
+			return err
+		}
+		return web.AuditTx(ctx, tx, action, appt.PatientID)
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, appointmentOut(appt), nil
+}
+
+func (a *API) reschedule(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+	var in RescheduleInput
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return 0, nil, err
+	}
+	var c checker
+	var start time.Time
+	if c.required("start", in.Start != nil, true) {
+		c.instant("start", in.Start, &start)
+	}
+	var agenda clinic.AgendaID
+	if in.AgendaID != nil {
+		agenda = clinic.AgendaID(*in.AgendaID)
+	}
+	return a.appointmentChange(ctx, r, "appointment.reschedule", &c, in.Version, func(tx *store.Tx, org clinic.OrgID, ch booking.Change) (clinic.Appointment, error) {
+		return a.booking.Reschedule(ctx, tx, org, ch, agenda, start)
+	})
+}
+
+func (a *API) cancel(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+	var in CancelInput
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return 0, nil, err
+	}
+	return a.appointmentChange(ctx, r, "appointment.cancel", &checker{}, in.Version, func(tx *store.Tx, org clinic.OrgID, ch booking.Change) (clinic.Appointment, error) {
+		return a.booking.Cancel(ctx, tx, org, ch)
+	})
+}
+
+// clock parses "HH:MM" (24:00 allowed as an end) into minutes after midnight.
+func (c *checker) clock(field, s string, end bool) int {
+	t, err := time.Parse("15:04", s)
+	if s == "24:00" && end {
+		return 1440
+	}
+	if err != nil {
+		c.Add(field, "must be a time written HH:MM")
+		return -1
+	}
+	return t.Hour()*60 + t.Minute()
+}
+
+func clockString(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
+
+func (a *API) agendaOf(ctx context.Context, tx *store.Tx, r *http.Request) (clinic.Agenda, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return clinic.Agenda{}, err
+	}
+	return tx.Agenda(ctx, web.MustActor(ctx).OrgID, clinic.AgendaID(id))
+}
+
+func hoursOut(hs []clinic.WorkingHours) WorkingHours {
+	out := WorkingHours{Hours: []HoursInterval{}}
+	for _, h := range hs {
+		out.Hours = append(out.Hours, HoursInterval{Weekday: int(h.Weekday), Start: clockString(h.Start), End: clockString(h.End)})
+	}
+	return out
+}
+
+func (a *API) getHours(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
+	var out WorkingHours
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		ag, err := a.agendaOf(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		hs, err := tx.WorkingHours(ctx, ag.OrgID, []clinic.AgendaID{ag.ID})
+		out = hoursOut(hs[ag.ID])
+		return err
+	})
+	return http.StatusOK, out, err
+}
+
+func (a *API) putHours(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+	var in WorkingHours
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return 0, nil, err
+	}
+	var c checker
+	var hs []clinic.WorkingHours
+	for i, h := range in.Hours {
+		f := fmt.Sprintf("hours[%d]", i)
+		if h.Weekday < 0 || h.Weekday > 6 {
+			c.Add(f+".weekday", "must be 0 (Sunday) to 6 (Saturday)")
+		}
+		start, end := c.clock(f+".start", h.Start, false), c.clock(f+".end", h.End, true)
+		if start >= 0 && end >= 0 && end <= start {
+			c.Add(f+".end", "must be after start")
+		}
+		for j, o := range hs {
+			if int(o.Weekday) == h.Weekday && start < o.End && o.Start < end {
+				c.Add(f, fmt.Sprintf("overlaps hours[%d]", j))
+			}
+		}
+		hs = append(hs, clinic.WorkingHours{Weekday: time.Weekday(h.Weekday), Start: start, End: end})
+	}
+	var out WorkingHours
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		ag, err := a.agendaOf(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		if err := c.Err(); err != nil {
+			return err
+		}
+		if err := tx.SetWorkingHours(ctx, ag.OrgID, ag.ID, hs); err != nil {
+			return err
+		}
+		got, err := tx.WorkingHours(ctx, ag.OrgID, []clinic.AgendaID{ag.ID})
+		out = hoursOut(got[ag.ID])
+		return err
+	})
+	return http.StatusOK, out, err
+}
+
+func exceptionOut(e clinic.ScheduleException) Exception {
+	out := Exception{ID: e.ID, AgendaID: int64(e.AgendaID), Day: e.Day, Closed: e.Closed, Note: e.Note}
+	if e.End > 0 {
+		out.Start, out.End = clockString(e.Start), clockString(e.End)
+	}
+	return out
+}
+
+func (a *API) listExceptions(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
+	from, to := r.URL.Query().Get("from"), r.URL.Query().Get("to")
+	var c checker
+	for _, p := range []struct{ name, v string }{{"from", from}, {"to", to}} {
+		if p.v != "" {
+			if _, err := time.Parse(time.DateOnly, p.v); err != nil {
+				c.Add(p.name, "must be a date written YYYY-MM-DD")
+			}
+		}
+	}
+	if err := c.Err(); err != nil {
+		return 0, nil, err
+	}
+	if from == "" {
+		from = "0000-01-01"
+	}
+	if to == "" {
+		to = "9999-12-31"
+	}
+	out := ListOf[Exception]{Items: []Exception{}}
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		ag, err := a.agendaOf(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		es, err := tx.Exceptions(ctx, ag.OrgID, []clinic.AgendaID{ag.ID}, from, to)
+		for _, e := range es {
+			out.Items = append(out.Items, exceptionOut(e))
+		}
+		return err
+	})
+	return http.StatusOK, out, err
+}
+
+func (a *API) addException(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+	var in ExceptionInput
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return 0, nil, err
+	}
+	var c checker
+	var e clinic.ScheduleException
+	if c.required("day", in.Day != nil, true) {
+		if d, err := time.Parse(time.DateOnly, *in.Day); err != nil {
+			c.Add("day", "must be a date written YYYY-MM-DD")
+		} else {
+			e.Day = d.Format(time.DateOnly)
+		}
+	}
+	if in.Closed != nil {
+		e.Closed = *in.Closed
+	}
+	if (in.Start == nil) != (in.End == nil) {
+		c.Add("end", "start and end go together")
+	} else if in.Start != nil {
+		e.Start, e.End = c.clock("start", *in.Start, false), c.clock("end", *in.End, true)
+		if e.Start >= 0 && e.End >= 0 && e.End <= e.Start {
+			c.Add("end", "must be after start")
+		}
+	}
+	if !e.Closed && in.Start == nil {
+		c.Add("closed", "an exception either closes the day or adds hours (start and end)")
+	}
+	c.text("note", in.Note, &e.Note, true, false, 500)
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		ag, err := a.agendaOf(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		if err := c.Err(); err != nil {
+			return err
+		}
+		e.AgendaID = ag.ID
+		e, err = tx.AddException(ctx, ag.OrgID, e)
+		return err
+	})
+	return http.StatusCreated, exceptionOut(e), err
+}
+
+func (a *API) deleteException(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	err = a.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteException(ctx, web.MustActor(ctx).OrgID, id) })
+	return http.StatusNoContent, nil, err
+}
+
+func absenceOut(x clinic.Absence) Absence {
+	return Absence{ID: x.ID, PractitionerID: int64(x.PractitionerID), Start: x.Start, End: x.End, Note: x.Note}
+}
+
+func (a *API) listAbsences(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
+	q := &query{r: r}
+	pid := q.id("practitioner_id")
+	if pid == 0 && q.str("practitioner_id") == "" {
+		q.v.Add("practitioner_id", "is required")
+	}
+	from, to := time.Unix(0, 0).UTC(), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	var c checker
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if s := q.str(p.name); s != "" {
+			c.instant(p.name, &s, p.dst)
+		}
+	}
+	q.v.Fields = append(q.v.Fields, c.Fields...)
+	if err := q.v.Err(); err != nil {
+		return 0, nil, err
+	}
+	out := ListOf[Absence]{Items: []Absence{}}
+	org := web.MustActor(ctx).OrgID
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Practitioner(ctx, org, clinic.PractitionerID(pid)); err != nil {
+			return fieldNotFound("practitioner_id", err)
+		}
+		xs, err := tx.Absences(ctx, org, []clinic.PractitionerID{clinic.PractitionerID(pid)}, from, to)
+		for _, x := range xs {
+			out.Items = append(out.Items, absenceOut(x))
+		}
+		return err
+	})
+	return http.StatusOK, out, err
+}
+
+func (a *API) createAbsence(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+	var in AbsenceInput
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return 0, nil, err
+	}
+	var c checker
+	var x clinic.Absence
+	if c.required("start", in.Start != nil, true) {
+		c.instant("start", in.Start, &x.Start)
+	}
+	if c.required("end", in.End != nil, true) && c.instant("end", in.End, &x.End) && !x.End.After(x.Start) {
+		c.Add("end", "must be after start")
+	}
+	c.text("note", in.Note, &x.Note, true, false, 500)
+	org := web.MustActor(ctx).OrgID
+	var out AbsenceCreated
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		if err := c.ref("practitioner_id", in.PractitionerID, true,
+			func(id int64) error { _, err := tx.Practitioner(ctx, org, clinic.PractitionerID(id)); return err },
+			func(id int64) { x.PractitionerID = clinic.PractitionerID(id) }); err != nil {
+			return err
+		}
+		if err := c.Err(); err != nil {
+			return err
+		}
+		created, err := tx.CreateAbsence(ctx, org, x)
+		if err != nil {
+			return err
+		}
+		affected, err := a.booking.Affected(ctx, tx, org, created.PractitionerID, created.Start, created.End)
+		if err != nil {
+			return err
+		}
+		out = AbsenceCreated{Absence: absenceOut(created), Affected: []Appointment{}}
+		var ids []clinic.PatientID
+		for _, ap := range affected {
+			out.Affected = append(out.Affected, appointmentOut(ap))
+			ids = append(ids, ap.PatientID)
+		}
+		if len(ids) > 0 {
+			return web.AuditTx(ctx, tx, "appointment.list", ids...)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, out, nil
+}
+
+func (a *API) deleteAbsence(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	err = a.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteAbsence(ctx, web.MustActor(ctx).OrgID, id) })
+	return http.StatusNoContent, nil, err
+}

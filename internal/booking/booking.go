@@ -1,0 +1,502 @@
+// Package booking holds the scheduling use cases: availability over the store (working
+// hours, exceptions, absences, existing appointments, the clinic's rules) computed by the
+// pure availability engine, and the conflict-safe changes to appointments: book, reschedule,
+// cancel and set status (POR-2, POR-4).
+//
+// Every change is a compare-and-swap on the appointment's version, runs in one transaction
+// with the appointment event it causes (the notification work reads those), and can never
+// double-book an agenda: on PostgreSQL an exclusion constraint refuses overlapping active
+// appointments, on SQLite the single writer makes the in-transaction overlap check atomic.
+//
+// It must not import the web, api, dashboard or server packages.
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/availability"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// Service runs the use cases over a database.
+type Service struct {
+	db *store.DB
+}
+
+// New returns a Service over db.
+func New(db *store.DB) *Service { return &Service{db: db} }
+
+// ErrNotAvailable: the requested time is not a bookable slot (outside hours, during an
+// absence, too soon, too far ahead, off the grid, or taken).
+var ErrNotAvailable = &clinic.ConflictError{Field: "start", Reason: "this time is not available"}
+
+// TransitionError refuses a status change a clinic would not make.
+type TransitionError struct{ From, To clinic.Status }
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("an appointment cannot go from %s to %s", e.From, e.To)
+}
+
+// Is makes it a conflict: the appointment's current state stands in the way.
+func (e *TransitionError) Is(target error) bool { return target == clinic.ErrConflict }
+
+// transitions lists, for each status, the statuses staff may set next. Besides the forward
+// moves it holds the undos of a mistaken click (arrived → booked, seen → arrived, a
+// cancelled appointment reinstated if its slot is still free).
+var transitions = map[clinic.Status][]clinic.Status{
+	clinic.StatusBooked:         {clinic.StatusConfirmed, clinic.StatusArrived, clinic.StatusSeen, clinic.StatusNoShow, clinic.StatusExcusedAbsence, clinic.StatusCancelled},
+	clinic.StatusConfirmed:      {clinic.StatusBooked, clinic.StatusArrived, clinic.StatusSeen, clinic.StatusNoShow, clinic.StatusExcusedAbsence, clinic.StatusCancelled},
+	clinic.StatusArrived:        {clinic.StatusBooked, clinic.StatusConfirmed, clinic.StatusSeen, clinic.StatusNoShow, clinic.StatusCancelled},
+	clinic.StatusSeen:           {clinic.StatusArrived},
+	clinic.StatusNoShow:         {clinic.StatusBooked, clinic.StatusConfirmed, clinic.StatusExcusedAbsence},
+	clinic.StatusExcusedAbsence: {clinic.StatusBooked, clinic.StatusConfirmed, clinic.StatusNoShow},
+	clinic.StatusCancelled:      {clinic.StatusBooked},
+}
+
+// CanTransition reports whether staff may move an appointment from one status to another.
+func CanTransition(from, to clinic.Status) bool { return slices.Contains(transitions[from], to) }
+
+// Query asks for the free slots of one reason.
+type Query struct {
+	ReasonID  clinic.ReasonID
+	AgendaIDs []clinic.AgendaID // empty: every active agenda offering the reason
+	From, To  time.Time
+	// Online applies the clinic's patient-facing rules (horizon, minimum notice). Staff
+	// see every free slot from now on.
+	Online bool
+}
+
+// AgendaSlots are the free start times of one agenda.
+type AgendaSlots struct {
+	AgendaID clinic.AgendaID
+	Slots    []time.Time
+}
+
+// Availability is the answer to a Query.
+type Availability struct {
+	Reason  clinic.Reason
+	Clinic  clinic.Clinic
+	Agendas []AgendaSlots
+}
+
+// input is everything the engine needs for one reason's agendas, loaded in a fixed number
+// of statements whatever the number of agendas.
+type input struct {
+	reason  clinic.Reason
+	clinic  clinic.Clinic
+	loc     *time.Location
+	agendas []clinic.Agenda
+	queries []availability.Query
+}
+
+// staffHorizon bounds staff availability queries (they are not held to the online horizon).
+const staffHorizon = 3650
+
+func (s *Service) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, q Query, now time.Time) (input, error) {
+	var in input
+	var err error
+	if in.reason, err = tx.Reason(ctx, org, q.ReasonID); err != nil {
+		return in, err
+	}
+	if in.clinic, err = tx.Clinic(ctx, org, in.reason.ClinicID); err != nil {
+		return in, err
+	}
+	if in.loc, err = in.clinic.Location(); err != nil {
+		return in, fmt.Errorf("clinic %d zone: %w", in.clinic.ID, err)
+	}
+	offering, err := tx.AgendasOffering(ctx, org, q.ReasonID)
+	if err != nil {
+		return in, err
+	}
+	for _, a := range offering {
+		if len(q.AgendaIDs) == 0 || slices.Contains(q.AgendaIDs, a.ID) {
+			in.agendas = append(in.agendas, a)
+		}
+	}
+	for _, id := range q.AgendaIDs {
+		if !slices.ContainsFunc(in.agendas, func(a clinic.Agenda) bool { return a.ID == id }) {
+			return in, clinic.Invalid("agenda_id", fmt.Sprintf("agenda %d does not offer this reason", id))
+		}
+	}
+	if len(in.agendas) == 0 {
+		return in, nil
+	}
+	ids := make([]clinic.AgendaID, len(in.agendas))
+	var pids []clinic.PractitionerID
+	for i, a := range in.agendas {
+		ids[i] = a.ID
+		if a.PractitionerID != nil {
+			pids = append(pids, *a.PractitionerID)
+		}
+	}
+	hours, err := tx.WorkingHours(ctx, org, ids)
+	if err != nil {
+		return in, err
+	}
+	// Exceptions are dated in the clinic zone; widen by a day each side for zones.
+	fromDay := availability.DateOf(q.From, in.loc).AddDays(-1).String()
+	toDay := availability.DateOf(q.To, in.loc).AddDays(1).String()
+	exceptions, err := tx.Exceptions(ctx, org, ids, fromDay, toDay)
+	if err != nil {
+		return in, err
+	}
+	absences, err := tx.Absences(ctx, org, pids, q.From.Add(-24*time.Hour), q.To.Add(24*time.Hour))
+	if err != nil {
+		return in, err
+	}
+	busy, err := tx.BusyIntervals(ctx, org, ids, q.From.Add(-24*time.Hour), q.To.Add(24*time.Hour))
+	if err != nil {
+		return in, err
+	}
+	rules := availability.Rules{HorizonDays: staffHorizon}
+	if q.Online {
+		rules.HorizonDays, rules.MinNotice = in.clinic.Rules.HorizonDays, in.clinic.Rules.MinNotice
+	}
+	if g := in.clinic.Rules.GridMinutes; g > 0 {
+		rules.Mode, rules.Grid = availability.GridClock, time.Duration(g)*time.Minute
+	} else {
+		rules.Mode = availability.GridReason
+	}
+	for _, a := range in.agendas {
+		aq := availability.Query{Zone: in.loc, Duration: in.reason.Duration, BufferAfter: in.reason.BufferAfter,
+			Window: availability.Interval{Start: q.From, End: q.To}, Rules: rules, Now: now}
+		for _, h := range hours[a.ID] {
+			aq.Schedule.Weekly[h.Weekday] = append(aq.Schedule.Weekly[h.Weekday], availability.Hours{Start: availability.Clock(h.Start), End: availability.Clock(h.End)})
+		}
+		for _, e := range exceptions {
+			if e.AgendaID != a.ID {
+				continue
+			}
+			d, err := availability.ParseDate(e.Day)
+			if err != nil {
+				return in, fmt.Errorf("exception %d: %w", e.ID, err)
+			}
+			x := availability.Exception{Date: d, Closed: e.Closed}
+			if e.End > 0 {
+				x.Hours = []availability.Hours{{Start: availability.Clock(e.Start), End: availability.Clock(e.End)}}
+			}
+			aq.Schedule.Exceptions = append(aq.Schedule.Exceptions, x)
+		}
+		for _, ab := range absences {
+			if a.PractitionerID != nil && ab.PractitionerID == *a.PractitionerID {
+				aq.Absences = append(aq.Absences, availability.Interval{Start: ab.Start, End: ab.End})
+			}
+		}
+		for _, b := range busy {
+			if b.AgendaID == a.ID {
+				aq.Busy = append(aq.Busy, availability.Interval{Start: b.Start, End: b.End})
+			}
+		}
+		in.queries = append(in.queries, aq)
+	}
+	return in, nil
+}
+
+func checkWindow(q Query) error {
+	var v clinic.ValidationError
+	if q.From.IsZero() {
+		v.Add("from", "is required")
+	}
+	if q.To.IsZero() {
+		v.Add("to", "is required")
+	}
+	if !q.From.IsZero() && !q.To.IsZero() {
+		if !q.To.After(q.From) {
+			v.Add("to", "must be after from")
+		} else if q.To.Sub(q.From) > 366*24*time.Hour {
+			v.Add("to", "must be at most 366 days after from")
+		}
+	}
+	return v.Err()
+}
+
+// Availability returns the free slots of q's reason on each agenda offering it.
+func (s *Service) Availability(ctx context.Context, org clinic.OrgID, q Query) (Availability, error) {
+	if err := checkWindow(q); err != nil {
+		return Availability{}, err
+	}
+	var in input
+	now := s.db.Now()
+	err := s.db.View(ctx, func(tx *store.Tx) (err error) { in, err = s.load(ctx, tx, org, q, now); return err })
+	if err != nil {
+		return Availability{}, err
+	}
+	out := Availability{Reason: in.reason, Clinic: in.clinic, Agendas: make([]AgendaSlots, len(in.agendas))}
+	for i, aq := range in.queries {
+		slots, err := availability.Slots(aq)
+		if err != nil {
+			return out, fmt.Errorf("availability of agenda %d: %w", in.agendas[i].ID, err)
+		}
+		out.Agendas[i] = AgendaSlots{AgendaID: in.agendas[i].ID, Slots: slots}
+	}
+	return out, nil
+}
+
+// First finds the first free slot of q's reason across its agendas ("no preference").
+// ok is false when no agenda has a slot in the window.
+func (s *Service) First(ctx context.Context, org clinic.OrgID, q Query) (agenda clinic.AgendaID, start time.Time, ok bool, err error) {
+	if err := checkWindow(q); err != nil {
+		return 0, time.Time{}, false, err
+	}
+	var in input
+	now := s.db.Now()
+	err = s.db.View(ctx, func(tx *store.Tx) (err error) { in, err = s.load(ctx, tx, org, q, now); return err })
+	if err != nil || len(in.queries) == 0 {
+		return 0, time.Time{}, false, err
+	}
+	i, slot, ok, err := availability.First(in.queries)
+	if err != nil || !ok {
+		return 0, time.Time{}, false, err
+	}
+	return in.agendas[i].ID, slot, true, nil
+}
+
+// Request books an appointment.
+type Request struct {
+	ReasonID  clinic.ReasonID
+	AgendaID  clinic.AgendaID   // 0: no preference, the first agenda free at Start
+	AgendaIDs []clinic.AgendaID // with no preference: the candidates (empty: all)
+	PatientID clinic.PatientID
+	Start     time.Time
+	BookedBy  clinic.BookedBy
+	Note      string
+	Actor     string // "user:12", "token:3", "patient:9": for the event
+	// Online holds the booking to the clinic's patient-facing rules and to working hours.
+	// Staff bookings may fall outside working hours (a squeezed-in patient) but never
+	// overlap another appointment.
+	Online bool
+}
+
+// Book creates the appointment of r inside tx, so a caller can add its own writes (an
+// idempotency record, an audit row) to the same transaction.
+//
+// Errors: ErrNotAvailable (409) when the slot is not free; *clinic.ValidationError when the
+// request does not hold together; clinic.ErrNotFound for ids of another organisation.
+func (s *Service) Book(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Request) (clinic.Appointment, error) {
+	var a clinic.Appointment
+	reason, err := tx.Reason(ctx, org, r.ReasonID)
+	if err != nil {
+		return a, fieldNotFound("reason_id", err)
+	}
+	patient, err := tx.Patient(ctx, org, r.PatientID)
+	if err != nil {
+		return a, fieldNotFound("patient_id", err)
+	}
+	cl, err := tx.Clinic(ctx, org, reason.ClinicID)
+	if err != nil {
+		return a, err
+	}
+	if patient.DatabaseID != cl.DatabaseID {
+		return a, clinic.Invalid("patient_id", "is a patient of another clinical database than this clinic's")
+	}
+	if r.Online && !reason.OnlineBookable {
+		return a, clinic.Invalid("reason_id", "cannot be booked online")
+	}
+	if r.BookedBy == "" {
+		r.BookedBy = clinic.BookedByStaff
+	}
+	start := r.Start.UTC().Truncate(time.Second)
+	q := Query{ReasonID: r.ReasonID, From: start, To: start.Add(reason.Duration), Online: r.Online}
+	if r.AgendaID != 0 {
+		q.AgendaIDs = []clinic.AgendaID{r.AgendaID}
+	} else {
+		if r.Online && !cl.Rules.AllowNoPreference {
+			return a, clinic.Invalid("agenda_id", "is required: this clinic does not offer \"no preference\"")
+		}
+		q.AgendaIDs = r.AgendaIDs
+	}
+	in, err := s.load(ctx, tx, org, q, tx.Now)
+	if err != nil {
+		return a, err
+	}
+	if len(in.agendas) == 0 {
+		return a, fmt.Errorf("book: %w", ErrNotAvailable)
+	}
+	for i, ag := range in.agendas {
+		aq := in.queries[i]
+		if r.Online || r.AgendaID == 0 {
+			// The time must be one of the agenda's slots: in working hours, on the grid,
+			// clear of absences and buffers (and, online, within the clinic's rules).
+			slots, err := availability.Slots(aq)
+			if err != nil {
+				return a, fmt.Errorf("availability of agenda %d: %w", ag.ID, err)
+			}
+			if !slices.ContainsFunc(slots, start.Equal) {
+				continue
+			}
+		} else if overlapsAny(start, start.Add(reason.Duration+reason.BufferAfter), aq.Absences) {
+			return a, fmt.Errorf("book: practitioner absent: %w", ErrNotAvailable)
+		}
+		appt := clinic.Appointment{ClinicID: cl.ID, AgendaID: ag.ID, ReasonID: reason.ID, PatientID: patient.ID, Start: start,
+			End: start.Add(reason.Duration), Status: clinic.StatusBooked, BookedBy: r.BookedBy, Note: r.Note}
+		err := tx.Savepoint(ctx, func() error {
+			created, err := tx.CreateAppointment(ctx, org, appt)
+			if err != nil {
+				return err
+			}
+			a = created
+			return tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: r.Actor})
+		})
+		if errors.Is(err, clinic.ErrConflict) {
+			continue // taken meanwhile: with no preference, try the next agenda
+		}
+		if err != nil {
+			return a, err
+		}
+		return a, nil
+	}
+	return a, fmt.Errorf("book: %w", ErrNotAvailable)
+}
+
+func overlapsAny(start, end time.Time, ivs []availability.Interval) bool {
+	for _, iv := range ivs {
+		if start.Before(iv.End) && iv.Start.Before(end) {
+			return true
+		}
+	}
+	return false
+}
+
+func fieldNotFound(field string, err error) error {
+	if errors.Is(err, clinic.ErrNotFound) {
+		return clinic.Invalid(field, "does not exist")
+	}
+	return err
+}
+
+// Change is a reschedule, cancellation or status change of one appointment, made only if
+// the appointment is still at Version (compare-and-swap).
+type Change struct {
+	ID      clinic.AppointmentID
+	Version int64
+	Actor   string
+	Online  bool // a patient acting in the portal: the clinic's notice rules apply
+}
+
+func (s *Service) current(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change) (clinic.Appointment, error) {
+	a, err := tx.Appointment(ctx, org, c.ID)
+	if err != nil {
+		return a, err
+	}
+	if a.Version != c.Version {
+		return a, &clinic.ConflictError{Field: "version", Reason: "the appointment was changed by someone else; reload it"}
+	}
+	return a, nil
+}
+
+func (s *Service) checkOnlineChange(ctx context.Context, tx *store.Tx, org clinic.OrgID, a clinic.Appointment) error {
+	cl, err := tx.Clinic(ctx, org, a.ClinicID)
+	if err != nil {
+		return err
+	}
+	if !cl.Rules.AllowOnlineChanges {
+		return &clinic.ConflictError{Field: "appointment", Reason: "this clinic does not allow changes online; please call the clinic"}
+	}
+	if a.Start.Sub(tx.Now) < cl.Rules.CancelNotice {
+		return &clinic.ConflictError{Field: "appointment", Reason: "it is too close to the appointment to change it online; please call the clinic"}
+	}
+	return nil
+}
+
+// Reschedule moves an appointment to start (and agenda, when not 0) in one statement: the
+// patient never holds both slots, nor neither.
+func (s *Service) Reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change, agenda clinic.AgendaID, start time.Time) (clinic.Appointment, error) {
+	a, err := s.current(ctx, tx, org, c)
+	if err != nil {
+		return a, err
+	}
+	if !a.Status.Upcoming() {
+		return a, &clinic.ConflictError{Field: "status", Reason: fmt.Sprintf("a %s appointment cannot be moved", a.Status)}
+	}
+	if c.Online {
+		if err := s.checkOnlineChange(ctx, tx, org, a); err != nil {
+			return a, err
+		}
+	}
+	if agenda == 0 {
+		agenda = a.AgendaID
+	}
+	reason, err := tx.Reason(ctx, org, a.ReasonID)
+	if err != nil {
+		return a, err
+	}
+	start = start.UTC().Truncate(time.Second)
+	in, err := s.load(ctx, tx, org, Query{ReasonID: a.ReasonID, AgendaIDs: []clinic.AgendaID{agenda}, From: start, To: start.Add(reason.Duration), Online: c.Online}, tx.Now)
+	if err != nil {
+		return a, err
+	}
+	aq := in.queries[0]
+	// The appointment's own time does not block its move.
+	aq.Busy = slices.DeleteFunc(aq.Busy, func(b availability.Interval) bool {
+		return b.Start.Equal(a.Start) && agenda == a.AgendaID
+	})
+	if c.Online {
+		slots, err := availability.Slots(aq)
+		if err != nil {
+			return a, err
+		}
+		if !slices.ContainsFunc(slots, start.Equal) {
+			return a, fmt.Errorf("reschedule: %w", ErrNotAvailable)
+		}
+	} else if overlapsAny(start, start.Add(reason.Duration+reason.BufferAfter), aq.Absences) {
+		return a, fmt.Errorf("reschedule: practitioner absent: %w", ErrNotAvailable)
+	}
+	prev := a.Start
+	a.AgendaID, a.ClinicID, a.Start, a.End = agenda, in.agendas[0].ClinicID, start, start.Add(reason.Duration)
+	updated, err := tx.UpdateAppointment(ctx, org, a)
+	if errors.Is(err, store.ErrSlotTaken) {
+		return a, fmt.Errorf("reschedule: %w", ErrNotAvailable)
+	}
+	if err != nil {
+		return a, err
+	}
+	return updated, tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventRescheduled, Status: updated.Status, PreviousStart: &prev, Actor: c.Actor})
+}
+
+// SetStatus changes an appointment's status when the transition is one a clinic makes.
+func (s *Service) SetStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change, to clinic.Status) (clinic.Appointment, error) {
+	a, err := s.current(ctx, tx, org, c)
+	if err != nil {
+		return a, err
+	}
+	if !CanTransition(a.Status, to) {
+		return a, &TransitionError{From: a.Status, To: to}
+	}
+	if c.Online {
+		if to != clinic.StatusCancelled {
+			return a, clinic.Invalid("status", "patients can only cancel")
+		}
+		if err := s.checkOnlineChange(ctx, tx, org, a); err != nil {
+			return a, err
+		}
+	}
+	a.Status = to
+	updated, err := tx.UpdateAppointment(ctx, org, a)
+	if errors.Is(err, store.ErrSlotTaken) {
+		return a, fmt.Errorf("reinstate: %w", ErrNotAvailable)
+	}
+	if err != nil {
+		return a, err
+	}
+	kind := store.EventStatus
+	if to == clinic.StatusCancelled {
+		kind = store.EventCancelled
+	}
+	return updated, tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: kind, Status: to, Actor: c.Actor})
+}
+
+// Cancel is SetStatus to cancelled.
+func (s *Service) Cancel(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change) (clinic.Appointment, error) {
+	return s.SetStatus(ctx, tx, org, c, clinic.StatusCancelled)
+}
+
+// Affected lists the active appointments of a practitioner's agendas during [start, end),
+// the ones an absence would hit: staff cancel or move each (each a notified event).
+func (s *Service) Affected(ctx context.Context, tx *store.Tx, org clinic.OrgID, practitioner clinic.PractitionerID, start, end time.Time) ([]clinic.Appointment, error) {
+	return tx.PractitionerAppointments(ctx, org, practitioner, start, end)
+}

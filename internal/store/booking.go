@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+)
+
+// EventKind names what happened to an appointment.
+type EventKind string
+
+// Appointment event kinds.
+const (
+	EventBooked      EventKind = "booked"
+	EventRescheduled EventKind = "rescheduled"
+	EventCancelled   EventKind = "cancelled"
+	EventStatus      EventKind = "status"
+)
+
+// AppointmentEvent records a change for the notification work (NOT-1).
+type AppointmentEvent struct {
+	ID            int64
+	AppointmentID clinic.AppointmentID
+	Kind          EventKind
+	Status        clinic.Status
+	PreviousStart *time.Time
+	Actor         string
+	At            time.Time
+}
+
+// RecordEvent writes an appointment event in the transaction of the change.
+func (tx *Tx) RecordEvent(ctx context.Context, org clinic.OrgID, e AppointmentEvent) error {
+	_, err := tx.q.exec(ctx, `INSERT INTO appointment_events (organisation_id, appointment_id, kind, status, previous_start, actor, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, org, e.AppointmentID, e.Kind, e.Status, e.PreviousStart, e.Actor, tx.Now)
+	if err != nil {
+		return fmt.Errorf("record %s event of appointment %d: %w", e.Kind, e.AppointmentID, err)
+	}
+	return nil
+}
+
+// AppointmentEvents lists an appointment's events, oldest first.
+func (tx *Tx) AppointmentEvents(ctx context.Context, org clinic.OrgID, id clinic.AppointmentID) ([]AppointmentEvent, error) {
+	return collect(ctx, tx, func(r row) (AppointmentEvent, error) {
+		var e AppointmentEvent
+		err := r.Scan(&e.ID, &e.AppointmentID, &e.Kind, &e.Status, &e.PreviousStart, &e.Actor, &e.At)
+		return e, err
+	}, `SELECT id, appointment_id, kind, status, previous_start, actor, at FROM appointment_events
+		WHERE organisation_id = $1 AND appointment_id = $2 ORDER BY id`, org, id)
+}
+
+// IdempotentResponse is a stored answer to a request made with an Idempotency-Key.
+type IdempotentResponse struct {
+	RequestHash []byte
+	Status      int
+	Body        []byte
+}
+
+// IdempotentLookup returns the stored response for (actor, key), or clinic.ErrNotFound.
+func (tx *Tx) IdempotentLookup(ctx context.Context, org clinic.OrgID, actor, key string) (IdempotentResponse, error) {
+	var r IdempotentResponse
+	err := tx.q.queryRow(ctx, `SELECT request_hash, status, response FROM idempotency_keys WHERE organisation_id = $1 AND actor = $2 AND key = $3`,
+		org, actor, key).Scan(&r.RequestHash, &r.Status, &r.Body)
+	return r, err
+}
+
+// IdempotentStore keeps a response for (actor, key). A concurrent request with the same key
+// makes it fail with clinic.ErrConflict.
+func (tx *Tx) IdempotentStore(ctx context.Context, org clinic.OrgID, actor, key string, r IdempotentResponse) error {
+	_, err := tx.q.exec(ctx, `INSERT INTO idempotency_keys (organisation_id, actor, key, request_hash, status, response, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, org, actor, key, r.RequestHash, r.Status, r.Body, tx.Now)
+	return err
+}
+
+// DeleteIdempotencyKeysBefore forgets keys older than t (they are kept a day).
+func (tx *Tx) DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (int64, error) {
+	return tx.q.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, t)
+}
+
+// Savepoint runs fn so that its failure undoes only its own statements and leaves the
+// transaction usable: on PostgreSQL a failed statement otherwise aborts the whole
+// transaction. "No preference" booking tries agendas one after the other this way.
+func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	tx.savepoints++
+	name := fmt.Sprintf("sp_%d", tx.savepoints)
+	if _, err := tx.q.exec(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if err := fn(); err != nil {
+		if _, rerr := tx.q.exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
+		}
+		return err
+	}
+	if _, err := tx.q.exec(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
