@@ -217,12 +217,17 @@ func checkWindow(q Query) error {
 
 // Availability returns the free slots of q's reason on each agenda offering it.
 func (s *Service) Availability(ctx context.Context, org clinic.OrgID, q Query) (Availability, error) {
+	var out Availability
+	err := s.db.View(ctx, func(tx *store.Tx) (err error) { out, err = s.AvailabilityTx(ctx, tx, org, q); return err })
+	return out, err
+}
+
+// AvailabilityTx is Availability inside tx (benchmarks count its statements).
+func (s *Service) AvailabilityTx(ctx context.Context, tx *store.Tx, org clinic.OrgID, q Query) (Availability, error) {
 	if err := checkWindow(q); err != nil {
 		return Availability{}, err
 	}
-	var in input
-	now := s.db.Now()
-	err := s.db.View(ctx, func(tx *store.Tx) (err error) { in, err = s.load(ctx, tx, org, q, now); return err })
+	in, err := s.load(ctx, tx, org, q, tx.Now)
 	if err != nil {
 		return Availability{}, err
 	}
@@ -244,8 +249,7 @@ func (s *Service) First(ctx context.Context, org clinic.OrgID, q Query) (agenda 
 		return 0, time.Time{}, false, err
 	}
 	var in input
-	now := s.db.Now()
-	err = s.db.View(ctx, func(tx *store.Tx) (err error) { in, err = s.load(ctx, tx, org, q, now); return err })
+	err = s.db.View(ctx, func(tx *store.Tx) (err error) { in, err = s.load(ctx, tx, org, q, tx.Now); return err })
 	if err != nil || len(in.queries) == 0 {
 		return 0, time.Time{}, false, err
 	}

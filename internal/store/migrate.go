@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
@@ -13,7 +14,7 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-func (db *DB) provider() (*goose.Provider, error) {
+func (db *DB) provider(ctx context.Context) (*goose.Provider, error) {
 	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
 	if db.dialect == Postgres {
 		dialect, dir = goose.DialectPostgres, "migrations/postgres"
@@ -24,8 +25,16 @@ func (db *DB) provider() (*goose.Provider, error) {
 	}
 	var opts []goose.ProviderOption
 	if db.dialect == Postgres {
-		// Several instances may start at once: one migrates, the others wait.
-		locker, err := lock.NewPostgresSessionLocker()
+		// Several instances may start at once: one migrates, the others wait. The lock is
+		// per schema, so databases that hold several Tidings schemas (the test suite's)
+		// migrate them side by side.
+		var schema string
+		if err := db.pool.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return nil, fmt.Errorf("current schema: %w", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte(schema))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 600))
 		if err != nil {
 			return nil, err
 		}
@@ -37,7 +46,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 // Migrate applies every pending migration of the app's own tables. Running it from several
 // instances at once is safe on PostgreSQL (an advisory session lock serialises them).
 func (db *DB) Migrate(ctx context.Context) error {
-	p, err := db.provider()
+	p, err := db.provider(ctx)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -50,7 +59,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 // MigrationsCurrent reports whether the schema is at the newest version this binary knows,
 // for /readyz.
 func (db *DB) MigrationsCurrent(ctx context.Context) (bool, error) {
-	p, err := db.provider()
+	p, err := db.provider(ctx)
 	if err != nil {
 		return false, err
 	}
