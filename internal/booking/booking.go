@@ -305,7 +305,29 @@ func (s *Service) Book(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Re
 		r.BookedBy = clinic.BookedByStaff
 	}
 	start := r.Start.UTC().Truncate(time.Second)
-	q := Query{ReasonID: r.ReasonID, From: start, To: start.Add(reason.Duration), Online: r.Online}
+	end := start.Add(reason.Duration)
+	if !r.Online && r.AgendaID != 0 {
+		// Staff booking on a named agenda: it must offer the reason and its practitioner
+		// must not be away; working hours do not bind staff. Three statements, no more.
+		ag, err := tx.Agenda(ctx, org, r.AgendaID)
+		if err != nil {
+			return a, fieldNotFound("agenda_id", err)
+		}
+		if !slices.Contains(reason.AgendaIDs, ag.ID) {
+			return a, clinic.Invalid("agenda_id", "does not offer this reason")
+		}
+		if ag.PractitionerID != nil {
+			abs, err := tx.Absences(ctx, org, []clinic.PractitionerID{*ag.PractitionerID}, start, end.Add(reason.BufferAfter))
+			if err != nil {
+				return a, err
+			}
+			if len(abs) > 0 {
+				return a, fmt.Errorf("book: practitioner absent: %w", ErrNotAvailable)
+			}
+		}
+		return s.insert(ctx, tx, org, r, cl, reason, patient, ag.ID, start)
+	}
+	q := Query{ReasonID: r.ReasonID, From: start, To: end, Online: r.Online}
 	if r.AgendaID != 0 {
 		q.AgendaIDs = []clinic.AgendaID{r.AgendaID}
 	} else {
@@ -318,43 +340,44 @@ func (s *Service) Book(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Re
 	if err != nil {
 		return a, err
 	}
-	if len(in.agendas) == 0 {
-		return a, fmt.Errorf("book: %w", ErrNotAvailable)
-	}
 	for i, ag := range in.agendas {
-		aq := in.queries[i]
-		if r.Online || r.AgendaID == 0 {
-			// The time must be one of the agenda's slots: in working hours, on the grid,
-			// clear of absences and buffers (and, online, within the clinic's rules).
-			slots, err := availability.Slots(aq)
-			if err != nil {
-				return a, fmt.Errorf("availability of agenda %d: %w", ag.ID, err)
-			}
-			if !slices.ContainsFunc(slots, start.Equal) {
-				continue
-			}
-		} else if overlapsAny(start, start.Add(reason.Duration+reason.BufferAfter), aq.Absences) {
-			return a, fmt.Errorf("book: practitioner absent: %w", ErrNotAvailable)
+		// The time must be one of the agenda's slots: in working hours, on the grid, clear
+		// of absences and buffers (and, online, within the clinic's rules).
+		slots, err := availability.Slots(in.queries[i])
+		if err != nil {
+			return a, fmt.Errorf("availability of agenda %d: %w", ag.ID, err)
 		}
-		appt := clinic.Appointment{ClinicID: cl.ID, AgendaID: ag.ID, ReasonID: reason.ID, PatientID: patient.ID, Start: start,
-			End: start.Add(reason.Duration), Status: clinic.StatusBooked, BookedBy: r.BookedBy, Note: r.Note}
-		err := tx.Savepoint(ctx, func() error {
-			created, err := tx.CreateAppointment(ctx, org, appt)
-			if err != nil {
-				return err
-			}
-			a = created
-			return tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: r.Actor})
-		})
+		if !slices.ContainsFunc(slots, start.Equal) {
+			continue
+		}
+		a, err = s.insert(ctx, tx, org, r, cl, reason, patient, ag.ID, start)
 		if errors.Is(err, clinic.ErrConflict) {
 			continue // taken meanwhile: with no preference, try the next agenda
 		}
-		if err != nil {
-			return a, err
-		}
-		return a, nil
+		return a, err
 	}
 	return a, fmt.Errorf("book: %w", ErrNotAvailable)
+}
+
+// insert writes the appointment and its event under a savepoint, so that a conflict leaves
+// the transaction usable for the next candidate agenda.
+func (s *Service) insert(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Request, cl clinic.Clinic, reason clinic.Reason,
+	patient clinic.Patient, agenda clinic.AgendaID, start time.Time) (clinic.Appointment, error) {
+	appt := clinic.Appointment{ClinicID: cl.ID, AgendaID: agenda, ReasonID: reason.ID, PatientID: patient.ID, Start: start,
+		End: start.Add(reason.Duration), Status: clinic.StatusBooked, BookedBy: r.BookedBy, Note: r.Note}
+	var a clinic.Appointment
+	err := tx.Savepoint(ctx, func() error {
+		created, err := tx.CreateAppointment(ctx, org, appt)
+		if err != nil {
+			return err
+		}
+		a = created
+		return tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: r.Actor})
+	})
+	if errors.Is(err, store.ErrSlotTaken) {
+		return a, fmt.Errorf("book: %w", ErrNotAvailable)
+	}
+	return a, err
 }
 
 func overlapsAny(start, end time.Time, ivs []availability.Interval) bool {

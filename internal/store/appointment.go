@@ -186,3 +186,14 @@ func prefixed(p, cols string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// OverlappingAppointments counts pairs of active appointments of one agenda that overlap:
+// always 0, checked by the concurrency tests and available to operations.
+func (tx *Tx) OverlappingAppointments(ctx context.Context, org clinic.OrgID) (int, error) {
+	var n int
+	err := tx.q.queryRow(ctx, `SELECT count(*) FROM appointments a JOIN appointments b
+		ON a.organisation_id = b.organisation_id AND a.agenda_id = b.agenda_id AND a.id < b.id
+		AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
+		WHERE a.organisation_id = $1 AND a.status IN `+activeStatuses()+` AND b.status IN `+activeStatuses(), org).Scan(&n)
+	return n, err
+}

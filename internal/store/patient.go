@@ -165,3 +165,20 @@ func (tx *Tx) Relatives(ctx context.Context, org clinic.OrgID, id clinic.Patient
 		FROM patient_relatives r JOIN patients p ON p.organisation_id = r.organisation_id AND p.id = r.relative_id
 		WHERE r.organisation_id = $1 AND r.patient_id = $2 ORDER BY p.id`, org, id)
 }
+
+// PatientsByIDs reads several of org's patients in one statement (a day's agenda, a page
+// of audit rows). Ids of other organisations are simply absent from the result.
+func (tx *Tx) PatientsByIDs(ctx context.Context, org clinic.OrgID, ids []clinic.PatientID) (map[clinic.PatientID]clinic.Patient, error) {
+	out := make(map[clinic.PatientID]clinic.Patient, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ps, err := collect(ctx, tx, scanPatient, `SELECT `+patientCols+` FROM patients WHERE organisation_id = $1 AND id IN (`+idList(ids)+`)`, org)
+	if err != nil {
+		return nil, fmt.Errorf("patients by id: %w", err)
+	}
+	for _, p := range ps {
+		out[p.ID] = p
+	}
+	return out, nil
+}

@@ -55,7 +55,7 @@ type Config struct {
 	Now func() time.Time
 	// ReadConns bounds the SQLite read pool (default 4). Ignored on PostgreSQL.
 	ReadConns int
-	// MaxConns bounds the PostgreSQL pool (default: pgx's, max(4, cores)).
+	// MaxConns bounds the PostgreSQL pool (default 16).
 	MaxConns int32
 }
 
@@ -195,6 +195,9 @@ func (db *DB) openPostgres(ctx context.Context, dsn string, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s", ErrBadDSN, redactErr(err, dsn))
 	}
+	// pgx's default (4 on this size of machine) queues requests behind a few slow
+	// transactions; 16 keeps both cores busy without crowding the server.
+	pc.MaxConns = 16
 	if cfg.MaxConns > 0 {
 		pc.MaxConns = cfg.MaxConns
 	}

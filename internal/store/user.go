@@ -148,3 +148,19 @@ func (tx *Tx) CountSessions(ctx context.Context) (int, error) {
 	err := tx.q.queryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&n)
 	return n, err
 }
+
+// UsersByIDs reads several of org's staff accounts in one statement.
+func (tx *Tx) UsersByIDs(ctx context.Context, org clinic.OrgID, ids []clinic.UserID) (map[clinic.UserID]clinic.User, error) {
+	out := make(map[clinic.UserID]clinic.User, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	us, err := collect(ctx, tx, scanUser, `SELECT `+userCols+` FROM users WHERE organisation_id = $1 AND id IN (`+idList(ids)+`)`, org)
+	if err != nil {
+		return nil, fmt.Errorf("users by id: %w", err)
+	}
+	for _, u := range us {
+		out[u.ID] = u
+	}
+	return out, nil
+}

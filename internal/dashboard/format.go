@@ -1,0 +1,132 @@
+package dashboard
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/web"
+)
+
+// maxForm bounds the body of the dashboard's form posts; none needs more than a few fields.
+const maxForm = 64 << 10
+
+// parseForm reads a small urlencoded form body. Errors map to 413 (too large) or 400.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		return fmt.Errorf("%w: form: %w", web.ErrMalformed, err)
+	}
+	return nil
+}
+
+// localPath returns next when it is a path on this site ("/agenda?date=…"), else fallback.
+// Only a single leading slash is accepted: "//host" and "/\host" are read by browsers as
+// another site, so a crafted link could not bounce a user off-site after signing in.
+func localPath(next, fallback string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return fallback
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return fallback
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return fallback
+	}
+	return next
+}
+
+// queryID reads an optional positive id from the query string; field names the parameter
+// in the validation error.
+func queryID(r *http.Request, field string) (int64, error) {
+	s := r.URL.Query().Get(field)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, clinic.Invalid(field, "must be a positive whole number")
+	}
+	return n, nil
+}
+
+func statusLabel(s clinic.Status) string {
+	switch s {
+	case clinic.StatusBooked:
+		return "Booked"
+	case clinic.StatusConfirmed:
+		return "Confirmed"
+	case clinic.StatusArrived:
+		return "Arrived"
+	case clinic.StatusSeen:
+		return "Seen"
+	case clinic.StatusNoShow:
+		return "No show"
+	case clinic.StatusExcusedAbsence:
+		return "Excused absence"
+	case clinic.StatusCancelled:
+		return "Cancelled"
+	}
+	return string(s)
+}
+
+func bookedByLabel(b clinic.BookedBy) string {
+	switch b {
+	case clinic.BookedByStaff:
+		return "Staff"
+	case clinic.BookedByPatient:
+		return "Patient (online)"
+	case clinic.BookedBySync:
+		return "Clinical software"
+	}
+	return string(b)
+}
+
+func relationshipLabel(r clinic.Relationship) string {
+	switch r {
+	case clinic.RelParent:
+		return "Parent"
+	case clinic.RelChild:
+		return "Child"
+	case clinic.RelSpouse:
+		return "Spouse"
+	case clinic.RelGuardian:
+		return "Guardian"
+	case clinic.RelOther:
+		return "Other"
+	}
+	return string(r)
+}
+
+func languageLabel(tag string) string {
+	switch tag {
+	case "en":
+		return "English"
+	case "fr":
+		return "French"
+	case "":
+		return ""
+	}
+	return tag
+}
+
+// civilDate shows a stored YYYY-MM-DD date (a birth date has no zone) as "9 Dec 1980".
+func civilDate(s string) string {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return s
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// span shows an appointment's local start and end, e.g. "09:00–09:15".
+func span(start, end time.Time, loc *time.Location) string {
+	return start.In(loc).Format("15:04") + "–" + end.In(loc).Format("15:04")
+}

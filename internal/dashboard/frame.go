@@ -1,0 +1,142 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
+)
+
+// clinicCookie remembers the clinic a user is working in. It holds a clinic id only and is
+// checked against the user's organisation on every request.
+const clinicCookie = "tidings_clinic"
+
+// frame is what every signed-in page knows: who is asking, in which organisation, and which
+// clinic they are looking at.
+type frame struct {
+	Actor   clinic.Actor
+	Org     clinic.Organisation
+	User    clinic.User // zero when the actor is not a user
+	Clinics []clinic.Clinic
+	Clinic  clinic.Clinic // current clinic; zero ID when the organisation has none
+	Loc     *time.Location
+}
+
+// loadFrame reads the frame in its own View; handlers that read more call frameTx inside
+// theirs.
+func (d *Dashboard) loadFrame(r *http.Request) (frame, error) {
+	var f frame
+	err := d.db.View(r.Context(), func(tx *store.Tx) (err error) {
+		f, err = d.frameTx(r.Context(), tx, r)
+		return err
+	})
+	return f, err
+}
+
+// frameTx reads the actor's organisation, user and clinics. The current clinic is the one
+// named by the clinic cookie when it is one of the organisation's, else the first.
+func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) (frame, error) {
+	f := frame{Actor: web.MustActor(ctx), Loc: time.UTC}
+	org := f.Actor.OrgID
+	var err error
+	if f.Org, err = tx.Organisation(ctx, org); err != nil {
+		return f, err
+	}
+	if f.Actor.UserID != 0 {
+		// A user removed since the session began still gets the page; the header falls
+		// back to the actor's label.
+		if f.User, err = tx.User(ctx, org, f.Actor.UserID); err != nil && !errors.Is(err, clinic.ErrNotFound) {
+			return f, err
+		}
+	}
+	f.Clinics, err = all(func(p store.Page) ([]clinic.Clinic, error) { return tx.Clinics(ctx, org, p) },
+		func(c clinic.Clinic) int64 { return int64(c.ID) })
+	if err != nil {
+		return f, err
+	}
+	if len(f.Clinics) == 0 {
+		return f, nil
+	}
+	f.Clinic = f.Clinics[0]
+	if c, err := r.Cookie(clinicCookie); err == nil {
+		if id, err := strconv.ParseInt(c.Value, 10, 64); err == nil {
+			for _, x := range f.Clinics {
+				if int64(x.ID) == id {
+					f.Clinic = x
+				}
+			}
+		}
+	}
+	if f.Loc, err = f.Clinic.Location(); err != nil {
+		return f, fmt.Errorf("clinic %d zone: %w", f.Clinic.ID, err)
+	}
+	return f, nil
+}
+
+// all reads every page of a list ordered by id.
+func all[T any](fetch func(store.Page) ([]T, error), id func(T) int64) ([]T, error) {
+	const size = 500
+	var out []T
+	p := store.Page{Limit: size}
+	for {
+		batch, err := fetch(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, batch...)
+		if len(batch) < size {
+			return out, nil
+		}
+		p.After = id(batch[len(batch)-1])
+	}
+}
+
+// header is the layout's top bar.
+type header struct {
+	OrgName   string
+	UserName  string
+	UserEmail string
+	Clinics   []clinicOption
+	// Next is where the clinic switcher returns to: the current page when it was a GET.
+	Next       string
+	Nav        string // "agenda", "patients" or "audit": the current section
+	CanAgenda  bool
+	CanPatient bool
+	CanAudit   bool
+}
+
+type clinicOption struct {
+	ID       clinic.ClinicID
+	Name     string
+	Selected bool
+}
+
+func (f frame) header(r *http.Request, nav string) *header {
+	h := &header{
+		OrgName:    f.Org.Name,
+		UserName:   f.User.Name,
+		UserEmail:  f.User.Email,
+		Nav:        nav,
+		CanAgenda:  f.Actor.Role.Can(clinic.PermReadSchedule),
+		CanPatient: f.Actor.Role.Can(clinic.PermReadPatients),
+		CanAudit:   f.Actor.Role.Can(clinic.PermReadAudit),
+	}
+	if h.UserName == "" && h.UserEmail == "" {
+		h.UserName = f.Actor.Label
+	}
+	if r.Method == http.MethodGet {
+		h.Next = r.URL.RequestURI()
+	} else if nav != "" {
+		h.Next = "/" + nav
+	}
+	for _, c := range f.Clinics {
+		h.Clinics = append(h.Clinics, clinicOption{ID: c.ID, Name: c.Name, Selected: c.ID == f.Clinic.ID})
+	}
+	return h
+}

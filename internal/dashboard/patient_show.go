@@ -1,0 +1,187 @@
+package dashboard
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// pastShown bounds the past appointments a patient file lists, most recent first.
+const pastShown = 50
+
+// patientFile is the data of templates/patient.html.
+type patientFile struct {
+	ID         clinic.PatientID
+	Name       string
+	GivenName  string
+	FamilyName string
+	BirthDate  string
+	Mobile     string
+	Email      string
+	Language   string
+	PMSOptOut  bool
+	Database   string
+	ExternalID string
+	Relatives  []relativeRow
+	Upcoming   []appointmentRow
+	Past       []appointmentRow
+	PastHidden int  // older past appointments not listed
+	ShowClinic bool // the organisation has several clinics
+	CanAudit   bool
+}
+
+type relativeRow struct {
+	ID           clinic.PatientID
+	Name         string
+	Relationship string
+}
+
+type appointmentRow struct {
+	ID          clinic.AppointmentID
+	Date        string
+	Time        string // local start–end and zone abbreviation
+	Clinic      string
+	Agenda      string
+	Reason      string
+	Status      clinic.Status
+	StatusLabel string
+	BookedBy    string
+}
+
+// patientShow shows one patient's file (GET /patients/{id}): details, relatives and
+// appointments, each in its clinic's zone. Another organisation's patient, or an id that is
+// not a number, is "not found". The read is audited as "patient.read" (and the relatives
+// listed as "relative.list") before the page is written.
+func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		d.fail(w, r, clinic.ErrNotFound)
+		return
+	}
+	var f frame
+	var file patientFile
+	err = d.db.View(ctx, func(tx *store.Tx) (err error) {
+		if f, err = d.frameTx(ctx, tx, r); err != nil {
+			return err
+		}
+		file, err = readPatientFile(ctx, tx, f, clinic.PatientID(id), d.now())
+		return err
+	})
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	relatives := make([]clinic.PatientID, len(file.Relatives))
+	for i, x := range file.Relatives {
+		relatives[i] = x.ID
+	}
+	d.send(w, r, reply{
+		Page:  "patient",
+		View:  view{Title: "Patient file", Header: f.header(r, "patients"), Data: file},
+		Audit: []audit{{"patient.read", []clinic.PatientID{file.ID}}, {"relative.list", relatives}},
+	})
+}
+
+func readPatientFile(ctx context.Context, tx *store.Tx, f frame, id clinic.PatientID, now time.Time) (patientFile, error) {
+	org := f.Org.ID
+	p, err := tx.Patient(ctx, org, id)
+	if err != nil {
+		return patientFile{}, err
+	}
+	file := patientFile{
+		ID: p.ID, Name: p.FullName(), GivenName: p.GivenName, FamilyName: p.FamilyName,
+		BirthDate: civilDate(p.BirthDate), Mobile: p.Mobile, Email: p.Email, Language: languageLabel(p.Language),
+		PMSOptOut: p.PMSOptOut, ExternalID: p.ExternalID,
+		ShowClinic: len(f.Clinics) > 1, CanAudit: f.Actor.Role.Can(clinic.PermReadAudit),
+	}
+	db, err := tx.Database(ctx, org, p.DatabaseID)
+	if err != nil {
+		return file, err
+	}
+	file.Database = db.Name
+	rels, err := tx.Relatives(ctx, org, p.ID)
+	if err != nil {
+		return file, err
+	}
+	for _, x := range rels {
+		file.Relatives = append(file.Relatives, relativeRow{ID: x.Patient.ID, Name: x.Patient.FullName(),
+			Relationship: relationshipLabel(x.Relationship)})
+	}
+	// A patient's appointments over the years are a few hundred at most; the store has no
+	// "latest N" query, so all are read and the oldest past ones are left out below.
+	appts, err := tx.AppointmentsByTime(ctx, org, store.AppointmentFilter{PatientID: p.ID})
+	if err != nil {
+		return file, err
+	}
+	if len(appts) == 0 {
+		return file, nil
+	}
+	names, err := directoryNames(ctx, tx, org)
+	if err != nil {
+		return file, err
+	}
+	zones := map[clinic.ClinicID]*time.Location{}
+	clinicNames := map[clinic.ClinicID]string{}
+	for _, c := range f.Clinics {
+		clinicNames[c.ID] = c.Name
+		if zones[c.ID], err = c.Location(); err != nil {
+			return file, err
+		}
+	}
+	for _, a := range appts {
+		loc := zones[a.ClinicID]
+		if loc == nil {
+			loc = f.Loc
+		}
+		start := a.Start.In(loc)
+		row := appointmentRow{
+			ID: a.ID, Date: start.Format("Mon 2 Jan 2006"), Time: span(a.Start, a.End, loc) + " " + start.Format("MST"),
+			Clinic: clinicNames[a.ClinicID], Agenda: names.agendas[a.AgendaID], Reason: names.reasons[a.ReasonID],
+			Status: a.Status, StatusLabel: statusLabel(a.Status), BookedBy: bookedByLabel(a.BookedBy),
+		}
+		if a.End.After(now) {
+			file.Upcoming = append(file.Upcoming, row)
+		} else {
+			file.Past = append(file.Past, row)
+		}
+	}
+	slices.Reverse(file.Past)
+	if len(file.Past) > pastShown {
+		file.PastHidden = len(file.Past) - pastShown
+		file.Past = file.Past[:pastShown]
+	}
+	return file, nil
+}
+
+// names of the organisation's agendas and reasons, by id.
+type names struct {
+	agendas map[clinic.AgendaID]string
+	reasons map[clinic.ReasonID]string
+}
+
+func directoryNames(ctx context.Context, tx *store.Tx, org clinic.OrgID) (names, error) {
+	n := names{agendas: map[clinic.AgendaID]string{}, reasons: map[clinic.ReasonID]string{}}
+	agendas, err := all(func(p store.Page) ([]clinic.Agenda, error) { return tx.Agendas(ctx, org, store.AgendaFilter{}, p) },
+		func(a clinic.Agenda) int64 { return int64(a.ID) })
+	if err != nil {
+		return n, err
+	}
+	for _, a := range agendas {
+		n.agendas[a.ID] = a.Name
+	}
+	reasons, err := all(func(p store.Page) ([]clinic.Reason, error) { return tx.Reasons(ctx, org, store.ReasonFilter{}, p) },
+		func(x clinic.Reason) int64 { return int64(x.ID) })
+	if err != nil {
+		return n, err
+	}
+	for _, x := range reasons {
+		n.reasons[x.ID] = x.Name
+	}
+	return n, nil
+}
