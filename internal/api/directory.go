@@ -135,18 +135,41 @@ type Clinic struct {
 	Zone       string    `json:"zone"`
 	Region     string    `json:"region"`
 	Address    string    `json:"address"`
+	Booking    Rules     `json:"booking"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
+// Rules are a clinic's online booking settings (POR-2). grid_minutes 0 means start times
+// follow each reason's own duration.
+type Rules struct {
+	HorizonDays        int  `json:"horizon_days"`
+	MinNoticeHours     int  `json:"min_notice_hours"`
+	CancelNoticeHours  int  `json:"cancel_notice_hours"`
+	GridMinutes        int  `json:"grid_minutes"`
+	AllowNoPreference  bool `json:"allow_no_preference"`
+	AllowOnlineChanges bool `json:"allow_online_changes"`
+}
+
+// RulesInput changes some booking settings; absent fields are unchanged.
+type RulesInput struct {
+	HorizonDays        *int  `json:"horizon_days"`
+	MinNoticeHours     *int  `json:"min_notice_hours"`
+	CancelNoticeHours  *int  `json:"cancel_notice_hours"`
+	GridMinutes        *int  `json:"grid_minutes"`
+	AllowNoPreference  *bool `json:"allow_no_preference"`
+	AllowOnlineChanges *bool `json:"allow_online_changes"`
+}
+
 // ClinicInput creates or updates a clinic.
 type ClinicInput struct {
-	DatabaseID *int64  `json:"database_id"`
-	Slug       *string `json:"slug"`
-	Name       *string `json:"name"`
-	Zone       *string `json:"zone"`
-	Region     *string `json:"region"`
-	Address    *string `json:"address"`
+	DatabaseID *int64      `json:"database_id"`
+	Slug       *string     `json:"slug"`
+	Name       *string     `json:"name"`
+	Zone       *string     `json:"zone"`
+	Region     *string     `json:"region"`
+	Address    *string     `json:"address"`
+	Booking    *RulesInput `json:"booking"`
 }
 
 func clinicExists(ctx context.Context, tx *store.Tx, org clinic.OrgID) func(int64) error {
@@ -189,6 +212,43 @@ func (a *API) clinicRoutes() []web.Route {
 					c.Add("region", "must be a two-letter country code such as AU")
 				}
 			}
+			if creating {
+				v.Rules = clinic.DefaultBookingRules()
+			}
+			if b := in.Booking; b != nil {
+				if b.HorizonDays != nil {
+					if *b.HorizonDays < 1 || *b.HorizonDays > 730 {
+						c.Add("booking.horizon_days", "must be from 1 to 730 days")
+					} else {
+						v.Rules.HorizonDays = *b.HorizonDays
+					}
+				}
+				hours := func(field string, in *int, dst *time.Duration) {
+					if in == nil {
+						return
+					}
+					if *in < 0 || *in > 720 {
+						c.Add(field, "must be from 0 to 720 hours")
+						return
+					}
+					*dst = time.Duration(*in) * time.Hour
+				}
+				hours("booking.min_notice_hours", b.MinNoticeHours, &v.Rules.MinNotice)
+				hours("booking.cancel_notice_hours", b.CancelNoticeHours, &v.Rules.CancelNotice)
+				if g := b.GridMinutes; g != nil {
+					if *g != 0 && *g != 15 && *g != 30 && *g != 60 {
+						c.Add("booking.grid_minutes", "must be 15, 30, 60, or 0 for each reason's own duration")
+					} else {
+						v.Rules.GridMinutes = *g
+					}
+				}
+				if b.AllowNoPreference != nil {
+					v.Rules.AllowNoPreference = *b.AllowNoPreference
+				}
+				if b.AllowOnlineChanges != nil {
+					v.Rules.AllowOnlineChanges = *b.AllowOnlineChanges
+				}
+			}
 			err := c.ref("database_id", in.DatabaseID, creating,
 				func(id int64) error { _, err := tx.Database(ctx, org, clinic.DatabaseID(id)); return err },
 				func(id int64) { v.DatabaseID = clinic.DatabaseID(id) })
@@ -196,7 +256,10 @@ func (a *API) clinicRoutes() []web.Route {
 		},
 		out: func(x clinic.Clinic) Clinic {
 			return Clinic{ID: int64(x.ID), DatabaseID: int64(x.DatabaseID), Slug: x.Slug, Name: x.Name, Zone: x.Zone, Region: x.Region,
-				Address: x.Address, CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
+				Address: x.Address, CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt,
+				Booking: Rules{HorizonDays: x.Rules.HorizonDays, MinNoticeHours: int(x.Rules.MinNotice / time.Hour),
+					CancelNoticeHours: int(x.Rules.CancelNotice / time.Hour), GridMinutes: x.Rules.GridMinutes,
+					AllowNoPreference: x.Rules.AllowNoPreference, AllowOnlineChanges: x.Rules.AllowOnlineChanges}}
 		},
 		id: func(x clinic.Clinic) int64 { return int64(x.ID) },
 	}.routes(a)

@@ -328,8 +328,10 @@ func (a *API) book(ctx context.Context, r *http.Request, w http.ResponseWriter) 
 		})
 	}
 	err = attempt()
-	if key != "" && errors.Is(err, clinic.ErrConflict) && !errors.Is(err, booking.ErrNotAvailable) {
-		// A concurrent request with the same key stored its answer first: replay it.
+	if key != "" && errors.Is(err, clinic.ErrConflict) {
+		// Perhaps a concurrent request with the same key booked first (the slot or the
+		// key was taken under us): once more, the lookup then replays its answer; a
+		// genuine conflict just fails again.
 		err = attempt()
 	}
 	if err != nil {
