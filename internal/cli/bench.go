@@ -2,13 +2,80 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/bench"
+	"github.com/tidings-health/tidings/internal/config"
+	"github.com/tidings-health/tidings/internal/store"
 )
 
-// bench runs a named benchmark. Each prints its figures as one JSON object on its last line.
-func bench(ctx context.Context, env Env, args []string) error {
+// runBench runs a named benchmark. Each takes --db like serve (default: a fresh temporary
+// SQLite database, removed afterwards) and prints its figures as one JSON object on its last
+// line.
+func runBench(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return usageError{fmt.Errorf("bench: name a benchmark: %s", "slots")}
+		return usageError{fmt.Errorf("bench: name a benchmark: slots")}
 	}
-	return usageError{fmt.Errorf("bench: unknown benchmark %q", args[0])}
+	switch args[0] {
+	case "slots":
+		return benchSlots(ctx, env, args[1:])
+	}
+	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots)", args[0])}
+}
+
+// benchDB opens --db, or a fresh temporary SQLite database when none is given.
+func benchDB(ctx context.Context, env Env, cfg *config.Config, explicit bool) (*store.DB, func(), error) {
+	cleanup := func() {}
+	if !explicit {
+		dir, err := os.MkdirTemp("", "tidings-bench-")
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.DB = filepath.Join(dir, "bench.db")
+		cleanup = func() { os.RemoveAll(dir) }
+	}
+	db, err := open(ctx, cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return db, func() { db.Close(); cleanup() }, nil
+}
+
+func benchSlots(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("bench slots", env)
+	var c bench.SlotsConfig
+	fs.IntVar(&c.Practitioners, "practitioners", 50, "agendas offering the reason")
+	fs.IntVar(&c.Days, "days", 90, "availability window in days")
+	fs.IntVar(&c.Bookings, "bookings", 10000, "existing appointments to seed")
+	fs.IntVar(&c.Iterations, "iterations", 200, "in-process requests measured")
+	fs.DurationVar(&c.HTTPDuration, "http-duration", 20*time.Second, "length of the HTTP load phase")
+	fs.IntVar(&c.ReadRate, "read-rps", 100, "availability requests per second over HTTP")
+	fs.IntVar(&c.WriteRate, "write-rps", 50, "booking attempts per second over HTTP at the same time")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "db" })
+	explicit = explicit || env.Getenv("TIDINGS_DB") != ""
+	if err := cfg.Finish(); err != nil {
+		return usageError{err}
+	}
+	db, done, err := benchDB(ctx, env, cfg, explicit)
+	if err != nil {
+		return err
+	}
+	defer done()
+	c.Log = env.Stderr
+	if p := env.Getenv("TIDINGS_CPUPROFILE"); p != "" {
+		f, _ := os.Create(p)
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	return bench.Slots(ctx, db, c, env.Stdout)
 }
