@@ -100,7 +100,7 @@ func Run(ctx context.Context, env Env) int {
 			err = createToken(ctx, env, rest[1:])
 		}
 	case "bench":
-		err = bench(ctx, env, rest)
+		err = runBench(ctx, env, rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "tidings", Version)
 	case "help", "-h", "--help", "-help":
