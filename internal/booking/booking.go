@@ -25,11 +25,12 @@ import (
 
 // Service runs the use cases over a database.
 type Service struct {
-	db *store.DB
+	db    *store.DB
+	cache *cache
 }
 
 // New returns a Service over db.
-func New(db *store.DB) *Service { return &Service{db: db} }
+func New(db *store.DB) *Service { return &Service{db: db, cache: newCache()} }
 
 // ErrNotAvailable: the requested time is not a bookable slot (outside hours, during an
 // absence, too soon, too far ahead, off the grid, or taken).
@@ -126,30 +127,7 @@ func (s *Service) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, q Qu
 	if len(in.agendas) == 0 {
 		return in, nil
 	}
-	ids := make([]clinic.AgendaID, len(in.agendas))
-	var pids []clinic.PractitionerID
-	for i, a := range in.agendas {
-		ids[i] = a.ID
-		if a.PractitionerID != nil {
-			pids = append(pids, *a.PractitionerID)
-		}
-	}
-	hours, err := tx.WorkingHours(ctx, org, ids)
-	if err != nil {
-		return in, err
-	}
-	// Exceptions are dated in the clinic zone; widen by a day each side for zones.
-	fromDay := availability.DateOf(q.From, in.loc).AddDays(-1).String()
-	toDay := availability.DateOf(q.To, in.loc).AddDays(1).String()
-	exceptions, err := tx.Exceptions(ctx, org, ids, fromDay, toDay)
-	if err != nil {
-		return in, err
-	}
-	absences, err := tx.Absences(ctx, org, pids, q.From.Add(-24*time.Hour), q.To.Add(24*time.Hour))
-	if err != nil {
-		return in, err
-	}
-	busy, err := tx.BusyIntervals(ctx, org, ids, q.From.Add(-24*time.Hour), q.To.Add(24*time.Hour))
+	data, err := s.agendaData(ctx, tx, org, in.agendas, in.loc, q.From, q.To)
 	if err != nil {
 		return in, err
 	}
@@ -162,36 +140,10 @@ func (s *Service) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, q Qu
 	} else {
 		rules.Mode = availability.GridReason
 	}
-	for _, a := range in.agendas {
+	for _, d := range data {
 		aq := availability.Query{Zone: in.loc, Duration: in.reason.Duration, BufferAfter: in.reason.BufferAfter,
-			Window: availability.Interval{Start: q.From, End: q.To}, Rules: rules, Now: now}
-		for _, h := range hours[a.ID] {
-			aq.Schedule.Weekly[h.Weekday] = append(aq.Schedule.Weekly[h.Weekday], availability.Hours{Start: availability.Clock(h.Start), End: availability.Clock(h.End)})
-		}
-		for _, e := range exceptions {
-			if e.AgendaID != a.ID {
-				continue
-			}
-			d, err := availability.ParseDate(e.Day)
-			if err != nil {
-				return in, fmt.Errorf("exception %d: %w", e.ID, err)
-			}
-			x := availability.Exception{Date: d, Closed: e.Closed}
-			if e.End > 0 {
-				x.Hours = []availability.Hours{{Start: availability.Clock(e.Start), End: availability.Clock(e.End)}}
-			}
-			aq.Schedule.Exceptions = append(aq.Schedule.Exceptions, x)
-		}
-		for _, ab := range absences {
-			if a.PractitionerID != nil && ab.PractitionerID == *a.PractitionerID {
-				aq.Absences = append(aq.Absences, availability.Interval{Start: ab.Start, End: ab.End})
-			}
-		}
-		for _, b := range busy {
-			if b.AgendaID == a.ID {
-				aq.Busy = append(aq.Busy, availability.Interval{Start: b.Start, End: b.End})
-			}
-		}
+			Window: availability.Interval{Start: q.From, End: q.To}, Rules: rules, Now: now,
+			Schedule: d.schedule, Absences: d.absences, Busy: d.busy}
 		in.queries = append(in.queries, aq)
 	}
 	return in, nil
@@ -459,7 +411,7 @@ func (s *Service) Reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	}
 	aq := in.queries[0]
 	// The appointment's own time does not block its move.
-	aq.Busy = slices.DeleteFunc(aq.Busy, func(b availability.Interval) bool {
+	aq.Busy = slices.DeleteFunc(slices.Clone(aq.Busy), func(b availability.Interval) bool {
 		return b.Start.Equal(a.Start) && agenda == a.AgendaID
 	})
 	if c.Online {

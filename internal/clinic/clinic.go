@@ -150,8 +150,11 @@ type Agenda struct {
 	PractitionerID *PractitionerID // nil for a room
 	Name           string
 	Active         bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// AvailabilityVersion changes whenever anything that decides the agenda's free slots
+	// changes, so cached availability can be checked with one read.
+	AvailabilityVersion int64
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // Reason is a consultation reason / appointment type.

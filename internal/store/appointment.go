@@ -55,6 +55,12 @@ func (tx *Tx) agendaBusy(ctx context.Context, org clinic.OrgID, agenda clinic.Ag
 func (tx *Tx) CreateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
 	a.OrgID, a.CreatedAt, a.UpdatedAt, a.Version = org, tx.Now, tx.Now, 1
 	a.Start, a.End = a.Start.UTC(), a.End.UTC()
+	// Bumping the agenda's version first also locks its row on PostgreSQL: bookings of one
+	// agenda queue here, and the overlap check below sees the winner's row and answers a
+	// clean conflict (the exclusion constraint stays the backstop).
+	if err := tx.bumpAgendas(ctx, org, a.AgendaID); err != nil {
+		return a, fmt.Errorf("create appointment: %w", err)
+	}
 	if a.Status.Active() {
 		busy, err := tx.agendaBusy(ctx, org, a.AgendaID, a.Start, a.End, 0)
 		if err != nil {
@@ -90,6 +96,14 @@ func (tx *Tx) Appointment(ctx context.Context, org clinic.OrgID, id clinic.Appoi
 // active appointment; clinic.ErrNotFound when it is not org's.
 func (tx *Tx) UpdateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
 	a.Start, a.End = a.Start.UTC(), a.End.UTC()
+	// The agenda it leaves and the one it joins both change what they offer.
+	var previous clinic.AgendaID
+	if err := tx.q.queryRow(ctx, `SELECT agenda_id FROM appointments WHERE organisation_id = $1 AND id = $2`, org, a.ID).Scan(&previous); err != nil {
+		return a, fmt.Errorf("update appointment %d: %w", a.ID, err)
+	}
+	if err := tx.bumpAgendas(ctx, org, previous, a.AgendaID); err != nil {
+		return a, fmt.Errorf("update appointment %d: %w", a.ID, err)
+	}
 	if a.Status.Active() {
 		busy, err := tx.agendaBusy(ctx, org, a.AgendaID, a.Start, a.End, a.ID)
 		if err != nil {

@@ -231,12 +231,12 @@ func (tx *Tx) UpdatePractitioner(ctx context.Context, org clinic.OrgID, p clinic
 
 // ---- agendas
 
-const agendaCols = `id, organisation_id, clinic_id, practitioner_id, name, active, created_at, updated_at`
+const agendaCols = `id, organisation_id, clinic_id, practitioner_id, name, active, availability_version, created_at, updated_at`
 
 func scanAgenda(r row) (clinic.Agenda, error) {
 	var a clinic.Agenda
 	var pid *int64
-	err := r.Scan(&a.ID, &a.OrgID, &a.ClinicID, &pid, &a.Name, &a.Active, &a.CreatedAt, &a.UpdatedAt)
+	err := r.Scan(&a.ID, &a.OrgID, &a.ClinicID, &pid, &a.Name, &a.Active, &a.AvailabilityVersion, &a.CreatedAt, &a.UpdatedAt)
 	if pid != nil {
 		v := clinic.PractitionerID(*pid)
 		a.PractitionerID = &v

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,9 @@ func idList[T ~int64](ids []T) string {
 // SetWorkingHours replaces the weekly hours of agenda.
 func (tx *Tx) SetWorkingHours(ctx context.Context, org clinic.OrgID, agenda clinic.AgendaID, hours []clinic.WorkingHours) error {
 	if _, err := tx.Agenda(ctx, org, agenda); err != nil {
+		return err
+	}
+	if err := tx.bumpAgendas(ctx, org, agenda); err != nil {
 		return err
 	}
 	if _, err := tx.q.exec(ctx, `DELETE FROM working_hours WHERE organisation_id = $1 AND agenda_id = $2`, org, agenda); err != nil {
@@ -69,6 +73,9 @@ func (tx *Tx) WorkingHours(ctx context.Context, org clinic.OrgID, agendas []clin
 
 // AddException records a dated change to an agenda's hours.
 func (tx *Tx) AddException(ctx context.Context, org clinic.OrgID, e clinic.ScheduleException) (clinic.ScheduleException, error) {
+	if err := tx.bumpAgendas(ctx, org, e.AgendaID); err != nil {
+		return e, err
+	}
 	var start, end any
 	if e.End > 0 {
 		start, end = e.Start, e.End
@@ -83,6 +90,10 @@ func (tx *Tx) AddException(ctx context.Context, org clinic.OrgID, e clinic.Sched
 
 // DeleteException removes one exception.
 func (tx *Tx) DeleteException(ctx context.Context, org clinic.OrgID, id int64) error {
+	if _, err := tx.q.exec(ctx, `UPDATE agendas SET availability_version = availability_version + 1 WHERE organisation_id = $1
+		AND id = (SELECT agenda_id FROM schedule_exceptions WHERE organisation_id = $1 AND id = $2)`, org, id); err != nil {
+		return fmt.Errorf("delete exception %d: %w", id, err)
+	}
 	n, err := tx.q.exec(ctx, `DELETE FROM schedule_exceptions WHERE organisation_id = $1 AND id = $2`, org, id)
 	if err == nil && n == 0 {
 		err = clinic.ErrNotFound
@@ -110,6 +121,9 @@ func (tx *Tx) Exceptions(ctx context.Context, org clinic.OrgID, agendas []clinic
 // CreateAbsence records a practitioner's absence.
 func (tx *Tx) CreateAbsence(ctx context.Context, org clinic.OrgID, a clinic.Absence) (clinic.Absence, error) {
 	a.Start, a.End, a.CreatedAt = a.Start.UTC(), a.End.UTC(), tx.Now
+	if err := tx.bumpPractitioner(ctx, org, a.PractitionerID); err != nil {
+		return a, err
+	}
 	err := tx.q.queryRow(ctx, `INSERT INTO absences (organisation_id, practitioner_id, starts_at, ends_at, note, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, org, a.PractitionerID, a.Start, a.End, a.Note, tx.Now).Scan(&a.ID)
 	if err != nil {
@@ -120,6 +134,10 @@ func (tx *Tx) CreateAbsence(ctx context.Context, org clinic.OrgID, a clinic.Abse
 
 // DeleteAbsence removes an absence.
 func (tx *Tx) DeleteAbsence(ctx context.Context, org clinic.OrgID, id int64) error {
+	if _, err := tx.q.exec(ctx, `UPDATE agendas SET availability_version = availability_version + 1 WHERE organisation_id = $1
+		AND practitioner_id = (SELECT practitioner_id FROM absences WHERE organisation_id = $1 AND id = $2)`, org, id); err != nil {
+		return fmt.Errorf("delete absence %d: %w", id, err)
+	}
 	n, err := tx.q.exec(ctx, `DELETE FROM absences WHERE organisation_id = $1 AND id = $2`, org, id)
 	if err == nil && n == 0 {
 		err = clinic.ErrNotFound
@@ -182,7 +200,28 @@ func (tx *Tx) BusyIntervals(ctx context.Context, org clinic.OrgID, agendas []cli
 
 // AgendasOffering lists the active agendas of clinic that offer reason.
 func (tx *Tx) AgendasOffering(ctx context.Context, org clinic.OrgID, reason clinic.ReasonID) ([]clinic.Agenda, error) {
-	return collect(ctx, tx, scanAgenda, `SELECT a.id, a.organisation_id, a.clinic_id, a.practitioner_id, a.name, a.active, a.created_at, a.updated_at
+	return collect(ctx, tx, scanAgenda, `SELECT `+prefixed("a.", agendaCols)+`
 		FROM agendas a JOIN agenda_reasons ar ON ar.agenda_id = a.id AND ar.organisation_id = a.organisation_id
 		WHERE a.organisation_id = $1 AND ar.reason_id = $2 AND a.active ORDER BY a.id`, org, reason)
+}
+
+// bumpAgendas marks the availability of agendas changed (in id order, so two transactions
+// bumping the same pair cannot deadlock).
+func (tx *Tx) bumpAgendas(ctx context.Context, org clinic.OrgID, agendas ...clinic.AgendaID) error {
+	slices.Sort(agendas)
+	for _, a := range slices.Compact(agendas) {
+		if _, err := tx.q.exec(ctx, `UPDATE agendas SET availability_version = availability_version + 1 WHERE organisation_id = $1 AND id = $2`, org, a); err != nil {
+			return fmt.Errorf("bump agenda %d: %w", a, err)
+		}
+	}
+	return nil
+}
+
+// bumpPractitioner marks the availability of every agenda of a practitioner changed.
+func (tx *Tx) bumpPractitioner(ctx context.Context, org clinic.OrgID, p clinic.PractitionerID) error {
+	_, err := tx.q.exec(ctx, `UPDATE agendas SET availability_version = availability_version + 1 WHERE organisation_id = $1 AND practitioner_id = $2`, org, p)
+	if err != nil {
+		return fmt.Errorf("bump agendas of practitioner %d: %w", p, err)
+	}
+	return nil
 }

@@ -40,6 +40,10 @@ CREATE TABLE absences (
 );
 CREATE INDEX absences_practitioner_time ON absences (organisation_id, practitioner_id, starts_at);
 
+-- Bumped by every change to what an agenda can offer (appointments, hours, exceptions,
+-- absences): availability caches compare it instead of re-reading the agenda's data.
+ALTER TABLE agendas ADD COLUMN availability_version BIGINT NOT NULL DEFAULT 1;
+
 ALTER TABLE clinics ADD COLUMN horizon_days INTEGER NOT NULL DEFAULT 90 CHECK (horizon_days BETWEEN 1 AND 730);
 ALTER TABLE clinics ADD COLUMN min_notice_minutes INTEGER NOT NULL DEFAULT 120 CHECK (min_notice_minutes BETWEEN 0 AND 43200);
 ALTER TABLE clinics ADD COLUMN cancel_notice_minutes INTEGER NOT NULL DEFAULT 1440 CHECK (cancel_notice_minutes BETWEEN 0 AND 43200);
@@ -86,6 +90,7 @@ DROP TABLE appointment_events;
 ALTER TABLE appointments DROP CONSTRAINT appointments_no_overlap;
 DROP TABLE idempotency_keys;
 ALTER TABLE clinics DROP COLUMN allow_online_changes;
+ALTER TABLE agendas DROP COLUMN availability_version;
 ALTER TABLE clinics DROP COLUMN allow_no_preference;
 ALTER TABLE clinics DROP COLUMN grid_minutes;
 ALTER TABLE clinics DROP COLUMN cancel_notice_minutes;

@@ -1,0 +1,172 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/availability"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// agendaData is what decides one agenda's free slots over a window: its schedule, its
+// practitioner's absences and its busy intervals.
+type agendaData struct {
+	version  int64
+	from, to time.Time // the window it was loaded for
+	schedule availability.Schedule
+	absences []availability.Interval
+	busy     []availability.Interval
+}
+
+func (d *agendaData) covers(v int64, from, to time.Time) bool {
+	return d != nil && d.version == v && !d.from.After(from) && !d.to.Before(to)
+}
+
+// cache keeps each agenda's data in memory, keyed by the agenda's availability version:
+// every change that could alter its slots (an appointment, hours, an exception, an
+// absence) bumps that version in the database in the same transaction, so one read of the
+// versions tells which entries are still true. Several instances on one PostgreSQL database
+// each keep their own cache and stay correct, since the versions live in the database.
+//
+// It is filled only from committed reads (View), never from a write transaction that
+// could still roll back and leave data stored under a version number that is reused.
+type cache struct {
+	mu sync.Mutex
+	m  map[clinic.AgendaID]*agendaData
+}
+
+// maxCached bounds memory: beyond it the cache starts afresh (an agenda's entry is a few
+// kilobytes).
+const maxCached = 20000
+
+func newCache() *cache { return &cache{m: map[clinic.AgendaID]*agendaData{}} }
+
+// Cached windows reach a week past what was asked, so that the next requests, whose
+// windows slide with the clock, still hit.
+const (
+	windowBefore = 24 * time.Hour
+	windowAfter  = 7 * 24 * time.Hour
+)
+
+// agendaData returns the data of each agenda over [from, to), from the cache where its
+// version still matches and from the store (a fixed number of statements for all the
+// stale agendas together) otherwise.
+func (s *Service) agendaData(ctx context.Context, tx *store.Tx, org clinic.OrgID, agendas []clinic.Agenda, loc *time.Location, from, to time.Time) ([]*agendaData, error) {
+	out := make([]*agendaData, len(agendas))
+	readOnly := tx.Raw() == nil
+	var stale []clinic.Agenda
+	if readOnly {
+		s.cache.mu.Lock()
+		for i, a := range agendas {
+			if d := s.cache.m[a.ID]; d.covers(a.AvailabilityVersion, from, to) {
+				out[i] = d
+			} else {
+				stale = append(stale, a)
+			}
+		}
+		s.cache.mu.Unlock()
+	} else {
+		stale = agendas
+	}
+	if len(stale) == 0 {
+		return out, nil
+	}
+	lo, hi := from.Add(-windowBefore), to.Add(windowAfter)
+	if !readOnly {
+		lo, hi = from.Add(-windowBefore), to.Add(windowBefore)
+	}
+	loaded, err := load(ctx, tx, org, stale, loc, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	if readOnly {
+		s.cache.mu.Lock()
+		if len(s.cache.m)+len(loaded) > maxCached {
+			s.cache.m = map[clinic.AgendaID]*agendaData{}
+		}
+		for _, d := range loaded {
+			s.cache.m[d.agenda] = d.agendaData
+		}
+		s.cache.mu.Unlock()
+	}
+	j := 0
+	for i := range out {
+		if out[i] == nil {
+			out[i] = loaded[j].agendaData
+			j++
+		}
+	}
+	return out, nil
+}
+
+type loadedAgenda struct {
+	agenda clinic.AgendaID
+	*agendaData
+}
+
+// load reads the data of agendas over [from, to): four statements whatever their number.
+func load(ctx context.Context, tx *store.Tx, org clinic.OrgID, agendas []clinic.Agenda, loc *time.Location, from, to time.Time) ([]loadedAgenda, error) {
+	ids := make([]clinic.AgendaID, len(agendas))
+	var pids []clinic.PractitionerID
+	out := make([]loadedAgenda, len(agendas))
+	byID := make(map[clinic.AgendaID]*agendaData, len(agendas))
+	byPractitioner := map[clinic.PractitionerID][]*agendaData{}
+	for i, a := range agendas {
+		ids[i] = a.ID
+		d := &agendaData{version: a.AvailabilityVersion, from: from, to: to}
+		out[i] = loadedAgenda{a.ID, d}
+		byID[a.ID] = d
+		if a.PractitionerID != nil {
+			pids = append(pids, *a.PractitionerID)
+			byPractitioner[*a.PractitionerID] = append(byPractitioner[*a.PractitionerID], d)
+		}
+	}
+	hours, err := tx.WorkingHours(ctx, org, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, hs := range hours {
+		d := byID[id]
+		for _, h := range hs {
+			d.schedule.Weekly[h.Weekday] = append(d.schedule.Weekly[h.Weekday], availability.Hours{Start: availability.Clock(h.Start), End: availability.Clock(h.End)})
+		}
+	}
+	// Exceptions are dated in the clinic's zone; a day either side covers every offset.
+	exceptions, err := tx.Exceptions(ctx, org, ids, availability.DateOf(from, loc).AddDays(-1).String(), availability.DateOf(to, loc).AddDays(1).String())
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range exceptions {
+		day, err := availability.ParseDate(e.Day)
+		if err != nil {
+			return nil, fmt.Errorf("exception %d: %w", e.ID, err)
+		}
+		x := availability.Exception{Date: day, Closed: e.Closed}
+		if e.End > 0 {
+			x.Hours = []availability.Hours{{Start: availability.Clock(e.Start), End: availability.Clock(e.End)}}
+		}
+		d := byID[e.AgendaID]
+		d.schedule.Exceptions = append(d.schedule.Exceptions, x)
+	}
+	absences, err := tx.Absences(ctx, org, pids, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, ab := range absences {
+		for _, d := range byPractitioner[ab.PractitionerID] {
+			d.absences = append(d.absences, availability.Interval{Start: ab.Start, End: ab.End})
+		}
+	}
+	busy, err := tx.BusyIntervals(ctx, org, ids, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range busy {
+		d := byID[b.AgendaID]
+		d.busy = append(d.busy, availability.Interval{Start: b.Start, End: b.End})
+	}
+	return out, nil
+}
