@@ -121,13 +121,21 @@ func (a *API) handler(f func(ctx context.Context, r *http.Request, w http.Respon
 			web.WriteProblem(w, r, a.log, err)
 			return
 		}
-		if body == nil {
+		switch b := body.(type) {
+		case nil:
 			w.WriteHeader(status)
-			return
+		case rawJSON:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			w.Write(b)
+		default:
+			web.WriteJSON(w, status, body)
 		}
-		web.WriteJSON(w, status, body)
 	}
 }
+
+// rawJSON is a body already encoded (large or stored answers), written as it is.
+type rawJSON []byte
 
 // Routes is the API's route table.
 func (a *API) Routes() []web.Route {

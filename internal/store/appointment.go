@@ -33,6 +33,16 @@ func activeStatuses() string {
 	return "(" + strings.Join(s, ",") + ")"
 }
 
+// MaxDuration is the longest appointment the store accepts; it bounds overlap queries.
+const MaxDuration = 24 * time.Hour
+
+func checkDuration(a clinic.Appointment) error {
+	if !a.End.After(a.Start) || a.End.Sub(a.Start) > MaxDuration {
+		return clinic.Invalid("end", "must be after start, and at most 24 hours after it")
+	}
+	return nil
+}
+
 // ErrSlotTaken is wrapped (with clinic.ErrConflict) when an active appointment already
 // overlaps the requested time on the agenda.
 var ErrSlotTaken = &clinic.ConflictError{Field: "start", Reason: "the agenda already has an appointment at that time"}
@@ -42,9 +52,11 @@ var ErrSlotTaken = &clinic.ConflictError{Field: "start", Reason: "the agenda alr
 // atomic; on PostgreSQL an exclusion constraint backs it.
 func (tx *Tx) agendaBusy(ctx context.Context, org clinic.OrgID, agenda clinic.AgendaID, start, end time.Time, except clinic.AppointmentID) (bool, error) {
 	var n int
+	// The lower bound on starts_at (no appointment is longer than MaxDuration) lets the
+	// (agenda_id, starts_at) index answer with a short range scan.
 	err := tx.q.queryRow(ctx, `SELECT count(*) FROM appointments WHERE organisation_id = $1 AND agenda_id = $2
-		AND starts_at < $3 AND ends_at > $4 AND id <> $5 AND status IN `+activeStatuses(),
-		org, agenda, end, start, except).Scan(&n)
+		AND starts_at < $3 AND starts_at > $6 AND ends_at > $4 AND id <> $5 AND status IN `+activeStatuses(),
+		org, agenda, end, start, except, start.Add(-MaxDuration)).Scan(&n)
 	return n > 0, err
 }
 
@@ -55,6 +67,9 @@ func (tx *Tx) agendaBusy(ctx context.Context, org clinic.OrgID, agenda clinic.Ag
 func (tx *Tx) CreateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
 	a.OrgID, a.CreatedAt, a.UpdatedAt, a.Version = org, tx.Now, tx.Now, 1
 	a.Start, a.End = a.Start.UTC(), a.End.UTC()
+	if err := checkDuration(a); err != nil {
+		return a, err
+	}
 	// Bumping the agenda's version first also locks its row on PostgreSQL: bookings of one
 	// agenda queue here, and the overlap check below sees the winner's row and answers a
 	// clean conflict (the exclusion constraint stays the backstop).
@@ -96,6 +111,9 @@ func (tx *Tx) Appointment(ctx context.Context, org clinic.OrgID, id clinic.Appoi
 // active appointment; clinic.ErrNotFound when it is not org's.
 func (tx *Tx) UpdateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
 	a.Start, a.End = a.Start.UTC(), a.End.UTC()
+	if err := checkDuration(a); err != nil {
+		return a, err
+	}
 	// The agenda it leaves and the one it joins both change what they offer.
 	var previous clinic.AgendaID
 	if err := tx.q.queryRow(ctx, `SELECT agenda_id FROM appointments WHERE organisation_id = $1 AND id = $2`, org, a.ID).Scan(&previous); err != nil {
@@ -188,8 +206,8 @@ func (f AppointmentFilter) where(org clinic.OrgID) (string, []any) {
 func (tx *Tx) PractitionerAppointments(ctx context.Context, org clinic.OrgID, practitioner clinic.PractitionerID, from, to time.Time) ([]clinic.Appointment, error) {
 	return collect(ctx, tx, scanAppointment, `SELECT `+prefixed("a.", appointmentCols)+` FROM appointments a
 		JOIN agendas g ON g.organisation_id = a.organisation_id AND g.id = a.agenda_id
-		WHERE a.organisation_id = $1 AND g.practitioner_id = $2 AND a.starts_at < $4 AND a.ends_at > $3 AND a.status IN `+activeStatuses()+`
-		ORDER BY a.starts_at, a.id`, org, practitioner, from, to)
+		WHERE a.organisation_id = $1 AND g.practitioner_id = $2 AND a.starts_at < $4 AND a.starts_at > $5 AND a.ends_at > $3
+		AND a.status IN `+activeStatuses()+` ORDER BY a.starts_at, a.id`, org, practitioner, from, to, from.Add(-MaxDuration))
 }
 
 // prefixed qualifies each column of a column list with p.

@@ -182,8 +182,8 @@ func (tx *Tx) BusyIntervals(ctx context.Context, org clinic.OrgID, agendas []cli
 		return v, err
 	}, `SELECT a.agenda_id, a.starts_at, a.ends_at, r.buffer_after_minutes FROM appointments a
 		JOIN reasons r ON r.organisation_id = a.organisation_id AND r.id = a.reason_id
-		WHERE a.organisation_id = $1 AND a.agenda_id IN (`+idList(agendas)+`) AND a.starts_at < $3 AND a.ends_at > $2
-		AND a.status IN `+activeStatuses()+` ORDER BY a.agenda_id, a.starts_at`, org, from.Add(-maxBuffer), to)
+		WHERE a.organisation_id = $1 AND a.agenda_id IN (`+idList(agendas)+`) AND a.starts_at < $3 AND a.starts_at > $4 AND a.ends_at > $2
+		AND a.status IN `+activeStatuses()+` ORDER BY a.agenda_id, a.starts_at`, org, from.Add(-maxBuffer), to, from.Add(-maxBuffer-MaxDuration))
 	if err != nil {
 		return nil, fmt.Errorf("busy intervals: %w", err)
 	}
