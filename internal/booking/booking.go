@@ -72,7 +72,8 @@ type Query struct {
 	Online bool
 }
 
-// AgendaSlots are the free start times of one agenda.
+// AgendaSlots are the free start times of one agenda. Slots may be shared with a cache:
+// callers must not modify it.
 type AgendaSlots struct {
 	AgendaID clinic.AgendaID
 	Slots    []time.Time
@@ -93,6 +94,8 @@ type input struct {
 	loc     *time.Location
 	agendas []clinic.Agenda
 	queries []availability.Query
+	data    []*agendaData
+	cached  bool // data came from committed reads and may be memoised
 }
 
 // staffHorizon bounds staff availability queries (they are not held to the online horizon).
@@ -131,6 +134,7 @@ func (s *Service) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, q Qu
 	if err != nil {
 		return in, err
 	}
+	in.data, in.cached = data, tx.Raw() == nil
 	rules := availability.Rules{HorizonDays: staffHorizon}
 	if q.Online {
 		rules.HorizonDays, rules.MinNotice = in.clinic.Rules.HorizonDays, in.clinic.Rules.MinNotice
@@ -185,6 +189,14 @@ func (s *Service) AvailabilityTx(ctx context.Context, tx *store.Tx, org clinic.O
 	}
 	out := Availability{Reason: in.reason, Clinic: in.clinic, Agendas: make([]AgendaSlots, len(in.agendas))}
 	for i, aq := range in.queries {
+		if in.cached {
+			slots, err := in.data[i].slots(aq)
+			if err != nil {
+				return out, fmt.Errorf("availability of agenda %d: %w", in.agendas[i].ID, err)
+			}
+			out.Agendas[i] = AgendaSlots{AgendaID: in.agendas[i].ID, Slots: slots}
+			continue
+		}
 		slots, err := availability.Slots(aq)
 		if err != nil {
 			return out, fmt.Errorf("availability of agenda %d: %w", in.agendas[i].ID, err)

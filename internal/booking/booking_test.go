@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"pgregory.net/rapid"
 
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
@@ -369,4 +371,42 @@ func TestOnlineCancelNotice(t *testing.T) {
 	if !errors.Is(err, booking.ErrNotAvailable) {
 		t.Errorf("reinstate onto a re-booked slot: %v", err)
 	}
+}
+
+// TestCachedSlotsMatchEngine: answers from the cache and its memo (a View) equal the
+// engine run directly on freshly read data (inside a write transaction, which bypasses the
+// cache), for random windows and both rule sets, as bookings change the agendas.
+func TestCachedSlotsMatchEngine(t *testing.T) {
+	w := setup(t)
+	org := w.f.Org.ID
+	rapid.Check(t, func(rt *rapid.T) {
+		if rapid.Bool().Draw(rt, "book") {
+			day := rapid.IntRange(9, 20).Draw(rt, "day")
+			m := rapid.IntRange(0, 31).Draw(rt, "quarter") * 15
+			w.book(booking.Request{AgendaID: w.f.Agenda.ID, Start: w.at(day, 9, 0).Add(time.Duration(m) * time.Minute)})
+		}
+		from := now.Add(time.Duration(rapid.IntRange(-48*60, 20*24*60).Draw(rt, "from")) * time.Minute)
+		to := from.Add(time.Duration(rapid.IntRange(1, 30*24*60).Draw(rt, "len")) * time.Minute)
+		q := booking.Query{ReasonID: w.f.Reason.ID, From: from, To: to, Online: rapid.Bool().Draw(rt, "online")}
+		var cached, direct booking.Availability
+		var err error
+		if err = w.db.View(ctx, func(tx *store.Tx) (err error) { cached, err = w.svc.AvailabilityTx(ctx, tx, org, q); return err }); err != nil {
+			rt.Fatal(err)
+		}
+		boom := errors.New("roll back")
+		err = w.db.Update(ctx, func(tx *store.Tx) (err error) {
+			if direct, err = w.svc.AvailabilityTx(ctx, tx, org, q); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			rt.Fatal(err)
+		}
+		for i := range direct.Agendas {
+			if d := cmp.Diff(direct.Agendas[i].Slots, cached.Agendas[i].Slots, cmpopts.EquateEmpty()); d != "" {
+				rt.Fatalf("agenda %d (-direct +cached):\n%s", direct.Agendas[i].AgendaID, d)
+			}
+		}
+	})
 }

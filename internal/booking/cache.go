@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,61 @@ type agendaData struct {
 	schedule availability.Schedule
 	absences []availability.Interval
 	busy     []availability.Interval
+
+	// memo holds the slots computed over the whole window, per reason shape. The clock
+	// only filters them (minimum notice, horizon), so they stay true until the version
+	// changes, which replaces this agendaData.
+	mu   sync.Mutex
+	memo map[memoKey][]time.Time
+}
+
+type memoKey struct {
+	duration, buffer time.Duration
+	mode             availability.GridMode
+	grid             time.Duration
+}
+
+// slots answers q from the memo: the slots of the whole cached window for q's reason and
+// grid, cut to q's window, minimum notice and horizon. That is the engine's own answer,
+// since those rules only filter candidate starts (TestCachedSlotsMatchEngine checks it).
+func (d *agendaData) slots(q availability.Query) ([]time.Time, error) {
+	key := memoKey{q.Duration, q.BufferAfter, q.Rules.Mode, q.Rules.Grid}
+	d.mu.Lock()
+	all, ok := d.memo[key]
+	d.mu.Unlock()
+	if !ok {
+		wide := q
+		wide.Window = availability.Interval{Start: d.from, End: d.to}
+		wide.Now = d.from
+		wide.Rules.MinNotice = 0
+		wide.Rules.HorizonDays = availability.MaxHorizonDays
+		var err error
+		if all, err = availability.Slots(wide); err != nil {
+			return nil, err
+		}
+		d.mu.Lock()
+		if d.memo == nil {
+			d.memo = map[memoKey][]time.Time{}
+		}
+		d.memo[key] = all
+		d.mu.Unlock()
+	}
+	lo, hi := q.Window.Start, q.Window.End
+	if n := q.Now.Add(q.Rules.MinNotice); n.After(lo) {
+		lo = n
+	}
+	if q.Rules.HorizonDays < availability.MaxHorizonDays {
+		today := q.Now.In(q.Zone)
+		if h := time.Date(today.Year(), today.Month(), today.Day()+q.Rules.HorizonDays+1, 0, 0, 0, 0, q.Zone); h.Before(hi) {
+			hi = h
+		}
+	}
+	i, _ := slices.BinarySearchFunc(all, lo, func(t, x time.Time) int { return t.Compare(x) })
+	j, _ := slices.BinarySearchFunc(all, hi, func(t, x time.Time) int { return t.Compare(x) })
+	if j < i {
+		j = i
+	}
+	return all[i:j:j], nil
 }
 
 func (d *agendaData) covers(v int64, from, to time.Time) bool {
