@@ -4,8 +4,8 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/jobs"
