@@ -265,7 +265,8 @@ type httpResult struct {
 
 func slotsHTTP(ctx context.Context, db *store.DB, w slotsWorld, cfg SlotsConfig) (httpResult, error) {
 	var res httpResult
-	log := slog.New(slog.DiscardHandler)
+	// Server errors (not request lines) go to the progress log, so a failing run says why.
+	log := slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	queue, err := jobs.New(db, jobs.Config{Logger: log})
 	if err != nil {
 		return res, err
