@@ -92,6 +92,28 @@ func (d *agendaData) covers(v int64, from, to time.Time) bool {
 type cache struct {
 	mu sync.Mutex
 	m  map[clinic.AgendaID]*agendaData
+	// loading lets one request at a time refill stale entries: the others wait, then find
+	// them fresh, instead of all reading the same rows at once after each booking (the
+	// herd that otherwise grows with load until the server falls behind).
+	loading sync.Mutex
+}
+
+// lookup fills out with the cached data still true for agendas, and returns the others.
+func (c *cache) lookup(agendas []clinic.Agenda, out []*agendaData, from, to time.Time) []clinic.Agenda {
+	var stale []clinic.Agenda
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, a := range agendas {
+		if out[i] != nil {
+			continue
+		}
+		if d := c.m[a.ID]; d.covers(a.AvailabilityVersion, from, to) {
+			out[i] = d
+		} else {
+			stale = append(stale, a)
+		}
+	}
+	return stale
 }
 
 // maxCached bounds memory: beyond it the cache starts afresh (an agenda's entry is a few
@@ -113,22 +135,16 @@ const (
 func (s *Service) agendaData(ctx context.Context, tx *store.Tx, org clinic.OrgID, agendas []clinic.Agenda, loc *time.Location, from, to time.Time) ([]*agendaData, error) {
 	out := make([]*agendaData, len(agendas))
 	readOnly := tx.Raw() == nil
-	var stale []clinic.Agenda
+	stale := agendas
 	if readOnly {
-		s.cache.mu.Lock()
-		for i, a := range agendas {
-			if d := s.cache.m[a.ID]; d.covers(a.AvailabilityVersion, from, to) {
-				out[i] = d
-			} else {
-				stale = append(stale, a)
-			}
+		if stale = s.cache.lookup(agendas, out, from, to); len(stale) == 0 {
+			return out, nil
 		}
-		s.cache.mu.Unlock()
-	} else {
-		stale = agendas
-	}
-	if len(stale) == 0 {
-		return out, nil
+		s.cache.loading.Lock()
+		defer s.cache.loading.Unlock()
+		if stale = s.cache.lookup(agendas, out, from, to); len(stale) == 0 {
+			return out, nil
+		}
 	}
 	lo, hi := from.Add(-windowBefore), to.Add(windowAfter)
 	if !readOnly {
