@@ -24,7 +24,7 @@ func TestAvailabilityEncoding(t *testing.T) {
 		},
 	}
 	for _, offsets := range []bool{false, true} {
-		raw := encodeAvailability(av, availabilityParams{Query: booking.Query{From: from}, Offsets: offsets})
+		raw := appendAvailability(nil, av, availabilityParams{Query: booking.Query{From: from}, Offsets: offsets})
 		var got AvailabilityResult
 		if err := json.Unmarshal(raw, &got); err != nil {
 			t.Fatalf("offsets=%v: %v\n%s", offsets, err, raw)

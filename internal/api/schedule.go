@@ -222,7 +222,12 @@ func (a *API) availability(ctx context.Context, r *http.Request, _ http.Response
 	if err != nil {
 		return 0, nil, fieldNotFound("reason_id", err)
 	}
-	return http.StatusOK, encodeAvailability(av, q), nil
+	buf, _ := a.buffers.Get().(*pooledJSON)
+	if buf == nil {
+		buf = &pooledJSON{pool: &a.buffers}
+	}
+	buf.b = appendAvailability(buf.b[:0], av, q)
+	return http.StatusOK, buf, nil
 }
 
 // fieldNotFound reports a missing referenced record as a field error rather than a 404 of
@@ -694,15 +699,10 @@ func (a *API) deleteAbsence(ctx context.Context, r *http.Request, _ http.Respons
 	return http.StatusNoContent, nil, err
 }
 
-// encodeAvailability writes an AvailabilityResult by hand: at some 100,000 slots a 90-day
+// appendAvailability writes an AvailabilityResult by hand: at some 100,000 slots a 90-day
 // answer spends most of its time in encoding/json's reflection otherwise. The shape is
 // exactly AvailabilityResult's (TestAvailabilityEncoding decodes it back).
-func encodeAvailability(av booking.Availability, q availabilityParams) rawJSON {
-	n := 0
-	for _, ag := range av.Agendas {
-		n += len(ag.Slots)
-	}
-	b := make([]byte, 0, 128+len(av.Agendas)*40+n*12)
+func appendAvailability(b []byte, av booking.Availability, q availabilityParams) []byte {
 	b = append(b, `{"reason_id":`...)
 	b = strconv.AppendInt(b, int64(av.Reason.ID), 10)
 	b = append(b, `,"duration_minutes":`...)
