@@ -156,6 +156,9 @@ func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 			if err != nil {
 				return err
 			}
+			if err := tx.SetWorkingHours(ctx, org.ID, a.ID, weekdayHours()); err != nil {
+				return err
+			}
 			st.agendas = append(st.agendas, a)
 		}
 		for _, r := range sp.reasons {
@@ -187,6 +190,15 @@ func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 		}
 	}
 	return nil
+}
+
+// weekdayHours is the demo agendas' week: Monday to Friday, 08:30–12:30 and 13:30–17:00.
+func weekdayHours() []clinic.WorkingHours {
+	var hs []clinic.WorkingHours
+	for d := time.Monday; d <= time.Friday; d++ {
+		hs = append(hs, clinic.WorkingHours{Weekday: d, Start: 8*60 + 30, End: 12*60 + 30}, clinic.WorkingHours{Weekday: d, Start: 13*60 + 30, End: 17 * 60})
+	}
+	return hs
 }
 
 func roleName(r clinic.Role) string {
