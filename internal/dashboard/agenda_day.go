@@ -2,8 +2,11 @@ package dashboard
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
+	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
 )
@@ -20,6 +23,11 @@ type agendaPage struct {
 	Today     string
 	IsToday   bool
 	Columns   []agendaColumn
+	// CanBook shows the reason picker and each agenda's free slots as "Book" links.
+	CanBook  bool
+	Reasons  []option
+	ReasonID clinic.ReasonID // the reason whose free slots are shown; 0 for none
+	Reason   string
 }
 
 type agendaColumn struct {
@@ -27,6 +35,8 @@ type agendaColumn struct {
 	Name         string
 	Inactive     bool // shown only because it holds appointments that day
 	Appointments []agendaAppointment
+	Offers       bool       // offers the chosen reason
+	Slots        []freeSlot // its free start times for the chosen reason
 }
 
 type agendaAppointment struct {
@@ -38,27 +48,43 @@ type agendaAppointment struct {
 	Status      clinic.Status
 	StatusLabel string
 	Active      bool // holds its slot (not cancelled, not an excused absence)
+	Actions     apptActions
 }
 
-// agendaDay shows one day of the current clinic (GET /agenda?date=YYYY-MM-DD, default today
-// in the clinic's zone): a column per active agenda, appointments in time order. The day runs
-// from local midnight to the next local midnight, so a DST day has 23 or 25 hours. The
-// patients shown are audited as "appointment.list".
+// freeSlot is one free start time: Label in the clinic's zone, Value the instant (RFC 3339,
+// UTC) that the booking form receives.
+type freeSlot struct {
+	Label   string
+	Value   string
+	Checked bool
+}
+
+// agendaDay shows one day of the current clinic (GET /agenda?date=YYYY-MM-DD&reason_id=ID,
+// default today in the clinic's zone): a column per active agenda, appointments in time
+// order, each with the status, Move and Cancel buttons the user's role allows. With a reason
+// chosen, each agenda offering it lists its free start times that day as "Book" links. The
+// day runs from local midnight to the next local midnight, so a DST day has 23 or 25 hours.
+// The patients shown are audited as "appointment.list".
 func (d *Dashboard) agendaDay(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var day time.Time // civil date at 00:00 UTC, zone-free
+	var bad []error
 	if s := r.URL.Query().Get("date"); s != "" {
 		t, err := time.Parse(time.DateOnly, s)
 		if err != nil {
-			d.fail(w, r, clinic.Invalid("date", "must be a date in the form YYYY-MM-DD, such as 2026-04-05"))
-			return
+			bad = append(bad, clinic.Invalid("date", "must be a date in the form YYYY-MM-DD, such as 2026-04-05"))
 		}
 		day = t
+	}
+	reasonID, err := queryID(r, "reason_id")
+	if err := joinInvalid(append(bad, err)...); err != nil {
+		d.fail(w, r, err)
+		return
 	}
 	var f frame
 	var page agendaPage
 	var shown []clinic.PatientID
-	err := d.db.View(ctx, func(tx *store.Tx) (err error) {
+	err = d.db.View(ctx, func(tx *store.Tx) (err error) {
 		if f, err = d.frameTx(ctx, tx, r); err != nil {
 			return err
 		}
@@ -66,23 +92,19 @@ func (d *Dashboard) agendaDay(w http.ResponseWriter, r *http.Request) {
 			page.NoClinic = true
 			return nil
 		}
-		y, m, dd := d.now().In(f.Loc).Date()
-		today := time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
+		now := today(d.now(), f.Loc)
 		if day.IsZero() {
-			day = today
+			day = now
 		}
-		y, m, dd = day.Date()
-		from := time.Date(y, m, dd, 0, 0, 0, 0, f.Loc)
-		to := time.Date(y, m, dd+1, 0, 0, 0, 0, f.Loc)
+		from, to := dayBounds(day, f.Loc)
 		page = agendaPage{
 			Clinic: f.Clinic.Name, Zone: f.Clinic.Zone,
 			Date: day.Format(time.DateOnly), DateLabel: day.Format("Monday 2 January 2006"),
 			Prev: day.AddDate(0, 0, -1).Format(time.DateOnly), Next: day.AddDate(0, 0, 1).Format(time.DateOnly),
-			Today: today.Format(time.DateOnly), IsToday: day.Equal(today),
+			Today: now.Format(time.DateOnly), IsToday: day.Equal(now),
+			CanBook: f.Actor.Role.Can(clinic.PermWriteSchedule), ReasonID: clinic.ReasonID(reasonID),
 		}
-		agendas, err := all(func(p store.Page) ([]clinic.Agenda, error) {
-			return tx.Agendas(ctx, f.Org.ID, store.AgendaFilter{ClinicID: f.Clinic.ID}, p)
-		}, func(a clinic.Agenda) int64 { return int64(a.ID) })
+		agendas, err := clinicAgendas(ctx, tx, f.Org.ID, f.Clinic.ID)
 		if err != nil {
 			return err
 		}
@@ -94,21 +116,20 @@ func (d *Dashboard) agendaDay(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		// One read per distinct patient: the store has no batch read by ids.
-		patients := map[clinic.PatientID]string{}
-		for _, a := range appts {
-			if _, ok := patients[a.PatientID]; ok {
-				continue
-			}
-			p, err := tx.Patient(ctx, f.Org.ID, a.PatientID)
-			if err != nil {
-				return err
-			}
-			patients[a.PatientID] = p.FullName()
-			shown = append(shown, a.PatientID)
+		var patients map[clinic.PatientID]string
+		if patients, shown, err = patientNames(ctx, tx, f.Org.ID, appts); err != nil {
+			return err
 		}
-		page.Columns = agendaColumns(agendas, appts, n, patients, f.Loc)
-		return nil
+		next := dayLink(page.Date, page.ReasonID)
+		page.Columns = agendaColumns(agendas, appts, n, patients, f.Loc, func(a clinic.Appointment, what string) apptActions {
+			x := actionsFor(a, f.Actor.Role, next, what, true)
+			x.Target, x.MoveNext = "#agenda", ""
+			return x
+		})
+		if !page.CanBook {
+			return nil
+		}
+		return d.freeSlots(r, tx, f, &page, from, to)
 	})
 	if err != nil {
 		d.fail(w, r, err)
@@ -121,10 +142,72 @@ func (d *Dashboard) agendaDay(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// dayLink is the day view of date, with the reason whose free slots it shows.
+func dayLink(date string, reason clinic.ReasonID) string {
+	q := url.Values{"date": {date}}
+	if reason != 0 {
+		q.Set("reason_id", strconv.FormatInt(int64(reason), 10))
+	}
+	return "/agenda?" + q.Encode()
+}
+
+// freeSlots fills the reason picker of the day view and, with a reason chosen, each
+// column's free start times in [from, to). A reason of another clinic is refused.
+func (d *Dashboard) freeSlots(r *http.Request, tx *store.Tx, f frame, page *agendaPage, from, to time.Time) error {
+	ctx := r.Context()
+	reasons, err := clinicReasons(ctx, tx, f.Org.ID, f.Clinic.ID)
+	if err != nil {
+		return err
+	}
+	known := false
+	for _, x := range reasons {
+		sel := x.ID == page.ReasonID
+		known = known || sel
+		if sel {
+			page.Reason = x.Name
+		}
+		page.Reasons = append(page.Reasons, option{Value: int64(x.ID), Label: x.Name, Selected: sel})
+	}
+	if page.ReasonID == 0 {
+		return nil
+	}
+	if !known {
+		return clinic.Invalid("reason_id", "is not a consultation reason of this clinic")
+	}
+	av, err := d.booking.AvailabilityTx(ctx, tx, f.Org.ID, booking.Query{ReasonID: page.ReasonID, From: from, To: to})
+	if err != nil {
+		return err
+	}
+	index := map[clinic.AgendaID]int{}
+	for i, c := range page.Columns {
+		index[c.ID] = i
+	}
+	for _, as := range av.Agendas {
+		i, ok := index[as.AgendaID]
+		if !ok {
+			continue
+		}
+		page.Columns[i].Offers = true
+		page.Columns[i].Slots = slotList(as.Slots, f.Loc, "")
+	}
+	return nil
+}
+
+// slotList shows free start times in loc; the one equal to checked (RFC 3339) is selected.
+func slotList(slots []time.Time, loc *time.Location, checked string) []freeSlot {
+	out := make([]freeSlot, 0, len(slots))
+	for _, s := range slots {
+		v := s.UTC().Format(time.RFC3339)
+		out = append(out, freeSlot{Label: s.In(loc).Format("15:04"), Value: v, Checked: v == checked})
+	}
+	return out
+}
+
 // agendaColumns lays appointments (in time order) into a column per active agenda, in id
 // order. An inactive agenda gets a column only when it holds appointments that day, so that
-// nothing booked is hidden.
-func agendaColumns(agendas []clinic.Agenda, appts []clinic.Appointment, n names, patients map[clinic.PatientID]string, loc *time.Location) []agendaColumn {
+// nothing booked is hidden. actions gives each appointment its buttons.
+func agendaColumns(agendas []clinic.Agenda, appts []clinic.Appointment, n names, patients map[clinic.PatientID]string,
+	loc *time.Location, actions func(a clinic.Appointment, what string) apptActions) []agendaColumn {
 	var cols []agendaColumn
 	index := map[clinic.AgendaID]int{}
 	busy := map[clinic.AgendaID]bool{}
@@ -144,9 +227,11 @@ func agendaColumns(agendas []clinic.Agenda, appts []clinic.Appointment, n names,
 			index[a.AgendaID] = i
 			cols = append(cols, agendaColumn{ID: a.AgendaID, Name: n.agendas[a.AgendaID], Inactive: true})
 		}
+		what := span(a.Start, a.End, loc)
 		cols[i].Appointments = append(cols[i].Appointments, agendaAppointment{
-			ID: a.ID, Time: span(a.Start, a.End, loc), PatientID: a.PatientID, Patient: patients[a.PatientID],
+			ID: a.ID, Time: what, PatientID: a.PatientID, Patient: patients[a.PatientID],
 			Reason: n.reasons[a.ReasonID], Status: a.Status, StatusLabel: statusLabel(a.Status), Active: a.Status.Active(),
+			Actions: actions(a, what),
 		})
 	}
 	return cols

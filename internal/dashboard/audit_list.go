@@ -3,6 +3,7 @@ package dashboard
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
@@ -53,21 +54,21 @@ func (d *Dashboard) auditList(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
+		var ids []clinic.UserID
 		for _, e := range entries {
-			if _, ok := actors[e.UserID]; ok || e.UserID == 0 {
-				continue
+			if e.UserID != 0 && !slices.Contains(ids, e.UserID) {
+				ids = append(ids, e.UserID)
 			}
-			u, err := tx.User(ctx, f.Org.ID, e.UserID)
-			switch {
-			case errors.Is(err, clinic.ErrNotFound):
-				actors[e.UserID] = ""
-			case err != nil:
-				return err
-			default:
-				actors[e.UserID] = u.Name
-				if u.Name == "" {
-					actors[e.UserID] = u.Email
-				}
+		}
+		// One statement for the page; a user deleted since is absent and shown by label.
+		users, err := tx.UsersByIDs(ctx, f.Org.ID, ids)
+		if err != nil {
+			return err
+		}
+		for id, u := range users {
+			actors[id] = u.Name
+			if u.Name == "" {
+				actors[id] = u.Email
 			}
 		}
 		return nil

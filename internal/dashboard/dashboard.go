@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
@@ -31,6 +32,7 @@ type Deps struct {
 // Dashboard serves the staff pages. Build it with New; it is safe for concurrent use.
 type Dashboard struct {
 	db       *store.DB
+	booking  *booking.Service
 	sessions *session.Manager
 	log      *slog.Logger
 	now      func() time.Time
@@ -62,7 +64,7 @@ func New(d Deps) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dashboard{db: d.DB, sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
+	return &Dashboard{db: d.DB, booking: booking.New(d.DB), sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
 }
 
 // Routes is the dashboard's route table. The server mounts each entry as
@@ -70,18 +72,49 @@ func New(d Deps) (*Dashboard, error) {
 // runs. It includes GET /static/, served by the same handler Static returns, so a server
 // that mounts the table must not mount Static a second time. The home page's pattern is
 // "/{$}" so that it matches "/" only, not every unknown path.
+//
+// Each action has its own route and the permission it needs, so the table stays the whole
+// access policy: status buttons need PermSetStatus (every role), booking, moving and
+// cancelling PermWriteSchedule, working hours, exceptions and absences PermManageSchedule,
+// and editing reasons and booking rules PermManageDirectory.
 func (d *Dashboard) Routes() []web.Route {
+	const get, post = http.MethodGet, http.MethodPost
+	session := func(method, pattern string, perm clinic.Permission, h http.HandlerFunc) web.Route {
+		return web.Route{Method: method, Pattern: pattern, Auth: web.Session, Perm: perm, Handler: h}
+	}
 	return []web.Route{
-		{Method: http.MethodGet, Pattern: "/login", Auth: web.Public, Handler: d.loginForm},
-		{Method: http.MethodPost, Pattern: "/login", Auth: web.Public, Handler: d.loginSubmit},
-		{Method: http.MethodPost, Pattern: "/logout", Auth: web.Session, Perm: clinic.PermSignedIn, Handler: d.logout},
-		{Method: http.MethodGet, Pattern: "/{$}", Auth: web.Session, Perm: clinic.PermSignedIn, Handler: d.home},
-		{Method: http.MethodPost, Pattern: "/clinic", Auth: web.Session, Perm: clinic.PermSignedIn, Handler: d.clinicSwitch},
-		{Method: http.MethodGet, Pattern: "/patients", Auth: web.Session, Perm: clinic.PermReadPatients, Handler: d.patientList},
-		{Method: http.MethodPost, Pattern: "/patients/search", Auth: web.Session, Perm: clinic.PermReadPatients, Handler: d.patientSearch},
-		{Method: http.MethodGet, Pattern: "/patients/{id}", Auth: web.Session, Perm: clinic.PermReadPatients, Handler: d.patientShow},
-		{Method: http.MethodGet, Pattern: "/agenda", Auth: web.Session, Perm: clinic.PermReadSchedule, Handler: d.agendaDay},
-		{Method: http.MethodGet, Pattern: "/audit", Auth: web.Session, Perm: clinic.PermReadAudit, Handler: d.auditList},
-		{Method: http.MethodGet, Pattern: "/static/", Auth: web.Public, Handler: d.Static().ServeHTTP},
+		{Method: get, Pattern: "/login", Auth: web.Public, Handler: d.loginForm},
+		{Method: post, Pattern: "/login", Auth: web.Public, Handler: d.loginSubmit},
+		session(post, "/logout", clinic.PermSignedIn, d.logout),
+		session(get, "/{$}", clinic.PermSignedIn, d.home),
+		session(post, "/clinic", clinic.PermSignedIn, d.clinicSwitch),
+		session(get, "/patients", clinic.PermReadPatients, d.patientList),
+		session(post, "/patients/search", clinic.PermReadPatients, d.patientSearch),
+		session(get, "/patients/{id}", clinic.PermReadPatients, d.patientShow),
+		session(get, "/agenda", clinic.PermReadSchedule, d.agendaDay),
+		session(get, "/agenda/week", clinic.PermReadSchedule, d.agendaWeek),
+		session(get, "/appointments/new", clinic.PermWriteSchedule, d.appointmentNew),
+		session(post, "/appointments/new", clinic.PermWriteSchedule, d.appointmentForm),
+		session(post, "/appointments", clinic.PermWriteSchedule, d.appointmentCreate),
+		session(post, "/appointments/{id}/status", clinic.PermSetStatus, d.appointmentStatus),
+		session(post, "/appointments/{id}/cancel", clinic.PermWriteSchedule, d.appointmentCancel),
+		session(get, "/appointments/{id}/move", clinic.PermWriteSchedule, d.appointmentMove),
+		session(post, "/appointments/{id}/move", clinic.PermWriteSchedule, d.appointmentReschedule),
+		session(get, "/schedules", clinic.PermManageSchedule, d.scheduleList),
+		session(post, "/agendas/{id}/hours", clinic.PermManageSchedule, d.hoursSave),
+		session(post, "/agendas/{id}/exceptions", clinic.PermManageSchedule, d.exceptionCreate),
+		session(post, "/exceptions/{id}/delete", clinic.PermManageSchedule, d.exceptionDelete),
+		session(get, "/practitioners/{id}/absences", clinic.PermManageSchedule, d.absenceList),
+		session(post, "/practitioners/{id}/absences", clinic.PermManageSchedule, d.absenceCreate),
+		session(post, "/absences/{id}/delete", clinic.PermManageSchedule, d.absenceDelete),
+		session(get, "/reasons", clinic.PermReadDirectory, d.reasonList),
+		session(get, "/reasons/new", clinic.PermManageDirectory, d.reasonNew),
+		session(post, "/reasons", clinic.PermManageDirectory, d.reasonCreate),
+		session(get, "/reasons/{id}/edit", clinic.PermManageDirectory, d.reasonEdit),
+		session(post, "/reasons/{id}", clinic.PermManageDirectory, d.reasonSave),
+		session(get, "/settings/booking", clinic.PermManageDirectory, d.bookingRulesEdit),
+		session(post, "/settings/booking", clinic.PermManageDirectory, d.bookingRulesSave),
+		session(get, "/audit", clinic.PermReadAudit, d.auditList),
+		{Method: get, Pattern: "/static/", Auth: web.Public, Handler: d.Static().ServeHTTP},
 	}
 }

@@ -1,8 +1,11 @@
 // Package dashboard is the staff web interface of Tidings: server-rendered HTML pages for
-// signing in, switching clinic, the agenda day view, the patient list, search and file, and
-// the audit log (ADM-5). It owns its handlers (one file per action, Miniflux style), its
-// templates and its static assets, all embedded and all parsed by New, so a broken template
-// fails the boot rather than a request.
+// signing in, switching clinic, the agenda day and week views (status buttons, booking from
+// a free slot, moving and cancelling), the patient list, search and file, the schedules
+// (weekly hours, exceptions, absences and the appointments an absence falls on), the
+// consultation reasons, a clinic's booking rules (POR-2, POR-4) and the audit log (ADM-5).
+// It owns its handlers (one file per action, Miniflux style), its templates and its static
+// assets, all embedded and all parsed by New, so a broken template fails the boot rather
+// than a request.
 //
 // What it guarantees:
 //   - Patient data never travels in URLs or logs: links and cursors carry ids only, the
@@ -11,15 +14,31 @@
 //     after rendering succeeded and before the first byte is written; when the audit write
 //     fails, an error page is shown instead of the data.
 //   - Another organisation's records are "not found", never "forbidden".
-//   - Pages work without JavaScript. htmx (embedded, loaded with defer) only narrows the
-//     search round trip to the results fragment, configured by a <meta name="htmx-config">
-//     tag because the Content-Security-Policy (default-src 'self') forbids inline script
-//     and style.
+//   - Pages work without JavaScript. htmx (embedded, loaded with defer) only narrows round
+//     trips: the patient searches swap their results fragment, and a status button swaps
+//     the agenda from the page its redirect leads to. It is configured by a
+//     <meta name="htmx-config"> tag because the Content-Security-Policy (default-src 'self')
+//     forbids inline script and style.
+//
+// Forms follow Post/Redirect/Get. A change redirects with ?done=KEY, one of a fixed set of
+// confirmations (flash.go), rather than a cookie: nothing to expire or clear, and the URL
+// carries no patient data and no free text. A refused form is shown again with what was
+// typed: 422 with each field named (hours[Monday][1].end), or 409 with the reason (a time
+// taken meanwhile, a stale version). Every appointment form carries the version it was shown
+// at, and each booking change commits with its audit row ("appointment.create",
+// ".reschedule", ".cancel", ".status") through the booking service.
+//
+// Times are typed as the clinic's clock shows them and resolved in its zone by atWall
+// (walltime.go), not by time.Date, which picks a side of a daylight-saving change without
+// saying which: a time the clocks skip is refused naming its field, and a time they repeat is
+// read as the earlier instant and the confirmation says so. Days and weeks are bounded by
+// local midnights, so they have 23 to 25 and 167 to 169 hours.
 //
 // Authentication and the per-route permission check are the server's: each route of
 // Routes declares its web.AuthKind and clinic.Permission, and the server runs the check
 // before the handler, answering refusals through RenderError.
 //
 // It must not import the api or server packages (server imports it, and api is its JSON
-// sibling); it reaches the database only through the store.
+// sibling); it reaches the database only through the store, and changes appointments only
+// through the booking service (internal/booking), which keeps them conflict-safe.
 package dashboard

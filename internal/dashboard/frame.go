@@ -104,11 +104,16 @@ type header struct {
 	UserEmail string
 	Clinics   []clinicOption
 	// Next is where the clinic switcher returns to: the current page when it was a GET.
-	Next       string
-	Nav        string // "agenda", "patients" or "audit": the current section
-	CanAgenda  bool
-	CanPatient bool
-	CanAudit   bool
+	Next string
+	// Nav is the current section: "agenda", "week", "patients", "schedules", "reasons",
+	// "settings" or "audit".
+	Nav          string
+	CanAgenda    bool
+	CanPatient   bool
+	CanAudit     bool
+	CanSchedules bool // working hours, exceptions, absences
+	CanReasons   bool // the list of consultation reasons
+	CanRules     bool // the clinic's booking rules
 }
 
 type clinicOption struct {
@@ -118,25 +123,41 @@ type clinicOption struct {
 }
 
 func (f frame) header(r *http.Request, nav string) *header {
+	role := f.Actor.Role
 	h := &header{
-		OrgName:    f.Org.Name,
-		UserName:   f.User.Name,
-		UserEmail:  f.User.Email,
-		Nav:        nav,
-		CanAgenda:  f.Actor.Role.Can(clinic.PermReadSchedule),
-		CanPatient: f.Actor.Role.Can(clinic.PermReadPatients),
-		CanAudit:   f.Actor.Role.Can(clinic.PermReadAudit),
+		OrgName:      f.Org.Name,
+		UserName:     f.User.Name,
+		UserEmail:    f.User.Email,
+		Nav:          nav,
+		CanAgenda:    role.Can(clinic.PermReadSchedule),
+		CanPatient:   role.Can(clinic.PermReadPatients),
+		CanAudit:     role.Can(clinic.PermReadAudit),
+		CanSchedules: role.Can(clinic.PermManageSchedule),
+		CanReasons:   role.Can(clinic.PermReadDirectory),
+		CanRules:     role.Can(clinic.PermManageDirectory),
 	}
 	if h.UserName == "" && h.UserEmail == "" {
 		h.UserName = f.Actor.Label
 	}
 	if r.Method == http.MethodGet {
-		h.Next = r.URL.RequestURI()
+		h.Next = withoutFlash(r.URL)
 	} else if nav != "" {
-		h.Next = "/" + nav
+		h.Next = navPath(nav)
 	}
 	for _, c := range f.Clinics {
 		h.Clinics = append(h.Clinics, clinicOption{ID: c.ID, Name: c.Name, Selected: c.ID == f.Clinic.ID})
 	}
 	return h
+}
+
+// navPath maps each section of the header to its page, where the clinic switcher returns
+// after a form post.
+func navPath(nav string) string {
+	switch nav {
+	case "week":
+		return "/agenda/week"
+	case "settings":
+		return "/settings/booking"
+	}
+	return "/" + nav
 }

@@ -19,18 +19,21 @@ var templateFS embed.FS
 
 // pageNames lists the page templates under templates/, each parsed with the two layouts.
 func pageNames() []string {
-	return []string{"login", "patients", "patient", "agenda", "audit", "error"}
+	return []string{"login", "patients", "patient", "agenda", "week", "book", "move", "schedules", "absences",
+		"reasons", "reason", "rules", "audit", "error"}
 }
 
-// parsePages parses every page with the layouts it may be shown in. Each page defines
-// "content" (and the patient list the "results" fragment htmx asks for); "layout" wraps it
-// for a signed-in user and "bare" for a visitor.
+// parsePages parses every page with the layouts it may be shown in and the shared parts
+// (templates/parts.html: field errors, appointment action buttons). Each page defines
+// "content" (and the patient list and booking form the "results" and "patient-results"
+// fragments htmx asks for); "layout" wraps it for a signed-in user and "bare" for a visitor.
 func parsePages(a *assets) (map[string]*template.Template, error) {
-	funcs := template.FuncMap{"static": a.url}
+	// invalid marks a form control whose field an error names (aria-invalid).
+	funcs := template.FuncMap{"static": a.url, "invalid": hasField}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames() {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.html", "templates/bare.html", "templates/"+name+".html")
+			"templates/layout.html", "templates/bare.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("dashboard: parse template %s: %w", name, err)
 		}
@@ -45,11 +48,13 @@ func parsePages(a *assets) (map[string]*template.Template, error) {
 }
 
 // view is what every template receives. Header is nil on pages shown to visitors (the sign-in
-// form, errors before sign-in), which selects the bare layout.
+// form, errors before sign-in), which selects the bare layout. Flash is the confirmation a
+// Post/Redirect/Get left for this page (see flash.go).
 type view struct {
 	Title     string
 	Header    *header
 	RequestID string
+	Flash     string
 	Data      any
 }
 
@@ -95,6 +100,9 @@ type audit struct {
 func (d *Dashboard) send(w http.ResponseWriter, r *http.Request, rp reply) {
 	ctx := r.Context()
 	rp.View.RequestID = web.RequestID(ctx)
+	if rp.View.Flash == "" && r.Method == http.MethodGet {
+		rp.View.Flash = flashFor(r)
+	}
 	body, err := d.execute(rp.Page, rp.Block, rp.View)
 	if err != nil {
 		d.fail(w, r, err)

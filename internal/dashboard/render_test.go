@@ -27,7 +27,7 @@ func testPages(t *testing.T) *Dashboard {
 func sampleHeader(nav string) *header {
 	return &header{
 		OrgName: "Harbour Health", UserName: "Ada Admin", UserEmail: "ada@example.com", Next: "/agenda?date=2026-04-05",
-		Nav: nav, CanAgenda: true, CanPatient: true, CanAudit: true,
+		Nav: nav, CanAgenda: true, CanPatient: true, CanAudit: true, CanSchedules: true, CanReasons: true, CanRules: true,
 		Clinics: []clinicOption{{ID: 1, Name: "Main St", Selected: true}, {ID: 2, Name: "Harbour Rd"}},
 	}
 }
@@ -77,10 +77,96 @@ func TestTemplatesRender(t *testing.T) {
 				{ID: 2, Name: "Room 2", Inactive: true},
 			}}},
 			[]string{`id="agenda"`, `href="/agenda?date=2026-04-04"`, `href="/agenda?date=2026-04-07"`, "status-cancelled", "appt-freed", "not active here"}},
+		{"agenda with actions and free slots", "agenda", "", view{Title: "Agenda", Header: sampleHeader("agenda"), Flash: "Appointment booked.", Data: agendaPage{
+			Clinic: "Main St", Zone: "Australia/Sydney", Date: "2026-04-08", DateLabel: "Wednesday 8 April 2026", Prev: "2026-04-07",
+			Next: "2026-04-09", Today: "2026-04-07", CanBook: true, ReasonID: 5, Reason: "Standard consult",
+			Reasons: []option{{Value: 5, Label: "Standard consult", Selected: true}},
+			Columns: []agendaColumn{
+				{ID: 1, Name: "Dr Lovelace", Offers: true, Slots: []freeSlot{{Label: "09:15", Value: "2026-04-07T23:15:00Z"}},
+					Appointments: []agendaAppointment{{ID: 3, Time: "09:00–09:15", PatientID: 7, Patient: "Grace Hopper",
+						Reason: "Standard consult", Status: clinic.StatusBooked, StatusLabel: "Booked", Active: true,
+						Actions: apptActions{ID: 3, Version: 2, Next: "/agenda?date=2026-04-08", What: "09:00–09:15", Target: "#agenda",
+							Statuses: []statusAction{{clinic.StatusConfirmed, "Confirm"}, {clinic.StatusArrived, "Arrived"}}, Move: true, Cancel: true}}}},
+				{ID: 2, Name: "Room 2"},
+			}}},
+			[]string{`id="flash"`, "Appointment booked.", `action="/appointments/3/status"`, `name="version" value="2"`, `value="confirmed"`,
+				`hx-target="#agenda"`, `href="/appointments/3/move"`, `action="/appointments/3/cancel"`, `id="reason_id"`,
+				`href="/appointments/new?reason_id=5&amp;agenda_id=1&amp;start=2026-04-07T23%3a15%3a00Z"`, "Does not offer this reason",
+				`href="/agenda/week?date=2026-04-08"`, `href="/appointments/new?date=2026-04-08&amp;reason_id=5"`}},
 		{"agenda no clinic", "agenda", "", view{Title: "Agenda", Header: sampleHeader("agenda"), Data: agendaPage{NoClinic: true}},
 			[]string{"no clinic yet"}},
 		{"agenda no agenda", "agenda", "", view{Title: "Agenda", Header: sampleHeader("agenda"), Data: agendaPage{Clinic: "Main St", Date: "2026-04-05", IsToday: true}},
 			[]string{"no active agenda", "Today"}},
+		{"week", "week", "", view{Title: "Week", Header: sampleHeader("week"), Data: weekPage{Clinic: "Main St", Zone: "Australia/Sydney",
+			Monday: "2026-03-30", Label: "30 March – 5 April 2026", Prev: "2026-03-23", Next: "2026-04-06", ThisWeek: "2026-04-07",
+			Days: []weekDay{{Date: "2026-03-30", Label: "Mon 30 Mar"}, {Date: "2026-04-05", Label: "Sun 5 Apr"}},
+			Agendas: []weekAgenda{{ID: 1, Name: "Dr Lovelace", Count: 1, Days: []weekCell{{Date: "2026-03-30", Label: "Mon 30 Mar"},
+				{Date: "2026-04-05", Label: "Sun 5 Apr", Appointments: []agendaAppointment{{ID: 3, Time: "23:30–23:45", PatientID: 7,
+					Patient: "Grace Hopper", Reason: "Standard consult", Status: clinic.StatusArrived, StatusLabel: "Arrived", Active: true}}}}}}}},
+			[]string{`id="week"`, "30 March – 5 April 2026", `href="/agenda/week?date=2026-03-23"`, `href="/agenda/week?date=2026-04-06"`,
+				`href="/agenda/week?date=2026-04-07"`, `data-date="2026-04-05"`, "23:30–23:45", `href="/agenda?date=2026-03-30"`, "No appointments on Mon 30 Mar"}},
+		{"week no agenda", "week", "", view{Title: "Week", Header: sampleHeader("week"), Data: weekPage{Clinic: "Main St", IsThisWeek: true}},
+			[]string{"no active agenda", "This week"}},
+		{"booking form", "book", "", view{Title: "Book an appointment", Header: sampleHeader("agenda"), Data: bookPage{Clinic: "Main St",
+			Zone: "Australia/Sydney", Date: "2026-04-08", DateLabel: "Wednesday 8 April 2026", Back: "/agenda?date=2026-04-08",
+			Reasons: []option{{Value: 5, Label: "Standard consult", Selected: true}}, Agendas: []option{{Value: 0, Label: "No preference (first free)"}, {Value: 1, Label: "Dr Lovelace", Selected: true}},
+			Slots: []freeSlot{{Label: "09:15", Value: "2026-04-07T23:15:00Z", Checked: true}}, Query: "hop", Searched: true,
+			Patients: []patientChoice{{ID: 7, Name: "Grace Hopper", BirthDate: "9 Dec 1980", Checked: true}}, More: true,
+			Message: msgTaken, Fields: []clinic.FieldError{{Field: "patient_id", Reason: "is required"}}}},
+			[]string{`action="/appointments"`, `formaction="/appointments/new"`, `hx-post="/appointments/new"`, `value="2026-04-07T23:15:00Z" checked`,
+				`name="patient_id" value="7" checked`, `id="book-conflict"`, msgTaken, "<code>patient_id</code>", `value="hop"`, "More patients match"}},
+		{"booking form fragment", "book", "patient-results", view{Data: bookPage{Searched: true, SearchError: "Search text is empty."}},
+			[]string{`id="patient-results"`, `id="q-error"`}},
+		{"booking form, no match", "book", "patient-results", view{Data: bookPage{Searched: true}},
+			[]string{"No patient of this clinic matches."}},
+		{"booking form, no reason", "book", "", view{Title: "Book", Header: sampleHeader("agenda"), Data: bookPage{Clinic: "Main St", NoReason: true}},
+			[]string{"no consultation reason"}},
+		{"move form", "move", "", view{Title: "Move", Header: sampleHeader("agenda"), Data: movePage{ID: 3, Version: 4, PatientID: 7,
+			Patient: "Grace Hopper", Reason: "Standard consult", Agenda: "Dr Lovelace", Current: "Wednesday 8 April 2026, 09:00–09:15 AEST",
+			StatusLabel: "Booked", Movable: true, Zone: "Australia/Sydney", Date: "2026-10-04", DateLabel: "Sunday 4 October 2026", Time: "02:30",
+			Agendas: []option{{Value: 1, Label: "Dr Lovelace", Selected: true}}, Next: "/practitioners/1/absences", Back: "/practitioners/1/absences",
+			Free:   []moveFree{{AgendaID: 1, Name: "Dr Lovelace", Slots: []freeSlot{{Label: "09:00", Value: "2026-10-03T23:00:00Z"}}}},
+			Fields: []clinic.FieldError{{Field: "time", Reason: "does not exist on that day"}}}},
+			[]string{`action="/appointments/3/move"`, `name="version" value="4"`, `value="2026-10-04"`, `value="02:30"`, "<code>time</code>",
+				`name="slot" value="2026-10-03T23:00:00Z"`, `name="next" value="/practitioners/1/absences"`, `action="/appointments/3/move" class="inline filter"`}},
+		{"move refused", "move", "", view{Title: "Move", Header: sampleHeader("agenda"), Data: movePage{ID: 3, StatusLabel: "Seen"}},
+			[]string{"can be moved; this one is Seen"}},
+		{"schedules", "schedules", "", view{Title: "Schedules", Header: sampleHeader("schedules"), Data: schedulesPage{Clinic: "Main St", Zone: "Australia/Sydney",
+			Agendas: []scheduleAgenda{{ID: 1, Name: "Dr Lovelace", Days: []hoursDay{{Name: "Monday", Rows: []hoursRow{
+				{Index: 0, N: 1, Start: "08:00", End: "12:30", StartName: "hours[Monday][0].start", EndName: "hours[Monday][0].end"},
+				{Index: 1, N: 2, Start: "13:30", End: "12:00", StartName: "hours[Monday][1].start", EndName: "hours[Monday][1].end", EndInvalid: true}}}},
+				HoursErrors:  []clinic.FieldError{{Field: "hours[Monday][1].end", Reason: "must be after the start"}},
+				Exceptions:   []exceptionRow{{ID: 9, Day: "2026-12-25", DayLabel: "Fri 25 Dec 2026", What: "Closed", Note: "Christmas"}},
+				NewException: exceptionForm{Kind: "hours"}}},
+			Practitioners: []schedulePractitioner{{ID: 4, Name: "Dr Ada Lovelace", Absences: []absenceRow{{ID: 6, From: "Wed 8 Apr 2026 00:00 AEST", To: "Thu 9 Apr 2026 00:00 AEST"}},
+				Errors: []clinic.FieldError{{Field: "start_time", Reason: "does not exist"}}}}}},
+			[]string{`action="/agendas/1/hours"`, `name="hours[Monday][1].end" value="12:00"`, `aria-invalid="true"`, "<code>hours[Monday][1].end</code>",
+				`action="/exceptions/9/delete"`, "Christmas", `value="hours" checked`, `action="/agendas/1/exceptions"`,
+				`action="/practitioners/4/absences"`, `action="/absences/6/delete"`, `href="/practitioners/4/absences"`, "<code>start_time</code>"}},
+		{"schedules empty", "schedules", "", view{Title: "Schedules", Header: sampleHeader("schedules"), Data: schedulesPage{Clinic: "Main St"}},
+			[]string{"no agenda", "No practitioner"}},
+		{"absences", "absences", "", view{Title: "Absences", Header: sampleHeader("schedules"), Data: absencesPage{PractitionerID: 4,
+			Practitioner: "Dr Ada Lovelace", Zone: "Australia/Sydney", Hidden: 2, Absences: []absenceBlock{{ID: 6, From: "Wed 8 Apr 2026 00:00 AEST",
+				To: "Thu 9 Apr 2026 00:00 AEST", Note: "Conference", Affected: []affectedRow{{ID: 3, Date: "Wed 8 Apr 2026", Time: "09:00–09:15 AEST",
+					Agenda: "Dr Lovelace", PatientID: 7, Patient: "Grace Hopper", Reason: "Standard consult", Status: clinic.StatusBooked, StatusLabel: "Booked",
+					Actions: apptActions{ID: 3, Version: 1, Next: "/practitioners/4/absences", MoveNext: "/practitioners/4/absences", Move: true, Cancel: true}}}},
+				{ID: 8, From: "x", To: "y"}}}},
+			[]string{`id="absence-6"`, "1</strong> booked appointment falls", `action="/appointments/3/cancel"`,
+				`href="/appointments/3/move?next=%2fpractitioners%2f4%2fabsences"`, "No booked appointment falls", "2 later absences"}},
+		{"reasons", "reasons", "", view{Title: "Reasons", Header: sampleHeader("reasons"), Data: reasonsPage{Clinic: "Main St", CanManage: true,
+			Rows: []reasonRow{{ID: 5, Name: "Standard consult", Duration: "15 min", Buffer: "—", Notifications: false, Online: true, Agendas: []string{"Dr Lovelace"}}}}},
+			[]string{`href="/reasons/5/edit"`, `href="/reasons/new"`, "15 min", "Off", "Dr Lovelace"}},
+		{"reasons read only", "reasons", "", view{Title: "Reasons", Header: sampleHeader("reasons"), Data: reasonsPage{Clinic: "Main St"}},
+			[]string{"No reason yet."}},
+		{"reason edit", "reason", "", view{Title: "Edit reason", Header: sampleHeader("reasons"), Data: reasonPage{ID: 5, Clinic: "Main St",
+			Name: "Standard consult", Duration: "15", Buffer: "0", Notifications: true, Agendas: []agendaCheck{{ID: 1, Name: "Dr Lovelace", Checked: true}, {ID: 2, Name: "Room", Inactive: true}},
+			Fields: []clinic.FieldError{{Field: "duration_minutes", Reason: "must be"}}}},
+			[]string{`action="/reasons/5"`, `name="agenda_id" value="1" checked`, `name="notifications" value="on" checked`, "<code>duration_minutes</code>", "(not active)"}},
+		{"reason new", "reason", "", view{Title: "New reason", Header: sampleHeader("reasons"), Data: reasonPage{Clinic: "Main St", Duration: "15"}},
+			[]string{`action="/reasons"`, "Create", "This clinic has no agenda."}},
+		{"booking rules", "rules", "", view{Title: "Booking rules", Header: sampleHeader("settings"), Data: rulesForm(clinic.Clinic{ID: 1, Name: "Main St"},
+			rulesValues(clinic.DefaultBookingRules()))},
+			[]string{`action="/settings/booking"`, `name="clinic_id" value="1"`, `value="90"`, `<option value="15" selected>`, `name="allow_no_preference" value="on" checked`}},
 		{"audit", "audit", "", view{Title: "Audit log", Header: sampleHeader("audit"), Data: auditPage{Zone: "Australia/Sydney", Patient: 7, Older: 40,
 			Rows: []auditRow{{ID: 41, At: "2026-04-05 09:00:00 AEST", Actor: "Ada Admin", ActorID: "user:1", Action: "patient.read", PatientID: 7, RequestID: "req-1"},
 				{ID: 40, At: "2026-04-05 09:00:00 AEST", ActorID: "token:2", Action: "patient.list"}}}},
@@ -142,6 +228,22 @@ func zeroData(page string) any {
 		return patientFile{}
 	case "agenda":
 		return agendaPage{}
+	case "week":
+		return weekPage{}
+	case "book":
+		return bookPage{}
+	case "move":
+		return movePage{}
+	case "schedules":
+		return schedulesPage{}
+	case "absences":
+		return absencesPage{}
+	case "reasons":
+		return reasonsPage{}
+	case "reason":
+		return reasonPage{}
+	case "rules":
+		return rulesPage{}
 	case "audit":
 		return auditPage{}
 	}

@@ -1,0 +1,275 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/booking"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
+)
+
+// msgTaken is what staff read when the time they chose was booked by someone else between
+// showing the form and sending it.
+const msgTaken = "This time was just taken — pick another slot."
+
+// conflictMessage is the safe sentence for a 409 of an appointment change: msgTaken when
+// the slot is no longer free, the refused status change in staff's words, the domain's own
+// words otherwise (a stale version, a status that forbids a move).
+func conflictMessage(err error) string {
+	var te *booking.TransitionError
+	switch {
+	case errors.Is(err, booking.ErrNotAvailable):
+		return msgTaken
+	case errors.As(err, &te):
+		return "This appointment is now " + statusLabel(te.From) + ": it cannot be set to " + statusLabel(te.To) +
+			". Reload the page to see its current state."
+	}
+	return web.SafeMessage(err)
+}
+
+// failChange answers a refused appointment change with the error page, a conflict in
+// conflictMessage's words.
+func (d *Dashboard) failChange(w http.ResponseWriter, r *http.Request, err error) {
+	if web.Status(err) == http.StatusConflict {
+		d.renderError(w, r, http.StatusConflict, conflictMessage(err), nil)
+		return
+	}
+	d.fail(w, r, err)
+}
+
+// formError reports whether err is one a form answers by showing itself again (422 with
+// the fields named, 409 with a message) rather than with the error page.
+func formError(err error) bool {
+	s := web.Status(err)
+	return s == http.StatusUnprocessableEntity || s == http.StatusConflict
+}
+
+// fieldsOf lists the fields a validation error names.
+func fieldsOf(err error) []clinic.FieldError {
+	var ve *clinic.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Fields
+	}
+	return nil
+}
+
+// pathID reads the {id} path value; anything but a positive number is "not found", like an
+// id that does not exist.
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, clinic.ErrNotFound
+	}
+	return id, nil
+}
+
+// formID reads an optional positive id from the form body; field names it in the error.
+func formID(r *http.Request, field string) (int64, error) {
+	s := r.PostFormValue(field)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, clinic.Invalid(field, "must be a positive whole number")
+	}
+	return n, nil
+}
+
+// formVersion reads the version the form was shown at: a change is made only if the
+// appointment is still at that version, so two receptionists cannot overwrite each other.
+func formVersion(r *http.Request) (int64, error) {
+	n, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, clinic.Invalid("version", "is missing: reload the page and try again")
+	}
+	return n, nil
+}
+
+// changed is the outcome of one change of an appointment.
+type changed struct {
+	Before, After clinic.Appointment
+	Loc           *time.Location // the appointment's clinic zone
+}
+
+// change runs one booking change of the appointment named by the path, with its audit row
+// (action) in the same transaction. The appointment is read before the form is checked, so
+// another organisation's appointment is "not found" whatever the form says. apply adds the
+// problems of its own fields to v and, only when v is then empty (v.Err() is nil), makes
+// the change.
+func (d *Dashboard) change(r *http.Request, action string,
+	apply func(ctx context.Context, tx *store.Tx, a clinic.Appointment, loc *time.Location, ch booking.Change, v *clinic.ValidationError) (clinic.Appointment, error)) (changed, error) {
+	ctx := r.Context()
+	var out changed
+	id, err := pathID(r)
+	if err != nil {
+		return out, err
+	}
+	actor := web.MustActor(ctx)
+	err = d.db.Update(ctx, func(tx *store.Tx) error {
+		a, err := tx.Appointment(ctx, actor.OrgID, clinic.AppointmentID(id))
+		if err != nil {
+			return err
+		}
+		out.Before = a
+		if out.Loc, err = appointmentZone(ctx, tx, a); err != nil {
+			return err
+		}
+		var v clinic.ValidationError
+		version, err := formVersion(r)
+		v.Fields = append(v.Fields, fieldsOf(err)...)
+		ch := booking.Change{ID: a.ID, Version: version, Actor: actor.Label}
+		if out.After, err = apply(ctx, tx, a, out.Loc, ch, &v); err != nil {
+			return err
+		}
+		return web.AuditTx(ctx, tx, action, a.PatientID)
+	})
+	return out, err
+}
+
+// appointmentZone is the zone of the appointment's clinic, in which its times are shown.
+func appointmentZone(ctx context.Context, tx *store.Tx, a clinic.Appointment) (*time.Location, error) {
+	c, err := tx.Clinic(ctx, a.OrgID, a.ClinicID)
+	if err != nil {
+		return nil, err
+	}
+	return c.Location()
+}
+
+// dayPath is the agenda day view of the day t falls on in loc.
+func dayPath(t time.Time, loc *time.Location) string {
+	return "/agenda?date=" + t.In(loc).Format(time.DateOnly)
+}
+
+// backTo is where a form returns after a change: the local path in its next field, or
+// fallback, with the confirmation key done.
+func backTo(r *http.Request, fallback, done string) string {
+	return withDone(localPath(r.PostFormValue("next"), fallback), done)
+}
+
+// statusAction is one status button: the status it sets and its label.
+type statusAction struct {
+	To    clinic.Status
+	Label string
+}
+
+// apptActions are the buttons of one appointment: a small POST form per allowed status
+// change, Move and Cancel. Each form carries the version it was shown at and returns to
+// Next. What names the appointment for screen readers ("09:00–09:15").
+type apptActions struct {
+	ID       clinic.AppointmentID
+	Version  int64
+	Next     string
+	MoveNext string // where the move form returns; "" for the appointment's new day
+	What     string
+	Target   string // the element htmx swaps after a status change; "" for plain forms
+	Statuses []statusAction
+	Move     bool
+	Cancel   bool
+}
+
+// actionsFor lists what role may do to a from here; the forms return to next, and so does
+// Move (set MoveNext to "" to send Move to the appointment's new day instead). Cancelling has its own button (and
+// permission); reinstating a cancelled appointment books its slot again, so it needs the
+// permission to book.
+func actionsFor(a clinic.Appointment, role clinic.Role, next, what string, withStatuses bool) apptActions {
+	x := apptActions{ID: a.ID, Version: a.Version, Next: next, MoveNext: next, What: what}
+	write := role.Can(clinic.PermWriteSchedule)
+	if withStatuses && role.Can(clinic.PermSetStatus) {
+		for _, to := range clinic.Statuses() {
+			if to == clinic.StatusCancelled || !booking.CanTransition(a.Status, to) {
+				continue
+			}
+			if a.Status == clinic.StatusCancelled && !write {
+				continue
+			}
+			x.Statuses = append(x.Statuses, statusAction{To: to, Label: actionLabel(a.Status, to)})
+		}
+	}
+	x.Move = write && a.Status.Upcoming()
+	x.Cancel = write && booking.CanTransition(a.Status, clinic.StatusCancelled)
+	return x
+}
+
+// actionLabel is the verb on a status button.
+func actionLabel(from, to clinic.Status) string {
+	switch to {
+	case clinic.StatusBooked:
+		if from == clinic.StatusCancelled {
+			return "Reinstate"
+		}
+		return "Back to booked"
+	case clinic.StatusConfirmed:
+		return "Confirm"
+	case clinic.StatusArrived:
+		return "Arrived"
+	case clinic.StatusSeen:
+		return "Seen"
+	case clinic.StatusNoShow:
+		return "No show"
+	case clinic.StatusExcusedAbsence:
+		return "Excused"
+	}
+	return statusLabel(to)
+}
+
+// patientNames reads the names of the patients of appts in one statement and returns them
+// by id with the ids in first-seen order (the patients a page shows, for its audit row).
+func patientNames(ctx context.Context, tx *store.Tx, org clinic.OrgID, appts []clinic.Appointment) (map[clinic.PatientID]string, []clinic.PatientID, error) {
+	var ids []clinic.PatientID
+	seen := map[clinic.PatientID]bool{}
+	for _, a := range appts {
+		if !seen[a.PatientID] {
+			seen[a.PatientID] = true
+			ids = append(ids, a.PatientID)
+		}
+	}
+	ps, err := tx.PatientsByIDs(ctx, org, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[clinic.PatientID]string, len(ps))
+	for id, p := range ps {
+		names[id] = p.FullName()
+	}
+	return names, ids, nil
+}
+
+// option is one entry of a select.
+type option struct {
+	Value    int64
+	Label    string
+	Selected bool
+}
+
+// clinicAgendas lists the agendas of the current clinic, by id.
+func clinicAgendas(ctx context.Context, tx *store.Tx, org clinic.OrgID, c clinic.ClinicID) ([]clinic.Agenda, error) {
+	return all(func(p store.Page) ([]clinic.Agenda, error) {
+		return tx.Agendas(ctx, org, store.AgendaFilter{ClinicID: c}, p)
+	}, func(a clinic.Agenda) int64 { return int64(a.ID) })
+}
+
+// clinicReasons lists the consultation reasons of a clinic, by id.
+func clinicReasons(ctx context.Context, tx *store.Tx, org clinic.OrgID, c clinic.ClinicID) ([]clinic.Reason, error) {
+	return all(func(p store.Page) ([]clinic.Reason, error) {
+		return tx.Reasons(ctx, org, store.ReasonFilter{ClinicID: c}, p)
+	}, func(x clinic.Reason) int64 { return int64(x.ID) })
+}
+
+// dayBounds are the first instant of a civil day in loc and of the next: 23, 24 or 25
+// hours apart.
+func dayBounds(day time.Time, loc *time.Location) (from, to time.Time) {
+	y, m, d := day.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc), time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+}
+
+// today is the civil date (at 00:00 UTC, zone-free) it is now in loc.
+func today(now time.Time, loc *time.Location) time.Time {
+	y, m, d := now.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}

@@ -1,0 +1,34 @@
+package dashboard
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/booking"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// appointmentCancel cancels an appointment (POST /appointments/{id}/cancel, fields version
+// and next) and returns to next, or the appointment's day. The cancellation is an
+// appointment event, so the patient is notified; a stale version is a 409. Audited as
+// "appointment.cancel".
+func (d *Dashboard) appointmentCancel(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	res, err := d.change(r, "appointment.cancel", func(ctx context.Context, tx *store.Tx, a clinic.Appointment, _ *time.Location,
+		ch booking.Change, v *clinic.ValidationError) (clinic.Appointment, error) {
+		if err := v.Err(); err != nil {
+			return a, err
+		}
+		return d.booking.Cancel(ctx, tx, a.OrgID, ch)
+	})
+	if err != nil {
+		d.failChange(w, r, err)
+		return
+	}
+	http.Redirect(w, r, backTo(r, dayPath(res.After.Start, res.Loc), "cancelled"), http.StatusSeeOther)
+}

@@ -1,0 +1,83 @@
+package dashboard
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/booking"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
+)
+
+// appointmentCreate books an appointment from the booking form (POST /appointments, fields
+// reason_id, agenda_id (0 or empty: no preference), start, patient_id, note) and returns to
+// the day of the appointment, with its reason's free times and a confirmation. The booking and its audit row
+// ("appointment.create") commit together. A time taken meanwhile answers 409 with the form,
+// the message msgTaken and the day's fresh free times; invalid fields answer 422 with the
+// form and the fields named.
+func (d *Dashboard) appointmentCreate(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	in, inErr := readBookInput(r.PostForm)
+	if inErr != nil && !formError(inErr) {
+		d.fail(w, r, inErr)
+		return
+	}
+	actor := web.MustActor(ctx)
+	var appt clinic.Appointment
+	var loc *time.Location
+	err := d.db.Update(ctx, func(tx *store.Tx) error {
+		v := clinic.ValidationError{Fields: fieldsOf(inErr)}
+		if in.ReasonID == 0 {
+			v.Add("reason_id", "is required")
+		}
+		if in.Start == "" && !hasField(v.Fields, "start") {
+			v.Add("start", "is required: choose one of the free times")
+		}
+		if in.PatientID == 0 {
+			v.Add("patient_id", "is required: search by name, mobile number or e-mail, then choose the patient")
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		var err error
+		appt, err = d.booking.Book(ctx, tx, actor.OrgID, booking.Request{ReasonID: in.ReasonID, AgendaID: in.AgendaID,
+			PatientID: in.PatientID, Start: in.StartAt, BookedBy: clinic.BookedByStaff, Note: in.Note, Actor: actor.Label})
+		if err != nil {
+			return err
+		}
+		if loc, err = appointmentZone(ctx, tx, appt); err != nil {
+			return err
+		}
+		return web.AuditTx(ctx, tx, "appointment.create", appt.PatientID)
+	})
+	switch {
+	case err == nil:
+		day := appt.Start.In(loc).Format(time.DateOnly)
+		http.Redirect(w, r, withDone(dayLink(day, appt.ReasonID), "booked"), http.StatusSeeOther)
+	case formError(err):
+		status := web.Status(err)
+		msg := ""
+		if status == http.StatusConflict {
+			msg = conflictMessage(err)
+			in.Start = ""
+		}
+		d.showBook(w, r, in, status, msg, fieldsOf(err))
+	default:
+		d.fail(w, r, err)
+	}
+}
+
+// hasField reports whether fields names field.
+func hasField(fields []clinic.FieldError, field string) bool {
+	for _, f := range fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}

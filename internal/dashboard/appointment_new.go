@@ -1,0 +1,288 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tidings-health/tidings/internal/booking"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// bookSearchSize bounds the patients the booking form offers for one search; a longer list
+// asks for a more precise search.
+const bookSearchSize = 20
+
+// maxNote bounds an appointment's note.
+const maxNote = 2000
+
+// bookPage is the data of templates/book.html, the booking form.
+type bookPage struct {
+	NoClinic  bool
+	NoReason  bool
+	Clinic    string
+	Zone      string
+	Date      string // YYYY-MM-DD: the day whose free times are listed
+	DateLabel string
+	Reasons   []option
+	Agendas   []option // the first is "No preference" (0)
+	Slots     []freeSlot
+	// Query is the patient search text, echoed into the form body only, never into a URL.
+	Query       string
+	Searched    bool
+	SearchError string
+	Patients    []patientChoice
+	More        bool // the search matched more patients than are listed
+	Note        string
+	Message     string // why the booking was refused (409)
+	Fields      []clinic.FieldError
+	Back        string // the day view
+}
+
+// patientChoice is one patient the booking form offers.
+type patientChoice struct {
+	ID        clinic.PatientID
+	Name      string
+	BirthDate string
+	Checked   bool
+}
+
+// bookInput is what the booking form holds: from the query string of a "Book" link (never
+// a patient's details), or from the form body.
+type bookInput struct {
+	Date      time.Time // civil date; zero for the start's day or today
+	ReasonID  clinic.ReasonID
+	AgendaID  clinic.AgendaID // 0: no preference
+	Start     string          // RFC 3339 instant, as sent
+	StartAt   time.Time
+	PatientID clinic.PatientID
+	Query     string
+	Note      string
+}
+
+// readBookInput reads the booking form's fields from v, naming each malformed one.
+func readBookInput(v url.Values) (bookInput, error) {
+	var in bookInput
+	var errs clinic.ValidationError
+	if s := v.Get("date"); s != "" {
+		t, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			errs.Add("date", "must be a date in the form YYYY-MM-DD, such as 2026-04-05")
+		}
+		in.Date = t
+	}
+	id := func(field string) int64 {
+		s := v.Get(field)
+		if s == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			errs.Add(field, "must be a positive whole number")
+			return 0
+		}
+		return n
+	}
+	in.ReasonID = clinic.ReasonID(id("reason_id"))
+	in.AgendaID = clinic.AgendaID(id("agenda_id"))
+	in.PatientID = clinic.PatientID(id("patient_id"))
+	if in.Start = v.Get("start"); in.Start != "" {
+		t, err := time.Parse(time.RFC3339, in.Start)
+		if err != nil {
+			errs.Add("start", "must be one of the free times listed")
+			in.Start = ""
+		}
+		in.StartAt = t
+	}
+	in.Query = strings.TrimSpace(v.Get("q"))
+	in.Note = strings.TrimSpace(v.Get("note"))
+	switch {
+	case utf8.RuneCountInString(in.Note) > maxNote:
+		errs.Add("note", "must be at most 2000 characters")
+	case strings.ContainsFunc(in.Note, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f }):
+		errs.Add("note", "must not contain control characters")
+	}
+	return in, errs.Err()
+}
+
+// appointmentNew shows the booking form (GET /appointments/new?date=&reason_id=&agenda_id=&start=),
+// filled from a free slot's "Book" link: reason, agenda or "No preference", the day's free
+// times with the chosen one selected, and the patient search. It shows no patient until a
+// search is made (a POST, so the text stays out of URLs).
+func (d *Dashboard) appointmentNew(w http.ResponseWriter, r *http.Request) {
+	in, err := readBookInput(r.URL.Query())
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	in.PatientID, in.Query, in.Note = 0, "", "" // patient details never come from a URL
+	d.showBook(w, r, in, http.StatusOK, "", nil)
+}
+
+// showBook renders the booking form for in, with the refusal message and fields of a
+// failed booking (status 409 or 422) or none (200). A request from htmx (the patient search
+// button) gets the "patient-results" fragment only. Patients listed are audited as
+// "patient.search".
+func (d *Dashboard) showBook(w http.ResponseWriter, r *http.Request, in bookInput, status int, message string, fields []clinic.FieldError) {
+	ctx := r.Context()
+	var f frame
+	var page bookPage
+	var shown []clinic.PatientID
+	err := d.db.View(ctx, func(tx *store.Tx) (err error) {
+		if f, err = d.frameTx(ctx, tx, r); err != nil {
+			return err
+		}
+		page, shown, err = d.loadBook(ctx, tx, f, in)
+		return err
+	})
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	page.Message = message
+	page.Fields = append(page.Fields, fields...)
+	if status == http.StatusOK && len(page.Fields) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	rp := reply{
+		Status: status,
+		Page:   "book",
+		View:   view{Title: "Book an appointment", Header: f.header(r, "agenda"), Data: page},
+		Audit:  []audit{{"patient.search", shown}},
+	}
+	if r.Method == http.MethodPost {
+		w.Header().Add("Vary", "HX-Request")
+		if r.Header.Get("HX-Request") == "true" {
+			rp.Block = "patient-results"
+		}
+	}
+	d.send(w, r, rp)
+}
+
+// loadBook reads what the booking form shows for in: the clinic's reasons, the agendas
+// offering the chosen one, that day's free times (on the chosen agenda, or on any with no
+// preference) and the patients the search matches in the clinic's clinical database. A
+// reason or agenda that does not fit is replaced and named in the page's fields.
+func (d *Dashboard) loadBook(ctx context.Context, tx *store.Tx, f frame, in bookInput) (bookPage, []clinic.PatientID, error) {
+	page := bookPage{Clinic: f.Clinic.Name, Zone: f.Clinic.Zone, Query: in.Query, Note: in.Note}
+	if f.Clinic.ID == 0 {
+		page.NoClinic = true
+		return page, nil, nil
+	}
+	org := f.Org.ID
+	day := in.Date
+	switch {
+	case !day.IsZero():
+	case !in.StartAt.IsZero():
+		day = today(in.StartAt, f.Loc)
+	default:
+		day = today(d.now(), f.Loc)
+	}
+	page.Date, page.DateLabel = day.Format(time.DateOnly), day.Format("Monday 2 January 2006")
+	reasons, err := clinicReasons(ctx, tx, org, f.Clinic.ID)
+	if err != nil {
+		return page, nil, err
+	}
+	if len(reasons) == 0 {
+		page.NoReason = true
+		page.Back = dayLink(page.Date, 0)
+		return page, nil, nil
+	}
+	reason := reasons[0]
+	if in.ReasonID != 0 {
+		i := slices.IndexFunc(reasons, func(x clinic.Reason) bool { return x.ID == in.ReasonID })
+		if i < 0 {
+			page.Fields = append(page.Fields, clinic.FieldError{Field: "reason_id", Reason: "is not a consultation reason of this clinic"})
+		} else {
+			reason = reasons[i]
+		}
+	}
+	page.Back = dayLink(page.Date, reason.ID)
+	for _, x := range reasons {
+		page.Reasons = append(page.Reasons, option{Value: int64(x.ID), Label: x.Name, Selected: x.ID == reason.ID})
+	}
+	offering, err := tx.AgendasOffering(ctx, org, reason.ID)
+	if err != nil {
+		return page, nil, err
+	}
+	agenda := in.AgendaID
+	if agenda != 0 && !slices.ContainsFunc(offering, func(a clinic.Agenda) bool { return a.ID == agenda }) {
+		page.Fields = append(page.Fields, clinic.FieldError{Field: "agenda_id", Reason: "does not offer this reason"})
+		agenda = 0
+	}
+	page.Agendas = append(page.Agendas, option{Value: 0, Label: "No preference (first free)", Selected: agenda == 0})
+	for _, a := range offering {
+		page.Agendas = append(page.Agendas, option{Value: int64(a.ID), Label: a.Name, Selected: a.ID == agenda})
+	}
+	if len(offering) > 0 {
+		from, to := dayBounds(day, f.Loc)
+		q := booking.Query{ReasonID: reason.ID, From: from, To: to}
+		if agenda != 0 {
+			q.AgendaIDs = []clinic.AgendaID{agenda}
+		}
+		av, err := d.booking.AvailabilityTx(ctx, tx, org, q)
+		if err != nil {
+			return page, nil, err
+		}
+		var free []time.Time
+		for _, as := range av.Agendas {
+			for _, s := range as.Slots {
+				if !slices.ContainsFunc(free, s.Equal) {
+					free = append(free, s)
+				}
+			}
+		}
+		slices.SortFunc(free, time.Time.Compare)
+		page.Slots = slotList(free, f.Loc, in.Start)
+	}
+	shown, err := searchForBooking(ctx, tx, f, in, &page)
+	return page, shown, err
+}
+
+// searchForBooking lists the patients of the clinic's clinical database the search text
+// matches, and keeps the patient already chosen listed (and selected) whatever the search.
+func searchForBooking(ctx context.Context, tx *store.Tx, f frame, in bookInput, page *bookPage) ([]clinic.PatientID, error) {
+	var ps []clinic.Patient
+	if in.Query != "" {
+		page.Searched = true
+		filter, err := searchFilter(in.Query, f.Clinic.Region)
+		var ve *clinic.ValidationError
+		switch {
+		case errors.As(err, &ve):
+			page.SearchError = "Search text " + ve.Fields[0].Reason + "."
+		case err != nil:
+			return nil, err
+		default:
+			filter.DatabaseID = f.Clinic.DatabaseID
+			if ps, err = tx.Patients(ctx, f.Org.ID, filter, store.Page{Limit: bookSearchSize + 1}); err != nil {
+				return nil, err
+			}
+			if len(ps) > bookSearchSize {
+				ps, page.More = ps[:bookSearchSize], true
+			}
+		}
+	}
+	if in.PatientID != 0 && !slices.ContainsFunc(ps, func(p clinic.Patient) bool { return p.ID == in.PatientID }) {
+		chosen, err := tx.PatientsByIDs(ctx, f.Org.ID, []clinic.PatientID{in.PatientID})
+		if err != nil {
+			return nil, err
+		}
+		if p, ok := chosen[in.PatientID]; ok && p.DatabaseID == f.Clinic.DatabaseID {
+			ps = append([]clinic.Patient{p}, ps...)
+		}
+	}
+	ids := make([]clinic.PatientID, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+		page.Patients = append(page.Patients, patientChoice{ID: p.ID, Name: p.FullName(), BirthDate: civilDate(p.BirthDate),
+			Checked: p.ID == in.PatientID})
+	}
+	return ids, nil
+}

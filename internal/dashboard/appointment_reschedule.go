@@ -1,0 +1,64 @@
+package dashboard
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/booking"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// appointmentReschedule moves an appointment (POST /appointments/{id}/move, fields version,
+// agenda_id, and either slot (a free time's instant) or date and time typed in the clinic's
+// local time; next). The move is one statement (booking.Reschedule): the patient never holds
+// both times, nor neither. A typed time that does not exist that day (the clocks go forward)
+// answers 422 naming the field "time"; one that happens twice (the clocks go back) is read
+// as the earlier, and the confirmation says so. A taken time or a stale version answers 409
+// with the form and the day's free times. Audited as "appointment.reschedule".
+func (d *Dashboard) appointmentReschedule(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	var repeated bool
+	res, err := d.change(r, "appointment.reschedule", func(ctx context.Context, tx *store.Tx, a clinic.Appointment, loc *time.Location,
+		ch booking.Change, v *clinic.ValidationError) (clinic.Appointment, error) {
+		agenda, err := formID(r, "agenda_id")
+		v.Fields = append(v.Fields, fieldsOf(err)...)
+		var start time.Time
+		if s := r.PostFormValue("slot"); s != "" {
+			if start, err = time.Parse(time.RFC3339, s); err != nil {
+				v.Add("slot", "must be one of the free times listed")
+			}
+		} else {
+			start, repeated = wallInput{Date: r.PostFormValue("date"), Time: r.PostFormValue("time"),
+				DateField: "date", TimeField: "time", DefaultMinute: -1}.resolve(v, loc)
+		}
+		if err := v.Err(); err != nil {
+			return a, err
+		}
+		return d.booking.Reschedule(ctx, tx, a.OrgID, ch, clinic.AgendaID(agenda), start)
+	})
+	switch {
+	case err == nil:
+		done := "moved"
+		if repeated {
+			done = "moved-earlier"
+		}
+		http.Redirect(w, r, backTo(r, dayPath(res.After.Start, res.Loc), done), http.StatusSeeOther)
+	case formError(err):
+		agenda, _ := formID(r, "agenda_id")
+		in := moveInput{Date: r.PostFormValue("date"), Time: r.PostFormValue("time"), AgendaID: agenda, Next: r.PostFormValue("next")}
+		if s := r.PostFormValue("slot"); s != "" && in.Date == "" {
+			if t, err := time.Parse(time.RFC3339, s); err == nil && res.Loc != nil {
+				in.Date = t.In(res.Loc).Format(time.DateOnly)
+			}
+		}
+		status, msg := moveStatus(err)
+		d.showMove(w, r, in, status, msg, fieldsOf(err))
+	default:
+		d.fail(w, r, err)
+	}
+}

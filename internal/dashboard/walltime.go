@@ -1,0 +1,110 @@
+package dashboard
+
+import (
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+)
+
+// Staff type times as the clinic's clock shows them. Around a daylight-saving change a wall
+// time may not exist (the clocks jump from 02:00 to 03:00: 02:30 never happens) or happen
+// twice (they go back from 03:00 to 02:00: 02:30 happens in summer time, then an hour later
+// in standard time). time.Date picks one of the candidates without saying which, so the
+// conversion is done here, explicitly.
+
+// atWall returns the instant at which the clock of loc shows day (a civil date, from
+// time.Parse(time.DateOnly, …)) at minute minutes after midnight (1440 is the next
+// midnight). ok is false when that wall time does not exist; repeated is true when it
+// happens twice, and t is then the earlier instant.
+func atWall(day time.Time, minute int, loc *time.Location) (t time.Time, repeated, ok bool) {
+	y, m, d := day.Date()
+	naive := time.Date(y, m, d, 0, minute, 0, 0, time.UTC) // the wall time, read as if in UTC
+	guess := time.Date(y, m, d, 0, minute, 0, 0, loc)
+	var found []time.Time
+	// Every offset in use within a day of the guess: no zone changes twice in 24 hours.
+	for _, probe := range []time.Time{guess.Add(-24 * time.Hour), guess, guess.Add(24 * time.Hour)} {
+		_, off := probe.Zone()
+		c := naive.Add(-time.Duration(off) * time.Second)
+		if sameWall(c.In(loc), naive) && !slices.ContainsFunc(found, c.Equal) {
+			found = append(found, c)
+		}
+	}
+	if len(found) == 0 {
+		return time.Time{}, false, false
+	}
+	slices.SortFunc(found, time.Time.Compare)
+	return found[0], len(found) > 1, true
+}
+
+func sameWall(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd && a.Hour() == b.Hour() && a.Minute() == b.Minute() && a.Second() == b.Second()
+}
+
+// parseClock reads "HH:MM" (00:00 to 23:59, and 24:00 when end is true, the end of a
+// working day) into minutes after midnight.
+func parseClock(s string, end bool) (int, bool) {
+	if end && s == "24:00" {
+		return 24 * 60, true
+	}
+	if len(s) != 5 || s[2] != ':' {
+		return 0, false
+	}
+	h, err1 := strconv.Atoi(s[:2])
+	m, err2 := strconv.Atoi(s[3:])
+	if err1 != nil || err2 != nil || s[0] == '+' || s[0] == '-' || s[3] == '+' || s[3] == '-' || h > 23 || m > 59 {
+		return 0, false
+	}
+	return h*60 + m, true
+}
+
+// clockText writes minutes after midnight as "HH:MM".
+func clockText(m int) string {
+	return strconv.Itoa(m/600) + strconv.Itoa(m/60%10) + ":" + strconv.Itoa(m%60/10) + strconv.Itoa(m%10)
+}
+
+// wallInput is a local date and time typed into a form, with the names of its two fields
+// for the errors.
+type wallInput struct {
+	Date, Time           string
+	DateField, TimeField string
+	// DefaultMinute is used when Time is empty; -1 makes the time required.
+	DefaultMinute int
+}
+
+// resolve turns the typed date and time into an instant of loc, adding to v a field error
+// naming the date or time field when either is malformed or the time does not exist that
+// day.
+func (in wallInput) resolve(v *clinic.ValidationError, loc *time.Location) (t time.Time, repeated bool) {
+	day, err := time.Parse(time.DateOnly, in.Date)
+	if err != nil {
+		if in.Date == "" {
+			v.Add(in.DateField, "is required")
+		} else {
+			v.Add(in.DateField, "must be a date in the form YYYY-MM-DD, such as 2026-04-05")
+		}
+	}
+	minute := in.DefaultMinute
+	if in.Time != "" || minute < 0 {
+		var ok bool
+		if minute, ok = parseClock(in.Time, false); !ok {
+			if in.Time == "" {
+				v.Add(in.TimeField, "is required")
+			} else {
+				v.Add(in.TimeField, "must be a time written HH:MM, such as 09:30")
+			}
+			return time.Time{}, false
+		}
+	}
+	if err != nil {
+		return time.Time{}, false
+	}
+	t, repeated, ok := atWall(day, minute, loc)
+	if !ok {
+		v.Add(in.TimeField, "does not exist on that day: the clocks go forward for daylight saving; choose another time")
+	}
+	return t, repeated
+}
