@@ -43,6 +43,36 @@ func checkDuration(a clinic.Appointment) error {
 	return nil
 }
 
+// claim bumps the availability version of agendas (the ones an appointment leaves and
+// joins) and, when a is active, checks its time is free on its agenda.
+//
+// The check runs twice when the time looks free: once before the bump, so that the many
+// losers of a race for a slot fail fast without queueing, and once after, because the bump
+// locks the agenda's row on PostgreSQL, so the second check sees any winner that committed
+// meanwhile and answers a clean conflict. The exclusion constraint stays the backstop.
+func (tx *Tx) claim(ctx context.Context, org clinic.OrgID, a clinic.Appointment, except clinic.AppointmentID, agendas ...clinic.AgendaID) error {
+	check := func() error {
+		if !a.Status.Active() {
+			return nil
+		}
+		busy, err := tx.agendaBusy(ctx, org, a.AgendaID, a.Start, a.End, except)
+		if err == nil && busy {
+			err = ErrSlotTaken
+		}
+		return err
+	}
+	if err := check(); err != nil {
+		return err
+	}
+	if err := tx.bumpAgendas(ctx, org, agendas...); err != nil {
+		return err
+	}
+	if tx.dialect == Postgres {
+		return check()
+	}
+	return nil // SQLite: the single writer already excludes a concurrent winner
+}
+
 // ErrSlotTaken is wrapped (with clinic.ErrConflict) when an active appointment already
 // overlaps the requested time on the agenda.
 var ErrSlotTaken = &clinic.ConflictError{Field: "start", Reason: "the agenda already has an appointment at that time"}
@@ -70,20 +100,8 @@ func (tx *Tx) CreateAppointment(ctx context.Context, org clinic.OrgID, a clinic.
 	if err := checkDuration(a); err != nil {
 		return a, err
 	}
-	// Bumping the agenda's version first also locks its row on PostgreSQL: bookings of one
-	// agenda queue here, and the overlap check below sees the winner's row and answers a
-	// clean conflict (the exclusion constraint stays the backstop).
-	if err := tx.bumpAgendas(ctx, org, a.AgendaID); err != nil {
+	if err := tx.claim(ctx, org, a, 0, a.AgendaID); err != nil {
 		return a, fmt.Errorf("create appointment: %w", err)
-	}
-	if a.Status.Active() {
-		busy, err := tx.agendaBusy(ctx, org, a.AgendaID, a.Start, a.End, 0)
-		if err != nil {
-			return a, fmt.Errorf("create appointment: %w", err)
-		}
-		if busy {
-			return a, fmt.Errorf("create appointment: %w", ErrSlotTaken)
-		}
 	}
 	err := tx.q.queryRow(ctx, `INSERT INTO appointments (organisation_id, clinic_id, agenda_id, reason_id, patient_id, external_id,
 			starts_at, ends_at, status, booked_by, note, version, created_at, updated_at)
@@ -119,17 +137,8 @@ func (tx *Tx) UpdateAppointment(ctx context.Context, org clinic.OrgID, a clinic.
 	if err := tx.q.queryRow(ctx, `SELECT agenda_id FROM appointments WHERE organisation_id = $1 AND id = $2`, org, a.ID).Scan(&previous); err != nil {
 		return a, fmt.Errorf("update appointment %d: %w", a.ID, err)
 	}
-	if err := tx.bumpAgendas(ctx, org, previous, a.AgendaID); err != nil {
+	if err := tx.claim(ctx, org, a, a.ID, previous, a.AgendaID); err != nil {
 		return a, fmt.Errorf("update appointment %d: %w", a.ID, err)
-	}
-	if a.Status.Active() {
-		busy, err := tx.agendaBusy(ctx, org, a.AgendaID, a.Start, a.End, a.ID)
-		if err != nil {
-			return a, fmt.Errorf("update appointment %d: %w", a.ID, err)
-		}
-		if busy {
-			return a, fmt.Errorf("update appointment %d: %w", a.ID, ErrSlotTaken)
-		}
 	}
 	n, err := tx.q.exec(ctx, `UPDATE appointments SET clinic_id = $4, agenda_id = $5, reason_id = $6, patient_id = $7, external_id = $8,
 			starts_at = $9, ends_at = $10, status = $11, note = $12, version = version + 1, updated_at = $13
