@@ -1,0 +1,164 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/auth"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/jobs"
+	"github.com/tidings-health/tidings/internal/session"
+	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/store/storetest"
+)
+
+// clock is a settable test clock.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func setup(t *testing.T) (*session.Manager, *clock, *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	c := &clock{time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
+	db := storetest.Open(t, c.now)
+	if err := jobs.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	q, err := jobs.New(db, jobs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := storetest.Seed(t, db, "acme")
+	hash, _ := auth.HashPasswordWithParams("correct horse battery", auth.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.CreateUser(ctx, f.Org.ID, clinic.User{Email: "Staff@Acme.test", Role: clinic.RoleReception, PasswordHash: hash})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return session.New(db, q, session.Config{Idle: 30 * time.Minute, Absolute: 12 * time.Hour, Now: c.now}), c, db
+}
+
+func signIn(t *testing.T, m *session.Manager, email, pw string) (*http.Cookie, error) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/login", nil)
+	_, err := m.SignIn(context.Background(), w, r, email, pw)
+	for _, c := range w.Result().Cookies() {
+		if c.Name == session.CookieName {
+			return c, err
+		}
+	}
+	return nil, err
+}
+
+func TestSignInAndIdleTimeout(t *testing.T) {
+	m, c, _ := setup(t)
+	ctx := context.Background()
+	if _, err := signIn(t, m, "nobody@acme.test", "correct horse battery"); !errors.Is(err, session.ErrBadCredentials) {
+		t.Errorf("unknown e-mail: %v", err)
+	}
+	if _, err := signIn(t, m, "staff@acme.test", "wrong horse battery"); !errors.Is(err, session.ErrBadCredentials) {
+		t.Errorf("wrong password: %v", err)
+	}
+	if session.ErrBadCredentials.Error() != "unauthenticated: invalid e-mail or password" {
+		t.Errorf("message %q", session.ErrBadCredentials)
+	}
+	cookie, err := signIn(t, m, " STAFF@acme.test ", "correct horse battery")
+	if err != nil || cookie == nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	if !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Secure {
+		t.Errorf("cookie flags: %+v (Secure only over TLS)", cookie)
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(cookie)
+	a, _, err := m.FromCookie(ctx, req)
+	if err != nil || a.Role != clinic.RoleReception || !strings.HasPrefix(a.Label, "user:") {
+		t.Fatalf("FromCookie: %+v %v", a, err)
+	}
+	// Activity within the idle timeout keeps it alive; 31 idle minutes end it.
+	c.t = c.t.Add(20 * time.Minute)
+	if _, _, err := m.FromCookie(ctx, req); err != nil {
+		t.Fatalf("after 20 min: %v", err)
+	}
+	c.t = c.t.Add(25 * time.Minute)
+	if _, _, err := m.FromCookie(ctx, req); err != nil {
+		t.Fatalf("25 min after the last request: %v", err)
+	}
+	c.t = c.t.Add(31 * time.Minute)
+	if _, _, err := m.FromCookie(ctx, req); !errors.Is(err, clinic.ErrUnauthenticated) {
+		t.Errorf("after 31 idle minutes: %v", err)
+	}
+	// A forged cookie is simply unauthenticated.
+	bad := httptest.NewRequest("GET", "/", nil)
+	bad.AddCookie(&http.Cookie{Name: session.CookieName, Value: "forged"})
+	if _, _, err := m.FromCookie(ctx, bad); !errors.Is(err, clinic.ErrUnauthenticated) {
+		t.Errorf("forged cookie: %v", err)
+	}
+}
+
+func TestSignInRateLimit(t *testing.T) {
+	m, _, _ := setup(t)
+	var limited int
+	for i := 0; i < 8; i++ {
+		if _, err := signIn(t, m, "staff@acme.test", "wrong"); errors.Is(err, session.ErrRateLimited) {
+			limited++
+		}
+	}
+	if limited != 3 {
+		t.Errorf("%d of 8 attempts limited, want 3 (5 per account, then one a minute)", limited)
+	}
+	// Another account from the same address is not held back by the first one's limit.
+	if _, err := signIn(t, m, "other@acme.test", "wrong"); !errors.Is(err, session.ErrBadCredentials) {
+		t.Errorf("other account: %v", err)
+	}
+}
+
+func TestBearer(t *testing.T) {
+	m, _, db := setup(t)
+	ctx := context.Background()
+	plain, hash, _ := auth.NewToken("tid_")
+	err := db.Update(ctx, func(tx *store.Tx) error {
+		org, err := tx.OrganisationBySlug(ctx, "acme")
+		if err != nil {
+			return err
+		}
+		_, err = tx.CreateToken(ctx, org.ID, clinic.Token{Name: "x", Role: clinic.RoleAdministrator}, hash)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		header string
+		ok     bool
+	}{
+		{"Bearer " + plain, true},
+		{"bearer " + plain, true},
+		{"Bearer " + plain + "x", false},
+		{"Basic " + plain, false},
+		{plain, false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/api/v1/patients", nil)
+		if tt.header != "" {
+			r.Header.Set("Authorization", tt.header)
+		}
+		a, err := m.FromBearer(ctx, r)
+		if tt.ok != (err == nil) || (tt.ok && a.Role != clinic.RoleAdministrator) {
+			t.Errorf("%.20q: %+v %v", tt.header, a, err)
+		}
+		if !tt.ok && !errors.Is(err, clinic.ErrUnauthenticated) {
+			t.Errorf("%.20q: err %v, want ErrUnauthenticated", tt.header, err)
+		}
+	}
+}
