@@ -342,7 +342,7 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 							status = clinic.StatusConfirmed
 						}
 						booked := clinic.BookedBySync
-						if s.rng.IntN(3) == 0 {
+						if reason.OnlineBookable && s.rng.IntN(3) == 0 {
 							booked = clinic.BookedByPatient
 						}
 						_, err := s.tx.CreateAppointment(ctx, s.org, clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
