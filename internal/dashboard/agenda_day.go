@@ -104,24 +104,13 @@ func (d *Dashboard) agendaDay(w http.ResponseWriter, r *http.Request) {
 			Today: now.Format(time.DateOnly), IsToday: day.Equal(now),
 			CanBook: f.Actor.Role.Can(clinic.PermWriteSchedule), ReasonID: clinic.ReasonID(reasonID),
 		}
-		agendas, err := clinicAgendas(ctx, tx, f.Org.ID, f.Clinic.ID)
+		sched, err := loadSchedule(ctx, tx, f, from, to)
 		if err != nil {
 			return err
 		}
-		appts, err := tx.AppointmentsByTime(ctx, f.Org.ID, store.AppointmentFilter{ClinicID: f.Clinic.ID, From: from, To: to})
-		if err != nil {
-			return err
-		}
-		n, err := directoryNames(ctx, tx, f.Org.ID)
-		if err != nil {
-			return err
-		}
-		var patients map[clinic.PatientID]string
-		if patients, shown, err = patientNames(ctx, tx, f.Org.ID, appts); err != nil {
-			return err
-		}
+		shown = sched.shown
 		next := dayLink(page.Date, page.ReasonID)
-		page.Columns = agendaColumns(agendas, appts, n, patients, f.Loc, func(a clinic.Appointment, what string) apptActions {
+		page.Columns = sched.columns(f, func(a clinic.Appointment, what string) apptActions {
 			x := actionsFor(a, f.Actor.Role, next, what, true)
 			x.Target, x.MoveNext = "#agenda", ""
 			return x

@@ -91,25 +91,14 @@ func (d *Dashboard) agendaWeek(w http.ResponseWriter, r *http.Request) {
 			index[dd.Format(time.DateOnly)] = i
 			page.Days = append(page.Days, weekDay{Date: dd.Format(time.DateOnly), Label: dd.Format("Mon 2 Jan"), IsToday: dd.Equal(now)})
 		}
-		agendas, err := clinicAgendas(ctx, tx, f.Org.ID, f.Clinic.ID)
+		sched, err := loadSchedule(ctx, tx, f, from, to)
 		if err != nil {
 			return err
 		}
-		appts, err := tx.AppointmentsByTime(ctx, f.Org.ID, store.AppointmentFilter{ClinicID: f.Clinic.ID, From: from, To: to})
-		if err != nil {
-			return err
-		}
-		n, err := directoryNames(ctx, tx, f.Org.ID)
-		if err != nil {
-			return err
-		}
-		var patients map[clinic.PatientID]string
-		if patients, shown, err = patientNames(ctx, tx, f.Org.ID, appts); err != nil {
-			return err
-		}
-		cols := agendaColumns(agendas, appts, n, patients, f.Loc, func(clinic.Appointment, string) apptActions { return apptActions{} })
+		shown = sched.shown
+		cols := sched.columns(f, func(clinic.Appointment, string) apptActions { return apptActions{} })
 		starts := map[clinic.AppointmentID]time.Time{}
-		for _, a := range appts {
+		for _, a := range sched.appts {
 			starts[a.ID] = a.Start
 		}
 		for _, c := range cols {
