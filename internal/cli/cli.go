@@ -211,7 +211,7 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	if err != nil {
 		return err
 	}
-	sessions := session.New(db, queue, session.Config{Idle: cfg.SessionIdle, Logger: log})
+	sessions := session.New(db, queue, session.Config{Idle: cfg.SessionIdle, Logger: log, SecureCookies: cfg.SecureCookies})
 	pages, err := dashboard.New(dashboard.Deps{DB: db, Sessions: sessions, Logger: log, Now: time.Now})
 	if err != nil {
 		return err

@@ -19,6 +19,9 @@ type Config struct {
 	DataDir     string        // where the default SQLite file lives, TIDINGS_DATA_DIR
 	LogLevel    slog.Level    // TIDINGS_LOG_LEVEL
 	SessionIdle time.Duration // staff session idle timeout, TIDINGS_SESSION_IDLE
+	// SecureCookies marks cookies Secure even when requests arrive over plain HTTP from a
+	// TLS-terminating proxy, TIDINGS_SECURE_COOKIES.
+	SecureCookies bool
 }
 
 // Register declares the flags of Config on fs, with defaults taken from getenv.
@@ -36,6 +39,8 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.Func("log-level", "debug, info, warn or error (env TIDINGS_LOG_LEVEL; default info)", func(s string) error {
 		return c.LogLevel.UnmarshalText([]byte(s))
 	})
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("TIDINGS_SECURE_COOKIES", "") == "true",
+		"mark cookies Secure always; set it behind a TLS-terminating proxy (env TIDINGS_SECURE_COOKIES=true)")
 	idle := env("TIDINGS_SESSION_IDLE", "30m")
 	fs.Func("session-idle", "staff session idle timeout (env TIDINGS_SESSION_IDLE; default 30m)", func(s string) error {
 		d, err := time.ParseDuration(s)

@@ -31,6 +31,6 @@ func (d *Dashboard) clinicSwitch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: clinicCookie, Value: strconv.FormatInt(id, 10), Path: "/",
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+		HttpOnly: true, Secure: d.sessions.Secure(r), SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 	http.Redirect(w, r, localPath(r.PostFormValue("next"), "/agenda"), http.StatusSeeOther)
 }

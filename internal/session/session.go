@@ -41,6 +41,7 @@ type Manager struct {
 	now   func() time.Time
 
 	idle, absolute time.Duration
+	secure         bool
 	byIP, byAcct   *auth.Limiter
 	touchEvery     time.Duration
 }
@@ -51,6 +52,10 @@ type Config struct {
 	Absolute time.Duration // default 12 h
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// SecureCookies marks cookies Secure on every request, for a deployment behind a
+	// TLS-terminating proxy (the request Tidings sees is then plain HTTP). Without it,
+	// cookies are Secure when the request itself came over TLS.
+	SecureCookies bool
 }
 
 // New builds a Manager. Sign-in attempts are limited per client address (20 a minute,
@@ -68,11 +73,14 @@ func New(db *store.DB, queue *jobs.Queue, cfg Config) *Manager {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{db: db, queue: queue, log: cfg.Logger, now: cfg.Now, idle: cfg.Idle, absolute: cfg.Absolute,
+	return &Manager{db: db, queue: queue, log: cfg.Logger, now: cfg.Now, idle: cfg.Idle, absolute: cfg.Absolute, secure: cfg.SecureCookies,
 		byIP:       auth.NewLimiter(3*time.Second, 20, cfg.Now),
 		byAcct:     auth.NewLimiter(time.Minute, 5, cfg.Now),
 		touchEvery: time.Minute}
 }
+
+// Secure reports whether cookies set in answer to r must be marked Secure.
+func (m *Manager) Secure(r *http.Request) bool { return m.secure || r.TLS != nil }
 
 // Idle is the idle timeout, for the clean-up job.
 func (m *Manager) Idle() time.Duration { return m.idle }
@@ -135,14 +143,14 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return u, fmt.Errorf("start session for user %d: %w", u.ID, err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: plain, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: plain, Path: "/", HttpOnly: true, Secure: m.Secure(r),
 		SameSite: http.SameSiteLaxMode, Expires: expires})
 	return u, nil
 }
 
 // SignOut ends the request's session, if any, and clears the cookie.
 func (m *Manager) SignOut(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: m.Secure(r),
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	c, err := r.Cookie(CookieName)
 	if err != nil {

@@ -162,3 +162,17 @@ func TestBearer(t *testing.T) {
 		}
 	}
 }
+
+func TestSecureCookies(t *testing.T) {
+	m, _, db := setup(t)
+	plain := httptest.NewRequest("GET", "/", nil)
+	tls := httptest.NewRequest("GET", "https://x/", nil)
+	if m.Secure(plain) || !m.Secure(tls) {
+		t.Errorf("auto: plain %v, tls %v", m.Secure(plain), m.Secure(tls))
+	}
+	q, _ := jobs.New(db, jobs.Config{})
+	behindProxy := session.New(db, q, session.Config{SecureCookies: true})
+	if !behindProxy.Secure(plain) {
+		t.Error("SecureCookies: a plain request still gets Secure cookies")
+	}
+}

@@ -150,6 +150,9 @@ func decodeError(err error) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no typed error for this; the field name is in quotes.
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" {
+			return &DecodeError{Field: "body", Reason: "has a field with an empty name"}
+		}
 		return &DecodeError{Field: name, Reason: "is not a known field"}
 	}
 	return &DecodeError{Field: "body", Reason: "could not be read"}
