@@ -211,7 +211,8 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	if err != nil {
 		return err
 	}
-	sessions := session.New(db, queue, session.Config{Idle: cfg.SessionIdle, Logger: log, SecureCookies: cfg.SecureCookies})
+	sessions := session.New(db, queue, session.Config{Idle: cfg.SessionIdle, Logger: log, SecureCookies: cfg.SecureCookies,
+		TrustedProxies: cfg.TrustedProxies})
 	pages, err := dashboard.New(dashboard.Deps{DB: db, Sessions: sessions, Logger: log, Now: time.Now})
 	if err != nil {
 		return err

@@ -4,9 +4,11 @@
 package config
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"time"
@@ -22,6 +24,11 @@ type Config struct {
 	// SecureCookies marks cookies Secure even when requests arrive over plain HTTP from a
 	// TLS-terminating proxy, TIDINGS_SECURE_COOKIES.
 	SecureCookies bool
+	// TrustedProxies lists the reverse proxies (CIDRs) whose X-Forwarded-For names the
+	// client, TIDINGS_TRUSTED_PROXIES (comma-separated).
+	TrustedProxies []netip.Prefix
+
+	envErr error // a bad value read from the environment, reported by Finish
 }
 
 // Register declares the flags of Config on fs, with defaults taken from getenv.
@@ -41,6 +48,29 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 	})
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("TIDINGS_SECURE_COOKIES", "") == "true",
 		"mark cookies Secure always; set it behind a TLS-terminating proxy (env TIDINGS_SECURE_COOKIES=true)")
+	proxies := func(v string) error {
+		c.TrustedProxies = nil
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(part)
+			if err != nil {
+				a, aerr := netip.ParseAddr(part)
+				if aerr != nil {
+					return fmt.Errorf("%q is not an address or CIDR such as 10.0.0.0/8", part)
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+		}
+		return nil
+	}
+	fs.Func("trusted-proxies", "reverse proxies (comma-separated CIDRs) whose X-Forwarded-For names the client (env TIDINGS_TRUSTED_PROXIES)", proxies)
+	if v := getenv("TIDINGS_TRUSTED_PROXIES"); v != "" {
+		c.envErr = errors.Join(c.envErr, prefixed("TIDINGS_TRUSTED_PROXIES", proxies(v)))
+	}
 	idle := env("TIDINGS_SESSION_IDLE", "30m")
 	fs.Func("session-idle", "staff session idle timeout (env TIDINGS_SESSION_IDLE; default 30m)", func(s string) error {
 		d, err := time.ParseDuration(s)
@@ -52,13 +82,23 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 	})
 	c.SessionIdle, _ = time.ParseDuration(idle)
 	if lvl := getenv("TIDINGS_LOG_LEVEL"); lvl != "" {
-		c.LogLevel.UnmarshalText([]byte(lvl))
+		c.envErr = errors.Join(c.envErr, prefixed("TIDINGS_LOG_LEVEL", c.LogLevel.UnmarshalText([]byte(lvl))))
 	}
 	return c
 }
 
+func prefixed(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
 // Finish validates c after parsing and fills in derived defaults.
 func (c *Config) Finish() error {
+	if c.envErr != nil {
+		return c.envErr
+	}
 	if c.SessionIdle < time.Minute {
 		return fmt.Errorf("TIDINGS_SESSION_IDLE: must be a duration of at least 1m, such as 30m")
 	}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -42,6 +43,7 @@ type Manager struct {
 
 	idle, absolute time.Duration
 	secure         bool
+	proxies        []netip.Prefix
 	byIP, byAcct   *auth.Limiter
 	touchEvery     time.Duration
 }
@@ -56,6 +58,9 @@ type Config struct {
 	// TLS-terminating proxy (the request Tidings sees is then plain HTTP). Without it,
 	// cookies are Secure when the request itself came over TLS.
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed when
+	// finding a client's address. Empty: the connection's peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // New builds a Manager. Sign-in attempts are limited per client address (20 a minute,
@@ -73,7 +78,7 @@ func New(db *store.DB, queue *jobs.Queue, cfg Config) *Manager {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{db: db, queue: queue, log: cfg.Logger, now: cfg.Now, idle: cfg.Idle, absolute: cfg.Absolute, secure: cfg.SecureCookies,
+	return &Manager{db: db, queue: queue, log: cfg.Logger, now: cfg.Now, idle: cfg.Idle, absolute: cfg.Absolute, secure: cfg.SecureCookies, proxies: cfg.TrustedProxies,
 		byIP:       auth.NewLimiter(3*time.Second, 20, cfg.Now),
 		byAcct:     auth.NewLimiter(time.Minute, 5, cfg.Now),
 		touchEvery: time.Minute}
@@ -85,21 +90,48 @@ func (m *Manager) Secure(r *http.Request) bool { return m.secure || r.TLS != nil
 // Idle is the idle timeout, for the clean-up job.
 func (m *Manager) Idle() time.Duration { return m.idle }
 
-// ClientIP is the address limits are keyed by: the connection's peer. (Behind a reverse
-// proxy, configure it to connect per client or add trusted-proxy support first.)
-func ClientIP(r *http.Request) string {
+// ClientIP is the address sign-in limits are keyed by: the connection's peer, or, when
+// that peer is one of the trusted proxies, the right-most address of X-Forwarded-For that
+// is not itself a trusted proxy (the left part of the header is the client's to forge).
+func (m *Manager) ClientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if !m.trusted(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop == "" {
+			continue
+		}
+		if !m.trusted(hop) {
+			return hop
+		}
 	}
 	return host
+}
+
+func (m *Manager) trusted(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	for _, p := range m.proxies {
+		if p.Contains(ip.Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 // SignIn checks the credentials and, when they are right, starts a session and sets its
 // cookie. Errors: ErrRateLimited, ErrBadCredentials.
 func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password string) (clinic.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	if !m.byIP.Allow("ip:" + ClientIP(r)) {
+	if !m.byIP.Allow("ip:" + m.ClientIP(r)) {
 		return clinic.User{}, ErrRateLimited
 	}
 	if !m.byAcct.Allow("acct:" + email) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +175,31 @@ func TestSecureCookies(t *testing.T) {
 	behindProxy := session.New(db, q, session.Config{SecureCookies: true})
 	if !behindProxy.Secure(plain) {
 		t.Error("SecureCookies: a plain request still gets Secure cookies")
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	_, _, db := setup(t)
+	q, _ := jobs.New(db, jobs.Config{})
+	m := session.New(db, q, session.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	tests := []struct {
+		name, remote, xff, want string
+	}{
+		{"direct client", "203.0.113.5:5000", "", "203.0.113.5"},
+		{"direct client forging the header", "203.0.113.5:5000", "198.51.100.1", "203.0.113.5"},
+		{"through the proxy", "10.0.0.2:443", "198.51.100.7", "198.51.100.7"},
+		{"forged left part ignored", "10.0.0.2:443", "1.2.3.4, 198.51.100.7", "198.51.100.7"},
+		{"two trusted hops", "10.0.0.2:443", "198.51.100.7, 10.1.1.1", "198.51.100.7"},
+		{"proxy without header", "10.0.0.2:443", "", "10.0.0.2"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/login", nil)
+		r.RemoteAddr = tt.remote
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := m.ClientIP(r); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }
