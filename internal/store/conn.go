@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,6 +30,38 @@ type row interface{ Scan(dest ...any) error }
 
 // sqlTimeLayout is fixed-width so that SQLite's text comparisons order instants correctly.
 const sqlTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// parseSQLTime reads a time written in sqlTimeLayout by fixed positions, falling back to
+// time.Parse for anything else (rows written by other tools).
+func parseSQLTime(s string) (time.Time, error) {
+	if len(s) == len(sqlTimeLayout) && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == '.' && s[26] == 'Z' {
+		n := func(i, j int) (int, bool) {
+			v := 0
+			for _, c := range s[i:j] {
+				if c < '0' || c > '9' {
+					return 0, false
+				}
+				v = v*10 + int(c-'0')
+			}
+			return v, true
+		}
+		y, ok1 := n(0, 4)
+		mo, ok2 := n(5, 7)
+		d, ok3 := n(8, 10)
+		h, ok4 := n(11, 13)
+		mi, ok5 := n(14, 16)
+		sec, ok6 := n(17, 19)
+		us, ok7 := n(20, 26)
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && sec < 60 {
+			return time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC), nil
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.Replace(s, " ", "T", 1))
+	if err != nil {
+		return t, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
 
 // sqliteArgs makes times fixed-width UTC text; everything else database/sql converts.
 func sqliteArgs(args []any) []any {
