@@ -45,19 +45,28 @@ const (
 	PermSignedIn        Permission = "signed_in"        // any staff member
 )
 
-var grants = map[Role][]Permission{
-	RoleAdministrator: {PermSignedIn, PermReadDirectory, PermManageDirectory, PermReadPatients, PermWritePatients,
-		PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermReadAudit},
-	RoleAppointmentManager: {PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
-		PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule},
-	RoleReception: {PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
-		PermReadSchedule, PermWriteSchedule, PermSetStatus},
-	RolePractitioner: {PermSignedIn, PermReadDirectory, PermReadPatients, PermReadSchedule, PermSetStatus},
+// grants lists the permissions of each role. A function, not a package map, so that
+// nothing can change the policy at run time.
+func grants(r Role) []Permission {
+	switch r {
+	case RoleAdministrator:
+		return []Permission{PermSignedIn, PermReadDirectory, PermManageDirectory, PermReadPatients, PermWritePatients,
+			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermReadAudit}
+	case RoleAppointmentManager:
+		return []Permission{PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
+			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule}
+	case RoleReception:
+		return []Permission{PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
+			PermReadSchedule, PermWriteSchedule, PermSetStatus}
+	case RolePractitioner:
+		return []Permission{PermSignedIn, PermReadDirectory, PermReadPatients, PermReadSchedule, PermSetStatus}
+	}
+	return nil
 }
 
 // Can reports whether role r holds permission p.
 func (r Role) Can(p Permission) bool {
-	for _, g := range grants[r] {
+	for _, g := range grants(r) {
 		if g == p {
 			return true
 		}
