@@ -225,7 +225,8 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	if err != nil {
 		return usageError{fmt.Errorf("listen on %s: %w", cfg.Addr, err)}
 	}
-	if err := queue.Start(ctx); err != nil {
+	// The queue outlives the signal: shutdown stops it gracefully after the HTTP server.
+	if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
 		ln.Close()
 		return err
 	}
