@@ -31,22 +31,28 @@ type crud[T, In, Out any] struct {
 	patients func(T) []clinic.PatientID
 }
 
-func (c crud[T, In, Out]) audit(ctx context.Context, tx *store.Tx, action string, vs ...T) error {
-	if c.patients == nil {
-		return nil
-	}
+func (c crud[T, In, Out]) patientIDs(vs []T) []clinic.PatientID {
 	var ids []clinic.PatientID
 	for _, v := range vs {
 		ids = append(ids, c.patients(v)...)
 	}
-	return web.AuditTx(ctx, tx, c.noun+"."+action, ids...)
+	return ids
 }
 
+// audit records action on vs inside a write transaction (patient resources only).
+func (c crud[T, In, Out]) audit(ctx context.Context, tx *store.Tx, action string, vs ...T) error {
+	if c.patients == nil {
+		return nil
+	}
+	return web.AuditTx(ctx, tx, c.noun+"."+action, c.patientIDs(vs)...)
+}
+
+// auditRead records a read of vs (patient resources only).
 func (c crud[T, In, Out]) auditRead(ctx context.Context, db *store.DB, action string, vs ...T) error {
 	if c.patients == nil {
 		return nil
 	}
-	return db.Update(ctx, func(tx *store.Tx) error { return c.audit(ctx, tx, action, vs...) })
+	return web.AuditRead(ctx, db, c.noun+"."+action, c.patientIDs(vs)...)
 }
 
 func (c crud[T, In, Out]) routes(a *API) []web.Route {
@@ -96,11 +102,7 @@ func (c crud[T, In, Out]) listHandler(a *API) func(context.Context, *http.Reques
 		for _, v := range vs {
 			out.Items = append(out.Items, c.out(v))
 		}
-		limit := page.Limit
-		if limit == 0 {
-			limit = 50
-		}
-		if len(vs) == limit {
+		if len(vs) == page.Size() {
 			out.NextCursor = encodeCursor(c.id(vs[len(vs)-1]))
 		}
 		return http.StatusOK, out, nil

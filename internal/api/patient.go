@@ -264,11 +264,7 @@ func (a *API) searchPatients(ctx context.Context, r *http.Request, w http.Respon
 	if err := web.AuditRead(ctx, a.db, "patient.search", ids...); err != nil {
 		return 0, nil, err
 	}
-	limit := page.Limit
-	if limit == 0 {
-		limit = 50
-	}
-	if len(ps) == limit {
+	if len(ps) == page.Size() {
 		out.NextCursor = encodeCursor(int64(ps[len(ps)-1].ID))
 	}
 	return http.StatusOK, out, nil

@@ -220,7 +220,7 @@ func (a *API) availability(ctx context.Context, r *http.Request, _ http.Response
 	}
 	av, err := a.booking.Availability(ctx, web.MustActor(ctx).OrgID, q.Query)
 	if err != nil {
-		return 0, nil, fieldNotFound("reason_id", err)
+		return 0, nil, clinic.MissingReference("reason_id", err)
 	}
 	buf, _ := a.buffers.Get().(*pooledJSON)
 	if buf == nil {
@@ -230,15 +230,6 @@ func (a *API) availability(ctx context.Context, r *http.Request, _ http.Response
 	return http.StatusOK, buf, nil
 }
 
-// fieldNotFound reports a missing referenced record as a field error rather than a 404 of
-// the route.
-func fieldNotFound(field string, err error) error {
-	if errors.Is(err, clinic.ErrNotFound) {
-		return clinic.Invalid(field, "does not exist")
-	}
-	return err
-}
-
 func (a *API) firstAvailable(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
 	q, err := a.availabilityQuery(r)
 	if err != nil {
@@ -246,7 +237,7 @@ func (a *API) firstAvailable(ctx context.Context, r *http.Request, _ http.Respon
 	}
 	agenda, start, ok, err := a.booking.First(ctx, web.MustActor(ctx).OrgID, q.Query)
 	if err != nil {
-		return 0, nil, fieldNotFound("reason_id", err)
+		return 0, nil, clinic.MissingReference("reason_id", err)
 	}
 	if !ok {
 		return http.StatusOK, FirstAvailable{}, nil
@@ -629,7 +620,7 @@ func (a *API) listAbsences(ctx context.Context, r *http.Request, _ http.Response
 	org := web.MustActor(ctx).OrgID
 	err := a.db.View(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Practitioner(ctx, org, clinic.PractitionerID(pid)); err != nil {
-			return fieldNotFound("practitioner_id", err)
+			return clinic.MissingReference("practitioner_id", err)
 		}
 		xs, err := tx.Absences(ctx, org, []clinic.PractitionerID{clinic.PractitionerID(pid)}, from, to)
 		for _, x := range xs {

@@ -27,7 +27,7 @@ func (c *checker) text(field string, in *string, dst *string, creating, required
 	case required && s == "":
 		c.Add(field, "must not be empty")
 	case utf8.RuneCountInString(s) > max:
-		c.Add(field, "must be at most "+itoa(max)+" characters")
+		c.Add(field, "must be at most "+strconv.Itoa(max)+" characters")
 	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		c.Add(field, "must not contain control characters")
 	default:
@@ -73,13 +73,11 @@ func (c *checker) minutes(field string, in *int, dst *time.Duration, creating, r
 		return
 	}
 	if *in < lo || *in > hi {
-		c.Add(field, "must be from "+itoa(lo)+" to "+itoa(hi)+" minutes")
+		c.Add(field, "must be from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi)+" minutes")
 		return
 	}
 	*dst = time.Duration(*in) * time.Minute
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // ref merges a reference to another record of the organisation: required when creating,
 // and a "does not exist" field error (not a 404 of the whole request) when lookup does not

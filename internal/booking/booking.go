@@ -112,14 +112,21 @@ type input struct {
 const staffHorizon = 3650
 
 func (s *Service) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, q Query, now time.Time) (input, error) {
-	var in input
+	reason, err := tx.Reason(ctx, org, q.ReasonID)
+	if err != nil {
+		return input{}, err
+	}
+	cl, err := tx.Clinic(ctx, org, reason.ClinicID)
+	if err != nil {
+		return input{}, err
+	}
+	return s.loadFor(ctx, tx, org, reason, cl, q, now)
+}
+
+// loadFor is load for a reason and its clinic the caller has already read.
+func (s *Service) loadFor(ctx context.Context, tx *store.Tx, org clinic.OrgID, reason clinic.Reason, cl clinic.Clinic, q Query, now time.Time) (input, error) {
+	in := input{reason: reason, clinic: cl}
 	var err error
-	if in.reason, err = tx.Reason(ctx, org, q.ReasonID); err != nil {
-		return in, err
-	}
-	if in.clinic, err = tx.Clinic(ctx, org, in.reason.ClinicID); err != nil {
-		return in, err
-	}
 	if in.loc, err = in.clinic.Location(); err != nil {
 		return in, fmt.Errorf("clinic %d zone: %w", in.clinic.ID, err)
 	}
@@ -259,11 +266,11 @@ func (s *Service) Book(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Re
 	var a clinic.Appointment
 	reason, err := tx.Reason(ctx, org, r.ReasonID)
 	if err != nil {
-		return a, fieldNotFound("reason_id", err)
+		return a, clinic.MissingReference("reason_id", err)
 	}
 	patient, err := tx.Patient(ctx, org, r.PatientID)
 	if err != nil {
-		return a, fieldNotFound("patient_id", err)
+		return a, clinic.MissingReference("patient_id", err)
 	}
 	cl, err := tx.Clinic(ctx, org, reason.ClinicID)
 	if err != nil {
@@ -285,7 +292,7 @@ func (s *Service) Book(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Re
 		// must not be away; working hours do not bind staff. Three statements, no more.
 		ag, err := tx.Agenda(ctx, org, r.AgendaID)
 		if err != nil {
-			return a, fieldNotFound("agenda_id", err)
+			return a, clinic.MissingReference("agenda_id", err)
 		}
 		if !slices.Contains(reason.AgendaIDs, ag.ID) {
 			return a, clinic.Invalid("agenda_id", "does not offer this reason")
@@ -310,7 +317,7 @@ func (s *Service) Book(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Re
 		}
 		q.AgendaIDs = r.AgendaIDs
 	}
-	in, err := s.load(ctx, tx, org, q, tx.Now)
+	in, err := s.loadFor(ctx, tx, org, reason, cl, q, tx.Now)
 	if err != nil {
 		return a, err
 	}
@@ -363,13 +370,6 @@ func overlapsAny(start, end time.Time, ivs []availability.Interval) bool {
 	return false
 }
 
-func fieldNotFound(field string, err error) error {
-	if errors.Is(err, clinic.ErrNotFound) {
-		return clinic.Invalid(field, "does not exist")
-	}
-	return err
-}
-
 // Change is a reschedule, cancellation or status change of one appointment, made only if
 // the appointment is still at Version (compare-and-swap).
 type Change struct {
@@ -390,15 +390,12 @@ func (s *Service) current(ctx context.Context, tx *store.Tx, org clinic.OrgID, c
 	return a, nil
 }
 
-func (s *Service) checkOnlineChange(ctx context.Context, tx *store.Tx, org clinic.OrgID, a clinic.Appointment) error {
-	cl, err := tx.Clinic(ctx, org, a.ClinicID)
-	if err != nil {
-		return err
-	}
+// checkOnlineChange applies the clinic's rules for patients changing an appointment online.
+func checkOnlineChange(cl clinic.Clinic, a clinic.Appointment, now time.Time) error {
 	if !cl.Rules.AllowOnlineChanges {
 		return &clinic.ConflictError{Field: "appointment", Reason: "this clinic does not allow changes online; please call the clinic"}
 	}
-	if a.Start.Sub(tx.Now) < cl.Rules.CancelNotice {
+	if a.Start.Sub(now) < cl.Rules.CancelNotice {
 		return &clinic.ConflictError{Field: "appointment", Reason: "it is too close to the appointment to change it online; please call the clinic"}
 	}
 	return nil
@@ -414,20 +411,24 @@ func (s *Service) Reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	if !a.Status.Upcoming() {
 		return a, &clinic.ConflictError{Field: "status", Reason: fmt.Sprintf("a %s appointment cannot be moved", a.Status)}
 	}
+	reason, err := tx.Reason(ctx, org, a.ReasonID)
+	if err != nil {
+		return a, err
+	}
+	cl, err := tx.Clinic(ctx, org, reason.ClinicID)
+	if err != nil {
+		return a, err
+	}
 	if c.Online {
-		if err := s.checkOnlineChange(ctx, tx, org, a); err != nil {
+		if err := checkOnlineChange(cl, a, tx.Now); err != nil {
 			return a, err
 		}
 	}
 	if agenda == 0 {
 		agenda = a.AgendaID
 	}
-	reason, err := tx.Reason(ctx, org, a.ReasonID)
-	if err != nil {
-		return a, err
-	}
 	start = start.UTC().Truncate(time.Second)
-	in, err := s.load(ctx, tx, org, Query{ReasonID: a.ReasonID, AgendaIDs: []clinic.AgendaID{agenda}, From: start, To: start.Add(reason.Duration), Online: c.Online}, tx.Now)
+	in, err := s.loadFor(ctx, tx, org, reason, cl, Query{ReasonID: a.ReasonID, AgendaIDs: []clinic.AgendaID{agenda}, From: start, To: start.Add(reason.Duration), Online: c.Online}, tx.Now)
 	if err != nil {
 		return a, err
 	}
@@ -472,7 +473,11 @@ func (s *Service) SetStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 		if to != clinic.StatusCancelled {
 			return a, clinic.Invalid("status", "patients can only cancel")
 		}
-		if err := s.checkOnlineChange(ctx, tx, org, a); err != nil {
+		cl, err := tx.Clinic(ctx, org, a.ClinicID)
+		if err != nil {
+			return a, err
+		}
+		if err := checkOnlineChange(cl, a, tx.Now); err != nil {
 			return a, err
 		}
 	}

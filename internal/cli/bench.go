@@ -73,8 +73,14 @@ func benchSlots(ctx context.Context, env Env, args []string) error {
 	defer done()
 	c.Log = env.Stderr
 	if p := env.Getenv("TIDINGS_CPUPROFILE"); p != "" {
-		f, _ := os.Create(p)
-		pprof.StartCPUProfile(f)
+		f, err := os.Create(p)
+		if err != nil {
+			return usageError{fmt.Errorf("TIDINGS_CPUPROFILE: %w", err)}
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
 		defer pprof.StopCPUProfile()
 	}
 	return bench.Slots(ctx, db, c, env.Stdout)

@@ -73,3 +73,13 @@ func (e *ConflictError) Error() string { return "conflict: " + e.Field + ": " + 
 
 // Is makes errors.Is(err, ErrConflict) true.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// MissingReference turns "not found" of a record that a request named (an agenda_id, a
+// patient_id) into a validation error on that field: the request is wrong, not the route.
+// Other errors pass through.
+func MissingReference(field string, err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return Invalid(field, "does not exist")
+	}
+	return err
+}

@@ -18,21 +18,16 @@ import (
 // each falls on (PRG), to cancel or move one by one: each is then an ordinary, notified
 // appointment change.
 func (d *Dashboard) absenceCreate(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
+	id, ok := d.postedID(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	id, err := pathID(r)
-	if err != nil {
-		d.fail(w, r, err)
-		return
-	}
 	form := absenceForm{StartDate: r.PostFormValue("start_date"), StartTime: r.PostFormValue("start_time"),
 		EndDate: r.PostFormValue("end_date"), EndTime: r.PostFormValue("end_time"), Note: strings.TrimSpace(r.PostFormValue("note"))}
 	var ab clinic.Absence
 	var repeated bool
-	err = d.db.Update(ctx, func(tx *store.Tx) error {
+	err := d.db.Update(ctx, func(tx *store.Tx) error {
 		f, err := d.frameTx(ctx, tx, r)
 		if err != nil {
 			return err

@@ -58,6 +58,21 @@ func fieldsOf(err error) []clinic.FieldError {
 	return nil
 }
 
+// postedID reads a posted form and the {id} of its path, answering the error page itself
+// when either is wrong; ok says whether the handler may go on.
+func (d *Dashboard) postedID(w http.ResponseWriter, r *http.Request) (id int64, ok bool) {
+	if err := parseForm(w, r); err != nil {
+		d.fail(w, r, err)
+		return 0, false
+	}
+	id, err := pathID(r)
+	if err != nil {
+		d.fail(w, r, err)
+		return 0, false
+	}
+	return id, true
+}
+
 // pathID reads the {id} path value; anything but a positive number is "not found", like an
 // id that does not exist.
 func pathID(r *http.Request) (int64, error) {

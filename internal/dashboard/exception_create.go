@@ -20,21 +20,16 @@ const maxScheduleNote = 500
 // start–end that day, "replace" closes it and opens start–end instead; note). A refused
 // form is shown again (422) naming its fields.
 func (d *Dashboard) exceptionCreate(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
+	id, ok := d.postedID(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	id, err := pathID(r)
-	if err != nil {
-		d.fail(w, r, err)
-		return
-	}
 	form := exceptionForm{Day: r.PostFormValue("day"), Kind: r.PostFormValue("kind"), Start: r.PostFormValue("start"),
 		End: r.PostFormValue("end"), Note: strings.TrimSpace(r.PostFormValue("note"))}
 	e, verr := readException(form)
 	org := web.MustActor(ctx).OrgID
-	err = d.db.Update(ctx, func(tx *store.Tx) error {
+	err := d.db.Update(ctx, func(tx *store.Tx) error {
 		a, err := tx.Agenda(ctx, org, clinic.AgendaID(id))
 		if err != nil {
 			return err

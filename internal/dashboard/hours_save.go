@@ -26,19 +26,14 @@ var hoursField = regexp.MustCompile(`^hours\[([A-Za-z]+)\]\[([0-9]{1,2})\]\.(sta
 // must not overlap; a refused form is shown again (422) with its values and each error
 // naming its field, e.g. hours[Monday][1].end.
 func (d *Dashboard) hoursSave(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
+	id, ok := d.postedID(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	id, err := pathID(r)
-	if err != nil {
-		d.fail(w, r, err)
-		return
-	}
 	rows, hours, verr := readHours(r.PostForm)
 	org := web.MustActor(ctx).OrgID
-	err = d.db.Update(ctx, func(tx *store.Tx) error {
+	err := d.db.Update(ctx, func(tx *store.Tx) error {
 		a, err := tx.Agenda(ctx, org, clinic.AgendaID(id))
 		if err != nil {
 			return err

@@ -13,20 +13,15 @@ import (
 // organisation's is "not found" whatever the form says; a refused form is shown again (422)
 // naming its fields.
 func (d *Dashboard) reasonSave(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
+	id, ok := d.postedID(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	id, err := pathID(r)
-	if err != nil {
-		d.fail(w, r, err)
-		return
-	}
 	var f frame
 	var x clinic.Reason
 	var in reasonInput
-	err = d.db.Update(ctx, func(tx *store.Tx) (err error) {
+	err := d.db.Update(ctx, func(tx *store.Tx) (err error) {
 		if f, err = d.frameTx(ctx, tx, r); err != nil {
 			return err
 		}

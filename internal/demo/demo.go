@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/auth"
@@ -326,7 +327,7 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 				m := block[0]
 				for m < block[1] {
 					reason := st.reasons[s.rng.IntN(len(st.reasons))]
-					if !offers(reason, ag.ID) {
+					if !slices.Contains(reason.AgendaIDs, ag.ID) {
 						reason = st.reasons[0]
 					}
 					dur := int(reason.Duration / time.Minute)
@@ -357,13 +358,4 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 		}
 	}
 	return nil
-}
-
-func offers(r clinic.Reason, a clinic.AgendaID) bool {
-	for _, id := range r.AgendaIDs {
-		if id == a {
-			return true
-		}
-	}
-	return false
 }

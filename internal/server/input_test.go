@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -87,16 +89,8 @@ func TestBadInput(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer resp.Body.Close()
-				var b strings.Builder
-				buf := make([]byte, 4096)
-				for {
-					n, err := resp.Body.Read(buf)
-					b.Write(buf[:n])
-					if err != nil {
-						break
-					}
-				}
-				res = response{resp.StatusCode, resp.Header, []byte(b.String())}
+				b, _ := io.ReadAll(resp.Body)
+				res = response{resp.StatusCode, resp.Header, b}
 			} else {
 				var body any
 				if tt.body != "" || tt.method != "GET" {
@@ -339,9 +333,4 @@ func TestCrossOriginFormRefused(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string { return fmtInt(n) }
-
-func fmtInt(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
-}
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

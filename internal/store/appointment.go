@@ -168,7 +168,7 @@ type AppointmentFilter struct {
 // Appointments lists org's appointments matching f, by id (cursor pages).
 func (tx *Tx) Appointments(ctx context.Context, org clinic.OrgID, f AppointmentFilter, p Page) ([]clinic.Appointment, error) {
 	where, args := f.where(org)
-	args = append(args, p.After, p.limit())
+	args = append(args, p.After, p.Size())
 	n := len(args)
 	return collect(ctx, tx, scanAppointment, fmt.Sprintf(`SELECT `+appointmentCols+` FROM appointments WHERE `+where+
 		` AND id > $%d ORDER BY id LIMIT $%d`, n-1, n), args...)
@@ -182,32 +182,27 @@ func (tx *Tx) AppointmentsByTime(ctx context.Context, org clinic.OrgID, f Appoin
 }
 
 func (f AppointmentFilter) where(org clinic.OrgID) (string, []any) {
-	var w strings.Builder
-	w.WriteString("organisation_id = $1")
-	args := []any{org}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		fmt.Fprintf(&w, " AND "+cond, len(args))
-	}
+	w := conds{args: []any{org}}
+	w.sql.WriteString("organisation_id = $1")
 	if f.ClinicID != 0 {
-		add("clinic_id = $%d", f.ClinicID)
+		w.add("clinic_id = $%d", f.ClinicID)
 	}
 	if f.AgendaID != 0 {
-		add("agenda_id = $%d", f.AgendaID)
+		w.add("agenda_id = $%d", f.AgendaID)
 	}
 	if f.PatientID != 0 {
-		add("patient_id = $%d", f.PatientID)
+		w.add("patient_id = $%d", f.PatientID)
 	}
 	if f.Status != "" {
-		add("status = $%d", f.Status)
+		w.add("status = $%d", f.Status)
 	}
 	if !f.From.IsZero() {
-		add("starts_at >= $%d", f.From)
+		w.add("starts_at >= $%d", f.From)
 	}
 	if !f.To.IsZero() {
-		add("starts_at < $%d", f.To)
+		w.add("starts_at < $%d", f.To)
 	}
-	return w.String(), args
+	return w.sql.String(), w.args
 }
 
 // PractitionerAppointments lists the active appointments on any agenda of practitioner that

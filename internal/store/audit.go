@@ -81,5 +81,5 @@ func (tx *Tx) AuditLog(ctx context.Context, org clinic.OrgID, f AuditFilter, p P
 		return e, err
 	}, `SELECT id, organisation_id, actor, user_id, token_id, patient_id, action, at, request_id FROM audit_log
 		WHERE organisation_id = $1 AND id < $2 AND (CAST($4 AS BIGINT) = 0 OR patient_id = $4) ORDER BY id DESC LIMIT $3`,
-		org, before, p.limit(), int64(f.PatientID))
+		org, before, p.Size(), int64(f.PatientID))
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tidings-health/tidings/internal/clinic"
 )
 
 // querier is the little both drivers have in common. Store methods use only this, so one
@@ -159,6 +161,33 @@ type pgxRows struct{ pgx.Rows }
 
 func (r pgxRows) Err() error             { return translate(r.Rows.Err()) }
 func (r pgxRows) Scan(dest ...any) error { return translate(r.Rows.Scan(dest...)) }
+
+// conds builds the optional " AND …" conditions of a filter, numbering placeholders after
+// the arguments already in args.
+type conds struct {
+	sql  strings.Builder
+	args []any
+}
+
+// add appends " AND cond" with vs as its arguments; cond holds one %d verb per value
+// (%[1]d, %[2]d for several), replaced by their placeholder numbers.
+func (c *conds) add(cond string, vs ...any) {
+	n := make([]any, len(vs))
+	for i := range vs {
+		n[i] = len(c.args) + i + 1
+	}
+	c.args = append(c.args, vs...)
+	fmt.Fprintf(&c.sql, " AND "+cond, n...)
+}
+
+// one turns the result of an UPDATE or DELETE of one row by id into clinic.ErrNotFound
+// when no row matched (another organisation's, or none).
+func one(n int64, err error) error {
+	if err == nil && n == 0 {
+		return clinic.ErrNotFound
+	}
+	return err
+}
 
 // collect runs q and scans every row with scan.
 func collect[T any](ctx context.Context, tx *Tx, scan func(row) (T, error), q string, args ...any) ([]T, error) {

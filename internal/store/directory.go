@@ -15,8 +15,9 @@ type Page struct {
 	Limit int
 }
 
-// limit clamps a requested page size to 1..500 (default 50).
-func (p Page) limit() int {
+// Size is the page size a list will use: Limit clamped to 1..500, 50 when unset. Callers
+// compare it with what came back to know whether a next page exists.
+func (p Page) Size() int {
 	switch {
 	case p.Limit <= 0:
 		return 50
@@ -93,17 +94,14 @@ func (tx *Tx) Database(ctx context.Context, org clinic.OrgID, id clinic.Database
 // Databases lists org's clinical databases.
 func (tx *Tx) Databases(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Database, error) {
 	return collect(ctx, tx, scanDatabase, `SELECT `+databaseCols+` FROM clinical_databases
-		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.limit())
+		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.Size())
 }
 
 // UpdateDatabase saves a clinical database's editable fields.
 func (tx *Tx) UpdateDatabase(ctx context.Context, org clinic.OrgID, d clinic.Database) (clinic.Database, error) {
 	d.OrgID, d.UpdatedAt = org, tx.Now
-	n, err := tx.q.exec(ctx, `UPDATE clinical_databases SET name = $3, kind = $4, software_profile = $5, respect_opt_out = $6, updated_at = $7
-		WHERE organisation_id = $1 AND id = $2`, org, d.ID, d.Name, d.Kind, d.Profile, d.RespectOptOut, tx.Now)
-	if err == nil && n == 0 {
-		err = clinic.ErrNotFound
-	}
+	err := one(tx.q.exec(ctx, `UPDATE clinical_databases SET name = $3, kind = $4, software_profile = $5, respect_opt_out = $6, updated_at = $7
+		WHERE organisation_id = $1 AND id = $2`, org, d.ID, d.Name, d.Kind, d.Profile, d.RespectOptOut, tx.Now))
 	if err != nil {
 		return d, fmt.Errorf("update database %d: %w", d.ID, err)
 	}
@@ -154,7 +152,7 @@ func (tx *Tx) Clinic(ctx context.Context, org clinic.OrgID, id clinic.ClinicID) 
 // Clinics lists org's clinics.
 func (tx *Tx) Clinics(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Clinic, error) {
 	return collect(ctx, tx, scanClinic, `SELECT `+clinicCols+` FROM clinics
-		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.limit())
+		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.Size())
 }
 
 // ClinicsOfDatabase lists the clinics sharing database id (CON-2 names them).
@@ -166,14 +164,11 @@ func (tx *Tx) ClinicsOfDatabase(ctx context.Context, org clinic.OrgID, id clinic
 // UpdateClinic saves a clinic's editable fields.
 func (tx *Tx) UpdateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clinic) (clinic.Clinic, error) {
 	r := c.Rules
-	n, err := tx.q.exec(ctx, `UPDATE clinics SET database_id = $3, slug = $4, name = $5, zone = $6, region = $7, address = $8, updated_at = $9,
+	err := one(tx.q.exec(ctx, `UPDATE clinics SET database_id = $3, slug = $4, name = $5, zone = $6, region = $7, address = $8, updated_at = $9,
 			horizon_days = $10, min_notice_minutes = $11, cancel_notice_minutes = $12, grid_minutes = $13, allow_no_preference = $14,
 			allow_online_changes = $15
 		WHERE organisation_id = $1 AND id = $2`, org, c.ID, c.DatabaseID, c.Slug, c.Name, c.Zone, c.Region, c.Address, tx.Now,
-		r.HorizonDays, int64(r.MinNotice/time.Minute), int64(r.CancelNotice/time.Minute), r.GridMinutes, r.AllowNoPreference, r.AllowOnlineChanges)
-	if err == nil && n == 0 {
-		err = clinic.ErrNotFound
-	}
+		r.HorizonDays, int64(r.MinNotice/time.Minute), int64(r.CancelNotice/time.Minute), r.GridMinutes, r.AllowNoPreference, r.AllowOnlineChanges))
 	if err != nil {
 		return c, fmt.Errorf("update clinic %d: %w", c.ID, err)
 	}
@@ -213,16 +208,13 @@ func (tx *Tx) Practitioner(ctx context.Context, org clinic.OrgID, id clinic.Prac
 // Practitioners lists org's practitioners.
 func (tx *Tx) Practitioners(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Practitioner, error) {
 	return collect(ctx, tx, scanPractitioner, `SELECT `+practitionerCols+` FROM practitioners
-		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.limit())
+		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.Size())
 }
 
 // UpdatePractitioner saves a practitioner's editable fields.
 func (tx *Tx) UpdatePractitioner(ctx context.Context, org clinic.OrgID, p clinic.Practitioner) (clinic.Practitioner, error) {
-	n, err := tx.q.exec(ctx, `UPDATE practitioners SET name = $3, title = $4, updated_at = $5 WHERE organisation_id = $1 AND id = $2`,
-		org, p.ID, p.Name, p.Title, tx.Now)
-	if err == nil && n == 0 {
-		err = clinic.ErrNotFound
-	}
+	err := one(tx.q.exec(ctx, `UPDATE practitioners SET name = $3, title = $4, updated_at = $5 WHERE organisation_id = $1 AND id = $2`,
+		org, p.ID, p.Name, p.Title, tx.Now))
 	if err != nil {
 		return p, fmt.Errorf("update practitioner %d: %w", p.ID, err)
 	}
@@ -279,16 +271,13 @@ type AgendaFilter struct {
 // Agendas lists org's agendas.
 func (tx *Tx) Agendas(ctx context.Context, org clinic.OrgID, f AgendaFilter, p Page) ([]clinic.Agenda, error) {
 	return collect(ctx, tx, scanAgenda, `SELECT `+agendaCols+` FROM agendas
-		WHERE organisation_id = $1 AND id > $2 AND (CAST($4 AS BIGINT) = 0 OR clinic_id = $4) ORDER BY id LIMIT $3`, org, p.After, p.limit(), int64(f.ClinicID))
+		WHERE organisation_id = $1 AND id > $2 AND (CAST($4 AS BIGINT) = 0 OR clinic_id = $4) ORDER BY id LIMIT $3`, org, p.After, p.Size(), int64(f.ClinicID))
 }
 
 // UpdateAgenda saves an agenda's editable fields.
 func (tx *Tx) UpdateAgenda(ctx context.Context, org clinic.OrgID, a clinic.Agenda) (clinic.Agenda, error) {
-	n, err := tx.q.exec(ctx, `UPDATE agendas SET clinic_id = $3, practitioner_id = $4, name = $5, active = $6, updated_at = $7
-		WHERE organisation_id = $1 AND id = $2`, org, a.ID, a.ClinicID, ptrID(a.PractitionerID), a.Name, a.Active, tx.Now)
-	if err == nil && n == 0 {
-		err = clinic.ErrNotFound
-	}
+	err := one(tx.q.exec(ctx, `UPDATE agendas SET clinic_id = $3, practitioner_id = $4, name = $5, active = $6, updated_at = $7
+		WHERE organisation_id = $1 AND id = $2`, org, a.ID, a.ClinicID, ptrID(a.PractitionerID), a.Name, a.Active, tx.Now))
 	if err != nil {
 		return a, fmt.Errorf("update agenda %d: %w", a.ID, err)
 	}
@@ -386,7 +375,7 @@ type ReasonFilter struct {
 // Reasons lists org's reasons with their agendas.
 func (tx *Tx) Reasons(ctx context.Context, org clinic.OrgID, f ReasonFilter, p Page) ([]clinic.Reason, error) {
 	rs, err := collect(ctx, tx, scanReason, `SELECT `+reasonCols+` FROM reasons
-		WHERE organisation_id = $1 AND id > $2 AND (CAST($4 AS BIGINT) = 0 OR clinic_id = $4) ORDER BY id LIMIT $3`, org, p.After, p.limit(), int64(f.ClinicID))
+		WHERE organisation_id = $1 AND id > $2 AND (CAST($4 AS BIGINT) = 0 OR clinic_id = $4) ORDER BY id LIMIT $3`, org, p.After, p.Size(), int64(f.ClinicID))
 	if err != nil {
 		return nil, err
 	}
@@ -395,12 +384,9 @@ func (tx *Tx) Reasons(ctx context.Context, org clinic.OrgID, f ReasonFilter, p P
 
 // UpdateReason saves a reason's editable fields and its agendas.
 func (tx *Tx) UpdateReason(ctx context.Context, org clinic.OrgID, x clinic.Reason) (clinic.Reason, error) {
-	n, err := tx.q.exec(ctx, `UPDATE reasons SET clinic_id = $3, name = $4, duration_minutes = $5, buffer_after_minutes = $6,
+	err := one(tx.q.exec(ctx, `UPDATE reasons SET clinic_id = $3, name = $4, duration_minutes = $5, buffer_after_minutes = $6,
 		notifications = $7, online_bookable = $8, updated_at = $9 WHERE organisation_id = $1 AND id = $2`,
-		org, x.ID, x.ClinicID, x.Name, int64(x.Duration/time.Minute), int64(x.BufferAfter/time.Minute), x.Notifications, x.OnlineBookable, tx.Now)
-	if err == nil && n == 0 {
-		err = clinic.ErrNotFound
-	}
+		org, x.ID, x.ClinicID, x.Name, int64(x.Duration/time.Minute), int64(x.BufferAfter/time.Minute), x.Notifications, x.OnlineBookable, tx.Now))
 	if err != nil {
 		return x, fmt.Errorf("update reason %d: %w", x.ID, err)
 	}

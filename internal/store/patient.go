@@ -86,13 +86,10 @@ func (tx *Tx) Patient(ctx context.Context, org clinic.OrgID, id clinic.PatientID
 
 // UpdatePatient saves a patient's editable fields.
 func (tx *Tx) UpdatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
-	n, err := tx.q.exec(ctx, `UPDATE patients SET external_id = $3, given_name = $4, family_name = $5, search_name = $6, birth_date = $7,
+	err := one(tx.q.exec(ctx, `UPDATE patients SET external_id = $3, given_name = $4, family_name = $5, search_name = $6, birth_date = $7,
 		mobile = $8, email = $9, language = $10, pms_opt_out = $11, updated_at = $12 WHERE organisation_id = $1 AND id = $2`,
 		org, p.ID, nullable(p.ExternalID), p.GivenName, p.FamilyName, SearchKey(p.FamilyName+" "+p.GivenName), nullable(p.BirthDate),
-		p.Mobile, p.Email, p.Language, p.PMSOptOut, tx.Now)
-	if err == nil && n == 0 {
-		err = clinic.ErrNotFound
-	}
+		p.Mobile, p.Email, p.Language, p.PMSOptOut, tx.Now))
 	if err != nil {
 		return p, fmt.Errorf("update patient %d: %w", p.ID, err)
 	}
@@ -111,32 +108,26 @@ type PatientFilter struct {
 
 // Patients lists org's patients matching f, by id.
 func (tx *Tx) Patients(ctx context.Context, org clinic.OrgID, f PatientFilter, p Page) ([]clinic.Patient, error) {
-	var where strings.Builder
-	args := []any{org, p.After, p.limit()}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		fmt.Fprintf(&where, " AND "+cond, len(args))
-	}
+	w := conds{args: []any{org, p.After, p.Size()}}
 	if f.DatabaseID != 0 {
-		add("database_id = $%d", f.DatabaseID)
+		w.add("database_id = $%d", f.DatabaseID)
 	}
 	if f.ExternalID != "" {
-		add("external_id = $%d", f.ExternalID)
+		w.add("external_id = $%d", f.ExternalID)
 	}
 	if f.Mobile != "" {
-		add("mobile = $%d", f.Mobile)
+		w.add("mobile = $%d", f.Mobile)
 	}
 	if f.Email != "" {
-		add("lower(email) = $%d", strings.ToLower(f.Email))
+		w.add("lower(email) = $%d", strings.ToLower(f.Email))
 	}
 	// Every word typed must start a word of the name, in any order. The search key holds
 	// only letters, digits and single spaces, so it cannot carry LIKE's wildcards.
-	for _, w := range strings.Fields(SearchKey(f.Name)) {
-		args = append(args, w+"%", "% "+w+"%")
-		fmt.Fprintf(&where, " AND (search_name LIKE $%d OR search_name LIKE $%d)", len(args)-1, len(args))
+	for _, word := range strings.Fields(SearchKey(f.Name)) {
+		w.add("(search_name LIKE $%[1]d OR search_name LIKE $%[2]d)", word+"%", "% "+word+"%")
 	}
 	return collect(ctx, tx, scanPatient, `SELECT `+patientCols+` FROM patients WHERE organisation_id = $1 AND id > $2`+
-		where.String()+` ORDER BY id LIMIT $3`, args...)
+		w.sql.String()+` ORDER BY id LIMIT $3`, w.args...)
 }
 
 // LinkRelatives records that a is rel to b (and b the inverse to a).

@@ -90,16 +90,19 @@ func (tx *Tx) AddException(ctx context.Context, org clinic.OrgID, e clinic.Sched
 
 // DeleteException removes one exception.
 func (tx *Tx) DeleteException(ctx context.Context, org clinic.OrgID, id int64) error {
+	return tx.deleteBumping(ctx, org, id, "schedule_exceptions", "id = (SELECT agenda_id")
+}
+
+// deleteBumping deletes row id of table and bumps the availability version of the agendas
+// it concerned, picked by agendas, the start of a condition on agendas that a subquery on
+// the row completes ("id = (SELECT agenda_id", "practitioner_id = (SELECT practitioner_id").
+func (tx *Tx) deleteBumping(ctx context.Context, org clinic.OrgID, id int64, table, agendas string) error {
 	if _, err := tx.q.exec(ctx, `UPDATE agendas SET availability_version = availability_version + 1 WHERE organisation_id = $1
-		AND id = (SELECT agenda_id FROM schedule_exceptions WHERE organisation_id = $1 AND id = $2)`, org, id); err != nil {
-		return fmt.Errorf("delete exception %d: %w", id, err)
+		AND `+agendas+` FROM `+table+` WHERE organisation_id = $1 AND id = $2)`, org, id); err != nil {
+		return fmt.Errorf("delete %s %d: %w", table, id, err)
 	}
-	n, err := tx.q.exec(ctx, `DELETE FROM schedule_exceptions WHERE organisation_id = $1 AND id = $2`, org, id)
-	if err == nil && n == 0 {
-		err = clinic.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("delete exception %d: %w", id, err)
+	if err := one(tx.q.exec(ctx, `DELETE FROM `+table+` WHERE organisation_id = $1 AND id = $2`, org, id)); err != nil {
+		return fmt.Errorf("delete %s %d: %w", table, id, err)
 	}
 	return nil
 }
@@ -134,18 +137,7 @@ func (tx *Tx) CreateAbsence(ctx context.Context, org clinic.OrgID, a clinic.Abse
 
 // DeleteAbsence removes an absence.
 func (tx *Tx) DeleteAbsence(ctx context.Context, org clinic.OrgID, id int64) error {
-	if _, err := tx.q.exec(ctx, `UPDATE agendas SET availability_version = availability_version + 1 WHERE organisation_id = $1
-		AND practitioner_id = (SELECT practitioner_id FROM absences WHERE organisation_id = $1 AND id = $2)`, org, id); err != nil {
-		return fmt.Errorf("delete absence %d: %w", id, err)
-	}
-	n, err := tx.q.exec(ctx, `DELETE FROM absences WHERE organisation_id = $1 AND id = $2`, org, id)
-	if err == nil && n == 0 {
-		err = clinic.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("delete absence %d: %w", id, err)
-	}
-	return nil
+	return tx.deleteBumping(ctx, org, id, "absences", "practitioner_id = (SELECT practitioner_id")
 }
 
 // Absences lists absences of practitioners overlapping [from, to).
