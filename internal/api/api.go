@@ -20,6 +20,8 @@ import (
 
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/directory"
+	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 )
@@ -29,18 +31,30 @@ const Prefix = "/api/v1"
 
 // API serves /api/v1.
 type API struct {
-	db      *store.DB
-	log     *slog.Logger
-	booking *booking.Service
-	buffers sync.Pool // of *pooledJSON
+	db        *store.DB // reads only: every write goes through a use case
+	log       *slog.Logger
+	booking   *booking.Service
+	directory *directory.Service
+	patients  *patient.Service
+	buffers   sync.Pool // of *pooledJSON
 }
 
-// New builds the API over db.
-func New(db *store.DB, log *slog.Logger) *API {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// Deps are the API's collaborators, built once in the wiring and shared with the
+// dashboard (one availability cache, one place to inject what the use cases need).
+type Deps struct {
+	DB        *store.DB
+	Logger    *slog.Logger
+	Booking   *booking.Service
+	Directory *directory.Service
+	Patients  *patient.Service
+}
+
+// New builds the API.
+func New(d Deps) *API {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &API{db: db, log: log, booking: booking.New(db)}
+	return &API{db: d.DB, log: d.Logger, booking: d.Booking, directory: d.Directory, patients: d.Patients}
 }
 
 // ListOf is the envelope of every list: a page of items and the cursor of the next page

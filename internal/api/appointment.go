@@ -31,11 +31,7 @@ type Appointment struct {
 
 // AppointmentUpdate edits an appointment's details. Moving, cancelling and status changes
 // have their own routes (reschedule, cancel, status), which apply the booking rules.
-type AppointmentUpdate struct {
-	Note       *string `json:"note"`
-	ExternalID *string `json:"external_id"`
-	Version    *int64  `json:"version"`
-}
+type AppointmentUpdate booking.DetailsInput
 
 // StatusInput sets an appointment's status (arrived, seen, ...), for roles that may mark
 // attendance but not move bookings.
@@ -50,7 +46,7 @@ func appointmentOut(a clinic.Appointment) Appointment {
 		Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 }
 
-func (c *checker) status(field string, in *string, dst *clinic.Status) {
+func checkStatus(c *checker, field string, in *string, dst *clinic.Status) {
 	if in == nil {
 		return
 	}
@@ -61,82 +57,55 @@ func (c *checker) status(field string, in *string, dst *clinic.Status) {
 	c.Add(field, statusReason)
 }
 
-const statusReason = "must be one of booked, confirmed, arrived, seen, no_show, excused_absence, cancelled"
+const statusReason = booking.StatusReason
 
-// instant merges an RFC 3339 time with an explicit offset, to the second.
-func (c *checker) instant(field string, in *string, dst *time.Time) bool {
-	if in == nil {
-		return false
-	}
-	t, err := time.Parse(time.RFC3339, *in)
-	if err != nil {
-		c.Add(field, "must be an RFC 3339 time with an offset, such as 2026-03-01T09:00:00+11:00")
-		return false
-	}
-	*dst = t.UTC().Truncate(time.Second)
-	return true
-}
-
-func applyAppointment(ctx context.Context, tx *store.Tx, org clinic.OrgID, in AppointmentUpdate, v *clinic.Appointment, creating bool) error {
-	var c checker
-	if in.Version == nil {
-		c.Add("version", "is required: send the version you read, so that a concurrent change is not overwritten")
-	} else {
-		v.Version = *in.Version
-	}
-	c.text("note", in.Note, &v.Note, false, false, 2000)
-	c.text("external_id", in.ExternalID, &v.ExternalID, false, false, 100)
-	return c.Err()
-}
-
-var appointmentCrud = crud[clinic.Appointment, AppointmentUpdate, Appointment]{
-	path: "/appointments", tag: "Appointments", noun: "appointment", readPerm: clinic.PermReadSchedule, writePerm: clinic.PermWriteSchedule,
-	listQuery: []web.Param{
-		{Name: "clinic_id", Type: "integer", Description: "only this clinic's"},
-		{Name: "agenda_id", Type: "integer", Description: "only this agenda's"},
-		{Name: "patient_id", Type: "integer", Description: "only this patient's"},
-		{Name: "status", Type: "string", Description: "only in this status"},
-		{Name: "from", Type: "string", Description: "starting at or after this RFC 3339 time"},
-		{Name: "to", Type: "string", Description: "starting before this RFC 3339 time"},
-	},
-	get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Appointment, error) {
-		return tx.Appointment(ctx, org, clinic.AppointmentID(id))
-	},
-	list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Appointment, error) {
-		f := store.AppointmentFilter{ClinicID: clinic.ClinicID(q.id("clinic_id")), AgendaID: clinic.AgendaID(q.id("agenda_id")),
-			PatientID: clinic.PatientID(q.id("patient_id"))}
-		if s := q.str("status"); s != "" {
-			if f.Status = clinic.Status(s); !f.Status.Valid() {
-				q.v.Add("status", statusReason)
-			}
-		}
-		for _, p := range []struct {
-			name string
-			dst  *time.Time
-		}{{"from", &f.From}, {"to", &f.To}} {
-			if s := q.str(p.name); s != "" {
-				t, err := time.Parse(time.RFC3339, s)
-				if err != nil {
-					q.v.Add(p.name, "must be an RFC 3339 time such as 2026-03-01T09:00:00+11:00")
+func (a *API) appointmentCrud() crud[clinic.Appointment, AppointmentUpdate, Appointment] {
+	return crud[clinic.Appointment, AppointmentUpdate, Appointment]{
+		path: "/appointments", tag: "Appointments", noun: "appointment", readPerm: clinic.PermReadSchedule, writePerm: clinic.PermWriteSchedule,
+		listQuery: []web.Param{
+			{Name: "clinic_id", Type: "integer", Description: "only this clinic's"},
+			{Name: "agenda_id", Type: "integer", Description: "only this agenda's"},
+			{Name: "patient_id", Type: "integer", Description: "only this patient's"},
+			{Name: "status", Type: "string", Description: "only in this status"},
+			{Name: "from", Type: "string", Description: "starting at or after this RFC 3339 time"},
+			{Name: "to", Type: "string", Description: "starting before this RFC 3339 time"},
+		},
+		get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Appointment, error) {
+			return tx.Appointment(ctx, org, clinic.AppointmentID(id))
+		},
+		list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Appointment, error) {
+			f := store.AppointmentFilter{ClinicID: clinic.ClinicID(q.id("clinic_id")), AgendaID: clinic.AgendaID(q.id("agenda_id")),
+				PatientID: clinic.PatientID(q.id("patient_id"))}
+			if s := q.str("status"); s != "" {
+				if f.Status = clinic.Status(s); !f.Status.Valid() {
+					q.v.Add("status", statusReason)
 				}
-				*p.dst = t
 			}
-		}
-		return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Appointment, error) {
-			return tx.Appointments(ctx, org, f, p)
-		}
-	},
-	update: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Appointment) (clinic.Appointment, error) {
-		return tx.UpdateAppointment(ctx, org, v)
-	},
-	apply:    applyAppointment,
-	out:      appointmentOut,
-	id:       func(a clinic.Appointment) int64 { return int64(a.ID) },
-	patients: func(a clinic.Appointment) []clinic.PatientID { return []clinic.PatientID{a.PatientID} },
+			for _, p := range []struct {
+				name string
+				dst  *time.Time
+			}{{"from", &f.From}, {"to", &f.To}} {
+				if s := q.str(p.name); s != "" {
+					var c checker
+					c.Instant(p.name, &s, p.dst)
+					q.v.Fields = append(q.v.Fields, c.Fields...)
+				}
+			}
+			return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Appointment, error) {
+				return tx.Appointments(ctx, org, f, p)
+			}
+		},
+		update: func(ctx context.Context, actor clinic.Actor, id int64, in AppointmentUpdate) (clinic.Appointment, error) {
+			return a.booking.UpdateDetails(ctx, actor, clinic.AppointmentID(id), booking.DetailsInput(in))
+		},
+		out:      appointmentOut,
+		id:       func(a clinic.Appointment) int64 { return int64(a.ID) },
+		patients: func(a clinic.Appointment) []clinic.PatientID { return []clinic.PatientID{a.PatientID} },
+	}
 }
 
 func (a *API) appointmentRoutes() []web.Route {
-	rs := appointmentCrud.routes(a)
+	rs := a.appointmentCrud().routes(a)
 	return append(rs,
 		web.Route{Method: http.MethodPost, Pattern: Prefix + "/appointments", Perm: clinic.PermWriteSchedule, Handler: a.handler(a.book),
 			Doc: &web.Doc{Summary: "Book an appointment (send an Idempotency-Key header to retry safely)", Tag: "Appointments",
@@ -152,10 +121,16 @@ func (a *API) setStatus(ctx context.Context, r *http.Request, w http.ResponseWri
 	}
 	var c checker
 	var to clinic.Status
-	if c.required("status", in.Status != nil, true) {
-		c.status("status", in.Status, &to)
+	if c.Required("status", in.Status != nil, true) {
+		checkStatus(&c, "status", in.Status, &to)
 	}
-	return a.appointmentChange(ctx, r, "appointment.status", &c, in.Version, func(tx *store.Tx, org clinic.OrgID, ch booking.Change) (clinic.Appointment, error) {
-		return a.booking.SetStatus(ctx, tx, org, ch, to)
-	})
+	ch, err := change(r, in.Version, &c)
+	if err != nil {
+		return 0, nil, err
+	}
+	appt, err := a.booking.SetStatus(ctx, web.MustActor(ctx), ch, to)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, appointmentOut(appt), nil
 }

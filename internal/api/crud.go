@@ -11,23 +11,24 @@ import (
 
 // crud builds the list / create / read / update routes of one resource. T is the domain
 // type, In the request body (pointer fields: absent means unchanged), Out the response.
+// Reads go to the store; writes go to the resource's use case (create, update), which
+// checks every rule and permission and writes the audit row: the handlers only decode,
+// call and encode.
 type crud[T, In, Out any] struct {
 	path      string // "/clinics"
 	tag       string // OpenAPI tag
-	noun      string // "clinic", also the audit action prefix
+	noun      string // "clinic", also the audit action prefix of reads
 	readPerm  clinic.Permission
 	writePerm clinic.Permission
 	listQuery []web.Param
 
 	get    func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (T, error)
 	list   func(q *query) func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]T, error)
-	create func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v T) (T, error)
-	update func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v T) (T, error)
-	// apply validates in and merges it into v; creating says whether fields are required.
-	apply func(ctx context.Context, tx *store.Tx, org clinic.OrgID, in In, v *T, creating bool) error
-	out   func(T) Out
-	id    func(T) int64
-	// patients names the patients a value concerns; non-nil makes every access audited.
+	create func(ctx context.Context, actor clinic.Actor, in In) (T, error)
+	update func(ctx context.Context, actor clinic.Actor, id int64, in In) (T, error)
+	out    func(T) Out
+	id     func(T) int64
+	// patients names the patients a value concerns; non-nil makes every read audited.
 	patients func(T) []clinic.PatientID
 }
 
@@ -37,14 +38,6 @@ func (c crud[T, In, Out]) patientIDs(vs []T) []clinic.PatientID {
 		ids = append(ids, c.patients(v)...)
 	}
 	return ids
-}
-
-// audit records action on vs inside a write transaction (patient resources only).
-func (c crud[T, In, Out]) audit(ctx context.Context, tx *store.Tx, action string, vs ...T) error {
-	if c.patients == nil {
-		return nil
-	}
-	return web.AuditTx(ctx, tx, c.noun+"."+action, c.patientIDs(vs)...)
 }
 
 // auditRead records a read of vs (patient resources only).
@@ -65,13 +58,13 @@ func (c crud[T, In, Out]) routes(a *API) []web.Route {
 			Doc: &web.Doc{Summary: "List " + c.noun + "s", Tag: c.tag, Response: zeroOut, List: true, Query: append(c.listQuery, pageParams...)}})
 	}
 	if c.create != nil {
-		rs = append(rs, web.Route{Method: http.MethodPost, Pattern: base, Perm: c.writePerm, Handler: a.handler(c.createHandler(a)),
+		rs = append(rs, web.Route{Method: http.MethodPost, Pattern: base, Perm: c.writePerm, Handler: a.handler(c.createHandler()),
 			Doc: &web.Doc{Summary: "Create a " + c.noun, Tag: c.tag, Request: zeroIn, Response: zeroOut, Status: http.StatusCreated}})
 	}
 	rs = append(rs, web.Route{Method: http.MethodGet, Pattern: base + "/{id}", Perm: c.readPerm, Handler: a.handler(c.getHandler(a)),
 		Doc: &web.Doc{Summary: "Read a " + c.noun, Tag: c.tag, Response: zeroOut}})
 	if c.update != nil {
-		rs = append(rs, web.Route{Method: http.MethodPatch, Pattern: base + "/{id}", Perm: c.writePerm, Handler: a.handler(c.updateHandler(a)),
+		rs = append(rs, web.Route{Method: http.MethodPatch, Pattern: base + "/{id}", Perm: c.writePerm, Handler: a.handler(c.updateHandler()),
 			Doc: &web.Doc{Summary: "Update a " + c.noun + " (absent fields are left unchanged)", Tag: c.tag, Request: zeroIn, Response: zeroOut, Errors: []int{409}}})
 	}
 	return rs
@@ -127,23 +120,13 @@ func (c crud[T, In, Out]) getHandler(a *API) func(context.Context, *http.Request
 	}
 }
 
-func (c crud[T, In, Out]) createHandler(a *API) func(context.Context, *http.Request, http.ResponseWriter) (int, any, error) {
+func (c crud[T, In, Out]) createHandler() func(context.Context, *http.Request, http.ResponseWriter) (int, any, error) {
 	return func(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
 		var in In
 		if err := web.DecodeJSON(w, r, &in); err != nil {
 			return 0, nil, err
 		}
-		org := web.MustActor(ctx).OrgID
-		var v T
-		err := a.db.Update(ctx, func(tx *store.Tx) (err error) {
-			if err := c.apply(ctx, tx, org, in, &v, true); err != nil {
-				return err
-			}
-			if v, err = c.create(ctx, tx, org, v); err != nil {
-				return err
-			}
-			return c.audit(ctx, tx, "create", v)
-		})
+		v, err := c.create(ctx, web.MustActor(ctx), in)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -151,7 +134,7 @@ func (c crud[T, In, Out]) createHandler(a *API) func(context.Context, *http.Requ
 	}
 }
 
-func (c crud[T, In, Out]) updateHandler(a *API) func(context.Context, *http.Request, http.ResponseWriter) (int, any, error) {
+func (c crud[T, In, Out]) updateHandler() func(context.Context, *http.Request, http.ResponseWriter) (int, any, error) {
 	return func(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
 		id, err := pathID(r)
 		if err != nil {
@@ -161,21 +144,7 @@ func (c crud[T, In, Out]) updateHandler(a *API) func(context.Context, *http.Requ
 		if err := web.DecodeJSON(w, r, &in); err != nil {
 			return 0, nil, err
 		}
-		org := web.MustActor(ctx).OrgID
-		var v T
-		err = a.db.Update(ctx, func(tx *store.Tx) (err error) {
-			if v, err = c.get(ctx, tx, org, id); err != nil {
-				return err
-			}
-			before := v
-			if err := c.apply(ctx, tx, org, in, &v, false); err != nil {
-				return err
-			}
-			if v, err = c.update(ctx, tx, org, v); err != nil {
-				return err
-			}
-			return c.audit(ctx, tx, "update", before, v)
-		})
+		v, err := c.update(ctx, web.MustActor(ctx), id, in)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -2,13 +2,11 @@ package api
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 )
@@ -42,25 +40,11 @@ type Database struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-// DatabaseInput creates or updates a database. ConfirmShared must be true to change
-// respect_opt_out of a database that several clinics share (CON-2).
-type DatabaseInput struct {
-	Name          *string `json:"name"`
-	Kind          *string `json:"kind"`
-	Profile       *string `json:"software_profile"`
-	RespectOptOut *bool   `json:"respect_opt_out"`
-	ConfirmShared bool    `json:"confirm_shared,omitempty"`
-}
+// DatabaseInput creates or updates a database (see directory.DatabaseInput).
+type DatabaseInput = directory.DatabaseInput
 
 // SharedDatabaseError lists the clinics a shared-database setting would change (CON-2).
-type SharedDatabaseError struct{ Clinics []string }
-
-func (e *SharedDatabaseError) Error() string {
-	return "this database is shared by " + strings.Join(e.Clinics, ", ") + ": resend with confirm_shared set to true"
-}
-
-// Is makes it a conflict.
-func (e *SharedDatabaseError) Is(target error) bool { return target == clinic.ErrConflict }
+type SharedDatabaseError = directory.SharedDatabaseError
 
 func (a *API) databaseRoutes() []web.Route {
 	return crud[clinic.Database, DatabaseInput, Database]{
@@ -73,50 +57,9 @@ func (a *API) databaseRoutes() []web.Route {
 				return tx.Databases(ctx, org, p)
 			}
 		},
-		create: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Database) (clinic.Database, error) {
-			return tx.CreateDatabase(ctx, org, v)
-		},
-		update: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Database) (clinic.Database, error) {
-			return tx.UpdateDatabase(ctx, org, v)
-		},
-		apply: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, in DatabaseInput, v *clinic.Database, creating bool) error {
-			var c checker
-			c.text("name", in.Name, &v.Name, creating, true, 200)
-			if creating {
-				v.RespectOptOut = true // CON-1 default
-			}
-			if c.required("kind", in.Kind != nil, creating) {
-				if k := clinic.DatabaseKind(*in.Kind); k.Valid() {
-					v.Kind = k
-				} else {
-					c.Add("kind", "must be one of builtin, fhir, hl7v2, csv")
-				}
-			}
-			if c.required("software_profile", in.Profile != nil, creating) {
-				if p := clinic.SoftwareProfile(*in.Profile); p.Valid() {
-					v.Profile = p
-				} else {
-					c.Add("software_profile", "must be one of generic, best_practice, medical_director, zedmed, optomate")
-				}
-			}
-			if in.RespectOptOut != nil && *in.RespectOptOut != v.RespectOptOut {
-				if !creating {
-					cs, err := tx.ClinicsOfDatabase(ctx, org, v.ID)
-					if err != nil {
-						return err
-					}
-					if len(cs) > 1 && !in.ConfirmShared {
-						names := make([]string, len(cs))
-						for i, c := range cs {
-							names[i] = c.Name
-						}
-						return fmt.Errorf("update database %d: %w", v.ID, &clinic.ConflictError{Field: "confirm_shared",
-							Reason: (&SharedDatabaseError{Clinics: names}).Error()})
-					}
-				}
-				v.RespectOptOut = *in.RespectOptOut
-			}
-			return c.Err()
+		create: a.directory.CreateDatabase,
+		update: func(ctx context.Context, actor clinic.Actor, id int64, in DatabaseInput) (clinic.Database, error) {
+			return a.directory.UpdateDatabase(ctx, actor, clinic.DatabaseID(id), in)
 		},
 		out: func(d clinic.Database) Database {
 			return Database{ID: int64(d.ID), Name: d.Name, Kind: string(d.Kind), Profile: string(d.Profile), RespectOptOut: d.RespectOptOut,
@@ -152,29 +95,10 @@ type Rules struct {
 }
 
 // RulesInput changes some booking settings; absent fields are unchanged.
-type RulesInput struct {
-	HorizonDays        *int  `json:"horizon_days"`
-	MinNoticeHours     *int  `json:"min_notice_hours"`
-	CancelNoticeHours  *int  `json:"cancel_notice_hours"`
-	GridMinutes        *int  `json:"grid_minutes"`
-	AllowNoPreference  *bool `json:"allow_no_preference"`
-	AllowOnlineChanges *bool `json:"allow_online_changes"`
-}
+type RulesInput = directory.RulesInput
 
 // ClinicInput creates or updates a clinic.
-type ClinicInput struct {
-	DatabaseID *int64      `json:"database_id"`
-	Slug       *string     `json:"slug"`
-	Name       *string     `json:"name"`
-	Zone       *string     `json:"zone"`
-	Region     *string     `json:"region"`
-	Address    *string     `json:"address"`
-	Booking    *RulesInput `json:"booking"`
-}
-
-func clinicExists(ctx context.Context, tx *store.Tx, org clinic.OrgID) func(int64) error {
-	return func(id int64) error { _, err := tx.Clinic(ctx, org, clinic.ClinicID(id)); return err }
-}
+type ClinicInput = directory.ClinicInput
 
 func (a *API) clinicRoutes() []web.Route {
 	return crud[clinic.Clinic, ClinicInput, Clinic]{
@@ -187,72 +111,9 @@ func (a *API) clinicRoutes() []web.Route {
 				return tx.Clinics(ctx, org, p)
 			}
 		},
-		create: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Clinic) (clinic.Clinic, error) {
-			return tx.CreateClinic(ctx, org, v)
-		},
-		update: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Clinic) (clinic.Clinic, error) {
-			return tx.UpdateClinic(ctx, org, v)
-		},
-		apply: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, in ClinicInput, v *clinic.Clinic, creating bool) error {
-			var c checker
-			c.text("name", in.Name, &v.Name, creating, true, 200)
-			c.slug("slug", in.Slug, &v.Slug, creating)
-			c.text("address", in.Address, &v.Address, creating, false, 500)
-			if c.required("zone", in.Zone != nil, creating) {
-				if _, err := time.LoadLocation(*in.Zone); err != nil || *in.Zone == "" || strings.EqualFold(*in.Zone, "local") {
-					c.Add("zone", "must be an IANA time zone such as Australia/Sydney")
-				} else {
-					v.Zone = *in.Zone
-				}
-			}
-			if c.required("region", in.Region != nil, creating) {
-				if r := strings.ToUpper(*in.Region); len(r) == 2 && r[0] >= 'A' && r[0] <= 'Z' && r[1] >= 'A' && r[1] <= 'Z' {
-					v.Region = r
-				} else {
-					c.Add("region", "must be a two-letter country code such as AU")
-				}
-			}
-			if creating {
-				v.Rules = clinic.DefaultBookingRules()
-			}
-			if b := in.Booking; b != nil {
-				if b.HorizonDays != nil {
-					if *b.HorizonDays < 1 || *b.HorizonDays > 730 {
-						c.Add("booking.horizon_days", "must be from 1 to 730 days")
-					} else {
-						v.Rules.HorizonDays = *b.HorizonDays
-					}
-				}
-				hours := func(field string, in *int, dst *time.Duration) {
-					if in == nil {
-						return
-					}
-					if *in < 0 || *in > 720 {
-						c.Add(field, "must be from 0 to 720 hours")
-						return
-					}
-					*dst = time.Duration(*in) * time.Hour
-				}
-				hours("booking.min_notice_hours", b.MinNoticeHours, &v.Rules.MinNotice)
-				hours("booking.cancel_notice_hours", b.CancelNoticeHours, &v.Rules.CancelNotice)
-				if g := b.GridMinutes; g != nil {
-					if *g != 0 && *g != 15 && *g != 30 && *g != 60 {
-						c.Add("booking.grid_minutes", "must be 15, 30, 60, or 0 for each reason's own duration")
-					} else {
-						v.Rules.GridMinutes = *g
-					}
-				}
-				if b.AllowNoPreference != nil {
-					v.Rules.AllowNoPreference = *b.AllowNoPreference
-				}
-				if b.AllowOnlineChanges != nil {
-					v.Rules.AllowOnlineChanges = *b.AllowOnlineChanges
-				}
-			}
-			err := c.ref("database_id", in.DatabaseID, creating,
-				func(id int64) error { _, err := tx.Database(ctx, org, clinic.DatabaseID(id)); return err },
-				func(id int64) { v.DatabaseID = clinic.DatabaseID(id) })
-			return errors.Join(err, c.Err())
+		create: a.directory.CreateClinic,
+		update: func(ctx context.Context, actor clinic.Actor, id int64, in ClinicInput) (clinic.Clinic, error) {
+			return a.directory.UpdateClinic(ctx, actor, clinic.ClinicID(id), in)
 		},
 		out: func(x clinic.Clinic) Clinic {
 			return Clinic{ID: int64(x.ID), DatabaseID: int64(x.DatabaseID), Slug: x.Slug, Name: x.Name, Zone: x.Zone, Region: x.Region,
@@ -275,10 +136,7 @@ type Practitioner struct {
 }
 
 // PractitionerInput creates or updates a practitioner.
-type PractitionerInput struct {
-	Name  *string `json:"name"`
-	Title *string `json:"title"`
-}
+type PractitionerInput = directory.PractitionerInput
 
 func (a *API) practitionerRoutes() []web.Route {
 	return crud[clinic.Practitioner, PractitionerInput, Practitioner]{
@@ -291,17 +149,9 @@ func (a *API) practitionerRoutes() []web.Route {
 				return tx.Practitioners(ctx, org, p)
 			}
 		},
-		create: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Practitioner) (clinic.Practitioner, error) {
-			return tx.CreatePractitioner(ctx, org, v)
-		},
-		update: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Practitioner) (clinic.Practitioner, error) {
-			return tx.UpdatePractitioner(ctx, org, v)
-		},
-		apply: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, in PractitionerInput, v *clinic.Practitioner, creating bool) error {
-			var c checker
-			c.text("name", in.Name, &v.Name, creating, true, 200)
-			c.text("title", in.Title, &v.Title, creating, false, 200)
-			return c.Err()
+		create: a.directory.CreatePractitioner,
+		update: func(ctx context.Context, actor clinic.Actor, id int64, in PractitionerInput) (clinic.Practitioner, error) {
+			return a.directory.UpdatePractitioner(ctx, actor, clinic.PractitionerID(id), in)
 		},
 		out: func(p clinic.Practitioner) Practitioner {
 			return Practitioner{ID: int64(p.ID), Name: p.Name, Title: p.Title, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
@@ -322,12 +172,7 @@ type Agenda struct {
 }
 
 // AgendaInput creates or updates an agenda. practitioner_id 0 detaches it (a room).
-type AgendaInput struct {
-	ClinicID       *int64  `json:"clinic_id"`
-	PractitionerID *int64  `json:"practitioner_id"`
-	Name           *string `json:"name"`
-	Active         *bool   `json:"active"`
-}
+type AgendaInput = directory.AgendaInput
 
 func (a *API) agendaRoutes() []web.Route {
 	return crud[clinic.Agenda, AgendaInput, Agenda]{
@@ -342,32 +187,9 @@ func (a *API) agendaRoutes() []web.Route {
 				return tx.Agendas(ctx, org, f, p)
 			}
 		},
-		create: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Agenda) (clinic.Agenda, error) {
-			return tx.CreateAgenda(ctx, org, v)
-		},
-		update: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Agenda) (clinic.Agenda, error) {
-			return tx.UpdateAgenda(ctx, org, v)
-		},
-		apply: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, in AgendaInput, v *clinic.Agenda, creating bool) error {
-			var c checker
-			c.text("name", in.Name, &v.Name, creating, true, 200)
-			if creating {
-				v.Active = true
-			}
-			if in.Active != nil {
-				v.Active = *in.Active
-			}
-			if err := c.ref("clinic_id", in.ClinicID, creating, clinicExists(ctx, tx, org), func(id int64) { v.ClinicID = clinic.ClinicID(id) }); err != nil {
-				return err
-			}
-			if in.PractitionerID != nil && *in.PractitionerID == 0 {
-				v.PractitionerID = nil
-			} else if err := c.ref("practitioner_id", in.PractitionerID, false,
-				func(id int64) error { _, err := tx.Practitioner(ctx, org, clinic.PractitionerID(id)); return err },
-				func(id int64) { p := clinic.PractitionerID(id); v.PractitionerID = &p }); err != nil {
-				return err
-			}
-			return c.Err()
+		create: a.directory.CreateAgenda,
+		update: func(ctx context.Context, actor clinic.Actor, id int64, in AgendaInput) (clinic.Agenda, error) {
+			return a.directory.UpdateAgenda(ctx, actor, clinic.AgendaID(id), in)
 		},
 		out: func(x clinic.Agenda) Agenda {
 			out := Agenda{ID: int64(x.ID), ClinicID: int64(x.ClinicID), Name: x.Name, Active: x.Active, CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
@@ -396,15 +218,7 @@ type Reason struct {
 }
 
 // ReasonInput creates or updates a reason; agenda_ids replaces the agendas offering it.
-type ReasonInput struct {
-	ClinicID           *int64  `json:"clinic_id"`
-	Name               *string `json:"name"`
-	DurationMinutes    *int    `json:"duration_minutes"`
-	BufferAfterMinutes *int    `json:"buffer_after_minutes"`
-	Notifications      *bool   `json:"notifications"`
-	OnlineBookable     *bool   `json:"online_bookable"`
-	AgendaIDs          []int64 `json:"agenda_ids"`
-}
+type ReasonInput = directory.ReasonInput
 
 func (a *API) reasonRoutes() []web.Route {
 	return crud[clinic.Reason, ReasonInput, Reason]{
@@ -419,47 +233,9 @@ func (a *API) reasonRoutes() []web.Route {
 				return tx.Reasons(ctx, org, f, p)
 			}
 		},
-		create: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Reason) (clinic.Reason, error) {
-			return tx.CreateReason(ctx, org, v)
-		},
-		update: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Reason) (clinic.Reason, error) {
-			return tx.UpdateReason(ctx, org, v)
-		},
-		apply: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, in ReasonInput, v *clinic.Reason, creating bool) error {
-			var c checker
-			c.text("name", in.Name, &v.Name, creating, true, 200)
-			c.minutes("duration_minutes", in.DurationMinutes, &v.Duration, creating, true, 5, 720)
-			c.minutes("buffer_after_minutes", in.BufferAfterMinutes, &v.BufferAfter, creating, false, 0, 240)
-			if creating {
-				v.Notifications, v.OnlineBookable = true, true
-			}
-			if in.Notifications != nil {
-				v.Notifications = *in.Notifications
-			}
-			if in.OnlineBookable != nil {
-				v.OnlineBookable = *in.OnlineBookable
-			}
-			if err := c.ref("clinic_id", in.ClinicID, creating, clinicExists(ctx, tx, org), func(id int64) { v.ClinicID = clinic.ClinicID(id) }); err != nil {
-				return err
-			}
-			if in.AgendaIDs != nil {
-				v.AgendaIDs = v.AgendaIDs[:0:0]
-				for i, id := range in.AgendaIDs {
-					ag, err := tx.Agenda(ctx, org, clinic.AgendaID(id))
-					field := fmt.Sprintf("agenda_ids[%d]", i)
-					switch {
-					case errors.Is(err, clinic.ErrNotFound):
-						c.Add(field, "does not exist")
-					case err != nil:
-						return err
-					case v.ClinicID != 0 && ag.ClinicID != v.ClinicID:
-						c.Add(field, "belongs to another clinic")
-					default:
-						v.AgendaIDs = append(v.AgendaIDs, ag.ID)
-					}
-				}
-			}
-			return c.Err()
+		create: a.directory.CreateReason,
+		update: func(ctx context.Context, actor clinic.Actor, id int64, in ReasonInput) (clinic.Reason, error) {
+			return a.directory.UpdateReason(ctx, actor, clinic.ReasonID(id), in)
 		},
 		out: func(x clinic.Reason) Reason {
 			out := Reason{ID: int64(x.ID), ClinicID: int64(x.ClinicID), Name: x.Name, DurationMinutes: int(x.Duration / time.Minute),

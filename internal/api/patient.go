@@ -2,13 +2,14 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
 
+	"fmt"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/contact"
+	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 )
@@ -29,19 +30,8 @@ type Patient struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-// PatientInput creates or updates a patient. mobile takes national or international
-// formats and is stored in E.164; an empty string clears it, as for email.
-type PatientInput struct {
-	DatabaseID *int64  `json:"database_id"`
-	ExternalID *string `json:"external_id"`
-	GivenName  *string `json:"given_name"`
-	FamilyName *string `json:"family_name"`
-	BirthDate  *string `json:"birth_date"`
-	Mobile     *string `json:"mobile"`
-	Email      *string `json:"email"`
-	Language   *string `json:"language"`
-	PMSOptOut  *bool   `json:"pms_opt_out"`
-}
+// PatientInput creates or updates a patient (see patient.Input: the one normalisation).
+type PatientInput patient.Input
 
 // PatientSearch finds patients by data that must not travel in a URL.
 type PatientSearch struct {
@@ -60,138 +50,41 @@ type Relative struct {
 }
 
 // RelativeInput links a relative: relationship says what relative_id is to the patient.
-type RelativeInput struct {
-	RelativeID   *int64  `json:"relative_id"`
-	Relationship *string `json:"relationship"`
-}
+type RelativeInput = patient.RelativeInput
 
 func patientOut(p clinic.Patient) Patient {
 	return Patient{ID: int64(p.ID), DatabaseID: int64(p.DatabaseID), ExternalID: p.ExternalID, GivenName: p.GivenName, FamilyName: p.FamilyName,
 		BirthDate: p.BirthDate, Mobile: p.Mobile, Email: p.Email, Language: p.Language, PMSOptOut: p.PMSOptOut, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
-// regionOf is the region used to read a national phone number: that of a clinic using the
-// patient's database (they share a country in practice), AU when none does yet.
-func regionOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, db clinic.DatabaseID) (string, error) {
-	cs, err := tx.ClinicsOfDatabase(ctx, org, db)
-	if err != nil || len(cs) == 0 {
-		return "AU", err
-	}
-	return cs[0].Region, nil
-}
-
-// contactError turns a contact validation error into a field error.
-func contactError(c *checker, field string, err error) error {
-	var ce *contact.Error
-	if errors.As(err, &ce) {
-		c.Add(field, ce.Reason)
-		return nil
-	}
-	return err
-}
-
-func applyPatient(ctx context.Context, tx *store.Tx, org clinic.OrgID, in PatientInput, v *clinic.Patient, creating bool) error {
-	var c checker
-	c.text("given_name", in.GivenName, &v.GivenName, creating, true, 100)
-	c.text("family_name", in.FamilyName, &v.FamilyName, creating, true, 100)
-	c.text("external_id", in.ExternalID, &v.ExternalID, creating, false, 100)
-	if creating {
-		v.Language = "en"
-	}
-	if in.Language != nil {
-		l := strings.ToLower(strings.TrimSpace(*in.Language))
-		if len(l) != 2 || l[0] < 'a' || l[0] > 'z' || l[1] < 'a' || l[1] > 'z' {
-			c.Add("language", "must be a two-letter language code such as en or fr")
-		} else {
-			v.Language = l
-		}
-	}
-	if in.PMSOptOut != nil {
-		v.PMSOptOut = *in.PMSOptOut
-	}
-	if in.BirthDate != nil {
-		if *in.BirthDate == "" {
-			v.BirthDate = ""
-		} else if d, err := time.Parse(time.DateOnly, *in.BirthDate); err != nil {
-			c.Add("birth_date", "must be a date written YYYY-MM-DD")
-		} else if d.Year() < 1900 || d.After(tx.Now) {
-			c.Add("birth_date", "must be between 1900-01-01 and today")
-		} else {
-			v.BirthDate = d.Format(time.DateOnly)
-		}
-	}
-	if err := c.ref("database_id", in.DatabaseID, creating,
-		func(id int64) error { _, err := tx.Database(ctx, org, clinic.DatabaseID(id)); return err },
-		func(id int64) { v.DatabaseID = clinic.DatabaseID(id) }); err != nil {
-		return err
-	}
-	if in.Mobile != nil {
-		if strings.TrimSpace(*in.Mobile) == "" {
-			v.Mobile = ""
-		} else if v.DatabaseID != 0 {
-			region, err := regionOf(ctx, tx, org, v.DatabaseID)
-			if err != nil {
-				return err
+func (a *API) patientCrud() crud[clinic.Patient, PatientInput, Patient] {
+	return crud[clinic.Patient, PatientInput, Patient]{
+		path: "/patients", tag: "Patients", noun: "patient", readPerm: clinic.PermReadPatients, writePerm: clinic.PermWritePatients,
+		listQuery: []web.Param{{Name: "database_id", Type: "integer", Description: "only this database's patients"},
+			{Name: "external_id", Type: "string", Description: "the PMS's identifier (with database_id)"}},
+		get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Patient, error) {
+			return tx.Patient(ctx, org, clinic.PatientID(id))
+		},
+		list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Patient, error) {
+			f := store.PatientFilter{DatabaseID: clinic.DatabaseID(q.id("database_id")), ExternalID: q.str("external_id")}
+			return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Patient, error) {
+				return tx.Patients(ctx, org, f, p)
 			}
-			m, err := contact.Mobile(*in.Mobile, region)
-			if err != nil {
-				if err := contactError(&c, "mobile", err); err != nil {
-					return err
-				}
-			} else {
-				v.Mobile = m
-			}
-		}
+		},
+		create: func(ctx context.Context, actor clinic.Actor, in PatientInput) (clinic.Patient, error) {
+			return a.patients.Create(ctx, actor, patient.Input(in))
+		},
+		update: func(ctx context.Context, actor clinic.Actor, id int64, in PatientInput) (clinic.Patient, error) {
+			return a.patients.Update(ctx, actor, clinic.PatientID(id), patient.Input(in))
+		},
+		out:      patientOut,
+		id:       func(p clinic.Patient) int64 { return int64(p.ID) },
+		patients: func(p clinic.Patient) []clinic.PatientID { return []clinic.PatientID{p.ID} },
 	}
-	if in.Email != nil {
-		if strings.TrimSpace(*in.Email) == "" {
-			v.Email = ""
-		} else if e, err := contact.Email(*in.Email); err != nil {
-			if err := contactError(&c, "email", err); err != nil {
-				return err
-			}
-		} else {
-			v.Email = e
-		}
-	}
-	return c.Err()
-}
-
-var patientCrud = crud[clinic.Patient, PatientInput, Patient]{
-	path: "/patients", tag: "Patients", noun: "patient", readPerm: clinic.PermReadPatients, writePerm: clinic.PermWritePatients,
-	listQuery: []web.Param{{Name: "database_id", Type: "integer", Description: "only this database's patients"},
-		{Name: "external_id", Type: "string", Description: "the PMS's identifier (with database_id)"}},
-	get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Patient, error) {
-		return tx.Patient(ctx, org, clinic.PatientID(id))
-	},
-	list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Patient, error) {
-		f := store.PatientFilter{DatabaseID: clinic.DatabaseID(q.id("database_id")), ExternalID: q.str("external_id")}
-		return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Patient, error) {
-			return tx.Patients(ctx, org, f, p)
-		}
-	},
-	create: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Patient) (clinic.Patient, error) {
-		p, err := tx.CreatePatient(ctx, org, v)
-		if errors.Is(err, clinic.ErrConflict) {
-			return p, &clinic.ConflictError{Field: "external_id", Reason: "another patient of this database has this external id"}
-		}
-		return p, err
-	},
-	update: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Patient) (clinic.Patient, error) {
-		p, err := tx.UpdatePatient(ctx, org, v)
-		if errors.Is(err, clinic.ErrConflict) {
-			return p, &clinic.ConflictError{Field: "external_id", Reason: "another patient of this database has this external id"}
-		}
-		return p, err
-	},
-	apply:    applyPatient,
-	out:      patientOut,
-	id:       func(p clinic.Patient) int64 { return int64(p.ID) },
-	patients: func(p clinic.Patient) []clinic.PatientID { return []clinic.PatientID{p.ID} },
 }
 
 func (a *API) patientRoutes() []web.Route {
-	rs := patientCrud.routes(a)
+	rs := a.patientCrud().routes(a)
 	rs = append(rs,
 		web.Route{Method: http.MethodPost, Pattern: Prefix + "/patients/search", Perm: clinic.PermReadPatients, Handler: a.handler(a.searchPatients),
 			Doc: &web.Doc{Summary: "Search patients by name, mobile or e-mail (in the body: never in a URL)", Tag: "Patients", Request: PatientSearch{}, Response: Patient{}, List: true}},
@@ -223,10 +116,16 @@ func (a *API) searchPatients(ctx context.Context, r *http.Request, w http.Respon
 	f := store.PatientFilter{Name: in.Name, DatabaseID: clinic.DatabaseID(in.DatabaseID)}
 	if in.Email != "" {
 		e, err := contact.Email(in.Email)
-		if err := contactError(&c, "email", err); err != nil {
+		if err := patient.ContactError(&c, "email", err); err != nil {
 			return 0, nil, err
 		}
 		f.Email = e
+	}
+	if p := patient.SearchNameProblem(in.Name); p != "" {
+		c.Add("name", p)
+	}
+	if len(in.Mobile) > patient.MaxSearchLen {
+		c.Add("mobile", fmt.Sprintf("must be at most %d characters", patient.MaxSearchLen))
 	}
 	if strings.TrimSpace(in.Name) == "" && in.Mobile == "" && in.Email == "" {
 		c.Add("name", "give a name, a mobile or an e-mail to search for")
@@ -241,7 +140,7 @@ func (a *API) searchPatients(ctx context.Context, r *http.Request, w http.Respon
 				region = cs[0].Region
 			}
 			m, err := contact.Mobile(in.Mobile, region)
-			if err := contactError(&c, "mobile", err); err != nil {
+			if err := patient.ContactError(&c, "mobile", err); err != nil {
 				return err
 			}
 			f.Mobile = m
@@ -308,49 +207,13 @@ func (a *API) linkRelative(ctx context.Context, r *http.Request, w http.Response
 	if err := web.DecodeJSON(w, r, &in); err != nil {
 		return 0, nil, err
 	}
-	org := web.MustActor(ctx).OrgID
-	var out ListOf[Relative]
-	err = a.db.Update(ctx, func(tx *store.Tx) error {
-		p, err := tx.Patient(ctx, org, clinic.PatientID(id))
-		if err != nil {
-			return err
-		}
-		var c checker
-		rel := clinic.Relationship("")
-		if c.required("relationship", in.Relationship != nil, true) {
-			if rel = clinic.Relationship(*in.Relationship); !rel.Valid() {
-				c.Add("relationship", "must be one of parent, child, spouse, guardian, other")
-			}
-		}
-		var other clinic.Patient
-		if err := c.ref("relative_id", in.RelativeID, true,
-			func(rid int64) (err error) { other, err = tx.Patient(ctx, org, clinic.PatientID(rid)); return err },
-			func(int64) {}); err != nil {
-			return err
-		}
-		if other.ID != 0 && other.ID == p.ID {
-			c.Add("relative_id", "must be another patient")
-		} else if other.ID != 0 && other.DatabaseID != p.DatabaseID {
-			c.Add("relative_id", "must be a patient of the same clinical database")
-		}
-		if err := c.Err(); err != nil {
-			return err
-		}
-		if err := tx.LinkRelatives(ctx, org, other.ID, p.ID, rel); err != nil {
-			return err
-		}
-		rs, err := tx.Relatives(ctx, org, p.ID)
-		if err != nil {
-			return err
-		}
-		out.Items = []Relative{}
-		for _, x := range rs {
-			out.Items = append(out.Items, Relative{Relationship: string(x.Relationship), Patient: patientOut(x.Patient)})
-		}
-		return web.AuditTx(ctx, tx, "patient.link_relative", p.ID, other.ID)
-	})
+	rs, err := a.patients.LinkRelative(ctx, web.MustActor(ctx), clinic.PatientID(id), in)
 	if err != nil {
 		return 0, nil, err
+	}
+	out := ListOf[Relative]{Items: []Relative{}}
+	for _, x := range rs {
+		out.Items = append(out.Items, Relative{Relationship: string(x.Relationship), Patient: patientOut(x.Patient)})
 	}
 	return http.StatusCreated, out, nil
 }

@@ -1,11 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -14,7 +12,9 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/walltime"
 	"github.com/tidings-health/tidings/internal/web"
+	"strings"
 )
 
 // AgendaAvailability is one agenda's free start times: as RFC 3339 times in slots, or with
@@ -193,7 +193,7 @@ func (a *API) availabilityQuery(r *http.Request) (availabilityParams, error) {
 			q.v.Add(p.name, "is required")
 			continue
 		}
-		c.instant(p.name, &s, p.dst)
+		c.Instant(p.name, &s, p.dst)
 	}
 	q.v.Fields = append(q.v.Fields, c.Fields...)
 	switch q.str("format") {
@@ -263,7 +263,7 @@ func (a *API) book(ctx context.Context, r *http.Request, w http.ResponseWriter) 
 		return 0, nil, clinic.Invalid("Idempotency-Key", "must be at most 255 characters")
 	}
 	var c checker
-	req := booking.Request{BookedBy: clinic.BookedByStaff, Actor: web.MustActor(ctx).Label}
+	req := booking.Request{BookedBy: clinic.BookedByStaff}
 	for _, f := range []struct {
 		name string
 		in   *int64
@@ -272,7 +272,7 @@ func (a *API) book(ctx context.Context, r *http.Request, w http.ResponseWriter) 
 		{"reason_id", in.ReasonID, func(v int64) { req.ReasonID = clinic.ReasonID(v) }},
 		{"patient_id", in.PatientID, func(v int64) { req.PatientID = clinic.PatientID(v) }},
 	} {
-		if c.required(f.name, f.in != nil, true) {
+		if c.Required(f.name, f.in != nil, true) {
 			f.set(*f.in)
 		}
 	}
@@ -282,10 +282,10 @@ func (a *API) book(ctx context.Context, r *http.Request, w http.ResponseWriter) 
 	for _, id := range in.AgendaIDs {
 		req.AgendaIDs = append(req.AgendaIDs, clinic.AgendaID(id))
 	}
-	if c.required("start", in.Start != nil, true) {
-		c.instant("start", in.Start, &req.Start)
+	if c.Required("start", in.Start != nil, true) {
+		c.Instant("start", in.Start, &req.Start)
 	}
-	c.text("note", in.Note, &req.Note, true, false, 2000)
+	c.Text("note", in.Note, &req.Note, true, false, 2000)
 	if in.BookedBy != nil {
 		if b := clinic.BookedBy(*in.BookedBy); b == clinic.BookedByStaff || b == clinic.BookedBySync {
 			req.BookedBy = b
@@ -296,89 +296,35 @@ func (a *API) book(ctx context.Context, r *http.Request, w http.ResponseWriter) 
 	if err := c.Err(); err != nil {
 		return 0, nil, err
 	}
-	actor := web.MustActor(ctx)
-	hash := sha256.Sum256(body)
-	var status int
-	var out []byte
-	attempt := func() error {
-		return a.db.Update(ctx, func(tx *store.Tx) error {
-			if key != "" {
-				prev, err := tx.IdempotentLookup(ctx, actor.OrgID, actor.Label, key)
-				if err == nil {
-					if !bytes.Equal(prev.RequestHash, hash[:]) {
-						return clinic.Invalid("Idempotency-Key", "was already used with a different request")
-					}
-					status, out = prev.Status, prev.Body
-					return nil
-				}
-				if !errors.Is(err, clinic.ErrNotFound) {
-					return err
-				}
-			}
-			appt, err := a.booking.Book(ctx, tx, actor.OrgID, req)
-			if err != nil {
-				return err
-			}
-			if err := web.AuditTx(ctx, tx, "appointment.create", appt.PatientID); err != nil {
-				return err
-			}
-			status = http.StatusCreated
-			if out, err = json.Marshal(appointmentOut(appt)); err != nil {
-				return err
-			}
-			if key != "" {
-				return tx.IdempotentStore(ctx, actor.OrgID, actor.Label, key, store.IdempotentResponse{RequestHash: hash[:], Status: status, Body: out})
-			}
-			return nil
-		})
+	var idem *booking.Idempotency
+	if key != "" {
+		hash := sha256.Sum256(body)
+		idem = &booking.Idempotency{Key: key, Hash: hash[:], Encode: func(ap clinic.Appointment) ([]byte, error) { return json.Marshal(appointmentOut(ap)) }}
 	}
-	err = attempt()
-	if key != "" && errors.Is(err, clinic.ErrConflict) {
-		// Perhaps a concurrent request with the same key booked first (the slot or the
-		// key was taken under us): once more, the lookup then replays its answer; a
-		// genuine conflict just fails again.
-		err = attempt()
-	}
+	res, err := a.booking.Book(ctx, web.MustActor(ctx), req, idem)
 	if err != nil {
 		return 0, nil, err
 	}
-	return status, rawJSON(out), nil
+	if idem != nil {
+		return res.Status, rawJSON(res.Body), nil
+	}
+	return http.StatusCreated, appointmentOut(res.Appointment), nil
 }
 
-// appointmentChange runs one booking change of the appointment in r's path, with its audit
-// row. The appointment is looked up before the body's problems are reported, so another
-// organisation's appointment is "not found" whatever the body says. c holds the body's
-// problems so far.
-func (a *API) appointmentChange(ctx context.Context, r *http.Request, action string, c *checker, version *int64,
-	f func(tx *store.Tx, org clinic.OrgID, ch booking.Change) (clinic.Appointment, error)) (int, any, error) {
+// change decodes the path's appointment id and version for one booking change.
+func change(r *http.Request, version *int64, c *checker) (booking.Change, error) {
 	id, err := pathID(r)
 	if err != nil {
-		return 0, nil, err
+		return booking.Change{}, err
 	}
-	org := web.MustActor(ctx).OrgID
-	var appt clinic.Appointment
-	err = a.db.Update(ctx, func(tx *store.Tx) (err error) {
-		if _, err := tx.Appointment(ctx, org, clinic.AppointmentID(id)); err != nil {
-			return err
+	ch := booking.Change{ID: clinic.AppointmentID(id), Problems: c.Fields}
+	if version != nil {
+		ch.Version = *version
+		if ch.Version <= 0 {
+			ch.Problems = append(ch.Problems, clinic.FieldError{Field: "version", Reason: "must be the version you read"})
 		}
-		ch := booking.Change{ID: clinic.AppointmentID(id), Actor: web.MustActor(ctx).Label}
-		if version == nil {
-			c.Add("version", "is required: send the version you read, so that a concurrent change is not overwritten")
-		} else {
-			ch.Version = *version
-		}
-		if err := c.Err(); err != nil {
-			return err
-		}
-		if appt, err = f(tx, org, ch); err != nil {
-			return err
-		}
-		return web.AuditTx(ctx, tx, action, appt.PatientID)
-	})
-	if err != nil {
-		return 0, nil, err
 	}
-	return http.StatusOK, appointmentOut(appt), nil
+	return ch, nil
 }
 
 func (a *API) reschedule(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
@@ -388,16 +334,22 @@ func (a *API) reschedule(ctx context.Context, r *http.Request, w http.ResponseWr
 	}
 	var c checker
 	var start time.Time
-	if c.required("start", in.Start != nil, true) {
-		c.instant("start", in.Start, &start)
+	if c.Required("start", in.Start != nil, true) {
+		c.Instant("start", in.Start, &start)
 	}
 	var agenda clinic.AgendaID
 	if in.AgendaID != nil {
 		agenda = clinic.AgendaID(*in.AgendaID)
 	}
-	return a.appointmentChange(ctx, r, "appointment.reschedule", &c, in.Version, func(tx *store.Tx, org clinic.OrgID, ch booking.Change) (clinic.Appointment, error) {
-		return a.booking.Reschedule(ctx, tx, org, ch, agenda, start)
-	})
+	ch, err := change(r, in.Version, &c)
+	if err != nil {
+		return 0, nil, err
+	}
+	appt, err := a.booking.Reschedule(ctx, web.MustActor(ctx), ch, agenda, start)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, appointmentOut(appt), nil
 }
 
 func (a *API) cancel(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
@@ -405,25 +357,29 @@ func (a *API) cancel(ctx context.Context, r *http.Request, w http.ResponseWriter
 	if err := web.DecodeJSON(w, r, &in); err != nil {
 		return 0, nil, err
 	}
-	return a.appointmentChange(ctx, r, "appointment.cancel", &checker{}, in.Version, func(tx *store.Tx, org clinic.OrgID, ch booking.Change) (clinic.Appointment, error) {
-		return a.booking.Cancel(ctx, tx, org, ch)
-	})
+	ch, err := change(r, in.Version, &checker{})
+	if err != nil {
+		return 0, nil, err
+	}
+	appt, err := a.booking.Cancel(ctx, web.MustActor(ctx), ch)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, appointmentOut(appt), nil
 }
 
-// clock parses "HH:MM" (24:00 allowed as an end) into minutes after midnight.
-func (c *checker) clock(field, s string, end bool) int {
-	t, err := time.Parse("15:04", s)
-	if s == "24:00" && end {
-		return 1440
-	}
-	if err != nil {
-		c.Add(field, "must be a time written HH:MM")
+// clock parses a wall-clock time (walltime.ParseClock: "9:30", "09:30", 24:00 as an end)
+// into minutes after midnight.
+func clock(c *checker, field, s string, end bool) int {
+	m, ok := walltime.ParseClock(s, end)
+	if !ok {
+		c.Add(field, walltime.ClockReason)
 		return -1
 	}
-	return t.Hour()*60 + t.Minute()
+	return m
 }
 
-func clockString(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
+func clockString(m int) string { return walltime.Clock(m) }
 
 func (a *API) agendaOf(ctx context.Context, tx *store.Tx, r *http.Request) (clinic.Agenda, error) {
 	id, err := pathID(r)
@@ -456,45 +412,26 @@ func (a *API) getHours(ctx context.Context, r *http.Request, _ http.ResponseWrit
 }
 
 func (a *API) putHours(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	var in WorkingHours
 	if err := web.DecodeJSON(w, r, &in); err != nil {
 		return 0, nil, err
 	}
 	var c checker
-	var hs []clinic.WorkingHours
+	hs := make([]clinic.WorkingHours, 0, len(in.Hours))
 	for i, h := range in.Hours {
 		f := fmt.Sprintf("hours[%d]", i)
-		if h.Weekday < 0 || h.Weekday > 6 {
-			c.Add(f+".weekday", "must be 0 (Sunday) to 6 (Saturday)")
-		}
-		start, end := c.clock(f+".start", h.Start, false), c.clock(f+".end", h.End, true)
-		if start >= 0 && end >= 0 && end <= start {
-			c.Add(f+".end", "must be after start")
-		}
-		for j, o := range hs {
-			if int(o.Weekday) == h.Weekday && start < o.End && o.Start < end {
-				c.Add(f, fmt.Sprintf("overlaps hours[%d]", j))
-			}
-		}
+		start, end := clock(&c, f+".start", h.Start, false), clock(&c, f+".end", h.End, true)
 		hs = append(hs, clinic.WorkingHours{Weekday: time.Weekday(h.Weekday), Start: start, End: end})
 	}
-	var out WorkingHours
-	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		ag, err := a.agendaOf(ctx, tx, r)
-		if err != nil {
-			return err
-		}
-		if err := c.Err(); err != nil {
-			return err
-		}
-		if err := tx.SetWorkingHours(ctx, ag.OrgID, ag.ID, hs); err != nil {
-			return err
-		}
-		got, err := tx.WorkingHours(ctx, ag.OrgID, []clinic.AgendaID{ag.ID})
-		out = hoursOut(got[ag.ID])
-		return err
-	})
-	return http.StatusOK, out, err
+	got, err := a.booking.SetHours(ctx, web.MustActor(ctx), clinic.AgendaID(id), hs, c.Fields)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, hoursOut(got), nil
 }
 
 func exceptionOut(e clinic.ScheduleException) Exception {
@@ -540,18 +477,18 @@ func (a *API) listExceptions(ctx context.Context, r *http.Request, _ http.Respon
 }
 
 func (a *API) addException(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	var in ExceptionInput
 	if err := web.DecodeJSON(w, r, &in); err != nil {
 		return 0, nil, err
 	}
 	var c checker
-	var e clinic.ScheduleException
-	if c.required("day", in.Day != nil, true) {
-		if d, err := time.Parse(time.DateOnly, *in.Day); err != nil {
-			c.Add("day", "must be a date written YYYY-MM-DD")
-		} else {
-			e.Day = d.Format(time.DateOnly)
-		}
+	e := clinic.ScheduleException{AgendaID: clinic.AgendaID(id)}
+	if c.Required("day", in.Day != nil, true) {
+		e.Day = *in.Day
 	}
 	if in.Closed != nil {
 		e.Closed = *in.Closed
@@ -559,28 +496,16 @@ func (a *API) addException(ctx context.Context, r *http.Request, w http.Response
 	if (in.Start == nil) != (in.End == nil) {
 		c.Add("end", "start and end go together")
 	} else if in.Start != nil {
-		e.Start, e.End = c.clock("start", *in.Start, false), c.clock("end", *in.End, true)
-		if e.Start >= 0 && e.End >= 0 && e.End <= e.Start {
-			c.Add("end", "must be after start")
-		}
+		e.Start, e.End = clock(&c, "start", *in.Start, false), clock(&c, "end", *in.End, true)
 	}
-	if !e.Closed && in.Start == nil {
-		c.Add("closed", "an exception either closes the day or adds hours (start and end)")
+	if in.Note != nil {
+		e.Note = strings.TrimSpace(*in.Note)
 	}
-	c.text("note", in.Note, &e.Note, true, false, 500)
-	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		ag, err := a.agendaOf(ctx, tx, r)
-		if err != nil {
-			return err
-		}
-		if err := c.Err(); err != nil {
-			return err
-		}
-		e.AgendaID = ag.ID
-		e, err = tx.AddException(ctx, ag.OrgID, e)
-		return err
-	})
-	return http.StatusCreated, exceptionOut(e), err
+	e, err = a.booking.AddException(ctx, web.MustActor(ctx), e, c.Fields)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, exceptionOut(e), nil
 }
 
 func (a *API) deleteException(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
@@ -588,8 +513,7 @@ func (a *API) deleteException(ctx context.Context, r *http.Request, _ http.Respo
 	if err != nil {
 		return 0, nil, err
 	}
-	err = a.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteException(ctx, web.MustActor(ctx).OrgID, id) })
-	return http.StatusNoContent, nil, err
+	return http.StatusNoContent, nil, a.booking.DeleteException(ctx, web.MustActor(ctx), id)
 }
 
 func absenceOut(x clinic.Absence) Absence {
@@ -609,7 +533,7 @@ func (a *API) listAbsences(ctx context.Context, r *http.Request, _ http.Response
 		dst  *time.Time
 	}{{"from", &from}, {"to", &to}} {
 		if s := q.str(p.name); s != "" {
-			c.instant(p.name, &s, p.dst)
+			c.Instant(p.name, &s, p.dst)
 		}
 	}
 	q.v.Fields = append(q.v.Fields, c.Fields...)
@@ -638,45 +562,26 @@ func (a *API) createAbsence(ctx context.Context, r *http.Request, w http.Respons
 	}
 	var c checker
 	var x clinic.Absence
-	if c.required("start", in.Start != nil, true) {
-		c.instant("start", in.Start, &x.Start)
+	if c.Required("practitioner_id", in.PractitionerID != nil, true) {
+		x.PractitionerID = clinic.PractitionerID(*in.PractitionerID)
 	}
-	if c.required("end", in.End != nil, true) && c.instant("end", in.End, &x.End) && !x.End.After(x.Start) {
-		c.Add("end", "must be after start")
+	if c.Required("start", in.Start != nil, true) {
+		c.Instant("start", in.Start, &x.Start)
 	}
-	c.text("note", in.Note, &x.Note, true, false, 500)
-	org := web.MustActor(ctx).OrgID
-	var out AbsenceCreated
-	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		if err := c.ref("practitioner_id", in.PractitionerID, true,
-			func(id int64) error { _, err := tx.Practitioner(ctx, org, clinic.PractitionerID(id)); return err },
-			func(id int64) { x.PractitionerID = clinic.PractitionerID(id) }); err != nil {
-			return err
-		}
-		if err := c.Err(); err != nil {
-			return err
-		}
-		created, err := tx.CreateAbsence(ctx, org, x)
-		if err != nil {
-			return err
-		}
-		affected, err := a.booking.Affected(ctx, tx, org, created.PractitionerID, created.Start, created.End)
-		if err != nil {
-			return err
-		}
-		out = AbsenceCreated{Absence: absenceOut(created), Affected: []Appointment{}}
-		var ids []clinic.PatientID
-		for _, ap := range affected {
-			out.Affected = append(out.Affected, appointmentOut(ap))
-			ids = append(ids, ap.PatientID)
-		}
-		if len(ids) > 0 {
-			return web.AuditTx(ctx, tx, "appointment.list", ids...)
-		}
-		return nil
-	})
+	if c.Required("end", in.End != nil, true) {
+		c.Instant("end", in.End, &x.End)
+	}
+	c.Text("note", in.Note, &x.Note, true, false, booking.MaxScheduleNote)
+	if err := c.Err(); err != nil {
+		return 0, nil, err
+	}
+	created, affected, err := a.booking.CreateAbsence(ctx, web.MustActor(ctx), x)
 	if err != nil {
 		return 0, nil, err
+	}
+	out := AbsenceCreated{Absence: absenceOut(created), Affected: []Appointment{}}
+	for _, ap := range affected {
+		out.Affected = append(out.Affected, appointmentOut(ap))
 	}
 	return http.StatusCreated, out, nil
 }
@@ -686,8 +591,7 @@ func (a *API) deleteAbsence(ctx context.Context, r *http.Request, _ http.Respons
 	if err != nil {
 		return 0, nil, err
 	}
-	err = a.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteAbsence(ctx, web.MustActor(ctx).OrgID, id) })
-	return http.StatusNoContent, nil, err
+	return http.StatusNoContent, nil, a.booking.DeleteAbsence(ctx, web.MustActor(ctx), id)
 }
 
 // appendAvailability writes an AvailabilityResult by hand: at some 100,000 slots a 90-day

@@ -1,7 +1,9 @@
 // Package auth holds the security primitives Tidings builds its login and
 // API-token flows on: argon2id password hashing and verification, the
 // password policy shown to staff, opaque bearer tokens that are stored
-// only as SHA-256 hashes, and an in-process keyed rate limiter.
+// only as SHA-256 hashes, and in-process keyed limits: a token-bucket Limiter (with
+// Reserve for limits that only failures consume), an exponential Backoff on repeated
+// failures, and a KeySet that remembers recent successes.
 //
 // It deliberately knows nothing about HTTP, sessions, users or storage:
 // callers decide where hashes and token hashes live and which keys are

@@ -102,6 +102,11 @@ func (l *Limiter) Allow(key string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
+	return l.entry(key, now).lim.AllowN(now, 1)
+}
+
+// entry finds or creates key's bucket and marks it used now. l.mu must be held.
+func (l *Limiter) entry(key string, now time.Time) *limiterEntry {
 	l.evictIdle(now)
 	var e *limiterEntry
 	if el, ok := l.keys[key]; ok {
@@ -115,7 +120,31 @@ func (l *Limiter) Allow(key string) bool {
 		l.keys[key] = l.lru.PushFront(e)
 	}
 	e.lastSeen = now
-	return e.lim.AllowN(now, 1)
+	return e
+}
+
+// Reserve takes one token for key, like Allow, and returns a function that gives it back.
+// It is check-then-record for limits that only failures should consume: reserve before
+// the attempt, so that parallel attempts cannot all pass the check, and give the token back
+// when the attempt succeeds. The refund is what golang.org/x/time/rate's CancelAt allows:
+// the whole token unless other reservations of the key came in between, which refill has
+// already paid for in part.
+func (l *Limiter) Reserve(key string) (refund func(), ok bool) {
+	now := l.now()
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	e := l.entry(key, now)
+	r := e.lim.ReserveN(now, 1)
+	if !r.OK() {
+		return nil, false
+	}
+	if r.DelayFrom(now) > 0 {
+		r.CancelAt(now)
+		return nil, false
+	}
+	return func() { r.CancelAt(l.now()) }, true
 }
 
 // Len returns the number of keys currently tracked. It exists for metrics

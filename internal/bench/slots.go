@@ -17,13 +17,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tidings-health/tidings/internal/api"
+	"github.com/tidings-health/tidings/internal/app"
 	"github.com/tidings-health/tidings/internal/auth"
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
-	"github.com/tidings-health/tidings/internal/dashboard"
 	"github.com/tidings-health/tidings/internal/jobs"
-	"github.com/tidings-health/tidings/internal/server"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
 )
@@ -231,7 +229,7 @@ func seedSlots(ctx context.Context, db *store.DB, cfg SlotsConfig) (slotsWorld, 
 			s := w.randomStart(rng, cfg.Days, now)
 			a := w.agendas[rng.IntN(len(w.agendas))]
 			_, err := tx.CreateAppointment(ctx, w.org, clinic.Appointment{ClinicID: c.ID, AgendaID: a, ReasonID: r.ID, PatientID: w.patients[rng.IntN(len(w.patients))],
-				Start: s, End: s.Add(15 * time.Minute), Status: clinic.StatusBooked, BookedBy: clinic.BookedBySync})
+				Start: s, End: s.Add(15 * time.Minute), Status: clinic.StatusBooked, BookedBy: clinic.BookedByStaff}) // checked, so the seed has no overlaps
 			if err == nil {
 				booked++
 			} else if !isConflict(err) {
@@ -315,11 +313,7 @@ func slotsHTTP(ctx context.Context, db *store.DB, w slotsWorld, cfg SlotsConfig)
 		return res, err
 	}
 	sessions := session.New(db, queue, session.Config{Logger: log})
-	pages, err := dashboard.New(dashboard.Deps{DB: db, Sessions: sessions, Logger: log, Now: time.Now})
-	if err != nil {
-		return res, err
-	}
-	srv, err := server.New(server.Config{Logger: log, DB: db, Sessions: sessions, Pages: pages, API: api.New(db, log).Routes()})
+	srv, _, err := app.New(app.Config{Logger: log, DB: db, Sessions: sessions})
 	if err != nil {
 		return res, err
 	}

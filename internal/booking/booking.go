@@ -20,6 +20,7 @@ import (
 
 	"github.com/tidings-health/tidings/internal/availability"
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/input"
 	"github.com/tidings-health/tidings/internal/store"
 )
 
@@ -96,9 +97,9 @@ type Availability struct {
 	Agendas []AgendaSlots
 }
 
-// input is everything the engine needs for one reason's agendas, loaded in a fixed number
+// loaded is everything the engine needs for one reason's agendas, loaded in a fixed number
 // of statements whatever the number of agendas.
-type input struct {
+type loaded struct {
 	reason  clinic.Reason
 	clinic  clinic.Clinic
 	loc     *time.Location
@@ -111,21 +112,21 @@ type input struct {
 // staffHorizon bounds staff availability queries (they are not held to the online horizon).
 const staffHorizon = 3650
 
-func (s *Service) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, q Query, now time.Time) (input, error) {
+func (s *Service) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, q Query, now time.Time) (loaded, error) {
 	reason, err := tx.Reason(ctx, org, q.ReasonID)
 	if err != nil {
-		return input{}, err
+		return loaded{}, err
 	}
 	cl, err := tx.Clinic(ctx, org, reason.ClinicID)
 	if err != nil {
-		return input{}, err
+		return loaded{}, err
 	}
 	return s.loadFor(ctx, tx, org, reason, cl, q, now)
 }
 
 // loadFor is load for a reason and its clinic the caller has already read.
-func (s *Service) loadFor(ctx context.Context, tx *store.Tx, org clinic.OrgID, reason clinic.Reason, cl clinic.Clinic, q Query, now time.Time) (input, error) {
-	in := input{reason: reason, clinic: cl}
+func (s *Service) loadFor(ctx context.Context, tx *store.Tx, org clinic.OrgID, reason clinic.Reason, cl clinic.Clinic, q Query, now time.Time) (loaded, error) {
+	in := loaded{reason: reason, clinic: cl}
 	var err error
 	if in.loc, err = in.clinic.Location(); err != nil {
 		return in, fmt.Errorf("clinic %d zone: %w", in.clinic.ID, err)
@@ -229,7 +230,7 @@ func (s *Service) First(ctx context.Context, org clinic.OrgID, q Query) (agenda 
 	if err := checkWindow(q); err != nil {
 		return 0, time.Time{}, false, err
 	}
-	var in input
+	var in loaded
 	err = s.db.View(ctx, func(tx *store.Tx) (err error) { in, err = s.load(ctx, tx, org, q, tx.Now); return err })
 	if err != nil || len(in.queries) == 0 {
 		return 0, time.Time{}, false, err
@@ -250,20 +251,31 @@ type Request struct {
 	Start     time.Time
 	BookedBy  clinic.BookedBy
 	Note      string
-	Actor     string // "user:12", "token:3", "patient:9": for the event
 	// Online holds the booking to the clinic's patient-facing rules and to working hours.
 	// Staff bookings may fall outside working hours (a squeezed-in patient) but never
 	// overlap another appointment.
 	Online bool
 }
 
-// Book creates the appointment of r inside tx, so a caller can add its own writes (an
-// idempotency record, an audit row) to the same transaction.
+// BookTx creates the appointment of r inside tx with every booking rule but the actor's
+// permission and the audit row, which are the caller's: it exists for a writer that
+// composes a booking with its own writes in one transaction (seeding the demo or a
+// benchmark, and later sync). Everyone else calls Book.
 //
 // Errors: ErrNotAvailable (409) when the slot is not free; *clinic.ValidationError when the
 // request does not hold together; clinic.ErrNotFound for ids of another organisation.
-func (s *Service) Book(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Request) (clinic.Appointment, error) {
+func (s *Service) BookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, r Request) (clinic.Appointment, error) {
 	var a clinic.Appointment
+	org := actor.OrgID
+	var v input.Checker
+	if r.Start.IsZero() {
+		v.Add("start", "is required")
+	} else if v.InYears("start", r.Start) {
+		v.Within("start", r.Start, tx.Now, maxPast, maxAhead)
+	}
+	if err := v.Err(); err != nil {
+		return a, err
+	}
 	reason, err := tx.Reason(ctx, org, r.ReasonID)
 	if err != nil {
 		return a, clinic.MissingReference("reason_id", err)
@@ -306,7 +318,7 @@ func (s *Service) Book(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Re
 				return a, fmt.Errorf("book: practitioner absent: %w", ErrNotAvailable)
 			}
 		}
-		return s.insert(ctx, tx, org, r, cl, reason, patient, ag.ID, start)
+		return s.insert(ctx, tx, org, actor, r, cl, reason, patient, ag.ID, start)
 	}
 	q := Query{ReasonID: r.ReasonID, From: start, To: end, Online: r.Online}
 	if r.AgendaID != 0 {
@@ -331,7 +343,7 @@ func (s *Service) Book(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Re
 		if !slices.ContainsFunc(slots, start.Equal) {
 			continue
 		}
-		a, err = s.insert(ctx, tx, org, r, cl, reason, patient, ag.ID, start)
+		a, err = s.insert(ctx, tx, org, actor, r, cl, reason, patient, ag.ID, start)
 		if errors.Is(err, clinic.ErrConflict) {
 			continue // taken meanwhile: with no preference, try the next agenda
 		}
@@ -342,7 +354,7 @@ func (s *Service) Book(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Re
 
 // insert writes the appointment and its event under a savepoint, so that a conflict leaves
 // the transaction usable for the next candidate agenda.
-func (s *Service) insert(ctx context.Context, tx *store.Tx, org clinic.OrgID, r Request, cl clinic.Clinic, reason clinic.Reason,
+func (s *Service) insert(ctx context.Context, tx *store.Tx, org clinic.OrgID, actor clinic.Actor, r Request, cl clinic.Clinic, reason clinic.Reason,
 	patient clinic.Patient, agenda clinic.AgendaID, start time.Time) (clinic.Appointment, error) {
 	appt := clinic.Appointment{ClinicID: cl.ID, AgendaID: agenda, ReasonID: reason.ID, PatientID: patient.ID, Start: start,
 		End: start.Add(reason.Duration), Status: clinic.StatusBooked, BookedBy: r.BookedBy, Note: r.Note}
@@ -353,7 +365,7 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, org clinic.OrgID, r 
 			return err
 		}
 		a = created
-		return tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: r.Actor})
+		return tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: actor.Label})
 	})
 	if errors.Is(err, store.ErrSlotTaken) {
 		return a, fmt.Errorf("book: %w", ErrNotAvailable)
@@ -374,14 +386,27 @@ func overlapsAny(start, end time.Time, ivs []availability.Interval) bool {
 // the appointment is still at Version (compare-and-swap).
 type Change struct {
 	ID      clinic.AppointmentID
-	Version int64
-	Actor   string
-	Online  bool // a patient acting in the portal: the clinic's notice rules apply
+	Version int64 // 0: not sent, a field error
+	// Problems are the surface's own decoding problems (a malformed start, say). They are
+	// reported after the appointment is found, so another organisation's appointment is
+	// "not found" whatever the request says, and together with the use case's own.
+	Problems []clinic.FieldError
+	// online: a patient acting in the portal, held to the clinic's notice rules. Set from
+	// the actor's kind, never by a surface.
+	online bool
+	actor  string
 }
 
 func (s *Service) current(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change) (clinic.Appointment, error) {
 	a, err := tx.Appointment(ctx, org, c.ID)
 	if err != nil {
+		return a, err
+	}
+	v := clinic.ValidationError{Fields: c.Problems}
+	if c.Version == 0 {
+		v.Add("version", "is required: send the version you read, so that a concurrent change is not overwritten")
+	}
+	if err := v.Err(); err != nil {
 		return a, err
 	}
 	if a.Version != c.Version {
@@ -401,15 +426,29 @@ func checkOnlineChange(cl clinic.Clinic, a clinic.Appointment, now time.Time) er
 	return nil
 }
 
-// Reschedule moves an appointment to start (and agenda, when not 0) in one statement: the
+// reschedule moves an appointment to start (and agenda, when not 0) in one statement: the
 // patient never holds both slots, nor neither.
-func (s *Service) Reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change, agenda clinic.AgendaID, start time.Time) (clinic.Appointment, error) {
+func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change, agenda clinic.AgendaID, start time.Time) (clinic.Appointment, error) {
+	if !start.IsZero() {
+		var v input.Checker
+		if v.InYears("start", start) {
+			v.Within("start", start, tx.Now, maxPast, maxAhead)
+		}
+		c.Problems = append(c.Problems, v.Fields...)
+	} else if !hasField(c.Problems, "start") {
+		c.Problems = append(c.Problems, clinic.FieldError{Field: "start", Reason: "is required"})
+	}
 	a, err := s.current(ctx, tx, org, c)
 	if err != nil {
 		return a, err
 	}
 	if !a.Status.Upcoming() {
 		return a, &clinic.ConflictError{Field: "status", Reason: fmt.Sprintf("a %s appointment cannot be moved", a.Status)}
+	}
+	if a.BookedBy == clinic.BookedBySync {
+		// The clinical software is the record of a synced appointment: a move made here
+		// would be undone by the next sync (write-back is the sync work's).
+		return a, &clinic.ConflictError{Field: "appointment", Reason: "this appointment comes from the clinical software: move it there"}
 	}
 	reason, err := tx.Reason(ctx, org, a.ReasonID)
 	if err != nil {
@@ -419,7 +458,7 @@ func (s *Service) Reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	if err != nil {
 		return a, err
 	}
-	if c.Online {
+	if c.online {
 		if err := checkOnlineChange(cl, a, tx.Now); err != nil {
 			return a, err
 		}
@@ -428,7 +467,7 @@ func (s *Service) Reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 		agenda = a.AgendaID
 	}
 	start = start.UTC().Truncate(time.Second)
-	in, err := s.loadFor(ctx, tx, org, reason, cl, Query{ReasonID: a.ReasonID, AgendaIDs: []clinic.AgendaID{agenda}, From: start, To: start.Add(reason.Duration), Online: c.Online}, tx.Now)
+	in, err := s.loadFor(ctx, tx, org, reason, cl, Query{ReasonID: a.ReasonID, AgendaIDs: []clinic.AgendaID{agenda}, From: start, To: start.Add(reason.Duration), Online: c.online}, tx.Now)
 	if err != nil {
 		return a, err
 	}
@@ -437,7 +476,7 @@ func (s *Service) Reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	aq.Busy = slices.DeleteFunc(slices.Clone(aq.Busy), func(b availability.Interval) bool {
 		return b.Start.Equal(a.Start) && agenda == a.AgendaID
 	})
-	if c.Online {
+	if c.online {
 		slots, err := availability.Slots(aq)
 		if err != nil {
 			return a, err
@@ -457,11 +496,11 @@ func (s *Service) Reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	if err != nil {
 		return a, err
 	}
-	return updated, tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventRescheduled, Status: updated.Status, PreviousStart: &prev, Actor: c.Actor})
+	return updated, tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventRescheduled, Status: updated.Status, PreviousStart: &prev, Actor: c.actor})
 }
 
-// SetStatus changes an appointment's status when the transition is one a clinic makes.
-func (s *Service) SetStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change, to clinic.Status) (clinic.Appointment, error) {
+// setStatus changes an appointment's status when the transition is one a clinic makes.
+func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change, to clinic.Status) (clinic.Appointment, error) {
 	a, err := s.current(ctx, tx, org, c)
 	if err != nil {
 		return a, err
@@ -469,7 +508,7 @@ func (s *Service) SetStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 	if !CanTransition(a.Status, to) {
 		return a, &TransitionError{From: a.Status, To: to}
 	}
-	if c.Online {
+	if c.online {
 		if to != clinic.StatusCancelled {
 			return a, clinic.Invalid("status", "patients can only cancel")
 		}
@@ -493,16 +532,11 @@ func (s *Service) SetStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 	if to == clinic.StatusCancelled {
 		kind = store.EventCancelled
 	}
-	return updated, tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: kind, Status: to, Actor: c.Actor})
+	return updated, tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: kind, Status: to, Actor: c.actor})
 }
 
-// Cancel is SetStatus to cancelled.
-func (s *Service) Cancel(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change) (clinic.Appointment, error) {
-	return s.SetStatus(ctx, tx, org, c, clinic.StatusCancelled)
-}
-
-// Affected lists the active appointments of a practitioner's agendas during [start, end),
+// AffectedTx lists the active appointments of a practitioner's agendas during [start, end),
 // the ones an absence would hit: staff cancel or move each (each a notified event).
-func (s *Service) Affected(ctx context.Context, tx *store.Tx, org clinic.OrgID, practitioner clinic.PractitionerID, start, end time.Time) ([]clinic.Appointment, error) {
+func (s *Service) AffectedTx(ctx context.Context, tx *store.Tx, org clinic.OrgID, practitioner clinic.PractitionerID, start, end time.Time) ([]clinic.Appointment, error) {
 	return tx.PractitionerAppointments(ctx, org, practitioner, start, end)
 }

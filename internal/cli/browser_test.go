@@ -18,8 +18,13 @@ import (
 
 // browser starts headless Chromium for one test. Without Chromium the test is skipped,
 // unless TIDINGS_REQUIRE_BROWSER is set (CI sets it), where that is a failure.
+// TIDINGS_SKIP_BROWSER skips them on purpose: CI runs them once, in the SQLite pass, since
+// the pages they drive do not depend on the database.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	if os.Getenv("TIDINGS_SKIP_BROWSER") != "" {
+		t.Skip("TIDINGS_SKIP_BROWSER is set: the browser tests run in the other pass")
+	}
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		if os.Getenv("TIDINGS_REQUIRE_BROWSER") != "" {

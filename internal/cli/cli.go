@@ -16,15 +16,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidings-health/tidings/internal/api"
+	"github.com/tidings-health/tidings/internal/app"
 	"github.com/tidings-health/tidings/internal/auth"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/config"
-	"github.com/tidings-health/tidings/internal/dashboard"
+	"github.com/tidings-health/tidings/internal/contact"
 	"github.com/tidings-health/tidings/internal/demo"
 	"github.com/tidings-health/tidings/internal/jobs"
-	"github.com/tidings-health/tidings/internal/server"
+	"github.com/tidings-health/tidings/internal/lifecycle"
 	"github.com/tidings-health/tidings/internal/session"
+	"github.com/tidings-health/tidings/internal/staff"
 	"github.com/tidings-health/tidings/internal/store"
 )
 
@@ -61,7 +62,10 @@ Usage:
   tidings serve    [--addr A] [--db URL|PATH] [--data-dir DIR]   run the server
   tidings demo     [same flags]                                  run the server with a seeded demo clinic
   tidings migrate  [--db URL|PATH] [--data-dir DIR]              apply database migrations
+  tidings admin create-org --slug S --name N --zone Z --admin-email E [--admin-name N] [--password-stdin]
   tidings admin create-user --org SLUG --email E --role R [--name N] [--password-stdin]
+  tidings admin disable-user --org SLUG --email E                 end their sessions, refuse sign-in
+  tidings admin enable-user --org SLUG --email E
   tidings token create --org SLUG --role R --name N              print a new API token once
   tidings bench NAME [flags]                                     run a benchmark (see tidings bench -h)
   tidings version
@@ -88,10 +92,21 @@ func Run(ctx context.Context, env Env) int {
 	case "migrate":
 		err = migrate(ctx, env, rest)
 	case "admin":
-		if len(rest) == 0 || rest[0] != "create-user" {
-			err = usageError{errors.New("admin: the subcommand is create-user")}
-		} else {
-			err = createUser(ctx, env, rest[1:])
+		sub := ""
+		if len(rest) > 0 {
+			sub, rest = rest[0], rest[1:]
+		}
+		switch sub {
+		case "create-org":
+			err = createOrg(ctx, env, rest)
+		case "create-user":
+			err = createUser(ctx, env, rest)
+		case "disable-user":
+			err = setUserDisabled(ctx, env, rest, true)
+		case "enable-user":
+			err = setUserDisabled(ctx, env, rest, false)
+		default:
+			err = usageError{errors.New("admin: the subcommand is create-org, create-user, disable-user or enable-user")}
 		}
 	case "token":
 		if len(rest) == 0 || rest[0] != "create" {
@@ -207,17 +222,16 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 			return err
 		}
 	}
-	queue, err := jobs.New(db, jobs.Config{Logger: log, SessionIdle: cfg.SessionIdle})
+	// Each capability declares its background work here.
+	reg := jobs.NewRegistry()
+	session.RegisterJobs(reg, db, session.JobsConfig{Idle: cfg.SessionIdle})
+	queue, err := jobs.New(db, jobs.Config{Logger: log, Registry: reg})
 	if err != nil {
 		return err
 	}
 	sessions := session.New(db, queue, session.Config{Idle: cfg.SessionIdle, Logger: log, SecureCookies: cfg.SecureCookies,
 		TrustedProxies: cfg.TrustedProxies})
-	pages, err := dashboard.New(dashboard.Deps{DB: db, Sessions: sessions, Logger: log, Now: time.Now})
-	if err != nil {
-		return err
-	}
-	srv, err := server.New(server.Config{Logger: log, DB: db, Sessions: sessions, Pages: pages, API: api.New(db, log).Routes(), Version: Version})
+	srv, _, err := app.New(app.Config{Logger: log, DB: db, Sessions: sessions, Version: Version})
 	if err != nil {
 		return err
 	}
@@ -225,41 +239,56 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	if err != nil {
 		return usageError{fmt.Errorf("listen on %s: %w", cfg.Addr, err)}
 	}
-	// The queue outlives the signal: shutdown stops it gracefully after the HTTP server.
-	if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
-		ln.Close()
-		return err
-	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+	// No server-wide WriteTimeout: the server sets a write deadline per route (a stream
+	// declares its own), see server.DefaultWriteTimeout.
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	url := "http://" + ln.Addr().String() + "/"
-	log.Info("listening", "addr", ln.Addr().String(), "db", string(db.Dialect()), "startup_ms", time.Since(start).Milliseconds())
-	fmt.Fprintf(env.Stdout, "Tidings %s is running: %s\n", Version, url)
-	if seedDemo {
-		fmt.Fprintf(env.Stdout, "Demo organisation %q (%s). Sign in at %slogin with password %s as:\n", seeded.Org.Name, map[bool]string{true: "created", false: "already there"}[seeded.Created], url, demo.Password)
-		for _, l := range seeded.Logins {
-			fmt.Fprintf(env.Stdout, "  %-20s %s\n", l.Role, l.Email)
+	group := &lifecycle.Group{Logger: log, StopTimeout: 15 * time.Second, Components: []lifecycle.Component{
+		// The queue starts first and stops last: requests enqueue into it, and it drains
+		// after the server has stopped taking them.
+		{Name: "jobs", RunFunc: func(ctx context.Context, ready func()) error {
+			// River hard-stops when its start context ends; the graceful Stop below is
+			// what ends it.
+			if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
+				return err
+			}
+			ready()
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+			defer cancel()
+			return queue.Stop(sctx)
+		}},
+		{Name: "http", RunFunc: func(ctx context.Context, ready func()) error {
+			errc := make(chan error, 1)
+			go func() { errc <- hs.Serve(ln) }()
+			ready()
+			select {
+			case err := <-errc:
+				return fmt.Errorf("serve: %w", err)
+			case <-ctx.Done():
+			}
+			log.Info("shutting down")
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+			defer cancel()
+			return hs.Shutdown(sctx)
+		}},
+	}, Ready: func() {
+		log.Info("listening", "addr", ln.Addr().String(), "db", string(db.Dialect()), "startup_ms", time.Since(start).Milliseconds())
+		fmt.Fprintf(env.Stdout, "Tidings %s is running: %s\n", Version, url)
+		if seedDemo {
+			fmt.Fprintf(env.Stdout, "Demo organisation %q (%s). Sign in at %slogin with password %s as:\n", seeded.Org.Name, map[bool]string{true: "created", false: "already there"}[seeded.Created], url, demo.Password)
+			for _, l := range seeded.Logins {
+				fmt.Fprintf(env.Stdout, "  %-20s %s\n", l.Role, l.Email)
+			}
 		}
-	}
-	if env.Ready != nil {
-		env.Ready(url)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		queue.Stop(context.WithoutCancel(ctx))
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	err = errors.Join(hs.Shutdown(sctx), queue.Stop(sctx))
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+		if env.Ready != nil {
+			env.Ready(url)
+		}
+	}}
+	err = group.Run(ctx)
+	ln.Close() // in case the server never served
+	return err
 }
 
 func orgBySlug(ctx context.Context, db *store.DB, slug string) (clinic.Organisation, error) {
@@ -277,6 +306,153 @@ func roleFlag(s string) (clinic.Role, error) {
 		return r, usageError{fmt.Errorf("--role: must be one of administrator, appointment_manager, practitioner, reception")}
 	}
 	return r, nil
+}
+
+// cliActor is the principal of the command line in org.
+func cliActor(o clinic.Organisation) clinic.Actor { return clinic.SystemActor(o.ID, "cli") }
+
+// flagNames maps the use cases' field names to this command line's flags.
+var flagNames = map[string]string{
+	"email": "--email", "name": "--name", "role": "--role", "slug": "--slug", "zone": "--zone",
+	"admin.email": "--admin-email", "admin.name": "--admin-name", "admin.role": "--role",
+	"password": "password", "admin.password": "password",
+}
+
+// useCaseError turns the use cases' refusals of the input into usage errors (exit 2) that
+// name the flag; other errors pass through.
+func useCaseError(err error) error {
+	var v *clinic.ValidationError
+	if errors.As(err, &v) && len(v.Fields) > 0 {
+		parts := make([]string, len(v.Fields))
+		for i, f := range v.Fields {
+			name := flagNames[f.Field]
+			if name == "" {
+				name = f.Field
+			}
+			parts[i] = name + ": " + f.Reason
+		}
+		return usageError{errors.New(strings.Join(parts, "; "))}
+	}
+	var c *clinic.ConflictError
+	if errors.As(err, &c) {
+		name := flagNames[c.Field]
+		if name == "" {
+			name = c.Field
+		}
+		return usageError{fmt.Errorf("%s: %s", name, c.Reason)}
+	}
+	return err
+}
+
+// readPassword reads the first line of stdin (--password-stdin), or generates a password
+// that the caller prints once.
+func readPassword(env Env, fromStdin bool) (string, error) {
+	if !fromStdin {
+		plain, _, err := auth.NewToken("")
+		if err != nil {
+			return "", err
+		}
+		return plain[:24], nil
+	}
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if err := auth.ValidatePassword(password); err != nil {
+		return "", usageError{fmt.Errorf("password: %w", err)}
+	}
+	return password, nil
+}
+
+func createOrg(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("admin create-org", env)
+	slug := fs.String("slug", "", "organisation slug (lower-case letters, digits, hyphens)")
+	name := fs.String("name", "", "organisation name")
+	zone := fs.String("zone", "", "IANA time zone, e.g. Australia/Sydney")
+	email := fs.String("admin-email", "", "the first administrator's e-mail (the sign-in name)")
+	adminName := fs.String("admin-name", "", "the first administrator's display name")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if err := cfg.Finish(); err != nil {
+		return usageError{err}
+	}
+	if _, err := contact.Email(*email); err != nil {
+		var ce *contact.Error
+		if errors.As(err, &ce) {
+			return usageError{fmt.Errorf("--admin-email: %s", ce.Reason)}
+		}
+		return err
+	}
+	password, err := readPassword(env, *fromStdin)
+	if err != nil {
+		return err
+	}
+	db, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	o, u, err := staff.CreateOrganisation(ctx, db, clinic.SystemActor(0, "cli"), staff.NewOrganisation{Slug: *slug, Name: *name, Zone: *zone,
+		Admin: staff.NewUser{Email: *email, Name: *adminName, Role: clinic.RoleAdministrator, Password: password}})
+	if err != nil {
+		return useCaseError(err)
+	}
+	fmt.Fprintf(env.Stdout, "created organisation %s (%s) and administrator %d\n", o.Slug, o.Zone, u.ID)
+	if !*fromStdin {
+		fmt.Fprintf(env.Stdout, "password (shown once): %s\n", password)
+	}
+	return nil
+}
+
+func setUserDisabled(ctx context.Context, env Env, args []string, disable bool) error {
+	name := "admin enable-user"
+	if disable {
+		name = "admin disable-user"
+	}
+	fs, cfg := dbFlags(name, env)
+	org := fs.String("org", "", "organisation slug")
+	email := fs.String("email", "", "the staff member's e-mail")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if err := cfg.Finish(); err != nil {
+		return usageError{err}
+	}
+	if _, err := parseEmail(*email); err != nil {
+		return err
+	}
+	db, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	o, err := orgBySlug(ctx, db, *org)
+	if err != nil {
+		return err
+	}
+	actor := cliActor(o)
+	u, err := staff.UserByEmail(ctx, db, actor, *email)
+	if errors.Is(err, clinic.ErrNotFound) {
+		return usageError{fmt.Errorf("--email: no staff account with this e-mail in %s", o.Slug)}
+	}
+	if err != nil {
+		return useCaseError(err)
+	}
+	verb := "enabled"
+	if disable {
+		u, err = staff.DisableUser(ctx, db, actor, u.ID)
+		verb = "disabled"
+	} else {
+		u, err = staff.EnableUser(ctx, db, actor, u.ID)
+	}
+	if err != nil {
+		return useCaseError(err)
+	}
+	fmt.Fprintf(env.Stdout, "%s user %d in %s\n", verb, u.ID, o.Slug)
+	return nil
 }
 
 func createUser(ctx context.Context, env Env, args []string) error {
@@ -300,24 +476,7 @@ func createUser(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var password string
-	if *fromStdin {
-		line, err := bufio.NewReader(env.Stdin).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("read password: %w", err)
-		}
-		password = strings.TrimRight(line, "\r\n")
-		if err := auth.ValidatePassword(password); err != nil {
-			return usageError{fmt.Errorf("password: %w", err)}
-		}
-	} else {
-		plain, _, err := auth.NewToken("")
-		if err != nil {
-			return err
-		}
-		password = plain[:24]
-	}
-	hash, err := auth.HashPassword(password)
+	password, err := readPassword(env, *fromStdin)
 	if err != nil {
 		return err
 	}
@@ -330,16 +489,9 @@ func createUser(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var u clinic.User
-	err = db.Update(ctx, func(tx *store.Tx) (err error) {
-		u, err = tx.CreateUser(ctx, o.ID, clinic.User{Email: addr, Name: *name, Role: role, PasswordHash: hash})
-		return err
-	})
-	if errors.Is(err, clinic.ErrConflict) {
-		return usageError{errors.New("--email: a staff account with this e-mail already exists")}
-	}
+	u, err := staff.CreateUser(ctx, db, cliActor(o), staff.NewUser{Email: addr, Name: *name, Role: role, Password: password})
 	if err != nil {
-		return err
+		return useCaseError(err)
 	}
 	fmt.Fprintf(env.Stdout, "created user %d (%s) in %s\n", u.ID, role, o.Slug)
 	if !*fromStdin {
@@ -375,17 +527,9 @@ func createToken(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	plain, hash, err := auth.NewToken("tid_")
+	t, plain, err := staff.CreateToken(ctx, db, cliActor(o), staff.NewToken{Name: *name, Role: role})
 	if err != nil {
-		return err
-	}
-	var t clinic.Token
-	err = db.Update(ctx, func(tx *store.Tx) (err error) {
-		t, err = tx.CreateToken(ctx, o.ID, clinic.Token{Name: *name, Role: role}, hash)
-		return err
-	})
-	if err != nil {
-		return err
+		return useCaseError(err)
 	}
 	fmt.Fprintf(env.Stdout, "created token %d (%s) in %s; it is shown once:\n%s\n", t.ID, role, o.Slug, plain)
 	return nil

@@ -41,6 +41,7 @@ type Organisation struct {
 	ID        OrgID
 	Slug      string
 	Name      string
+	Zone      string // IANA zone: the default for its clinics; "UTC" when created without one
 	CreatedAt time.Time
 }
 

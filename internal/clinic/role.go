@@ -42,6 +42,7 @@ const (
 	PermSetStatus       Permission = "schedule.status"  // arrived, seen, no-show
 	PermManageSchedule  Permission = "schedule.manage"  // working hours, exceptions, absences
 	PermReadAudit       Permission = "audit.read"       // the audit log
+	PermManageStaff     Permission = "staff.manage"     // staff accounts and API tokens (administrators)
 	PermSignedIn        Permission = "signed_in"        // any staff member
 )
 
@@ -51,7 +52,7 @@ func grants(r Role) []Permission {
 	switch r {
 	case RoleAdministrator:
 		return []Permission{PermSignedIn, PermReadDirectory, PermManageDirectory, PermReadPatients, PermWritePatients,
-			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermReadAudit}
+			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermReadAudit, PermManageStaff}
 	case RoleAppointmentManager:
 		return []Permission{PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
 			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule}

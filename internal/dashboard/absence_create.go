@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"strings"
 
+	"errors"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/walltime"
+	"github.com/tidings-health/tidings/internal/web"
 )
 
 // absenceCreate records a practitioner's absence (POST /practitioners/{id}/absences, fields
@@ -27,37 +30,35 @@ func (d *Dashboard) absenceCreate(w http.ResponseWriter, r *http.Request) {
 		EndDate: r.PostFormValue("end_date"), EndTime: r.PostFormValue("end_time"), Note: strings.TrimSpace(r.PostFormValue("note"))}
 	var ab clinic.Absence
 	var repeated bool
-	err := d.db.Update(ctx, func(tx *store.Tx) error {
-		f, err := d.frameTx(ctx, tx, r)
-		if err != nil {
+	f, err := d.loadFrame(r)
+	if err == nil {
+		// The practitioner is read first: another organisation's is "not found" whatever
+		// the form says.
+		err = d.db.View(ctx, func(tx *store.Tx) error {
+			_, err := tx.Practitioner(ctx, f.Org.ID, clinic.PractitionerID(id))
 			return err
-		}
-		p, err := tx.Practitioner(ctx, f.Org.ID, clinic.PractitionerID(id))
-		if err != nil {
-			return err
-		}
+		})
+	}
+	if err == nil {
 		var v clinic.ValidationError
-		start, rep1 := wallInput{Date: form.StartDate, Time: form.StartTime, DateField: "start_date", TimeField: "start_time"}.resolve(&v, f.Loc)
+		start, rep1 := walltime.Input{Date: form.StartDate, Time: form.StartTime, DateField: "start_date", TimeField: "start_time"}.Resolve(&v, f.Loc)
 		endDate := form.EndDate
 		if endDate == "" {
 			endDate = form.StartDate
 		}
-		end, rep2 := wallInput{Date: endDate, Time: form.EndTime, DateField: "end_date", TimeField: "end_time", DefaultMinute: 24 * 60}.resolve(&v, f.Loc)
-		if len(v.Fields) == 0 && !end.After(start) {
-			field := "end_date"
-			if endDate == form.StartDate {
-				field = "end_time"
-			}
-			v.Add(field, "must be after the start")
-		}
-		checkNote(&v, "note", form.Note)
-		if err := v.Err(); err != nil {
-			return err
-		}
+		end, rep2 := walltime.Input{Date: endDate, Time: form.EndTime, DateField: "end_date", TimeField: "end_time", DefaultMinute: 24 * 60}.Resolve(&v, f.Loc)
 		repeated = rep1 || rep2
-		ab, err = tx.CreateAbsence(ctx, f.Org.ID, clinic.Absence{PractitionerID: p.ID, Start: start, End: end, Note: form.Note})
-		return err
-	})
+		err = v.Err()
+		if err == nil {
+			ab, _, err = d.booking.CreateAbsence(ctx, web.MustActor(ctx), clinic.Absence{PractitionerID: clinic.PractitionerID(id), Start: start, End: end, Note: form.Note})
+			// The use case names start and end; the form has a date and a time for each.
+			endField := "end_date"
+			if endDate == form.StartDate {
+				endField = "end_time"
+			}
+			err = renameFields(err, map[string]string{"start": "start_date", "end": endField})
+		}
+	}
 	switch {
 	case err == nil:
 		done := "absence-added"
@@ -70,4 +71,21 @@ func (d *Dashboard) absenceCreate(w http.ResponseWriter, r *http.Request) {
 	default:
 		d.fail(w, r, err)
 	}
+}
+
+// renameFields renames the fields of a validation error from a use case's names to the
+// form's (a use case's "end" is the form's "end_time"); other errors pass through.
+func renameFields(err error, names map[string]string) error {
+	var v *clinic.ValidationError
+	if !errors.As(err, &v) {
+		return err
+	}
+	out := &clinic.ValidationError{}
+	for _, f := range v.Fields {
+		if n, ok := names[f.Field]; ok {
+			f.Field = n
+		}
+		out.Fields = append(out.Fields, f)
+	}
+	return out
 }

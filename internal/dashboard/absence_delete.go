@@ -3,7 +3,6 @@ package dashboard
 import (
 	"net/http"
 
-	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
@@ -15,7 +14,7 @@ func (d *Dashboard) absenceDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	err := d.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteAbsence(ctx, web.MustActor(ctx).OrgID, id) })
+	err := d.booking.DeleteAbsence(ctx, web.MustActor(ctx), id)
 	if err != nil {
 		d.fail(w, r, err)
 		return

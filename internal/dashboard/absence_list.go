@@ -79,7 +79,7 @@ func (d *Dashboard) absenceList(w http.ResponseWriter, r *http.Request) {
 		var every []clinic.Appointment
 		affected := make([][]clinic.Appointment, len(absences))
 		for i, ab := range absences {
-			if affected[i], err = d.booking.Affected(ctx, tx, org, p.ID, ab.Start, ab.End); err != nil {
+			if affected[i], err = d.booking.AffectedTx(ctx, tx, org, p.ID, ab.Start, ab.End); err != nil {
 				return err
 			}
 			every = append(every, affected[i]...)
@@ -100,7 +100,7 @@ func (d *Dashboard) absenceList(w http.ResponseWriter, r *http.Request) {
 		}
 		here := fmt.Sprintf("/practitioners/%d/absences", p.ID)
 		for i, ab := range absences {
-			b := absenceBlock{ID: ab.ID, From: localStamp(ab.Start, f.Loc), To: localStamp(ab.End, f.Loc), Note: ab.Note}
+			b := absenceBlock{ID: ab.ID, From: f.stamp(ab.Start), To: f.stamp(ab.End), Note: ab.Note}
 			for _, a := range affected[i] {
 				loc := zones[a.ClinicID]
 				if loc == nil {
@@ -108,10 +108,10 @@ func (d *Dashboard) absenceList(w http.ResponseWriter, r *http.Request) {
 				}
 				start := a.Start.In(loc)
 				when := span(a.Start, a.End, loc) + " " + start.Format("MST")
-				b.Affected = append(b.Affected, affectedRow{ID: a.ID, Date: start.Format("Mon 2 Jan 2006"), Time: when,
+				b.Affected = append(b.Affected, affectedRow{ID: a.ID, Date: f.Locale.DayDate(start), Time: when,
 					Agenda: n.agendas[a.AgendaID], PatientID: a.PatientID, Patient: patients[a.PatientID], Reason: n.reasons[a.ReasonID],
 					Status: a.Status, StatusLabel: statusLabel(a.Status),
-					Actions: actionsFor(a, f.Actor.Role, here, start.Format("Mon 2 Jan ")+when, false)})
+					Actions: actionsFor(a, f.Actor.Role, here, f.Locale.Day(start)+" "+when, false)})
 			}
 			page.Absences = append(page.Absences, b)
 		}

@@ -112,13 +112,13 @@ type changed struct {
 	Loc           *time.Location // the appointment's clinic zone
 }
 
-// change runs one booking change of the appointment named by the path, with its audit row
-// (action) in the same transaction. The appointment is read before the form is checked, so
-// another organisation's appointment is "not found" whatever the form says. apply adds the
-// problems of its own fields to v and, only when v is then empty (v.Err() is nil), makes
-// the change.
-func (d *Dashboard) change(r *http.Request, action string,
-	apply func(ctx context.Context, tx *store.Tx, a clinic.Appointment, loc *time.Location, ch booking.Change, v *clinic.ValidationError) (clinic.Appointment, error)) (changed, error) {
+// change runs one booking change of the appointment named by the path through its use
+// case, which checks the rules and permissions and writes the event and the audit row. The
+// appointment and its clinic's zone are read first, to decode times typed on the clinic's
+// clock (and so another organisation's appointment is "not found" whatever the form says).
+// do adds its own fields' problems to ch.Problems and calls the use case.
+func (d *Dashboard) change(r *http.Request,
+	do func(ctx context.Context, a clinic.Appointment, loc *time.Location, ch booking.Change) (clinic.Appointment, error)) (changed, error) {
 	ctx := r.Context()
 	var out changed
 	id, err := pathID(r)
@@ -126,24 +126,19 @@ func (d *Dashboard) change(r *http.Request, action string,
 		return out, err
 	}
 	actor := web.MustActor(ctx)
-	err = d.db.Update(ctx, func(tx *store.Tx) error {
-		a, err := tx.Appointment(ctx, actor.OrgID, clinic.AppointmentID(id))
-		if err != nil {
+	err = d.db.View(ctx, func(tx *store.Tx) error {
+		if out.Before, err = tx.Appointment(ctx, actor.OrgID, clinic.AppointmentID(id)); err != nil {
 			return err
 		}
-		out.Before = a
-		if out.Loc, err = appointmentZone(ctx, tx, a); err != nil {
-			return err
-		}
-		var v clinic.ValidationError
-		version, err := formVersion(r)
-		v.Fields = append(v.Fields, fieldsOf(err)...)
-		ch := booking.Change{ID: a.ID, Version: version, Actor: actor.Label}
-		if out.After, err = apply(ctx, tx, a, out.Loc, ch, &v); err != nil {
-			return err
-		}
-		return web.AuditTx(ctx, tx, action, a.PatientID)
+		out.Loc, err = appointmentZone(ctx, tx, out.Before)
+		return err
 	})
+	if err != nil {
+		return out, err
+	}
+	version, err := formVersion(r)
+	ch := booking.Change{ID: out.Before.ID, Version: version, Problems: fieldsOf(err)}
+	out.After, err = do(ctx, out.Before, out.Loc, ch)
 	return out, err
 }
 

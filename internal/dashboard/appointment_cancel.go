@@ -7,7 +7,7 @@ import (
 
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
-	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
 )
 
 // appointmentCancel cancels an appointment (POST /appointments/{id}/cancel, fields version
@@ -19,12 +19,8 @@ func (d *Dashboard) appointmentCancel(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	res, err := d.change(r, "appointment.cancel", func(ctx context.Context, tx *store.Tx, a clinic.Appointment, _ *time.Location,
-		ch booking.Change, v *clinic.ValidationError) (clinic.Appointment, error) {
-		if err := v.Err(); err != nil {
-			return a, err
-		}
-		return d.booking.Cancel(ctx, tx, a.OrgID, ch)
+	res, err := d.change(r, func(ctx context.Context, _ clinic.Appointment, _ *time.Location, ch booking.Change) (clinic.Appointment, error) {
+		return d.booking.Cancel(ctx, web.MustActor(ctx), ch)
 	})
 	if err != nil {
 		d.failChange(w, r, err)

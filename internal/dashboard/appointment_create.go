@@ -15,7 +15,7 @@ import (
 // the day of the appointment, with its reason's free times and a confirmation. The booking and its audit row
 // ("appointment.create") commit together. A time taken meanwhile answers 409 with the form,
 // the message msgTaken and the day's fresh free times; invalid fields answer 422 with the
-// form and the fields named.
+// form and the fields named. booking.Book checks the rules and writes the audit row.
 func (d *Dashboard) appointmentCreate(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
 		d.fail(w, r, err)
@@ -27,34 +27,28 @@ func (d *Dashboard) appointmentCreate(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, inErr)
 		return
 	}
-	actor := web.MustActor(ctx)
+	v := clinic.ValidationError{Fields: fieldsOf(inErr)}
+	if in.ReasonID == 0 {
+		v.Add("reason_id", "is required")
+	}
+	if in.Start == "" && !hasField(v.Fields, "start") {
+		v.Add("start", "is required: choose one of the free times")
+	}
+	if in.PatientID == 0 {
+		v.Add("patient_id", "is required: search by name, mobile number or e-mail, then choose the patient")
+	}
 	var appt clinic.Appointment
 	var loc *time.Location
-	err := d.db.Update(ctx, func(tx *store.Tx) error {
-		v := clinic.ValidationError{Fields: fieldsOf(inErr)}
-		if in.ReasonID == 0 {
-			v.Add("reason_id", "is required")
+	err := v.Err()
+	if err == nil {
+		var res booking.Booked
+		res, err = d.booking.Book(ctx, web.MustActor(ctx), booking.Request{ReasonID: in.ReasonID, AgendaID: in.AgendaID,
+			PatientID: in.PatientID, Start: in.StartAt, BookedBy: clinic.BookedByStaff, Note: in.Note}, nil)
+		appt = res.Appointment
+		if err == nil {
+			err = d.db.View(ctx, func(tx *store.Tx) (err error) { loc, err = appointmentZone(ctx, tx, appt); return err })
 		}
-		if in.Start == "" && !hasField(v.Fields, "start") {
-			v.Add("start", "is required: choose one of the free times")
-		}
-		if in.PatientID == 0 {
-			v.Add("patient_id", "is required: search by name, mobile number or e-mail, then choose the patient")
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		var err error
-		appt, err = d.booking.Book(ctx, tx, actor.OrgID, booking.Request{ReasonID: in.ReasonID, AgendaID: in.AgendaID,
-			PatientID: in.PatientID, Start: in.StartAt, BookedBy: clinic.BookedByStaff, Note: in.Note, Actor: actor.Label})
-		if err != nil {
-			return err
-		}
-		if loc, err = appointmentZone(ctx, tx, appt); err != nil {
-			return err
-		}
-		return web.AuditTx(ctx, tx, "appointment.create", appt.PatientID)
-	})
+	}
 	switch {
 	case err == nil:
 		day := appt.Start.In(loc).Format(time.DateOnly)

@@ -123,7 +123,7 @@ func (d *Dashboard) loadMove(ctx context.Context, tx *store.Tx, f frame, id clin
 	start := a.Start.In(loc)
 	page = movePage{
 		ID: a.ID, Version: a.Version, PatientID: a.PatientID, Patient: ps[a.PatientID].FullName(), Reason: reason.Name,
-		Agenda: current.Name, Current: start.Format("Monday 2 January 2006") + ", " + span(a.Start, a.End, loc) + " " + start.Format("MST"),
+		Agenda: current.Name, Current: f.Locale.LongDate(start) + ", " + span(a.Start, a.End, loc) + " " + start.Format("MST"),
 		StatusLabel: statusLabel(a.Status), Movable: a.Status.Upcoming(), Zone: loc.String(),
 		Date: in.Date, Time: in.Time, Next: localPath(in.Next, ""),
 	}

@@ -7,7 +7,8 @@ import (
 
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
-	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/walltime"
+	"github.com/tidings-health/tidings/internal/web"
 )
 
 // appointmentReschedule moves an appointment (POST /appointments/{id}/move, fields version,
@@ -23,8 +24,8 @@ func (d *Dashboard) appointmentReschedule(w http.ResponseWriter, r *http.Request
 		return
 	}
 	var repeated bool
-	res, err := d.change(r, "appointment.reschedule", func(ctx context.Context, tx *store.Tx, a clinic.Appointment, loc *time.Location,
-		ch booking.Change, v *clinic.ValidationError) (clinic.Appointment, error) {
+	res, err := d.change(r, func(ctx context.Context, _ clinic.Appointment, loc *time.Location, ch booking.Change) (clinic.Appointment, error) {
+		v := clinic.ValidationError{Fields: ch.Problems}
 		agenda, err := formID(r, "agenda_id")
 		v.Fields = append(v.Fields, fieldsOf(err)...)
 		var start time.Time
@@ -33,13 +34,16 @@ func (d *Dashboard) appointmentReschedule(w http.ResponseWriter, r *http.Request
 				v.Add("slot", "must be one of the free times listed")
 			}
 		} else {
-			start, repeated = wallInput{Date: r.PostFormValue("date"), Time: r.PostFormValue("time"),
-				DateField: "date", TimeField: "time", DefaultMinute: -1}.resolve(v, loc)
+			start, repeated = walltime.Input{Date: r.PostFormValue("date"), Time: r.PostFormValue("time"),
+				DateField: "date", TimeField: "time", DefaultMinute: -1}.Resolve(&v, loc)
 		}
-		if err := v.Err(); err != nil {
-			return a, err
+		if start.IsZero() && len(v.Fields) > 0 {
+			// The form's own problems are the answer: the use case would add "start is
+			// required" for the time it could not read.
+			return clinic.Appointment{}, v.Err()
 		}
-		return d.booking.Reschedule(ctx, tx, a.OrgID, ch, clinic.AgendaID(agenda), start)
+		ch.Problems = v.Fields
+		return d.booking.Reschedule(ctx, web.MustActor(ctx), ch, clinic.AgendaID(agenda), start)
 	})
 	switch {
 	case err == nil:

@@ -3,11 +3,12 @@ package dashboard
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
+	"strings"
 )
 
 // bookingRulesSave saves a clinic's booking rules (POST /settings/booking, fields clinic_id
@@ -25,32 +26,29 @@ func (d *Dashboard) bookingRulesSave(w http.ResponseWriter, r *http.Request) {
 	in := rulesInput{HorizonDays: r.PostFormValue("horizon_days"), MinNoticeHours: r.PostFormValue("min_notice_hours"),
 		CancelNoticeHours: r.PostFormValue("cancel_notice_hours"), Grid: r.PostFormValue("grid_minutes"),
 		AllowNoPreference: r.PostFormValue("allow_no_preference") != "", AllowOnlineChanges: r.PostFormValue("allow_online_changes") != ""}
-	var f frame
 	var c clinic.Clinic
-	err := d.db.Update(ctx, func(tx *store.Tx) (err error) {
-		if f, err = d.frameTx(ctx, tx, r); err != nil {
-			return err
-		}
-		if idErr != nil {
-			return idErr
-		}
+	f, err := d.loadFrame(r)
+	if err == nil {
+		err = idErr
+	}
+	if err == nil {
 		c = f.Clinic
 		if clinicID != 0 {
-			if c, err = tx.Clinic(ctx, f.Org.ID, clinic.ClinicID(clinicID)); err != nil {
+			err = d.db.View(ctx, func(tx *store.Tx) (err error) {
+				c, err = tx.Clinic(ctx, f.Org.ID, clinic.ClinicID(clinicID))
 				return err
-			}
+			})
 		}
-		if c.ID == 0 {
-			return clinic.Invalid("clinic_id", "does not exist yet: set up a clinic first")
-		}
-		rules, err := readRules(in, c.Rules)
-		if err != nil {
-			return err
-		}
-		c.Rules = rules
-		_, err = tx.UpdateClinic(ctx, f.Org.ID, c)
-		return err
-	})
+	}
+	if err == nil && c.ID == 0 {
+		err = clinic.Invalid("clinic_id", "does not exist yet: set up a clinic first")
+	}
+	if err == nil {
+		rules, rerr := readRules(in)
+		_, err = d.directory.UpdateClinic(ctx, web.MustActor(ctx), c.ID, directory.ClinicInput{Booking: &rules, Problems: fieldsOf(rerr)})
+		err = renameFields(err, map[string]string{"booking.horizon_days": "horizon_days", "booking.min_notice_hours": "min_notice_hours",
+			"booking.cancel_notice_hours": "cancel_notice_hours", "booking.grid_minutes": "grid_minutes"})
+	}
 	switch {
 	case err == nil:
 		http.Redirect(w, r, withDone("/settings/booking", "rules-saved"), http.StatusSeeOther)
@@ -63,35 +61,20 @@ func (d *Dashboard) bookingRulesSave(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// readRules checks the booking rules form; rules are kept where the form holds nothing
-// new (parts of an hour of a notice set through the API, say).
-func readRules(in rulesInput, rules clinic.BookingRules) (clinic.BookingRules, error) {
+// readRules reads the booking rules form into the use case's input: whole numbers only
+// here, the limits are checked by directory.ApplyRules as for the API.
+func readRules(in rulesInput) (directory.RulesInput, error) {
 	var v clinic.ValidationError
-	whole := func(field, s string, lo, hi int, unit string) (int, bool) {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < lo || n > hi {
-			v.Add(field, "must be a whole number of "+unit+" from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
-			return 0, false
+	whole := func(field, s, unit string) *int {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			v.Add(field, "must be a whole number of "+unit)
+			return nil
 		}
-		return n, true
+		return &n
 	}
-	if n, ok := whole("horizon_days", in.HorizonDays, 1, 730, "days"); ok {
-		rules.HorizonDays = n
-	}
-	for _, h := range []struct {
-		field, s string
-		dst      *time.Duration
-	}{{"min_notice_hours", in.MinNoticeHours, &rules.MinNotice}, {"cancel_notice_hours", in.CancelNoticeHours, &rules.CancelNotice}} {
-		if n, ok := whole(h.field, h.s, 0, 720, "hours"); ok && n != int(*h.dst/time.Hour) {
-			*h.dst = time.Duration(n) * time.Hour
-		}
-	}
-	switch in.Grid {
-	case "0", "15", "30", "60":
-		rules.GridMinutes, _ = strconv.Atoi(in.Grid)
-	default:
-		v.Add("grid_minutes", "must be 15, 30, 60, or 0 for each reason's own duration")
-	}
-	rules.AllowNoPreference, rules.AllowOnlineChanges = in.AllowNoPreference, in.AllowOnlineChanges
-	return rules, v.Err()
+	out := directory.RulesInput{HorizonDays: whole("horizon_days", in.HorizonDays, "days"),
+		MinNoticeHours: whole("min_notice_hours", in.MinNoticeHours, "hours"), CancelNoticeHours: whole("cancel_notice_hours", in.CancelNoticeHours, "hours"),
+		GridMinutes: whole("grid_minutes", in.Grid, "minutes"), AllowNoPreference: &in.AllowNoPreference, AllowOnlineChanges: &in.AllowOnlineChanges}
+	return out, v.Err()
 }

@@ -2,13 +2,14 @@ package dashboard
 
 import (
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/directory"
+	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
@@ -27,17 +28,24 @@ type Deps struct {
 	// Now is the clock, injected so tests can pin "today" (the agenda's default day).
 	// Default: time.Now.
 	Now func() time.Time
+	// The use cases every write goes through, built once in the wiring and shared with
+	// the API (one availability cache). Required.
+	Booking   *booking.Service
+	Directory *directory.Service
+	Patients  *patient.Service
 }
 
 // Dashboard serves the staff pages. Build it with New; it is safe for concurrent use.
 type Dashboard struct {
-	db       *store.DB
-	booking  *booking.Service
-	sessions *session.Manager
-	log      *slog.Logger
-	now      func() time.Time
+	db        *store.DB // reads only: every write goes through a use case
+	booking   *booking.Service
+	directory *directory.Service
+	patients  *patient.Service
+	sessions  *session.Manager
+	log       *slog.Logger
+	now       func() time.Time
 
-	pages  map[string]*template.Template
+	pages  *pageSet
 	assets *assets
 }
 
@@ -49,6 +57,9 @@ func New(d Deps) (*Dashboard, error) {
 	}
 	if d.Sessions == nil {
 		return nil, errors.New("dashboard: Deps.Sessions is required")
+	}
+	if d.Booking == nil || d.Directory == nil || d.Patients == nil {
+		return nil, errors.New("dashboard: Deps.Booking, Directory and Patients are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -64,7 +75,7 @@ func New(d Deps) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dashboard{db: d.DB, booking: booking.New(d.DB), sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
+	return &Dashboard{db: d.DB, booking: d.Booking, directory: d.Directory, patients: d.Patients, sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
 }
 
 // Routes is the dashboard's route table. The server mounts each entry as

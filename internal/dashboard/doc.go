@@ -29,10 +29,17 @@
 // ".reschedule", ".cancel", ".status") through the booking service.
 //
 // Times are typed as the clinic's clock shows them and resolved in its zone by atWall
-// (walltime.go), not by time.Date, which picks a side of a daylight-saving change without
+// (package walltime), not by time.Date, which picks a side of a daylight-saving change without
 // saying which: a time the clocks skip is refused naming its field, and a time they repeat is
 // read as the earlier instant and the confirmation says so. Days and weeks are bounded by
 // local midnights, so they have 23 to 25 and 167 to 169 hours.
+//
+// Pages are in English or French (ADM-6): the browser's Accept-Language, else the current
+// clinic's language (i18n.ForRegion), else English; staff accounts have no stored preference
+// yet. Rendering, layouts, flashes, static assets and error pages come from internal/page,
+// which the patient portal shares; every text goes through the catalog of internal/i18n:
+// templates write {{t "English text"}}, and labels, flash texts, titles and the domain's
+// field-error reasons stay English in Go and are translated by the templates.
 //
 // Authentication and the per-route permission check are the server's: each route of
 // Routes declares its web.AuthKind and clinic.Permission, and the server runs the check

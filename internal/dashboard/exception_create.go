@@ -5,15 +5,11 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tidings-health/tidings/internal/clinic"
-	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/walltime"
 	"github.com/tidings-health/tidings/internal/web"
 )
-
-// maxScheduleNote bounds the note of an exception or an absence.
-const maxScheduleNote = 500
 
 // exceptionCreate adds a dated exception to an agenda's hours (POST /agendas/{id}/exceptions,
 // fields day (YYYY-MM-DD, clinic's calendar), kind: "closed" closes the day, "hours" adds
@@ -27,20 +23,13 @@ func (d *Dashboard) exceptionCreate(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	form := exceptionForm{Day: r.PostFormValue("day"), Kind: r.PostFormValue("kind"), Start: r.PostFormValue("start"),
 		End: r.PostFormValue("end"), Note: strings.TrimSpace(r.PostFormValue("note"))}
-	e, verr := readException(form)
-	org := web.MustActor(ctx).OrgID
-	err := d.db.Update(ctx, func(tx *store.Tx) error {
-		a, err := tx.Agenda(ctx, org, clinic.AgendaID(id))
-		if err != nil {
-			return err
-		}
-		if verr != nil {
-			return verr
-		}
-		e.AgendaID = a.ID
-		_, err = tx.AddException(ctx, org, e)
-		return err
-	})
+	e, problems := readException(form)
+	actor := web.MustActor(ctx)
+	_, err := d.booking.Agenda(ctx, actor, clinic.AgendaID(id))
+	if err == nil {
+		e.AgendaID = clinic.AgendaID(id)
+		_, err = d.booking.AddException(ctx, actor, e, problems)
+	}
 	switch {
 	case err == nil:
 		http.Redirect(w, r, withDone("/schedules", "exception-added")+fmt.Sprintf("#agenda-%d", id), http.StatusSeeOther)
@@ -51,8 +40,10 @@ func (d *Dashboard) exceptionCreate(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// readException checks the "add an exception" form.
-func readException(f exceptionForm) (clinic.ScheduleException, error) {
+// readException reads the "add an exception" form into the use case's value and the
+// problems of decoding it (a day or time not written as asked, an unknown kind); the
+// rules (end after start, the note's length) are booking.CheckException's.
+func readException(f exceptionForm) (clinic.ScheduleException, []clinic.FieldError) {
 	var e clinic.ScheduleException
 	var v clinic.ValidationError
 	if day, err := time.Parse(time.DateOnly, f.Day); err != nil {
@@ -65,32 +56,21 @@ func readException(f exceptionForm) (clinic.ScheduleException, error) {
 		e.Closed = true
 	case "hours", "replace":
 		e.Closed = f.Kind == "replace"
-		start, sok := parseClock(f.Start, false)
-		end, eok := parseClock(f.End, true)
+		start, sok := walltime.ParseClock(f.Start, false)
+		end, eok := walltime.ParseClock(f.End, true)
 		if !sok {
 			v.Add("start", "must be a time written HH:MM, such as 09:00")
+			start = -1
 		}
 		if !eok {
 			v.Add("end", "must be a time written HH:MM, such as 12:00 (24:00 for midnight)")
-		}
-		if sok && eok && end <= start {
-			v.Add("end", "must be after the start")
+			end = -1
 		}
 		e.Start, e.End = start, end
 	default:
 		v.Add("kind", "must be closed, hours or replace")
+		e.Closed = true // the kind's problem is the answer, not "closed"
 	}
-	checkNote(&v, "note", f.Note)
 	e.Note = f.Note
-	return e, v.Err()
-}
-
-// checkNote refuses a note that is too long or holds control characters.
-func checkNote(v *clinic.ValidationError, field, s string) {
-	switch {
-	case utf8.RuneCountInString(s) > maxScheduleNote:
-		v.Add(field, fmt.Sprintf("must be at most %d characters", maxScheduleNote))
-	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		v.Add(field, "must not contain control characters")
-	}
+	return e, v.Fields
 }

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"net/http"
 
-	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
@@ -16,7 +15,7 @@ func (d *Dashboard) exceptionDelete(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	err = d.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteException(ctx, web.MustActor(ctx).OrgID, id) })
+	err = d.booking.DeleteException(ctx, web.MustActor(ctx), id)
 	if err != nil {
 		d.fail(w, r, err)
 		return

@@ -57,6 +57,9 @@ func queryID(r *http.Request, field string) (int64, error) {
 	return n, nil
 }
 
+// The labels below are English catalog keys: templates translate them ({{t .StatusLabel}}),
+// and a test checks the French catalog has each.
+
 func statusLabel(s clinic.Status) string {
 	switch s {
 	case clinic.StatusBooked:
@@ -117,16 +120,13 @@ func languageLabel(tag string) string {
 	return tag
 }
 
-// civilDate shows a stored YYYY-MM-DD date (a birth date has no zone) as "9 Dec 1980".
-func civilDate(s string) string {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return s
-	}
-	return t.Format("2 Jan 2006")
-}
+// civilDate passes a stored YYYY-MM-DD date (a birth date has no zone) through unchanged:
+// the templates' date function writes it in the page's language ("9 Dec 1980", "9 déc.
+// 1980"), and shows a malformed one as stored.
+func civilDate(s string) string { return s }
 
-// span shows an appointment's local start and end, e.g. "09:00–09:15".
+// span shows an appointment's local start and end, e.g. "09:00–09:15": the 24-hour clock,
+// the same in English and French (i18n.Locale.Span).
 func span(start, end time.Time, loc *time.Location) string {
 	return start.In(loc).Format("15:04") + "–" + end.In(loc).Format("15:04")
 }

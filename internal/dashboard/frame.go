@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/i18n"
+	"github.com/tidings-health/tidings/internal/page"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 )
@@ -26,6 +28,10 @@ type frame struct {
 	Clinics []clinic.Clinic
 	Clinic  clinic.Clinic // current clinic; zero ID when the organisation has none
 	Loc     *time.Location
+	// Locale is the language of the pages: the user's browser's (Accept-Language), else
+	// the current clinic's (i18n.ForRegion), else English. Staff accounts have no stored
+	// language preference yet; when they do, it goes first (page.Negotiate).
+	Locale i18n.Locale
 }
 
 // loadFrame reads the frame in its own View; handlers that read more call frameTx inside
@@ -43,6 +49,7 @@ func (d *Dashboard) loadFrame(r *http.Request) (frame, error) {
 // named by the clinic cookie when it is one of the organisation's, else the first.
 func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) (frame, error) {
 	f := frame{Actor: web.MustActor(ctx), Loc: time.UTC}
+	f.Locale = page.Negotiate(r, "", i18n.English)
 	org := f.Actor.OrgID
 	var err error
 	if f.Org, err = tx.Organisation(ctx, org); err != nil {
@@ -73,6 +80,7 @@ func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) 
 			}
 		}
 	}
+	f.Locale = page.Negotiate(r, "", i18n.ForRegion(f.Clinic.Region))
 	if f.Loc, err = f.Clinic.Location(); err != nil {
 		return f, fmt.Errorf("clinic %d zone: %w", f.Clinic.ID, err)
 	}
@@ -114,6 +122,8 @@ type header struct {
 	CanSchedules bool // working hours, exceptions, absences
 	CanReasons   bool // the list of consultation reasons
 	CanRules     bool // the clinic's booking rules
+	// Locale is the language the page is shown in (frame.Locale).
+	Locale i18n.Locale
 }
 
 type clinicOption struct {
@@ -135,6 +145,7 @@ func (f frame) header(r *http.Request, nav string) *header {
 		CanSchedules: role.Can(clinic.PermManageSchedule),
 		CanReasons:   role.Can(clinic.PermReadDirectory),
 		CanRules:     role.Can(clinic.PermManageDirectory),
+		Locale:       f.Locale,
 	}
 	if h.UserName == "" && h.UserEmail == "" {
 		h.UserName = f.Actor.Label
@@ -149,6 +160,10 @@ func (f frame) header(r *http.Request, nav string) *header {
 	}
 	return h
 }
+
+// stamp shows an instant in the clinic's zone and the page's language:
+// "Wed 8 Apr 2026 09:00 AEST", "mer. 8 avr. 2026 09:00 CEST".
+func (f frame) stamp(t time.Time) string { return f.Locale.Stamp(t.In(f.Loc)) }
 
 // navPath maps each section of the header to its page, where the clinic switcher returns
 // after a form post.

@@ -15,8 +15,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tidings-health/tidings/internal/auth"
+	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/jobs"
+	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/store/storetest"
@@ -68,7 +71,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.d, err = New(Deps{DB: db, Sessions: session.New(db, queue, session.Config{Now: now}), Now: now})
+	e.d, err = New(Deps{DB: db, Sessions: session.New(db, queue, session.Config{Now: now}), Now: now,
+		Booking: booking.New(db), Directory: directory.New(db), Patients: patient.New(db)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +101,7 @@ func newEnv(t *testing.T) *env {
 }
 
 func actorOf(u clinic.User) clinic.Actor {
-	return clinic.Actor{OrgID: u.OrgID, Role: u.Role, UserID: u.ID, Label: fmt.Sprintf("user:%d", u.ID)}
+	return clinic.StaffActor(u)
 }
 
 // request describes one call; a zero Actor means a visitor.

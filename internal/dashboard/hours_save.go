@@ -9,8 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	"errors"
 	"github.com/tidings-health/tidings/internal/clinic"
-	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/walltime"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
@@ -31,18 +32,14 @@ func (d *Dashboard) hoursSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	rows, hours, verr := readHours(r.PostForm)
-	org := web.MustActor(ctx).OrgID
-	err := d.db.Update(ctx, func(tx *store.Tx) error {
-		a, err := tx.Agenda(ctx, org, clinic.AgendaID(id))
-		if err != nil {
-			return err
-		}
-		if verr != nil {
-			return verr
-		}
-		return tx.SetWorkingHours(ctx, org, a.ID, hours)
-	})
+	rows, hours, names, problems := readHours(r.PostForm)
+	actor := web.MustActor(ctx)
+	// The agenda is read first, so another organisation's is "not found" whatever the form.
+	_, err := d.booking.Agenda(ctx, actor, clinic.AgendaID(id))
+	if err == nil {
+		_, err = d.booking.SetHours(ctx, actor, clinic.AgendaID(id), hours, problems)
+		err = hoursFields(err, names)
+	}
 	switch {
 	case err == nil:
 		http.Redirect(w, r, withDone("/schedules", "hours")+fmt.Sprintf("#agenda-%d", id), http.StatusSeeOther)
@@ -53,9 +50,12 @@ func (d *Dashboard) hoursSave(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// readHours reads the hours form: the rows as typed (to show again) and the intervals they
-// make, or the problems found, each naming its field.
-func readHours(form url.Values) (map[time.Weekday][]hoursRow, []clinic.WorkingHours, error) {
+// readHours reads the hours form: the rows as typed (to show again), the intervals for the
+// use case with the form's field name of each (hours[Monday][1]), and the problems of
+// decoding (a time that is not HH:MM, a field that is not the form's). The rules on the
+// intervals themselves (end after start, no overlap) are booking.CheckHours', as for the
+// API; hoursFields names its problems as the form does.
+func readHours(form url.Values) (map[time.Weekday][]hoursRow, []clinic.WorkingHours, []string, []clinic.FieldError) {
 	days := map[string]time.Weekday{}
 	for _, wd := range weekOrder() {
 		days[wd.String()] = wd
@@ -94,47 +94,50 @@ func readHours(form url.Values) (map[time.Weekday][]hoursRow, []clinic.WorkingHo
 	if len(index) == 0 && len(v.Fields) == 0 {
 		v.Add("hours", "are missing: send the weekly hours form")
 	}
-	type interval struct {
-		field      string
-		start, end int
-	}
 	var hours []clinic.WorkingHours
+	var names []string
 	for _, wd := range weekOrder() {
 		slices.SortFunc(rows[wd], func(a, b hoursRow) int { return a.Index - b.Index })
-		var ok []interval
 		for _, row := range rows[wd] {
 			f := fmt.Sprintf("hours[%s][%d]", wd, row.Index)
 			if row.Start == "" && row.End == "" {
 				continue
 			}
-			start, sok := parseClock(row.Start, false)
-			end, eok := parseClock(row.End, true)
+			start, sok := walltime.ParseClock(row.Start, false)
+			end, eok := walltime.ParseClock(row.End, true)
 			if !sok {
 				v.Add(f+".start", "must be a time written HH:MM, such as 08:00")
+				start = -1
 			}
 			if !eok {
 				v.Add(f+".end", "must be a time written HH:MM, such as 12:30 (24:00 for midnight)")
+				end = -1
 			}
-			switch {
-			case !sok || !eok:
-			case end <= start:
-				v.Add(f+".end", "must be after the start ("+row.Start+")")
-			default:
-				ok = append(ok, interval{f, start, end})
-			}
-		}
-		slices.SortStableFunc(ok, func(a, b interval) int { return a.start - b.start })
-		var reach *interval // of the intervals so far, the one that ends last
-		for i, x := range ok {
-			if reach != nil && x.start < reach.end {
-				v.Add(x.field+".start", fmt.Sprintf("overlaps %s–%s on the same day", clockText(reach.start), clockText(reach.end)))
-				continue
-			}
-			hours = append(hours, clinic.WorkingHours{Weekday: wd, Start: x.start, End: x.end})
-			if reach == nil || x.end > reach.end {
-				reach = &ok[i]
-			}
+			hours = append(hours, clinic.WorkingHours{Weekday: wd, Start: start, End: end})
+			names = append(names, f)
 		}
 	}
-	return rows, hours, v.Err()
+	return rows, hours, names, v.Fields
+}
+
+// hoursFields renames booking.CheckHours' problems (hours[3].end) after the form's fields
+// (hours[Monday][1].end); an overlap is shown at the later interval's start.
+func hoursFields(err error, names []string) error {
+	var v *clinic.ValidationError
+	if !errors.As(err, &v) {
+		return err
+	}
+	out := &clinic.ValidationError{}
+	for _, f := range v.Fields {
+		var i int
+		var rest string
+		if n, _ := fmt.Sscanf(f.Field, "hours[%d]%s", &i, &rest); n >= 1 && i >= 0 && i < len(names) {
+			if rest == "" {
+				rest = ".start"
+			}
+			f.Field = names[i] + rest
+		}
+		out.Fields = append(out.Fields, f)
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/contact"
+	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/store"
 )
 
@@ -115,6 +116,9 @@ func searchFilter(q, region string) (store.PatientFilter, error) {
 	default:
 		if len(strings.Fields(store.SearchKey(q))) == 0 {
 			return f, clinic.Invalid("q", "must contain letters or digits")
+		}
+		if p := patient.SearchNameProblem(q); p != "" {
+			return f, clinic.Invalid("q", p)
 		}
 		f.Name = q
 	}

@@ -141,7 +141,7 @@ func readPatientFile(ctx context.Context, tx *store.Tx, f frame, id clinic.Patie
 		}
 		start := a.Start.In(loc)
 		row := appointmentRow{
-			ID: a.ID, Date: start.Format("Mon 2 Jan 2006"), Time: span(a.Start, a.End, loc) + " " + start.Format("MST"),
+			ID: a.ID, Date: f.Locale.DayDate(start), Time: span(a.Start, a.End, loc) + " " + start.Format("MST"),
 			Clinic: clinicNames[a.ClinicID], Agenda: names.agendas[a.AgendaID], Reason: names.reasons[a.ReasonID],
 			Status: a.Status, StatusLabel: statusLabel(a.Status), BookedBy: bookedByLabel(a.BookedBy),
 		}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/tidings-health/tidings/internal/clinic"
-	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
 )
 
 // reasonCreate creates a reason for the current clinic from the reason form (POST /reasons,
@@ -16,23 +16,21 @@ func (d *Dashboard) reasonCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	var x clinic.Reason
-	var in reasonInput
-	err := d.db.Update(ctx, func(tx *store.Tx) error {
-		f, err := d.frameTx(ctx, tx, r)
-		if err != nil {
-			return err
-		}
-		if f.Clinic.ID == 0 {
-			return clinic.Invalid("clinic", "does not exist yet: an administrator sets up a clinic first")
-		}
+	in, rin, err := readReason(r)
+	f, ferr := d.loadFrame(r)
+	switch {
+	case ferr != nil:
+		err = ferr
+	case f.Clinic.ID == 0:
+		err = clinic.Invalid("clinic", "does not exist yet: an administrator sets up a clinic first")
+	default:
 		x.ClinicID = f.Clinic.ID
-		y := x
-		if in, err = readReason(ctx, tx, r, &y); err != nil {
-			return err
-		}
-		_, err = tx.CreateReason(ctx, f.Org.ID, y)
-		return err
-	})
+		cid := int64(f.Clinic.ID)
+		rin.ClinicID = &cid
+		rin.Problems = fieldsOf(err)
+		_, err = d.directory.CreateReason(ctx, web.MustActor(ctx), rin)
+		err = reasonFields(err)
+	}
 	switch {
 	case err == nil:
 		http.Redirect(w, r, withDone("/reasons", "reason-created"), http.StatusSeeOther)

@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"errors"
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/store"
-	"github.com/tidings-health/tidings/internal/web"
 )
 
 // reasonPage is the data of templates/reason.html, the form that edits or creates a reason.
@@ -98,59 +98,58 @@ func reasonForm(ctx context.Context, tx *store.Tx, f frame, x clinic.Reason, in 
 	return page, nil
 }
 
-// readReason reads the reason form from r into in and, when valid, onto x. The agendas
-// ticked must be agendas of x's clinic; agendas of other clinics already offering x are
-// kept, since the form does not show them.
-func readReason(ctx context.Context, tx *store.Tx, r *http.Request, x *clinic.Reason) (reasonInput, error) {
+// readReason reads the reason form from r: what was typed (to show again) and the use
+// case's input. Only decoding happens here (whole numbers, agenda ids); the limits and the
+// agendas' clinic are checked by directory's use case, as for the API.
+func readReason(r *http.Request) (reasonInput, directory.ReasonInput, error) {
 	in := reasonInput{Name: r.PostFormValue("name"), Duration: r.PostFormValue("duration_minutes"), Buffer: r.PostFormValue("buffer_after_minutes"),
 		Notifications: r.PostFormValue("notifications") != "", Online: r.PostFormValue("online_bookable") != ""}
 	var v clinic.ValidationError
-	name := strings.TrimSpace(in.Name)
-	switch {
-	case name == "":
-		v.Add("name", "is required")
-	case utf8.RuneCountInString(name) > 200:
-		v.Add("name", "must be at most 200 characters")
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		v.Add("name", "must not contain control characters")
-	}
-	minutes := func(field, s string, lo, hi int, required bool) time.Duration {
+	out := directory.ReasonInput{Name: &in.Name, Notifications: &in.Notifications, OnlineBookable: &in.Online, AgendaIDs: []int64{}}
+	minutes := func(field, s string, required bool) *int {
 		if s == "" && !required {
-			return 0
+			zero := 0
+			return &zero
 		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < lo || n > hi {
-			v.Add(field, "must be a whole number of minutes from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
-			return 0
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			v.Add(field, "must be a whole number of minutes")
+			return nil
 		}
-		return time.Duration(n) * time.Minute
+		return &n
 	}
-	duration := minutes("duration_minutes", in.Duration, 5, 720, true)
-	buffer := minutes("buffer_after_minutes", in.Buffer, 0, 240, false)
-	agendas, err := clinicAgendas(ctx, tx, web.MustActor(ctx).OrgID, x.ClinicID)
-	if err != nil {
-		return in, err
-	}
-	var chosen []clinic.AgendaID
+	out.DurationMinutes = minutes("duration_minutes", in.Duration, true)
+	out.BufferAfterMinutes = minutes("buffer_after_minutes", in.Buffer, false)
 	for _, s := range r.PostForm["agenda_id"] {
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || !slices.ContainsFunc(agendas, func(a clinic.Agenda) bool { return int64(a.ID) == n }) {
+		if err != nil || n <= 0 {
 			v.Add("agenda_id", "must be agendas of this reason's clinic")
 			continue
 		}
-		if !slices.Contains(chosen, clinic.AgendaID(n)) {
-			chosen = append(chosen, clinic.AgendaID(n))
+		if !slices.Contains(in.Agendas, clinic.AgendaID(n)) {
+			in.Agendas = append(in.Agendas, clinic.AgendaID(n))
+			out.AgendaIDs = append(out.AgendaIDs, n)
 		}
 	}
-	in.Agendas = chosen
-	if err := v.Err(); err != nil {
-		return in, err
+	return in, out, v.Err()
+}
+
+// reasonFields names the use case's problems as the form does (agenda_ids[2] is the form's
+// agenda_id checkboxes).
+func reasonFields(err error) error {
+	var v *clinic.ValidationError
+	if !errors.As(err, &v) {
+		return err
 	}
-	for _, id := range x.AgendaIDs {
-		if !slices.ContainsFunc(agendas, func(a clinic.Agenda) bool { return a.ID == id }) {
-			chosen = append(chosen, id)
+	out := &clinic.ValidationError{}
+	for _, f := range v.Fields {
+		if strings.HasPrefix(f.Field, "agenda_ids[") {
+			f = clinic.FieldError{Field: "agenda_id", Reason: "must be agendas of this reason's clinic"}
+			if hasField(out.Fields, "agenda_id") {
+				continue
+			}
 		}
+		out.Fields = append(out.Fields, f)
 	}
-	x.Name, x.Duration, x.BufferAfter, x.Notifications, x.OnlineBookable, x.AgendaIDs = name, duration, buffer, in.Notifications, in.Online, chosen
-	return in, nil
+	return out
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
 )
 
 // reasonSave saves a reason's form (POST /reasons/{id}, fields name, duration_minutes,
@@ -18,23 +19,16 @@ func (d *Dashboard) reasonSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	var f frame
+	actor := web.MustActor(ctx)
 	var x clinic.Reason
-	var in reasonInput
-	err := d.db.Update(ctx, func(tx *store.Tx) (err error) {
-		if f, err = d.frameTx(ctx, tx, r); err != nil {
-			return err
-		}
-		if x, err = tx.Reason(ctx, f.Org.ID, clinic.ReasonID(id)); err != nil {
-			return err
-		}
-		y := x
-		if in, err = readReason(ctx, tx, r, &y); err != nil {
-			return err
-		}
-		_, err = tx.UpdateReason(ctx, f.Org.ID, y)
-		return err
-	})
+	// The reason is read first, so another organisation's is "not found" whatever the form.
+	err := d.db.View(ctx, func(tx *store.Tx) (err error) { x, err = tx.Reason(ctx, actor.OrgID, clinic.ReasonID(id)); return err })
+	in, rin, ferr := readReason(r)
+	if err == nil {
+		rin.Problems = fieldsOf(ferr)
+		_, err = d.directory.UpdateReason(ctx, actor, x.ID, rin)
+		err = reasonFields(err)
+	}
 	switch {
 	case err == nil:
 		http.Redirect(w, r, withDone("/reasons", "reason-saved"), http.StatusSeeOther)

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"net/http"
 
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/i18n"
+	"github.com/tidings-health/tidings/internal/page"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 )
@@ -23,60 +24,78 @@ func pageNames() []string {
 		"reasons", "reason", "rules", "audit", "error"}
 }
 
+// pageSet is the dashboard's parsed pages, one copy per locale (page.Set).
+type pageSet = page.Set
+
 // parsePages parses every page with the layouts it may be shown in and the shared parts
-// (templates/parts.html: field errors, appointment action buttons). Each page defines
-// "content" (and the patient list and booking form the "results" and "patient-results"
-// fragments htmx asks for); "layout" wraps it for a signed-in user and "bare" for a visitor.
-func parsePages(a *assets) (map[string]*template.Template, error) {
-	// invalid marks a form control whose field an error names (aria-invalid).
-	funcs := template.FuncMap{"static": a.url, "invalid": hasField}
-	pages := map[string]*template.Template{}
+// (templates/parts.html: field errors, appointment action buttons), with the built-in
+// catalog. Each page defines "content" (and the patient list and booking form the "results"
+// and "patient-results" fragments htmx asks for); "layout" wraps it for a signed-in user and
+// "bare" for a visitor. Texts go through the catalog: {{t "…"}} and the date functions of
+// page.Funcs.
+func parsePages(a *assets) (*pageSet, error) { return parsePagesWith(a, nil) }
+
+// parsePagesWith is parsePages with a given catalog (nil: the built-in one); tests pass one
+// that reports missing keys.
+func parsePagesWith(a *assets, cat *i18n.Catalog) (*pageSet, error) {
+	files := map[string]string{}
 	for _, name := range pageNames() {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS,
-			"templates/layout.html", "templates/bare.html", "templates/parts.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("dashboard: parse template %s: %w", name, err)
-		}
-		for _, block := range []string{"layout", "bare", "content"} {
-			if t.Lookup(block) == nil {
-				return nil, fmt.Errorf("dashboard: template %s defines no %q", name, block)
-			}
-		}
-		pages[name] = t
+		files[name] = "templates/" + name + ".html"
 	}
-	return pages, nil
+	set, err := page.Parse(page.Config{
+		FS:      templateFS,
+		Layouts: []string{"templates/layout.html", "templates/bare.html", "templates/parts.html"},
+		Pages:   files,
+		Blocks:  []string{"layout", "bare", "content"},
+		// invalid marks a form control whose field an error names (aria-invalid).
+		Funcs:   template.FuncMap{"invalid": hasField},
+		Assets:  a,
+		Catalog: cat,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	return set, nil
 }
 
 // view is what every template receives. Header is nil on pages shown to visitors (the sign-in
-// form, errors before sign-in), which selects the bare layout. Flash is the confirmation a
-// Post/Redirect/Get left for this page (see flash.go).
+// form, errors before sign-in), which selects the bare layout. Title and Flash are catalog
+// keys (English), translated by the layout; Flash is the confirmation a Post/Redirect/Get left
+// for this page (see flash.go). Locale is the language the page is rendered in: send sets it
+// (the header's, else the browser's); the zero value is English.
 type view struct {
 	Title     string
 	Header    *header
 	RequestID string
 	Flash     string
 	Data      any
+	Locale    i18n.Locale
 }
 
-// execute renders a page (block "") or one block of it into memory, so that a template error
-// becomes an error page rather than half a page, and so that the audit row is written after
-// rendering succeeded but before any byte leaves.
-func (d *Dashboard) execute(page, block string, v view) ([]byte, error) {
-	t, ok := d.pages[page]
-	if !ok {
-		return nil, fmt.Errorf("dashboard: no page template %q", page)
-	}
+// execute renders a page (block "") or one block of it into memory, in v.Locale, so that a
+// template error becomes an error page rather than half a page, and so that the audit row is
+// written after rendering succeeded but before any byte leaves.
+func (d *Dashboard) execute(name, block string, v view) ([]byte, error) {
 	if block == "" {
 		block = "bare"
 		if v.Header != nil {
 			block = "layout"
 		}
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, block, v); err != nil {
-		return nil, fmt.Errorf("dashboard: render %s/%s: %w", page, block, err)
+	body, err := d.pages.Execute(v.Locale, name, block, v)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	return buf.Bytes(), nil
+	return body, nil
+}
+
+// locale is the language of an answer: the signed-in user's (chosen with the frame: their
+// browser's, else their clinic's), else the visitor's browser's, else English.
+func (d *Dashboard) locale(r *http.Request, h *header) i18n.Locale {
+	if h != nil {
+		return h.Locale
+	}
+	return page.Negotiate(r, "", i18n.English)
 }
 
 // reply is one HTML answer. Its audit rows (one per patient shown, ADM-2) are recorded in
@@ -100,6 +119,7 @@ type audit struct {
 func (d *Dashboard) send(w http.ResponseWriter, r *http.Request, rp reply) {
 	ctx := r.Context()
 	rp.View.RequestID = web.RequestID(ctx)
+	rp.View.Locale = d.locale(r, rp.View.Header)
 	if rp.View.Flash == "" && r.Method == http.MethodGet {
 		rp.View.Flash = flashFor(r)
 	}
@@ -115,7 +135,7 @@ func (d *Dashboard) send(w http.ResponseWriter, r *http.Request, rp reply) {
 	if rp.Status == 0 {
 		rp.Status = http.StatusOK
 	}
-	writeHTML(w, rp.Status, body)
+	writeHTML(w, rp.Status, rp.View.Locale, body)
 }
 
 func (d *Dashboard) record(ctx context.Context, audits []audit) error {
@@ -143,14 +163,8 @@ func (d *Dashboard) record(ctx context.Context, audits []audit) error {
 	return nil
 }
 
-func writeHTML(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	// Pages hold patient data: keep them out of browser and proxy caches.
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(body)
+func writeHTML(w http.ResponseWriter, status int, loc i18n.Locale, body []byte) {
+	page.WriteHTML(w, status, loc, body)
 }
 
 // fail is the one error path of the handlers: the status and the text come from
@@ -177,37 +191,12 @@ func (d *Dashboard) RenderError(w http.ResponseWriter, r *http.Request, status i
 	d.renderError(w, r, status, message, nil)
 }
 
-// errorPage is the data of templates/error.html.
-type errorPage struct {
-	Status  int
-	Title   string
-	Message string
-	Fields  []clinic.FieldError
-}
+// errorPage is the data of templates/error.html: status, title, safe message (catalog
+// keys, translated by the template) and the fields a validation error names.
+type errorPage = page.Error
 
 // errorTitle names an error status in staff's words rather than HTTP's.
-func errorTitle(status int) string {
-	switch status {
-	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge:
-		return "Please check your request"
-	case http.StatusUnauthorized:
-		return "Sign in first"
-	case http.StatusForbidden:
-		return "Not allowed"
-	case http.StatusNotFound:
-		return "Not found"
-	case http.StatusConflict:
-		return "Conflict"
-	case http.StatusTooManyRequests:
-		return "Too many requests"
-	case http.StatusServiceUnavailable:
-		return "Busy"
-	}
-	if status >= 500 {
-		return "Something went wrong"
-	}
-	return http.StatusText(status)
-}
+func errorTitle(status int) string { return page.ErrorTitle(status) }
 
 func (d *Dashboard) renderError(w http.ResponseWriter, r *http.Request, status int, message string, fields []clinic.FieldError) {
 	ctx := r.Context()
@@ -224,11 +213,12 @@ func (d *Dashboard) renderError(w http.ResponseWriter, r *http.Request, status i
 			v.Header = f.header(r, "")
 		}
 	}
+	v.Locale = d.locale(r, v.Header)
 	body, err := d.execute("error", "", v)
 	if err != nil {
 		d.log.ErrorContext(ctx, "dashboard error page", "request_id", v.RequestID, "err", err)
 		http.Error(w, message, status)
 		return
 	}
-	writeHTML(w, status, body)
+	writeHTML(w, status, v.Locale, body)
 }

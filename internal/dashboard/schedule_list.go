@@ -9,6 +9,7 @@ import (
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/walltime"
 )
 
 // schedulesPage is the data of templates/schedules.html.
@@ -177,7 +178,7 @@ func (d *Dashboard) loadSchedules(ctx context.Context, tx *store.Tx, f frame, o 
 			} else {
 				for _, h := range hours[a.ID] {
 					if h.Weekday == wd {
-						rows = append(rows, hoursRow{Index: len(rows), Start: clockText(h.Start), End: clockText(h.End)})
+						rows = append(rows, hoursRow{Index: len(rows), Start: walltime.Clock(h.Start), End: walltime.Clock(h.End)})
 					}
 				}
 			}
@@ -227,7 +228,7 @@ func (d *Dashboard) loadSchedules(ctx context.Context, tx *store.Tx, f frame, o 
 		}
 		for _, ab := range absences {
 			if ab.PractitionerID == p.ID {
-				sp.Absences = append(sp.Absences, absenceRow{ID: ab.ID, From: localStamp(ab.Start, f.Loc), To: localStamp(ab.End, f.Loc), Note: ab.Note})
+				sp.Absences = append(sp.Absences, absenceRow{ID: ab.ID, From: f.stamp(ab.Start), To: f.stamp(ab.End), Note: ab.Note})
 			}
 		}
 		page.Practitioners = append(page.Practitioners, sp)
@@ -240,7 +241,7 @@ func farFuture() time.Time { return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC) 
 
 // exceptionText says what an exception does to its day.
 func exceptionText(e clinic.ScheduleException) string {
-	hours := clockText(e.Start) + "–" + clockText(e.End)
+	hours := walltime.Clock(e.Start) + "–" + walltime.Clock(e.End)
 	switch {
 	case e.Closed && e.End > 0:
 		return "Closed, open " + hours + " instead"

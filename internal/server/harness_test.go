@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidings-health/tidings/internal/api"
+	"github.com/tidings-health/tidings/internal/app"
 	"github.com/tidings-health/tidings/internal/auth"
 	"github.com/tidings-health/tidings/internal/clinic"
-	"github.com/tidings-health/tidings/internal/dashboard"
 	"github.com/tidings-health/tidings/internal/jobs"
 	"github.com/tidings-health/tidings/internal/server"
 	"github.com/tidings-health/tidings/internal/session"
@@ -47,11 +46,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	sessions := session.New(db, q, session.Config{})
-	pages, err := dashboard.New(dashboard.Deps{DB: db, Sessions: sessions, Now: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{DB: db, Sessions: sessions, Pages: pages, API: api.New(db, nil).Routes(), Version: "test"})
+	srv, _, err := app.New(app.Config{DB: db, Sessions: sessions, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

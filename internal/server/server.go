@@ -45,6 +45,23 @@ type Config struct {
 	Pages    Pages
 	API      []web.Route // the API's route table
 	Version  string
+	// WriteTimeout bounds writing each response (the http.Server has none, so that a
+	// stream can go on): every request gets it, and a route may declare its own
+	// (web.Route.WriteTimeout). Default DefaultWriteTimeout.
+	WriteTimeout time.Duration
+}
+
+// DefaultWriteTimeout is the write deadline of a response unless its route says otherwise.
+const DefaultWriteTimeout = 60 * time.Second
+
+// setWriteDeadline sets w's write deadline d from now; d < 0 clears it. Writers that do not
+// support deadlines (test recorders) are left alone.
+func setWriteDeadline(w http.ResponseWriter, d time.Duration) {
+	var at time.Time
+	if d > 0 {
+		at = time.Now().Add(d)
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(at)
 }
 
 // Server is the assembled http.Handler.
@@ -64,6 +81,9 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, registry: prometheus.NewRegistry()}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tidings_http_requests_total",
@@ -121,6 +141,9 @@ type infoKey struct{}
 // guard authenticates r's caller the way route declares and checks its permission.
 func (s *Server) guard(route web.Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if route.WriteTimeout != 0 {
+			setWriteDeadline(w, route.WriteTimeout) // over the default set in outer
+		}
 		ctx := r.Context()
 		var actor clinic.Actor
 		var err error
@@ -144,7 +167,7 @@ func (s *Server) guard(route web.Route) http.Handler {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="tidings"`)
 			}
 		}
-		if err == nil && !actor.Role.Can(route.Perm) {
+		if err == nil && !actor.Can(route.Perm) {
 			err = fmt.Errorf("%s needs %s: %w", actor.Label, route.Perm, clinic.ErrForbidden)
 		}
 		if err != nil {
@@ -203,6 +226,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// Every request, routed or not, gets the default deadline: the connection keeps a
+		// deadline from its previous request otherwise.
+		setWriteDeadline(w, s.cfg.WriteTimeout)
 		id := r.Header.Get("X-Request-ID")
 		if !validRequestID(id) {
 			id = web.NewRequestID()

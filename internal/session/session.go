@@ -2,7 +2,8 @@
 // browser sessions by cookie, API clients by Bearer token. Sessions live server-side in the
 // database (the cookie holds a random token; only its SHA-256 is stored), expire after an
 // idle timeout and an absolute lifetime, and each one's removal is scheduled as a job in the
-// transaction that creates it.
+// transaction that creates it. The package declares its own background work (RegisterJobs):
+// that expiry, and a periodic sweep of idle sessions.
 //
 // It must not import the dashboard or api packages.
 package session
@@ -44,8 +45,13 @@ type Manager struct {
 	idle, absolute time.Duration
 	secure         bool
 	proxies        []netip.Prefix
-	byIP, byAcct   *auth.Limiter
 	touchEvery     time.Duration
+
+	// Sign-in limits; only failed attempts count against them (see SignIn).
+	byIP   *auth.Limiter // failures per client address, across accounts
+	byPair *auth.Backoff // failures per (account, client address), with growing waits
+	byAcct *auth.Limiter // the per-account ceiling, across addresses
+	usual  *auth.KeySet  // (account, address) pairs that signed in lately: spared the ceiling
 }
 
 // Config tunes a Manager. Zero values take the documented defaults.
@@ -63,8 +69,27 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
-// New builds a Manager. Sign-in attempts are limited per client address (20 a minute,
-// burst 20) and per account (5, then one a minute), in this process.
+// Sign-in limits, in this process. Only failed attempts count: a correct password never
+// uses up anything, so signing in often is never refused.
+const (
+	// PairFreeFailures is how many wrong passwords one client address may send for one
+	// account before it must wait: PairFirstWait, doubling after each further failure up
+	// to PairMaxWait. A success clears the pair.
+	PairFreeFailures = 5
+	PairFirstWait    = time.Minute
+	PairMaxWait      = 30 * time.Minute
+	// AccountCeiling failures an hour for one account, from all addresses together, stop
+	// a guesser who spreads attempts over many addresses. An address that signed in to the
+	// account successfully within TrustedFor is spared the ceiling (not its own back-off),
+	// so the owner at their usual address is not locked out by someone else's failures.
+	AccountCeiling = 100
+	TrustedFor     = 30 * 24 * time.Hour
+	// IPBurst failures from one address (across accounts), then one every IPEvery.
+	IPBurst = 20
+	IPEvery = 3 * time.Second
+)
+
+// New builds a Manager. Sign-in limits are described at PairFreeFailures.
 func New(db *store.DB, queue *jobs.Queue, cfg Config) *Manager {
 	if cfg.Idle <= 0 {
 		cfg.Idle = 30 * time.Minute
@@ -79,8 +104,10 @@ func New(db *store.DB, queue *jobs.Queue, cfg Config) *Manager {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Manager{db: db, queue: queue, log: cfg.Logger, now: cfg.Now, idle: cfg.Idle, absolute: cfg.Absolute, secure: cfg.SecureCookies, proxies: cfg.TrustedProxies,
-		byIP:       auth.NewLimiter(3*time.Second, 20, cfg.Now),
-		byAcct:     auth.NewLimiter(time.Minute, 5, cfg.Now),
+		byIP:       auth.NewLimiter(IPEvery, IPBurst, cfg.Now),
+		byPair:     auth.NewBackoff(auth.BackoffConfig{Free: PairFreeFailures, Base: PairFirstWait, Max: PairMaxWait, Now: cfg.Now}),
+		byAcct:     auth.NewLimiter(time.Hour/AccountCeiling, AccountCeiling, cfg.Now),
+		usual:      auth.NewKeySet(TrustedFor, auth.DefaultMaxKeys, cfg.Now),
 		touchEvery: time.Minute}
 }
 
@@ -129,36 +156,83 @@ func (m *Manager) trusted(addr string) bool {
 
 // SignIn checks the credentials and, when they are right, starts a session and sets its
 // cookie. Errors: ErrRateLimited, ErrBadCredentials.
+//
+// Limits are check-then-record: each attempt reserves its place under every limit first
+// (so parallel requests cannot all pass the check), a failure keeps it, and a success or
+// an internal error gives it back. An unknown e-mail and a wrong password take the same
+// path through the limits (keyed by the e-mail as typed) and do the same hashing work, so
+// neither the answer nor its timing says whether an account exists.
 func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password string) (clinic.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	if !m.byIP.Allow("ip:" + m.ClientIP(r)) {
+	ip := m.ClientIP(r)
+	pair := "acct:" + email + "\x00ip:" + ip
+	refundIP, ok := m.byIP.Reserve("ip:" + ip)
+	if !ok {
 		return clinic.User{}, ErrRateLimited
 	}
-	if !m.byAcct.Allow("acct:" + email) {
+	attempt, _, ok := m.byPair.Begin(pair)
+	if !ok {
+		refundIP()
 		return clinic.User{}, ErrRateLimited
 	}
+	refundAcct := func() {}
+	if !m.usual.Has(pair) {
+		if refundAcct, ok = m.byAcct.Reserve("acct:" + email); !ok {
+			attempt.Cancel()
+			refundIP()
+			return clinic.User{}, ErrRateLimited
+		}
+	}
+	u, err := m.signIn(ctx, w, r, email, password)
+	switch {
+	case errors.Is(err, ErrBadCredentials):
+		attempt.Fail()
+	case err != nil:
+		attempt.Cancel()
+		refundIP()
+		refundAcct()
+	default:
+		attempt.Succeed()
+		refundIP()
+		refundAcct()
+		m.usual.Add(pair)
+	}
+	return u, err
+}
+
+// signIn is SignIn past the limits.
+func (m *Manager) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password string) (clinic.User, error) {
 	var u clinic.User
 	err := m.db.View(ctx, func(tx *store.Tx) (err error) { u, err = tx.UserByEmail(ctx, email); return err })
 	switch {
 	case errors.Is(err, clinic.ErrNotFound):
 		auth.DummyCheck(password) // the same work as a wrong password
-		return u, ErrBadCredentials
+		return clinic.User{}, ErrBadCredentials
 	case err != nil:
-		return u, fmt.Errorf("sign in: %w", err)
+		return clinic.User{}, fmt.Errorf("sign in: %w", err)
 	}
 	ok, err := auth.CheckPassword(u.PasswordHash, password)
 	if err != nil {
-		return u, fmt.Errorf("sign in user %d: %w", u.ID, err)
+		return clinic.User{}, fmt.Errorf("sign in user %d: %w", u.ID, err)
 	}
 	if !ok || u.DisabledAt != nil {
-		return u, ErrBadCredentials
+		return clinic.User{}, ErrBadCredentials
 	}
 	plain, hash, err := auth.NewToken("")
 	if err != nil {
-		return u, err
+		return clinic.User{}, err
 	}
 	expires := m.now().Add(m.absolute)
 	err = m.db.Update(ctx, func(tx *store.Tx) error {
+		// Re-read inside the write: an account disabled since the check above gets no
+		// session (DisableUser deletes sessions in its own transaction).
+		cur, err := tx.User(ctx, u.OrgID, u.ID)
+		if err != nil {
+			return err
+		}
+		if cur.DisabledAt != nil {
+			return ErrBadCredentials
+		}
 		s, err := tx.CreateSession(ctx, u, hash, expires)
 		if err != nil {
 			return err
@@ -170,10 +244,13 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 				}
 			}
 		}
-		return m.queue.Enqueue(ctx, tx, jobs.SessionExpiryArgs{SessionID: s.ID}, expires)
+		return m.queue.Enqueue(ctx, tx, ExpiryArgs{SessionID: s.ID}, jobs.Opts{At: expires})
 	})
+	if errors.Is(err, ErrBadCredentials) {
+		return clinic.User{}, err
+	}
 	if err != nil {
-		return u, fmt.Errorf("start session for user %d: %w", u.ID, err)
+		return clinic.User{}, fmt.Errorf("start session for user %d: %w", u.ID, err)
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: plain, Path: "/", HttpOnly: true, Secure: m.Secure(r),
 		SameSite: http.SameSiteLaxMode, Expires: expires})
@@ -228,7 +305,7 @@ func (m *Manager) FromCookie(ctx context.Context, r *http.Request) (clinic.Actor
 			m.log.WarnContext(ctx, "touch session", "session_id", s.ID, "err", err)
 		}
 	}
-	return clinic.Actor{OrgID: u.OrgID, Role: u.Role, UserID: u.ID, Label: fmt.Sprintf("user:%d", u.ID)}, u, nil
+	return clinic.StaffActor(u), u, nil
 }
 
 // FromBearer authenticates an API request. Errors: clinic.ErrUnauthenticated.
@@ -254,5 +331,5 @@ func (m *Manager) FromBearer(ctx context.Context, r *http.Request) (clinic.Actor
 			m.log.WarnContext(ctx, "touch token", "token_id", t.ID, "err", err)
 		}
 	}
-	return clinic.Actor{OrgID: t.OrgID, Role: t.Role, TokenID: t.ID, Label: fmt.Sprintf("token:%d", t.ID)}, nil
+	return clinic.TokenActor(t), nil
 }

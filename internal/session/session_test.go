@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -49,8 +50,15 @@ func setup(t *testing.T) (*session.Manager, *clock, *store.DB) {
 
 func signIn(t *testing.T, m *session.Manager, email, pw string) (*http.Cookie, error) {
 	t.Helper()
+	return signInFrom(t, m, "192.0.2.1", email, pw)
+}
+
+// signInFrom signs in from the client address ip.
+func signInFrom(t *testing.T, m *session.Manager, ip, email, pw string) (*http.Cookie, error) {
+	t.Helper()
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest("POST", "/login", nil)
+	r.RemoteAddr = ip + ":40000"
 	_, err := m.SignIn(context.Background(), w, r, email, pw)
 	for _, c := range w.Result().Cookies() {
 		if c.Name == session.CookieName {
@@ -120,6 +128,130 @@ func TestSignInRateLimit(t *testing.T) {
 	// Another account from the same address is not held back by the first one's limit.
 	if _, err := signIn(t, m, "other@acme.test", "wrong"); !errors.Is(err, session.ErrBadCredentials) {
 		t.Errorf("other account: %v", err)
+	}
+}
+
+const (
+	owner    = "staff@acme.test"
+	password = "correct horse battery"
+)
+
+// TestCorrectSignInsNeverCount: successful sign-ins use up no limit, however many.
+func TestCorrectSignInsNeverCount(t *testing.T) {
+	m, _, _ := setup(t)
+	for i := range 2 * session.IPBurst {
+		if _, err := signIn(t, m, owner, password); err != nil {
+			t.Fatalf("correct sign-in %d in the same instant: %v", i+1, err)
+		}
+	}
+	// And they leave the failure allowance whole.
+	for i := range session.PairFreeFailures {
+		if _, err := signIn(t, m, owner, "wrong"); !errors.Is(err, session.ErrBadCredentials) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+}
+
+// TestAttackerDoesNotLockOutOwner: failures from address A slow A down, with a growing
+// wait, and do not stop the owner at address B.
+func TestAttackerDoesNotLockOutOwner(t *testing.T) {
+	m, c, _ := setup(t)
+	const attacker, home = "198.51.100.66", "203.0.113.10"
+	attempt := func() error { _, err := signInFrom(t, m, attacker, owner, "guess"); return err }
+	for i := range session.PairFreeFailures {
+		if err := attempt(); !errors.Is(err, session.ErrBadCredentials) {
+			t.Fatalf("free failure %d: %v", i+1, err)
+		}
+	}
+	for range 10 {
+		if err := attempt(); !errors.Is(err, session.ErrRateLimited) {
+			t.Fatalf("after the free failures: %v, want ErrRateLimited", err)
+		}
+	}
+	if _, err := signInFrom(t, m, home, owner, password); err != nil {
+		t.Fatalf("owner at home while the attacker is held back: %v", err)
+	}
+	// The attacker's waits double: 1 min, 2 min, 4 min...
+	wait := session.PairFirstWait
+	for range 4 {
+		c.t = c.t.Add(wait - time.Second)
+		if err := attempt(); !errors.Is(err, session.ErrRateLimited) {
+			t.Fatalf("a second before the %v wait ended: %v", wait, err)
+		}
+		c.t = c.t.Add(time.Second)
+		if err := attempt(); !errors.Is(err, session.ErrBadCredentials) {
+			t.Fatalf("after the %v wait: %v", wait, err)
+		}
+		if err := attempt(); !errors.Is(err, session.ErrRateLimited) {
+			t.Fatalf("straight after a failure: %v", err)
+		}
+		wait *= 2
+	}
+	if _, err := signInFrom(t, m, home, owner, password); err != nil {
+		t.Fatalf("owner at home: %v", err)
+	}
+	// The right password from the attacker's address does not get round its wait.
+	if _, err := signInFrom(t, m, attacker, owner, password); !errors.Is(err, session.ErrRateLimited) {
+		t.Fatalf("correct password during the wait: %v", err)
+	}
+}
+
+// TestAccountCeilingStopsManyAddresses: a guesser spreading over many addresses is stopped
+// by the per-account ceiling; the owner's usual address is spared, a new one is not.
+func TestAccountCeilingStopsManyAddresses(t *testing.T) {
+	m, _, _ := setup(t)
+	const home = "203.0.113.10"
+	if _, err := signInFrom(t, m, home, owner, password); err != nil {
+		t.Fatal(err)
+	}
+	failures, limited := 0, 0
+	for i := range 2 * session.AccountCeiling / session.PairFreeFailures {
+		ip := fmt.Sprintf("198.51.%d.%d", i/200, i%200)
+		for range session.PairFreeFailures {
+			_, err := signInFrom(t, m, ip, owner, "guess")
+			switch {
+			case errors.Is(err, session.ErrBadCredentials):
+				failures++
+			case errors.Is(err, session.ErrRateLimited):
+				limited++
+			default:
+				t.Fatalf("%s: %v", ip, err)
+			}
+		}
+	}
+	if failures != session.AccountCeiling || limited != session.AccountCeiling {
+		t.Errorf("%d guesses checked, %d refused; want %d each", failures, limited, session.AccountCeiling)
+	}
+	if _, err := signInFrom(t, m, home, owner, password); err != nil {
+		t.Errorf("owner at their usual address: %v", err)
+	}
+	if _, err := signInFrom(t, m, "192.0.2.200", owner, password); !errors.Is(err, session.ErrRateLimited) {
+		t.Errorf("owner at a new address under the ceiling: %v, want ErrRateLimited", err)
+	}
+	// Other accounts are not affected.
+	if _, err := signInFrom(t, m, "192.0.2.200", "other@acme.test", "guess"); !errors.Is(err, session.ErrBadCredentials) {
+		t.Errorf("another account: %v", err)
+	}
+}
+
+// TestUnknownAndWrongAlike: an unknown e-mail is limited exactly like a wrong password.
+func TestUnknownAndWrongAlike(t *testing.T) {
+	m, _, _ := setup(t)
+	for _, email := range []string{owner, "nobody@acme.test"} {
+		var got []error
+		for range session.PairFreeFailures + 1 {
+			_, err := signIn(t, m, email, "wrong horse battery")
+			got = append(got, err)
+		}
+		for i, err := range got {
+			want := session.ErrBadCredentials
+			if i == session.PairFreeFailures {
+				want = session.ErrRateLimited
+			}
+			if err != want {
+				t.Errorf("%s attempt %d: %v, want %v", email, i+1, err, want)
+			}
+		}
 	}
 }
 

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tidings-health/tidings/internal/clinic"
 )
@@ -44,15 +47,18 @@ func checkDuration(a clinic.Appointment) error {
 }
 
 // claim bumps the availability version of agendas (the ones an appointment leaves and
-// joins) and, when a is active, checks its time is free on its agenda.
+// joins) and, when free is set, checks that a's time is free on its agenda: that no active
+// appointment, synced ones included, overlaps it.
 //
 // The check runs twice when the time looks free: once before the bump, so that the many
 // losers of a race for a slot fail fast without queueing, and once after, because the bump
 // locks the agenda's row on PostgreSQL, so the second check sees any winner that committed
-// meanwhile and answers a clean conflict. The exclusion constraint stays the backstop.
-func (tx *Tx) claim(ctx context.Context, org clinic.OrgID, a clinic.Appointment, except clinic.AppointmentID, agendas ...clinic.AgendaID) error {
+// meanwhile and answers a clean conflict. Synced writes take the same lock without checking,
+// so a synced appointment committed meanwhile is seen too. The exclusion constraint stays
+// the backstop between appointments booked in Tidings.
+func (tx *Tx) claim(ctx context.Context, org clinic.OrgID, a clinic.Appointment, except clinic.AppointmentID, free bool, agendas ...clinic.AgendaID) error {
 	check := func() error {
-		if !a.Status.Active() {
+		if !free {
 			return nil
 		}
 		busy, err := tx.agendaBusy(ctx, org, a.AgendaID, a.Start, a.End, except)
@@ -73,8 +79,19 @@ func (tx *Tx) claim(ctx context.Context, org clinic.OrgID, a clinic.Appointment,
 	return nil // SQLite: the single writer already excludes a concurrent winner
 }
 
-// ErrSlotTaken is wrapped (with clinic.ErrConflict) when an active appointment already
-// overlaps the requested time on the agenda.
+// slotTaken reports the exclusion constraint's refusal (PostgreSQL's backstop, reached only
+// when two transactions race past the check) as ErrSlotTaken, like the check's own.
+func slotTaken(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23P01" && pe.ConstraintName == "appointments_no_overlap" {
+		return fmt.Errorf("%w: %w", ErrSlotTaken, err)
+	}
+	return err
+}
+
+// ErrSlotTaken is returned, wrapped, by CreateAppointment and UpdateAppointment when a
+// Tidings booking would overlap an active appointment of the agenda, synced ones included.
+// It is a *clinic.ConflictError, so errors.Is(err, clinic.ErrConflict) holds too.
 var ErrSlotTaken = &clinic.ConflictError{Field: "start", Reason: "the agenda already has an appointment at that time"}
 
 // agendaBusy reports whether agenda has an active appointment overlapping [start, end),
@@ -90,17 +107,23 @@ func (tx *Tx) agendaBusy(ctx context.Context, org clinic.OrgID, agenda clinic.Ag
 	return n > 0, err
 }
 
-// CreateAppointment books a.
+// CreateAppointment books a. An active appointment booked in Tidings (a.BookedBy staff or
+// patient_online) must not overlap any active appointment of its agenda, synced ones
+// included. A synced appointment (clinic.BookedBySync) is stored as the PMS has it, without
+// that check: the PMS is the record and clinics double-book in it on purpose.
 //
-// Errors: clinic.ErrConflict (ErrSlotTaken) when the agenda is busy then; clinic.ErrNotFound
-// when a referenced agenda, reason, clinic or patient is not org's.
+// Errors: ErrSlotTaken (which is clinic.ErrConflict) when a Tidings booking's time is busy;
+// clinic.ErrInvalid when the times are out of order or longer than MaxDuration, or a value
+// breaks a check constraint; clinic.ErrNotFound when a referenced agenda, reason, clinic or
+// patient is not org's.
 func (tx *Tx) CreateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
 	a.OrgID, a.CreatedAt, a.UpdatedAt, a.Version = org, tx.Now, tx.Now, 1
 	a.Start, a.End = a.Start.UTC(), a.End.UTC()
 	if err := checkDuration(a); err != nil {
 		return a, err
 	}
-	if err := tx.claim(ctx, org, a, 0, a.AgendaID); err != nil {
+	free := a.Status.Active() && a.BookedBy != clinic.BookedBySync
+	if err := tx.claim(ctx, org, a, 0, free, a.AgendaID); err != nil {
 		return a, fmt.Errorf("create appointment: %w", err)
 	}
 	err := tx.q.queryRow(ctx, `INSERT INTO appointments (organisation_id, clinic_id, agenda_id, reason_id, patient_id, external_id,
@@ -108,12 +131,14 @@ func (tx *Tx) CreateAppointment(ctx context.Context, org clinic.OrgID, a clinic.
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13) RETURNING id`,
 		org, a.ClinicID, a.AgendaID, a.ReasonID, a.PatientID, nullable(a.ExternalID), a.Start, a.End, a.Status, a.BookedBy, a.Note, tx.Now, tx.Now).Scan(&a.ID)
 	if err != nil {
-		return a, fmt.Errorf("create appointment: %w", err)
+		return a, fmt.Errorf("create appointment: %w", slotTaken(err))
 	}
 	return a, nil
 }
 
 // Appointment reads one appointment of org.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's appointments.
 func (tx *Tx) Appointment(ctx context.Context, org clinic.OrgID, id clinic.AppointmentID) (clinic.Appointment, error) {
 	a, err := scanAppointment(tx.q.queryRow(ctx, `SELECT `+appointmentCols+` FROM appointments WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
@@ -123,21 +148,32 @@ func (tx *Tx) Appointment(ctx context.Context, org clinic.OrgID, id clinic.Appoi
 }
 
 // UpdateAppointment saves a if nobody changed it since version a.Version was read
-// (compare-and-swap), and returns it with its new version.
+// (compare-and-swap), and returns it with its new version. Its booked_by never changes.
 //
-// Errors: clinic.ErrConflict when the version moved on or the new time overlaps another
-// active appointment; clinic.ErrNotFound when it is not org's.
+// An appointment booked in Tidings that takes time it did not hold (a move to another time
+// or agenda, or an inactive status made active again) must not overlap any active
+// appointment of its agenda, synced ones included. A status change in place claims nothing
+// new and is not refused, even if a synced appointment overlaps it meanwhile; neither is any
+// change to a synced appointment (the PMS is its record).
+//
+// Errors: ErrSlotTaken (which is clinic.ErrConflict) when the new time is busy;
+// clinic.ErrConflict (a *clinic.ConflictError on "version") when the version moved on;
+// clinic.ErrInvalid when the times are out of order or too long, or a value breaks a check
+// constraint; clinic.ErrNotFound when a.ID, or a referenced record, is not org's.
 func (tx *Tx) UpdateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
 	a.Start, a.End = a.Start.UTC(), a.End.UTC()
 	if err := checkDuration(a); err != nil {
 		return a, err
 	}
 	// The agenda it leaves and the one it joins both change what they offer.
-	var previous clinic.AgendaID
-	if err := tx.q.queryRow(ctx, `SELECT agenda_id FROM appointments WHERE organisation_id = $1 AND id = $2`, org, a.ID).Scan(&previous); err != nil {
+	var was clinic.Appointment
+	if err := tx.q.queryRow(ctx, `SELECT agenda_id, starts_at, ends_at, status, booked_by FROM appointments WHERE organisation_id = $1 AND id = $2`,
+		org, a.ID).Scan(&was.AgendaID, &was.Start, &was.End, &was.Status, &was.BookedBy); err != nil {
 		return a, fmt.Errorf("update appointment %d: %w", a.ID, err)
 	}
-	if err := tx.claim(ctx, org, a, a.ID, previous, a.AgendaID); err != nil {
+	claims := !was.Status.Active() || was.AgendaID != a.AgendaID || !was.Start.Equal(a.Start) || !was.End.Equal(a.End)
+	free := a.Status.Active() && claims && was.BookedBy != clinic.BookedBySync
+	if err := tx.claim(ctx, org, a, a.ID, free, was.AgendaID, a.AgendaID); err != nil {
 		return a, fmt.Errorf("update appointment %d: %w", a.ID, err)
 	}
 	n, err := tx.q.exec(ctx, `UPDATE appointments SET clinic_id = $4, agenda_id = $5, reason_id = $6, patient_id = $7, external_id = $8,
@@ -145,7 +181,7 @@ func (tx *Tx) UpdateAppointment(ctx context.Context, org clinic.OrgID, a clinic.
 		WHERE organisation_id = $1 AND id = $2 AND version = $3`,
 		org, a.ID, a.Version, a.ClinicID, a.AgendaID, a.ReasonID, a.PatientID, nullable(a.ExternalID), a.Start, a.End, a.Status, a.Note, tx.Now)
 	if err != nil {
-		return a, fmt.Errorf("update appointment %d: %w", a.ID, err)
+		return a, fmt.Errorf("update appointment %d: %w", a.ID, slotTaken(err))
 	}
 	if n == 0 {
 		if _, err := tx.Appointment(ctx, org, a.ID); err != nil {
@@ -166,6 +202,8 @@ type AppointmentFilter struct {
 }
 
 // Appointments lists org's appointments matching f, by id (cursor pages).
+//
+// Errors: none of its own (nothing matching is an empty list).
 func (tx *Tx) Appointments(ctx context.Context, org clinic.OrgID, f AppointmentFilter, p Page) ([]clinic.Appointment, error) {
 	where, args := f.where(org)
 	args = append(args, p.After, p.Size())
@@ -176,6 +214,8 @@ func (tx *Tx) Appointments(ctx context.Context, org clinic.OrgID, f AppointmentF
 
 // AppointmentsByTime lists org's appointments matching f by start time, for day and week
 // views (bounded by f.From and f.To, so no paging).
+//
+// Errors: none of its own (nothing matching is an empty list).
 func (tx *Tx) AppointmentsByTime(ctx context.Context, org clinic.OrgID, f AppointmentFilter) ([]clinic.Appointment, error) {
 	where, args := f.where(org)
 	return collect(ctx, tx, scanAppointment, `SELECT `+appointmentCols+` FROM appointments WHERE `+where+` ORDER BY starts_at, agenda_id, id`, args...)
@@ -207,6 +247,8 @@ func (f AppointmentFilter) where(org clinic.OrgID) (string, []any) {
 
 // PractitionerAppointments lists the active appointments on any agenda of practitioner that
 // overlap [from, to), by start time.
+//
+// Errors: none of its own (nothing matching is an empty list).
 func (tx *Tx) PractitionerAppointments(ctx context.Context, org clinic.OrgID, practitioner clinic.PractitionerID, from, to time.Time) ([]clinic.Appointment, error) {
 	return collect(ctx, tx, scanAppointment, `SELECT `+prefixed("a.", appointmentCols)+` FROM appointments a
 		JOIN agendas g ON g.organisation_id = a.organisation_id AND g.id = a.agenda_id
@@ -223,13 +265,17 @@ func prefixed(p, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
-// OverlappingAppointments counts pairs of active appointments of one agenda that overlap:
-// always 0, checked by the concurrency tests and available to operations.
+// OverlappingAppointments counts pairs of active appointments of one agenda, both booked in
+// Tidings, that overlap: always 0, checked by the concurrency tests and available to
+// operations. Synced appointments may overlap by design and are not counted.
+//
+// Errors: none of its own.
 func (tx *Tx) OverlappingAppointments(ctx context.Context, org clinic.OrgID) (int, error) {
 	var n int
 	err := tx.q.queryRow(ctx, `SELECT count(*) FROM appointments a JOIN appointments b
 		ON a.organisation_id = b.organisation_id AND a.agenda_id = b.agenda_id AND a.id < b.id
 		AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
-		WHERE a.organisation_id = $1 AND a.status IN `+activeStatuses()+` AND b.status IN `+activeStatuses(), org).Scan(&n)
+		WHERE a.organisation_id = $1 AND a.status IN `+activeStatuses()+` AND b.status IN `+activeStatuses()+`
+		AND a.booked_by <> $2 AND b.booked_by <> $2`, org, clinic.BookedBySync).Scan(&n)
 	return n, err
 }

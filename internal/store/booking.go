@@ -32,6 +32,9 @@ type AppointmentEvent struct {
 }
 
 // RecordEvent writes an appointment event in the transaction of the change.
+//
+// Errors: clinic.ErrNotFound when e.AppointmentID is not one of org's appointments;
+// clinic.ErrInvalid when e.Kind is not one of the EventKind constants.
 func (tx *Tx) RecordEvent(ctx context.Context, org clinic.OrgID, e AppointmentEvent) error {
 	_, err := tx.q.exec(ctx, `INSERT INTO appointment_events (organisation_id, appointment_id, kind, status, previous_start, actor, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, org, e.AppointmentID, e.Kind, e.Status, e.PreviousStart, e.Actor, tx.Now)
@@ -42,6 +45,8 @@ func (tx *Tx) RecordEvent(ctx context.Context, org clinic.OrgID, e AppointmentEv
 }
 
 // AppointmentEvents lists an appointment's events, oldest first.
+//
+// Errors: none of its own (an unknown appointment has no events).
 func (tx *Tx) AppointmentEvents(ctx context.Context, org clinic.OrgID, id clinic.AppointmentID) ([]AppointmentEvent, error) {
 	return collect(ctx, tx, func(r row) (AppointmentEvent, error) {
 		var e AppointmentEvent
@@ -58,7 +63,9 @@ type IdempotentResponse struct {
 	Body        []byte
 }
 
-// IdempotentLookup returns the stored response for (actor, key), or clinic.ErrNotFound.
+// IdempotentLookup returns the stored response for (actor, key).
+//
+// Errors: clinic.ErrNotFound when none is stored.
 func (tx *Tx) IdempotentLookup(ctx context.Context, org clinic.OrgID, actor, key string) (IdempotentResponse, error) {
 	var r IdempotentResponse
 	err := tx.q.queryRow(ctx, `SELECT request_hash, status, response FROM idempotency_keys WHERE organisation_id = $1 AND actor = $2 AND key = $3`,
@@ -66,15 +73,20 @@ func (tx *Tx) IdempotentLookup(ctx context.Context, org clinic.OrgID, actor, key
 	return r, err
 }
 
-// IdempotentStore keeps a response for (actor, key). A concurrent request with the same key
-// makes it fail with clinic.ErrConflict.
+// IdempotentStore keeps a response for (actor, key).
+//
+// Errors: clinic.ErrConflict when a response for (actor, key) is already stored (a
+// concurrent request with the same key won).
 func (tx *Tx) IdempotentStore(ctx context.Context, org clinic.OrgID, actor, key string, r IdempotentResponse) error {
 	_, err := tx.q.exec(ctx, `INSERT INTO idempotency_keys (organisation_id, actor, key, request_hash, status, response, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, org, actor, key, r.RequestHash, r.Status, r.Body, tx.Now)
 	return err
 }
 
-// DeleteIdempotencyKeysBefore forgets keys older than t (they are kept a day).
+// DeleteIdempotencyKeysBefore forgets keys older than t (they are kept a day) and reports
+// how many.
+//
+// Errors: none of its own.
 func (tx *Tx) DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (int64, error) {
 	return tx.q.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, t)
 }
@@ -82,6 +94,9 @@ func (tx *Tx) DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (int
 // Savepoint runs fn so that its failure undoes only its own statements and leaves the
 // transaction usable: on PostgreSQL a failed statement otherwise aborts the whole
 // transaction. "No preference" booking tries agendas one after the other this way.
+//
+// Errors: fn's error, unchanged, once its statements are undone; or the error of the
+// SAVEPOINT, ROLLBACK TO or RELEASE statement itself (joined with fn's).
 func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
 	tx.savepoints++
 	name := fmt.Sprintf("sp_%d", tx.savepoints)

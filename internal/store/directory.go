@@ -28,10 +28,15 @@ func (p Page) Size() int {
 }
 
 // CreateOrganisation adds a tenant.
+//
+// Errors: clinic.ErrConflict when the slug is taken.
 func (tx *Tx) CreateOrganisation(ctx context.Context, o clinic.Organisation) (clinic.Organisation, error) {
 	o.CreatedAt = tx.Now
-	err := tx.q.queryRow(ctx, `INSERT INTO organisations (slug, name, created_at) VALUES ($1, $2, $3) RETURNING id`,
-		o.Slug, o.Name, o.CreatedAt).Scan(&o.ID)
+	if o.Zone == "" {
+		o.Zone = "UTC"
+	}
+	err := tx.q.queryRow(ctx, `INSERT INTO organisations (slug, name, zone, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		o.Slug, o.Name, o.Zone, o.CreatedAt).Scan(&o.ID)
 	if err != nil {
 		return o, fmt.Errorf("create organisation: %w", err)
 	}
@@ -39,10 +44,12 @@ func (tx *Tx) CreateOrganisation(ctx context.Context, o clinic.Organisation) (cl
 }
 
 // OrganisationBySlug finds a tenant by its slug (CLI and demo only: requests know their org).
+//
+// Errors: clinic.ErrNotFound when no organisation has that slug.
 func (tx *Tx) OrganisationBySlug(ctx context.Context, slug string) (clinic.Organisation, error) {
 	var o clinic.Organisation
-	err := tx.q.queryRow(ctx, `SELECT id, slug, name, created_at FROM organisations WHERE slug = $1`, slug).
-		Scan(&o.ID, &o.Slug, &o.Name, &o.CreatedAt)
+	err := tx.q.queryRow(ctx, `SELECT id, slug, name, zone, created_at FROM organisations WHERE slug = $1`, slug).
+		Scan(&o.ID, &o.Slug, &o.Name, &o.Zone, &o.CreatedAt)
 	if err != nil {
 		return o, fmt.Errorf("organisation %q: %w", slug, err)
 	}
@@ -50,10 +57,12 @@ func (tx *Tx) OrganisationBySlug(ctx context.Context, slug string) (clinic.Organ
 }
 
 // Organisation reads the caller's own organisation.
+//
+// Errors: clinic.ErrNotFound when org does not exist.
 func (tx *Tx) Organisation(ctx context.Context, org clinic.OrgID) (clinic.Organisation, error) {
 	var o clinic.Organisation
-	err := tx.q.queryRow(ctx, `SELECT id, slug, name, created_at FROM organisations WHERE id = $1`, org).
-		Scan(&o.ID, &o.Slug, &o.Name, &o.CreatedAt)
+	err := tx.q.queryRow(ctx, `SELECT id, slug, name, zone, created_at FROM organisations WHERE id = $1`, org).
+		Scan(&o.ID, &o.Slug, &o.Name, &o.Zone, &o.CreatedAt)
 	if err != nil {
 		return o, fmt.Errorf("organisation %d: %w", org, err)
 	}
@@ -71,6 +80,9 @@ func scanDatabase(r row) (clinic.Database, error) {
 }
 
 // CreateDatabase adds a clinical database.
+//
+// Errors: clinic.ErrInvalid when d.Kind is not a known kind; clinic.ErrNotFound when org does
+// not exist.
 func (tx *Tx) CreateDatabase(ctx context.Context, org clinic.OrgID, d clinic.Database) (clinic.Database, error) {
 	d.OrgID, d.CreatedAt, d.UpdatedAt = org, tx.Now, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO clinical_databases (organisation_id, name, kind, software_profile, respect_opt_out, created_at, updated_at)
@@ -83,6 +95,8 @@ func (tx *Tx) CreateDatabase(ctx context.Context, org clinic.OrgID, d clinic.Dat
 }
 
 // Database reads one clinical database of org.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's databases.
 func (tx *Tx) Database(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID) (clinic.Database, error) {
 	d, err := scanDatabase(tx.q.queryRow(ctx, `SELECT `+databaseCols+` FROM clinical_databases WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
@@ -92,12 +106,17 @@ func (tx *Tx) Database(ctx context.Context, org clinic.OrgID, id clinic.Database
 }
 
 // Databases lists org's clinical databases.
+//
+// Errors: none of its own (nothing matching is an empty list).
 func (tx *Tx) Databases(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Database, error) {
 	return collect(ctx, tx, scanDatabase, `SELECT `+databaseCols+` FROM clinical_databases
 		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.Size())
 }
 
 // UpdateDatabase saves a clinical database's editable fields.
+//
+// Errors: clinic.ErrNotFound when d.ID is not one of org's databases; clinic.ErrInvalid when
+// d.Kind is not a known kind.
 func (tx *Tx) UpdateDatabase(ctx context.Context, org clinic.OrgID, d clinic.Database) (clinic.Database, error) {
 	d.OrgID, d.UpdatedAt = org, tx.Now
 	err := one(tx.q.exec(ctx, `UPDATE clinical_databases SET name = $3, kind = $4, software_profile = $5, respect_opt_out = $6, updated_at = $7
@@ -123,6 +142,10 @@ func scanClinic(r row) (clinic.Clinic, error) {
 }
 
 // CreateClinic adds a clinic.
+//
+// Errors: clinic.ErrConflict when org already has a clinic with c.Slug; clinic.ErrNotFound
+// when c.DatabaseID is not one of org's databases; clinic.ErrInvalid when a booking rule is
+// out of range.
 func (tx *Tx) CreateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clinic) (clinic.Clinic, error) {
 	c.OrgID, c.CreatedAt, c.UpdatedAt = org, tx.Now, tx.Now
 	if c.Rules == (clinic.BookingRules{}) {
@@ -141,6 +164,8 @@ func (tx *Tx) CreateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clini
 }
 
 // Clinic reads one clinic of org.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's clinics.
 func (tx *Tx) Clinic(ctx context.Context, org clinic.OrgID, id clinic.ClinicID) (clinic.Clinic, error) {
 	c, err := scanClinic(tx.q.queryRow(ctx, `SELECT `+clinicCols+` FROM clinics WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
@@ -150,18 +175,26 @@ func (tx *Tx) Clinic(ctx context.Context, org clinic.OrgID, id clinic.ClinicID) 
 }
 
 // Clinics lists org's clinics.
+//
+// Errors: none of its own (nothing matching is an empty list).
 func (tx *Tx) Clinics(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Clinic, error) {
 	return collect(ctx, tx, scanClinic, `SELECT `+clinicCols+` FROM clinics
 		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.Size())
 }
 
 // ClinicsOfDatabase lists the clinics sharing database id (CON-2 names them).
+//
+// Errors: none of its own (nothing matching is an empty list).
 func (tx *Tx) ClinicsOfDatabase(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID) ([]clinic.Clinic, error) {
 	return collect(ctx, tx, scanClinic, `SELECT `+clinicCols+` FROM clinics
 		WHERE organisation_id = $1 AND database_id = $2 ORDER BY id`, org, id)
 }
 
 // UpdateClinic saves a clinic's editable fields.
+//
+// Errors: clinic.ErrNotFound when c.ID or c.DatabaseID is not org's; clinic.ErrConflict when
+// org already has another clinic with c.Slug; clinic.ErrInvalid when a booking rule is out
+// of range.
 func (tx *Tx) UpdateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clinic) (clinic.Clinic, error) {
 	r := c.Rules
 	err := one(tx.q.exec(ctx, `UPDATE clinics SET database_id = $3, slug = $4, name = $5, zone = $6, region = $7, address = $8, updated_at = $9,
@@ -186,6 +219,8 @@ func scanPractitioner(r row) (clinic.Practitioner, error) {
 }
 
 // CreatePractitioner adds a practitioner.
+//
+// Errors: clinic.ErrNotFound when org does not exist.
 func (tx *Tx) CreatePractitioner(ctx context.Context, org clinic.OrgID, p clinic.Practitioner) (clinic.Practitioner, error) {
 	p.OrgID, p.CreatedAt, p.UpdatedAt = org, tx.Now, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO practitioners (organisation_id, name, title, created_at, updated_at)
@@ -197,6 +232,8 @@ func (tx *Tx) CreatePractitioner(ctx context.Context, org clinic.OrgID, p clinic
 }
 
 // Practitioner reads one practitioner of org.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's practitioners.
 func (tx *Tx) Practitioner(ctx context.Context, org clinic.OrgID, id clinic.PractitionerID) (clinic.Practitioner, error) {
 	p, err := scanPractitioner(tx.q.queryRow(ctx, `SELECT `+practitionerCols+` FROM practitioners WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
@@ -206,12 +243,16 @@ func (tx *Tx) Practitioner(ctx context.Context, org clinic.OrgID, id clinic.Prac
 }
 
 // Practitioners lists org's practitioners.
+//
+// Errors: none of its own (nothing matching is an empty list).
 func (tx *Tx) Practitioners(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Practitioner, error) {
 	return collect(ctx, tx, scanPractitioner, `SELECT `+practitionerCols+` FROM practitioners
 		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.Size())
 }
 
 // UpdatePractitioner saves a practitioner's editable fields.
+//
+// Errors: clinic.ErrNotFound when p.ID is not one of org's practitioners.
 func (tx *Tx) UpdatePractitioner(ctx context.Context, org clinic.OrgID, p clinic.Practitioner) (clinic.Practitioner, error) {
 	err := one(tx.q.exec(ctx, `UPDATE practitioners SET name = $3, title = $4, updated_at = $5 WHERE organisation_id = $1 AND id = $2`,
 		org, p.ID, p.Name, p.Title, tx.Now))
@@ -237,6 +278,8 @@ func scanAgenda(r row) (clinic.Agenda, error) {
 }
 
 // CreateAgenda adds an agenda.
+//
+// Errors: clinic.ErrNotFound when a.ClinicID or a.PractitionerID is not org's.
 func (tx *Tx) CreateAgenda(ctx context.Context, org clinic.OrgID, a clinic.Agenda) (clinic.Agenda, error) {
 	a.OrgID, a.CreatedAt, a.UpdatedAt = org, tx.Now, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO agendas (organisation_id, clinic_id, practitioner_id, name, active, created_at, updated_at)
@@ -255,6 +298,8 @@ func ptrID[T ~int64](p *T) any {
 }
 
 // Agenda reads one agenda of org.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's agendas.
 func (tx *Tx) Agenda(ctx context.Context, org clinic.OrgID, id clinic.AgendaID) (clinic.Agenda, error) {
 	a, err := scanAgenda(tx.q.queryRow(ctx, `SELECT `+agendaCols+` FROM agendas WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
@@ -269,12 +314,16 @@ type AgendaFilter struct {
 }
 
 // Agendas lists org's agendas.
+//
+// Errors: none of its own (nothing matching is an empty list).
 func (tx *Tx) Agendas(ctx context.Context, org clinic.OrgID, f AgendaFilter, p Page) ([]clinic.Agenda, error) {
 	return collect(ctx, tx, scanAgenda, `SELECT `+agendaCols+` FROM agendas
 		WHERE organisation_id = $1 AND id > $2 AND (CAST($4 AS BIGINT) = 0 OR clinic_id = $4) ORDER BY id LIMIT $3`, org, p.After, p.Size(), int64(f.ClinicID))
 }
 
 // UpdateAgenda saves an agenda's editable fields.
+//
+// Errors: clinic.ErrNotFound when a.ID, a.ClinicID or a.PractitionerID is not org's.
 func (tx *Tx) UpdateAgenda(ctx context.Context, org clinic.OrgID, a clinic.Agenda) (clinic.Agenda, error) {
 	err := one(tx.q.exec(ctx, `UPDATE agendas SET clinic_id = $3, practitioner_id = $4, name = $5, active = $6, updated_at = $7
 		WHERE organisation_id = $1 AND id = $2`, org, a.ID, a.ClinicID, ptrID(a.PractitionerID), a.Name, a.Active, tx.Now))
@@ -297,6 +346,9 @@ func scanReason(r row) (clinic.Reason, error) {
 }
 
 // CreateReason adds a consultation reason and the agendas that offer it.
+//
+// Errors: clinic.ErrNotFound when x.ClinicID or one of x.AgendaIDs is not org's;
+// clinic.ErrInvalid when the duration is not 5 to 720 minutes or the buffer not 0 to 240.
 func (tx *Tx) CreateReason(ctx context.Context, org clinic.OrgID, x clinic.Reason) (clinic.Reason, error) {
 	x.OrgID, x.CreatedAt, x.UpdatedAt = org, tx.Now, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO reasons (organisation_id, clinic_id, name, duration_minutes, buffer_after_minutes, notifications, online_bookable, created_at, updated_at)
@@ -325,6 +377,8 @@ func (tx *Tx) setReasonAgendas(ctx context.Context, org clinic.OrgID, id clinic.
 }
 
 // Reason reads one reason of org with its agendas.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's reasons.
 func (tx *Tx) Reason(ctx context.Context, org clinic.OrgID, id clinic.ReasonID) (clinic.Reason, error) {
 	x, err := scanReason(tx.q.queryRow(ctx, `SELECT `+reasonCols+` FROM reasons WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
@@ -373,6 +427,8 @@ type ReasonFilter struct {
 }
 
 // Reasons lists org's reasons with their agendas.
+//
+// Errors: none of its own (nothing matching is an empty list).
 func (tx *Tx) Reasons(ctx context.Context, org clinic.OrgID, f ReasonFilter, p Page) ([]clinic.Reason, error) {
 	rs, err := collect(ctx, tx, scanReason, `SELECT `+reasonCols+` FROM reasons
 		WHERE organisation_id = $1 AND id > $2 AND (CAST($4 AS BIGINT) = 0 OR clinic_id = $4) ORDER BY id LIMIT $3`, org, p.After, p.Size(), int64(f.ClinicID))
@@ -383,6 +439,9 @@ func (tx *Tx) Reasons(ctx context.Context, org clinic.OrgID, f ReasonFilter, p P
 }
 
 // UpdateReason saves a reason's editable fields and its agendas.
+//
+// Errors: clinic.ErrNotFound when x.ID, x.ClinicID or one of x.AgendaIDs is not org's;
+// clinic.ErrInvalid when the duration is not 5 to 720 minutes or the buffer not 0 to 240.
 func (tx *Tx) UpdateReason(ctx context.Context, org clinic.OrgID, x clinic.Reason) (clinic.Reason, error) {
 	err := one(tx.q.exec(ctx, `UPDATE reasons SET clinic_id = $3, name = $4, duration_minutes = $5, buffer_after_minutes = $6,
 		notifications = $7, online_bookable = $8, updated_at = $9 WHERE organisation_id = $1 AND id = $2`,

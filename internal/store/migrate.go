@@ -45,6 +45,9 @@ func (db *DB) provider(ctx context.Context) (*goose.Provider, error) {
 
 // Migrate applies every pending migration of the app's own tables. Running it from several
 // instances at once is safe on PostgreSQL (an advisory session lock serialises them).
+//
+// Errors: goose's, wrapped (a failed migration is rolled back and named), or the lock's
+// timeout when another instance holds the PostgreSQL lock past 10 minutes.
 func (db *DB) Migrate(ctx context.Context) error {
 	p, err := db.provider(ctx)
 	if err != nil {
@@ -58,6 +61,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // MigrationsCurrent reports whether the schema is at the newest version this binary knows,
 // for /readyz.
+//
+// Errors: only the database's, when the version table cannot be read.
 func (db *DB) MigrationsCurrent(ctx context.Context) (bool, error) {
 	p, err := db.provider(ctx)
 	if err != nil {

@@ -62,6 +62,9 @@ func nullable(s string) any {
 }
 
 // CreatePatient adds a patient to one of org's databases.
+//
+// Errors: clinic.ErrNotFound when p.DatabaseID is not one of org's databases;
+// clinic.ErrConflict when p.ExternalID is already used in that database.
 func (tx *Tx) CreatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
 	p.OrgID, p.CreatedAt, p.UpdatedAt = org, tx.Now, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO patients (organisation_id, database_id, external_id, given_name, family_name, search_name,
@@ -76,6 +79,8 @@ func (tx *Tx) CreatePatient(ctx context.Context, org clinic.OrgID, p clinic.Pati
 }
 
 // Patient reads one patient of org.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's patients.
 func (tx *Tx) Patient(ctx context.Context, org clinic.OrgID, id clinic.PatientID) (clinic.Patient, error) {
 	p, err := scanPatient(tx.q.queryRow(ctx, `SELECT `+patientCols+` FROM patients WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
@@ -85,6 +90,9 @@ func (tx *Tx) Patient(ctx context.Context, org clinic.OrgID, id clinic.PatientID
 }
 
 // UpdatePatient saves a patient's editable fields.
+//
+// Errors: clinic.ErrNotFound when p.ID is not one of org's patients; clinic.ErrConflict when
+// p.ExternalID is already used by another patient of its database.
 func (tx *Tx) UpdatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
 	err := one(tx.q.exec(ctx, `UPDATE patients SET external_id = $3, given_name = $4, family_name = $5, search_name = $6, birth_date = $7,
 		mobile = $8, email = $9, language = $10, pms_opt_out = $11, updated_at = $12 WHERE organisation_id = $1 AND id = $2`,
@@ -107,6 +115,8 @@ type PatientFilter struct {
 }
 
 // Patients lists org's patients matching f, by id.
+//
+// Errors: none of its own (nothing matching is an empty list).
 func (tx *Tx) Patients(ctx context.Context, org clinic.OrgID, f PatientFilter, p Page) ([]clinic.Patient, error) {
 	w := conds{args: []any{org, p.After, p.Size()}}
 	if f.DatabaseID != 0 {
@@ -130,7 +140,11 @@ func (tx *Tx) Patients(ctx context.Context, org clinic.OrgID, f PatientFilter, p
 		w.sql.String()+` ORDER BY id LIMIT $3`, w.args...)
 }
 
-// LinkRelatives records that a is rel to b (and b the inverse to a).
+// LinkRelatives records that a is rel to b (and b the inverse to a). Linking again replaces
+// the relationship.
+//
+// Errors: clinic.ErrNotFound when a or b is not one of org's patients; clinic.ErrInvalid
+// when a and b are the same patient.
 func (tx *Tx) LinkRelatives(ctx context.Context, org clinic.OrgID, a, b clinic.PatientID, rel clinic.Relationship) error {
 	for _, l := range []struct {
 		x, y clinic.PatientID
@@ -147,6 +161,8 @@ func (tx *Tx) LinkRelatives(ctx context.Context, org clinic.OrgID, a, b clinic.P
 }
 
 // Relatives lists the patients linked to id.
+//
+// Errors: none of its own (an unknown id has no relatives).
 func (tx *Tx) Relatives(ctx context.Context, org clinic.OrgID, id clinic.PatientID) ([]clinic.Relative, error) {
 	return collect(ctx, tx, func(r row) (clinic.Relative, error) {
 		var rel clinic.Relative
@@ -159,6 +175,8 @@ func (tx *Tx) Relatives(ctx context.Context, org clinic.OrgID, id clinic.Patient
 
 // PatientsByIDs reads several of org's patients in one statement (a day's agenda, a page
 // of audit rows). Ids of other organisations are simply absent from the result.
+//
+// Errors: none of its own.
 func (tx *Tx) PatientsByIDs(ctx context.Context, org clinic.OrgID, ids []clinic.PatientID) (map[clinic.PatientID]clinic.Patient, error) {
 	out := make(map[clinic.PatientID]clinic.Patient, len(ids))
 	if len(ids) == 0 {

@@ -26,7 +26,8 @@ func fixedClock() func() time.Time {
 	return func() time.Time { return t }
 }
 
-// TestMigrationFoldersAgree keeps the two dialects' migrations numbered alike (house rule 10).
+// TestMigrationFoldersAgree keeps the two dialects' migrations numbered alike (house rule 10);
+// TestMigratedSchemasAgree (schema_test.go) checks that they build the same schema.
 func TestMigrationFoldersAgree(t *testing.T) {
 	names := func(dir string) []string {
 		var out []string
@@ -422,7 +423,8 @@ func TestAuditLog(t *testing.T) {
 	b := storetest.Seed(t, db, "b")
 	err := db.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.Audit(ctx, a.Org.ID, []store.AuditEntry{{Actor: "user:1", UserID: 1, PatientID: a.Patient.ID, Action: "patient.read", RequestID: "r1"},
-			{Actor: "token:2", TokenID: 2, Action: "patient.list", RequestID: "r2"}}); err != nil {
+			{Actor: "token:2", TokenID: 2, Action: "patient.list", RequestID: "r2"},
+			{Actor: "system:sync", ActorKind: "system", PatientID: a.Patient.ID, Action: "patient.update"}}); err != nil {
 			return err
 		}
 		var many []store.AuditEntry
@@ -439,9 +441,10 @@ func TestAuditLog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []store.AuditEntry{
-			{OrgID: a.Org.ID, Actor: "token:2", TokenID: 2, Action: "patient.list", RequestID: "r2", At: fixedClock()()},
-			{OrgID: a.Org.ID, Actor: "user:1", UserID: 1, PatientID: a.Patient.ID, Action: "patient.read", RequestID: "r1", At: fixedClock()()},
+		want := []store.AuditEntry{ // the kind is inferred for staff and tokens when not given
+			{OrgID: a.Org.ID, Actor: "system:sync", ActorKind: "system", PatientID: a.Patient.ID, Action: "patient.update", At: fixedClock()()},
+			{OrgID: a.Org.ID, Actor: "token:2", ActorKind: "token", TokenID: 2, Action: "patient.list", RequestID: "r2", At: fixedClock()()},
+			{OrgID: a.Org.ID, Actor: "user:1", ActorKind: "staff", UserID: 1, PatientID: a.Patient.ID, Action: "patient.read", RequestID: "r1", At: fixedClock()()},
 		}
 		if d := cmp.Diff(want, es, cmpopts.IgnoreFields(store.AuditEntry{}, "ID")); d != "" {
 			t.Errorf("(-want +got):\n%s", d)

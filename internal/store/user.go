@@ -18,6 +18,10 @@ func scanUser(r row) (clinic.User, error) {
 }
 
 // CreateUser adds a staff account. Its e-mail must be unused across the installation.
+//
+// Errors: clinic.ErrConflict when the e-mail is taken (in any organisation);
+// clinic.ErrInvalid when u.Role is not a known role; clinic.ErrNotFound when org does not
+// exist.
 func (tx *Tx) CreateUser(ctx context.Context, org clinic.OrgID, u clinic.User) (clinic.User, error) {
 	u.OrgID, u.CreatedAt, u.Email = org, tx.Now, strings.ToLower(u.Email)
 	err := tx.q.queryRow(ctx, `INSERT INTO users (organisation_id, email, name, role, password_hash, created_at)
@@ -29,6 +33,8 @@ func (tx *Tx) CreateUser(ctx context.Context, org clinic.OrgID, u clinic.User) (
 }
 
 // UserByEmail finds an account for sign-in, in any organisation.
+//
+// Errors: clinic.ErrNotFound when no account has that e-mail.
 func (tx *Tx) UserByEmail(ctx context.Context, email string) (clinic.User, error) {
 	u, err := scanUser(tx.q.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`, strings.ToLower(email)))
 	if err != nil {
@@ -38,6 +44,8 @@ func (tx *Tx) UserByEmail(ctx context.Context, email string) (clinic.User, error
 }
 
 // User reads one staff account of org.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's users.
 func (tx *Tx) User(ctx context.Context, org clinic.OrgID, id clinic.UserID) (clinic.User, error) {
 	u, err := scanUser(tx.q.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
@@ -47,6 +55,8 @@ func (tx *Tx) User(ctx context.Context, org clinic.OrgID, id clinic.UserID) (cli
 }
 
 // SetPassword replaces a user's password hash (e.g. a rehash with stronger parameters).
+//
+// Errors: none of its own: an id that is not one of org's users changes nothing.
 func (tx *Tx) SetPassword(ctx context.Context, org clinic.OrgID, id clinic.UserID, hash string) error {
 	_, err := tx.q.exec(ctx, `UPDATE users SET password_hash = $3 WHERE organisation_id = $1 AND id = $2`, org, id, hash)
 	return err
@@ -63,6 +73,9 @@ type Session struct {
 }
 
 // CreateSession stores a new session for u.
+//
+// Errors: clinic.ErrNotFound when u does not exist; clinic.ErrConflict when tokenHash is
+// already stored.
 func (tx *Tx) CreateSession(ctx context.Context, u clinic.User, tokenHash []byte, expires time.Time) (Session, error) {
 	s := Session{UserID: u.ID, OrgID: u.OrgID, CreatedAt: tx.Now, LastSeenAt: tx.Now, ExpiresAt: expires.UTC()}
 	err := tx.q.queryRow(ctx, `INSERT INTO sessions (token_hash, user_id, organisation_id, created_at, last_seen_at, expires_at)
@@ -74,6 +87,8 @@ func (tx *Tx) CreateSession(ctx context.Context, u clinic.User, tokenHash []byte
 }
 
 // SessionByToken finds a live session and its user by the token's hash.
+//
+// Errors: clinic.ErrNotFound when no unexpired session has that hash.
 func (tx *Tx) SessionByToken(ctx context.Context, tokenHash []byte) (Session, clinic.User, error) {
 	var s Session
 	var u clinic.User
@@ -89,12 +104,16 @@ func (tx *Tx) SessionByToken(ctx context.Context, tokenHash []byte) (Session, cl
 }
 
 // TouchSession records activity, which pushes back the idle timeout.
+//
+// Errors: none of its own (an unknown id changes nothing).
 func (tx *Tx) TouchSession(ctx context.Context, id int64) error {
 	_, err := tx.q.exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, id, tx.Now)
 	return err
 }
 
 // DeleteSession signs a session out.
+//
+// Errors: none of its own (an unknown id changes nothing).
 func (tx *Tx) DeleteSession(ctx context.Context, id int64) error {
 	_, err := tx.q.exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
 	return err
@@ -102,18 +121,25 @@ func (tx *Tx) DeleteSession(ctx context.Context, id int64) error {
 
 // DeleteExpiredSessions removes sessions past their absolute expiry or idle since before
 // idleBefore, and reports how many.
+//
+// Errors: none of its own.
 func (tx *Tx) DeleteExpiredSessions(ctx context.Context, idleBefore time.Time) (int64, error) {
 	return tx.q.exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, tx.Now, idleBefore)
 }
 
 // DeleteSessionIfExpired removes one session if it is past its absolute expiry, the target
 // of the job scheduled when the session was created.
+//
+// Errors: none of its own (false when there was nothing to delete).
 func (tx *Tx) DeleteSessionIfExpired(ctx context.Context, id int64) (bool, error) {
 	n, err := tx.q.exec(ctx, `DELETE FROM sessions WHERE id = $1 AND expires_at <= $2`, id, tx.Now)
 	return n > 0, err
 }
 
 // CreateToken stores an API token's hash.
+//
+// Errors: clinic.ErrConflict when hash is already stored; clinic.ErrInvalid when t.Role is
+// not a known role; clinic.ErrNotFound when org does not exist.
 func (tx *Tx) CreateToken(ctx context.Context, org clinic.OrgID, t clinic.Token, hash []byte) (clinic.Token, error) {
 	t.OrgID, t.CreatedAt = org, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO api_tokens (organisation_id, name, role, token_hash, created_at)
@@ -125,6 +151,8 @@ func (tx *Tx) CreateToken(ctx context.Context, org clinic.OrgID, t clinic.Token,
 }
 
 // TokenByHash finds a live (unrevoked, unexpired) token.
+//
+// Errors: clinic.ErrNotFound when no live token has that hash.
 func (tx *Tx) TokenByHash(ctx context.Context, hash []byte) (clinic.Token, error) {
 	var t clinic.Token
 	err := tx.q.queryRow(ctx, `SELECT id, organisation_id, name, role, created_at, last_used_at, revoked_at FROM api_tokens
@@ -137,19 +165,26 @@ func (tx *Tx) TokenByHash(ctx context.Context, hash []byte) (clinic.Token, error
 }
 
 // TouchToken records a token's use (throttled by the caller).
+//
+// Errors: none of its own (an unknown id changes nothing).
 func (tx *Tx) TouchToken(ctx context.Context, id clinic.TokenID) error {
 	_, err := tx.q.exec(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, id, tx.Now)
 	return err
 }
 
 // CountSessions counts stored sessions, live or not (operations and tests).
+//
+// Errors: none of its own.
 func (tx *Tx) CountSessions(ctx context.Context) (int, error) {
 	var n int
 	err := tx.q.queryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&n)
 	return n, err
 }
 
-// UsersByIDs reads several of org's staff accounts in one statement.
+// UsersByIDs reads several of org's staff accounts in one statement. Ids of other
+// organisations are absent from the result.
+//
+// Errors: none of its own.
 func (tx *Tx) UsersByIDs(ctx context.Context, org clinic.OrgID, ids []clinic.UserID) (map[clinic.UserID]clinic.User, error) {
 	out := make(map[clinic.UserID]clinic.User, len(ids))
 	if len(ids) == 0 {
@@ -163,4 +198,71 @@ func (tx *Tx) UsersByIDs(ctx context.Context, org clinic.OrgID, ids []clinic.Use
 		out[u.ID] = u
 	}
 	return out, nil
+}
+
+// SetUserDisabled disables (at not nil) or re-enables (at nil) one of org's staff accounts.
+// It does not end sessions: DeleteUserSessions does, in the same transaction.
+// Errors: clinic.ErrNotFound.
+func (tx *Tx) SetUserDisabled(ctx context.Context, org clinic.OrgID, id clinic.UserID, at *time.Time) error {
+	if at != nil {
+		t := at.UTC()
+		at = &t
+	}
+	n, err := tx.q.exec(ctx, `UPDATE users SET disabled_at = $3 WHERE organisation_id = $1 AND id = $2`, org, id, at)
+	if err != nil {
+		return fmt.Errorf("set user %d disabled: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("user %d: %w", id, clinic.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteUserSessions signs one of org's staff users out everywhere and reports how many
+// sessions ended.
+//
+// Errors: none of its own (0 for a user without sessions, or not org's).
+func (tx *Tx) DeleteUserSessions(ctx context.Context, org clinic.OrgID, id clinic.UserID) (int64, error) {
+	n, err := tx.q.exec(ctx, `DELETE FROM sessions WHERE organisation_id = $1 AND user_id = $2`, org, id)
+	if err != nil {
+		return 0, fmt.Errorf("delete sessions of user %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// Token reads one of org's API tokens, revoked or not. Errors: clinic.ErrNotFound.
+func (tx *Tx) Token(ctx context.Context, org clinic.OrgID, id clinic.TokenID) (clinic.Token, error) {
+	var t clinic.Token
+	err := tx.q.queryRow(ctx, `SELECT id, organisation_id, name, role, created_at, last_used_at, revoked_at FROM api_tokens
+		WHERE organisation_id = $1 AND id = $2`, org, id).
+		Scan(&t.ID, &t.OrgID, &t.Name, &t.Role, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
+	if err != nil {
+		return t, fmt.Errorf("token %d: %w", id, err)
+	}
+	return t, nil
+}
+
+// RevokeToken revokes one of org's API tokens now; revoking twice keeps the first time.
+// Errors: clinic.ErrNotFound.
+func (tx *Tx) RevokeToken(ctx context.Context, org clinic.OrgID, id clinic.TokenID) error {
+	n, err := tx.q.exec(ctx, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE organisation_id = $1 AND id = $2`, org, id, tx.Now)
+	if err != nil {
+		return fmt.Errorf("revoke token %d: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("token %d: %w", id, clinic.ErrNotFound)
+	}
+	return nil
+}
+
+// CountEnabledAdministrators counts org's administrators who are not disabled, so that the
+// last one is not disabled.
+func (tx *Tx) CountEnabledAdministrators(ctx context.Context, org clinic.OrgID) (int, error) {
+	var n int
+	err := tx.q.queryRow(ctx, `SELECT count(*) FROM users WHERE organisation_id = $1 AND role = $2 AND disabled_at IS NULL`,
+		org, clinic.RoleAdministrator).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count administrators: %w", err)
+	}
+	return n, nil
 }

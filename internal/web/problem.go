@@ -64,12 +64,23 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 }
 
 // WriteJSON answers with v as JSON.
+//
+// The body is encoded before anything is sent, so a value that cannot be encoded (a time
+// outside years 0–9999, say) becomes a 500 problem document instead of a success status
+// with an empty or cut body.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"Something went wrong on our side."}`+"\n")
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(true)
-	enc.Encode(v)
+	w.Write(buf.Bytes())
 }
 
 // DecodeError says which field of a JSON body could not be read, and why.

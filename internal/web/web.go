@@ -13,7 +13,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"time"
 
+	"github.com/tidings-health/tidings/internal/audit"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
 )
@@ -39,7 +41,14 @@ type Route struct {
 	Perm    clinic.Permission // required unless Auth is Public
 	Handler http.HandlerFunc
 	Doc     *Doc // API routes only: what the OpenAPI document says
+	// WriteTimeout bounds writing the response, from when the route is matched: zero takes
+	// the server's default; NoWriteDeadline is for a stream (SSE) that writes for as long as
+	// the client listens.
+	WriteTimeout time.Duration
 }
+
+// NoWriteDeadline as a Route's WriteTimeout lets a stream write without a deadline.
+const NoWriteDeadline time.Duration = -1
 
 // Doc describes an API operation for the OpenAPI document.
 type Doc struct {
@@ -60,10 +69,7 @@ type Param struct {
 
 type ctxKey int
 
-const (
-	actorKey ctxKey = iota
-	requestIDKey
-)
+const actorKey ctxKey = 0
 
 // WithActor returns ctx carrying the authenticated caller.
 func WithActor(ctx context.Context, a clinic.Actor) context.Context {
@@ -86,16 +92,14 @@ func MustActor(ctx context.Context) clinic.Actor {
 	return a
 }
 
-// WithRequestID returns ctx carrying the request's id.
+// WithRequestID returns ctx carrying the request's id (kept by the audit package, so that
+// audit rows written by use cases name the request without knowing about HTTP).
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey, id)
+	return audit.WithRequestID(ctx, id)
 }
 
 // RequestID returns the request's id (empty outside a request).
-func RequestID(ctx context.Context) string {
-	s, _ := ctx.Value(requestIDKey).(string)
-	return s
-}
+func RequestID(ctx context.Context) string { return audit.RequestID(ctx) }
 
 // NewRequestID makes a random id for a request that brought none.
 func NewRequestID() string {

@@ -1,8 +1,17 @@
-package dashboard
+// Package walltime reads the times people type — "09:30" on a clinic's clock, a date and a
+// time in a form — and turns them into instants of the clinic's zone, explicitly around
+// daylight-saving changes: a wall time that does not exist (the clocks jump forward) is an
+// error naming the field, and one that happens twice (the clocks go back) resolves to the
+// earlier instant and says so. The API, the dashboard and the notification planner use it,
+// so "9:30" means the same everywhere.
+//
+// It is pure: no clock, no I/O. It imports only the clinic vocabulary (for field errors).
+package walltime
 
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
@@ -14,11 +23,11 @@ import (
 // in standard time). time.Date picks one of the candidates without saying which, so the
 // conversion is done here, explicitly.
 
-// atWall returns the instant at which the clock of loc shows day (a civil date, from
+// At returns the instant at which the clock of loc shows day (a civil date, from
 // time.Parse(time.DateOnly, …)) at minute minutes after midnight (1440 is the next
 // midnight). ok is false when that wall time does not exist; repeated is true when it
 // happens twice, and t is then the earlier instant.
-func atWall(day time.Time, minute int, loc *time.Location) (t time.Time, repeated, ok bool) {
+func At(day time.Time, minute int, loc *time.Location) (t time.Time, repeated, ok bool) {
 	y, m, d := day.Date()
 	naive := time.Date(y, m, d, 0, minute, 0, 0, time.UTC) // the wall time, read as if in UTC
 	guess := time.Date(y, m, d, 0, minute, 0, 0, loc)
@@ -44,41 +53,51 @@ func sameWall(a, b time.Time) bool {
 	return ay == by && am == bm && ad == bd && a.Hour() == b.Hour() && a.Minute() == b.Minute() && a.Second() == b.Second()
 }
 
-// parseClock reads "HH:MM" (00:00 to 23:59, and 24:00 when end is true, the end of a
-// working day) into minutes after midnight.
-func parseClock(s string, end bool) (int, bool) {
+// ParseClock reads "HH:MM" or "H:MM" (00:00 to 23:59, and 24:00 when end is true, the end
+// of a working day) into minutes after midnight. Surrounding spaces are ignored; anything
+// else (seconds, "8am", signs) is refused.
+func ParseClock(s string, end bool) (int, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) == 4 {
+		s = "0" + s
+	}
 	if end && s == "24:00" {
 		return 24 * 60, true
 	}
 	if len(s) != 5 || s[2] != ':' {
 		return 0, false
 	}
-	h, err1 := strconv.Atoi(s[:2])
-	m, err2 := strconv.Atoi(s[3:])
-	if err1 != nil || err2 != nil || s[0] == '+' || s[0] == '-' || s[3] == '+' || s[3] == '-' || h > 23 || m > 59 {
+	for i, c := range []byte(s) {
+		if i != 2 && (c < '0' || c > '9') {
+			return 0, false
+		}
+	}
+	h, _ := strconv.Atoi(s[:2])
+	m, _ := strconv.Atoi(s[3:])
+	if h > 23 || m > 59 {
 		return 0, false
 	}
 	return h*60 + m, true
 }
 
-// clockText writes minutes after midnight as "HH:MM".
-func clockText(m int) string {
+// Clock writes minutes after midnight as "HH:MM".
+func Clock(m int) string {
 	return strconv.Itoa(m/600) + strconv.Itoa(m/60%10) + ":" + strconv.Itoa(m%60/10) + strconv.Itoa(m%10)
 }
 
-// wallInput is a local date and time typed into a form, with the names of its two fields
+// Input is a local date and time typed into a form, with the names of its two fields
 // for the errors.
-type wallInput struct {
+type Input struct {
 	Date, Time           string
 	DateField, TimeField string
 	// DefaultMinute is used when Time is empty; -1 makes the time required.
 	DefaultMinute int
 }
 
-// resolve turns the typed date and time into an instant of loc, adding to v a field error
+// Resolve turns the typed date and time into an instant of loc, adding to v a field error
 // naming the date or time field when either is malformed or the time does not exist that
 // day.
-func (in wallInput) resolve(v *clinic.ValidationError, loc *time.Location) (t time.Time, repeated bool) {
+func (in Input) Resolve(v *clinic.ValidationError, loc *time.Location) (t time.Time, repeated bool) {
 	day, err := time.Parse(time.DateOnly, in.Date)
 	if err != nil {
 		if in.Date == "" {
@@ -90,11 +109,11 @@ func (in wallInput) resolve(v *clinic.ValidationError, loc *time.Location) (t ti
 	minute := in.DefaultMinute
 	if in.Time != "" || minute < 0 {
 		var ok bool
-		if minute, ok = parseClock(in.Time, false); !ok {
+		if minute, ok = ParseClock(in.Time, false); !ok {
 			if in.Time == "" {
 				v.Add(in.TimeField, "is required")
 			} else {
-				v.Add(in.TimeField, "must be a time written HH:MM, such as 09:30")
+				v.Add(in.TimeField, ClockReason)
 			}
 			return time.Time{}, false
 		}
@@ -102,9 +121,15 @@ func (in wallInput) resolve(v *clinic.ValidationError, loc *time.Location) (t ti
 	if err != nil {
 		return time.Time{}, false
 	}
-	t, repeated, ok := atWall(day, minute, loc)
+	t, repeated, ok := At(day, minute, loc)
 	if !ok {
-		v.Add(in.TimeField, "does not exist on that day: the clocks go forward for daylight saving; choose another time")
+		v.Add(in.TimeField, GapReason)
 	}
 	return t, repeated
 }
+
+// ClockReason is the field error for a time that ParseClock refuses.
+const ClockReason = "must be a time written HH:MM, such as 09:30"
+
+// GapReason is the field error for a wall time that does not exist in the zone that day.
+const GapReason = "does not exist on that day: the clocks go forward for daylight saving; choose another time"

@@ -1,4 +1,4 @@
-package dashboard
+package walltime
 
 import (
 	"fmt"
@@ -43,11 +43,11 @@ func TestAtWall(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			day, _ := time.Parse(time.DateOnly, tc.day)
-			minute, ok := parseClock(tc.clock, true)
+			minute, ok := ParseClock(tc.clock, true)
 			if !ok {
-				t.Fatalf("parseClock(%q) failed", tc.clock)
+				t.Fatalf("ParseClock(%q) failed", tc.clock)
 			}
-			got, repeated, ok := atWall(day, minute, mustZone(t, tc.zone))
+			got, repeated, ok := At(day, minute, mustZone(t, tc.zone))
 			if tc.want == "" {
 				if ok {
 					t.Fatalf("got %v, want no such time", got)
@@ -93,7 +93,7 @@ func TestAtWallRoundTrip(t *testing.T) {
 func roundTrip(at time.Time, loc *time.Location) string {
 	local := at.In(loc)
 	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
-	got, repeated, ok := atWall(day, local.Hour()*60+local.Minute(), loc)
+	got, repeated, ok := At(day, local.Hour()*60+local.Minute(), loc)
 	switch {
 	case !ok:
 		return fmt.Sprintf("%v: wall time %s reported missing", at, local)
@@ -115,16 +115,16 @@ func TestParseClock(t *testing.T) {
 		ok   bool
 	}{
 		{"08:00", false, 480, true}, {"23:59", false, 1439, true}, {"00:00", false, 0, true}, {"24:00", true, 1440, true},
-		{"24:00", false, 0, false}, {"8:00", false, 0, false}, {"08:60", false, 0, false}, {"25:00", true, 0, false},
+		{"24:00", false, 0, false}, {"8:00", false, 480, true}, {" 9:30 ", false, 570, true}, {"08:60", false, 0, false}, {"25:00", true, 0, false},
 		{"+1:00", false, 0, false}, {"08:-1", false, 0, false}, {"", false, 0, false}, {"08:00:00", false, 0, false}, {"8am", false, 0, false},
 	}
 	for _, tc := range tests {
-		got, ok := parseClock(tc.in, tc.end)
+		got, ok := ParseClock(tc.in, tc.end)
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseClock(%q, %v) = %d, %v; want %d, %v", tc.in, tc.end, got, ok, tc.want, tc.ok)
+			t.Errorf("ParseClock(%q, %v) = %d, %v; want %d, %v", tc.in, tc.end, got, ok, tc.want, tc.ok)
 		}
-		if ok && clockText(got) != tc.in {
-			t.Errorf("clockText(%d) = %q, want %q", got, clockText(got), tc.in)
+		if ok && Clock(got) != tc.in && len(tc.in) == 5 {
+			t.Errorf("Clock(%d) = %q, want %q", got, Clock(got), tc.in)
 		}
 	}
 }

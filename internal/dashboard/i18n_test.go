@@ -1,0 +1,258 @@
+package dashboard
+
+import (
+	"errors"
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/booking"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/i18n"
+	"github.com/tidings-health/tidings/internal/page"
+	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
+)
+
+// frenchPages parses the templates with a catalog that fails t on any text French lacks.
+func frenchPages(t *testing.T) *Dashboard {
+	t.Helper()
+	a, err := loadAssets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := parsePagesWith(a, cat.OnMissing(func(key string) { t.Errorf("no French text for %q", key) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Dashboard{pages: pages, assets: a}
+}
+
+// TestLabelsTranslated checks the texts the dashboard makes in Go, which the template scan
+// of internal/i18n cannot see: labels, flash confirmations, error titles and messages.
+func TestLabelsTranslated(t *testing.T) {
+	cat, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, s := range clinic.Statuses() {
+		texts = append(texts, statusLabel(s), string(s))
+		for _, to := range clinic.Statuses() {
+			texts = append(texts, actionLabel(s, to))
+			texts = append(texts, conflictMessage(&booking.TransitionError{From: s, To: to}))
+		}
+	}
+	for _, b := range []clinic.BookedBy{clinic.BookedByStaff, clinic.BookedByPatient, clinic.BookedBySync} {
+		texts = append(texts, bookedByLabel(b))
+	}
+	for _, r := range []clinic.Relationship{clinic.RelParent, clinic.RelChild, clinic.RelSpouse, clinic.RelGuardian, clinic.RelOther} {
+		texts = append(texts, relationshipLabel(r))
+	}
+	texts = append(texts, languageLabel("en"), languageLabel("fr"), msgTaken, msgBadCredentials, msgRateLimited,
+		page.MsgCrossOrigin, "This page does not exist.")
+	for _, f := range flashes() {
+		texts = append(texts, f)
+	}
+	for _, wd := range weekOrder() {
+		texts = append(texts, wd.String())
+	}
+	for _, g := range rulesForm(clinic.Clinic{ID: 1}, rulesValues(clinic.DefaultBookingRules())).Grids {
+		texts = append(texts, g.Label)
+	}
+	for _, e := range []clinic.ScheduleException{{Closed: true}, {Closed: true, Start: 540, End: 720}, {Start: 540, End: 720}, {}} {
+		texts = append(texts, exceptionText(e))
+	}
+	// The statuses web.Status answers, and the rate limit's.
+	for _, status := range []int{400, 401, 403, 404, 409, 413, 422, 429, 500, 503} {
+		texts = append(texts, page.ErrorTitle(status))
+	}
+	for _, err := range []error{errors.New("x"), web.ErrMalformed, clinic.ErrInvalid, clinic.ErrNotFound, clinic.ErrConflict,
+		clinic.ErrUnauthenticated, clinic.ErrForbidden, store.ErrBusy, &http.MaxBytesError{Limit: 1}, booking.ErrNotAvailable} {
+		texts = append(texts, web.SafeMessage(err))
+	}
+	for _, text := range texts {
+		miss := false
+		if got := cat.OnMissing(func(string) { miss = true }).T(i18n.French, text); miss || (got == text && text != "Agenda" && text != "Parent" && text != "Notifications") {
+			t.Errorf("no French text for %q", text)
+		}
+	}
+}
+
+// englishLeftovers are words that must not appear in the text of a French page: what the
+// templates and labels say in English. The data below is French so that it cannot trip them.
+// Words French writes the same way (Agenda, Date, Patient, Notifications) are not listed.
+var englishLeftovers = regexp.MustCompile(`\b(the|and|of|to|with|from|Sign|Search|Show|Save|Delete|Cancel|Move|Book|Booked|` +
+	`Week|Today|Time|Day|Status|Reason|Previous|Next|No|None|Monday|Sunday|Wednesday|March|April|Mon|Wed|Sun|` +
+	`Free|Times|times|Clinic|Audit|log|Schedules|Reasons|rules|Please|Not|found|appointments?)\b`)
+
+var (
+	tags  = regexp.MustCompile(`(?s)<[^>]*>`)
+	codes = regexp.MustCompile(`(?s)<code>.*?</code>`)
+)
+
+// TestPagesInFrench renders every page in French, with the catalog failing on a missing key,
+// and checks the visible text holds no English word and the page says lang="fr".
+func TestPagesInFrench(t *testing.T) {
+	d := frenchPages(t)
+	h := sampleHeader("agenda")
+	h.OrgName, h.UserName, h.Clinics = "Santé Marais", "Camille Martin", []clinicOption{{ID: 1, Name: "Cabinet du Marais", Selected: true}}
+	h.Locale = i18n.French
+	actions := actionsFor(clinic.Appointment{ID: 3, Version: 2, Status: clinic.StatusBooked}, clinic.RoleAdministrator, "/agenda", "09:00–09:15", true)
+	appt := agendaAppointment{ID: 3, Time: "09:00–09:15", PatientID: 7, Patient: "Léa Dupont", Reason: "Consultation",
+		Status: clinic.StatusBooked, StatusLabel: statusLabel(clinic.StatusBooked), Active: true, Actions: actions}
+	fields := []clinic.FieldError{{Field: "date", Reason: "must be a date in the form YYYY-MM-DD, such as 2026-04-05"},
+		{Field: "note", Reason: "must be at most 2000 characters"}}
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := frame{Loc: paris, Locale: i18n.French}
+	start := time.Date(2026, 3, 29, 9, 0, 0, 0, paris)
+	row := appointmentRow{ID: 3, Date: f.Locale.DayDate(start), Time: span(start, start.Add(15*time.Minute), paris) + " CEST",
+		Clinic: "Cabinet du Marais", Agenda: "Dr Martin", Reason: "Consultation", Status: clinic.StatusSeen,
+		StatusLabel: statusLabel(clinic.StatusSeen), BookedBy: bookedByLabel(clinic.BookedByPatient)}
+	tests := []struct {
+		page, block string
+		title       string
+		data        any
+		want        []string
+	}{
+		{"login", "", "Sign in", loginPage{Error: msgBadCredentials}, []string{"Se connecter", "Mot de passe", "E-mail ou mot de passe incorrect."}},
+		{"patients", "", "Patients", patientsPage{Rows: []patientRow{{ID: 7, Name: "Léa Dupont", BirthDate: civilDate("1980-12-09"), Mobile: "+33612345678"}}, NextAfter: 7},
+			[]string{"9 déc. 1980", "Page suivante", "Date de naissance"}},
+		{"patients", "results", "Patient search", patientsPage{Searched: true, Error: "Search text is not a valid e-mail address."},
+			[]string{"Le texte recherché n'est pas une adresse e-mail valide."}},
+		{"patient", "", "Patient file", patientFile{ID: 7, Name: "Léa Dupont", GivenName: "Léa", FamilyName: "Dupont", BirthDate: civilDate("1980-12-01"),
+			Language: languageLabel("fr"), PMSOptOut: true, Database: "Logiciel", Relatives: []relativeRow{{ID: 8, Name: "Hugo Dupont", Relationship: relationshipLabel(clinic.RelChild)}},
+			Upcoming: []appointmentRow{row}, Past: []appointmentRow{row}, PastHidden: 3, CanAudit: true},
+			[]string{"1er déc. 1980", "Enfant", "Français", "dim. 29 mars 2026", "Patient (en ligne)", "3 rendez-vous plus anciens ne sont pas affichés."}},
+		{"agenda", "", "Agenda", agendaPage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris", Date: "2026-03-29", Prev: "2026-03-28", Next: "2026-03-30",
+			Today: "2026-03-30", CanBook: true, ReasonID: 5, Reason: "Consultation", Reasons: []option{{Value: 5, Label: "Consultation", Selected: true}},
+			Columns: []agendaColumn{{ID: 1, Name: "Dr Martin", Appointments: []agendaAppointment{appt}, Offers: true,
+				Slots: []freeSlot{{Label: "09:15", Value: "2026-03-29T07:15:00Z"}}}, {ID: 2, Name: "Salle 2", Inactive: true}}},
+			[]string{"dimanche 29 mars 2026", "Jour précédent", "Réservé", "Confirmer", "Déplacer", "Annuler", "Heures de Europe/Paris."}},
+		{"week", "", "Week", weekPage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris", Monday: "2026-03-23", Prev: "2026-03-16", Next: "2026-03-30", ThisWeek: "2026-03-30",
+			Days:    []weekDay{{Date: "2026-03-23"}, {Date: "2026-03-29"}},
+			Agendas: []weekAgenda{{ID: 1, Name: "Dr Martin", Count: 1, Days: []weekCell{{Date: "2026-03-23"}, {Date: "2026-03-29", Appointments: []agendaAppointment{appt}}}}}},
+			[]string{"23 – 29 mars 2026", "lun. 23 mars", "dim. 29 mars", "Semaine précédente", "1 réservés"}},
+		{"book", "", "Book an appointment", bookPage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris", Date: "2026-03-29", Back: "/agenda",
+			Reasons: []option{{Value: 5, Label: "Consultation", Selected: true}}, Agendas: []option{{Value: 0, Label: "No preference (first free)", Selected: true}, {Value: 1, Label: "Dr Martin"}},
+			Slots: []freeSlot{{Label: "09:15", Value: "x"}}, Searched: true, More: true,
+			Patients: []patientChoice{{ID: 7, Name: "Léa Dupont", BirthDate: civilDate("1980-12-09")}}, Message: msgTaken, Fields: fields},
+			[]string{"Sans préférence (premier libre)", "Créneaux libres le dimanche 29 mars 2026", "né(e) le 9 déc. 1980", "doit faire au plus 2000 caractères"}},
+		{"book", "patient-results", "Book an appointment", bookPage{Searched: true}, []string{"Aucun patient de ce cabinet ne correspond."}},
+		{"move", "", "Move an appointment", movePage{ID: 3, Version: 4, PatientID: 7, Patient: "Léa Dupont", Reason: "Consultation", Agenda: "Dr Martin",
+			Current: f.Locale.LongDate(start) + ", 09:00–09:15 CEST", StatusLabel: statusLabel(clinic.StatusBooked), Movable: true, Zone: "Europe/Paris",
+			Date: "2026-03-29", Time: "09:00", Agendas: []option{{Value: 1, Label: "Dr Martin", Selected: true}},
+			Free:    []moveFree{{AgendaID: 1, Name: "Dr Martin", Slots: []freeSlot{{Label: "10:00", Value: "x"}}}},
+			Message: conflictMessage(&booking.TransitionError{From: clinic.StatusSeen, To: clinic.StatusBooked})},
+			[]string{"dimanche 29 mars 2026, 09:00–09:15 CEST", "Ce rendez-vous est maintenant", "«\u00a0Vu\u00a0»"}},
+		{"move", "", "Move an appointment", movePage{ID: 3, StatusLabel: statusLabel(clinic.StatusSeen)}, []string{"celui-ci est «\u00a0Vu\u00a0»"}},
+		{"schedules", "", "Schedules", schedulesPage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris",
+			Agendas: []scheduleAgenda{{ID: 1, Name: "Dr Martin", Days: []hoursDay{{Name: "Monday", Rows: []hoursRow{{Index: 0, N: 1, Start: "08:00", End: "12:00",
+				StartName: "hours[Monday][0].start", EndName: "hours[Monday][0].end"}}}},
+				HoursErrors: []clinic.FieldError{{Field: "hours[Monday][0].end", Reason: "overlaps 09:00–12:00 on the same day"}},
+				Exceptions:  []exceptionRow{{ID: 9, Day: "2026-12-25", What: exceptionText(clinic.ScheduleException{Closed: true}), Note: "Fermeture"}}}},
+			Practitioners: []schedulePractitioner{{ID: 4, Name: "Dr Martin", Absences: []absenceRow{{ID: 6, From: f.stamp(start), To: f.stamp(start.Add(time.Hour))}}}}},
+			[]string{"Lundi", "ven. 25 déc. 2026", "Fermé", "chevauche 09:00–12:00 le même jour", "dim. 29 mars 2026 09:00 CEST"}},
+		{"absences", "", "Absences", absencesPage{PractitionerID: 4, Practitioner: "Dr Martin", Zone: "Europe/Paris", Hidden: 2,
+			Absences: []absenceBlock{{ID: 6, From: f.stamp(start), To: f.stamp(start.Add(time.Hour)), Affected: []affectedRow{{ID: 3, Date: f.Locale.DayDate(start),
+				Time: "09:00–09:15 CEST", Agenda: "Dr Martin", PatientID: 7, Patient: "Léa Dupont", Reason: "Consultation", Status: clinic.StatusBooked,
+				StatusLabel: statusLabel(clinic.StatusBooked), Actions: actions}}}, {ID: 8, From: "x", To: "y"}}},
+			[]string{"rendez-vous réservé tombe pendant cette absence", "2 absences ultérieures ne sont pas affichées."}},
+		{"reasons", "", "Reasons", reasonsPage{Clinic: "Cabinet du Marais", CanManage: true, Rows: []reasonRow{{ID: 5, Name: "Consultation", Duration: "15 min", Buffer: "—", Online: true, Agendas: []string{"Dr Martin"}}}},
+			[]string{"Nouveau motif", "Désactivées", "Oui"}},
+		{"reason", "", "Edit reason", reasonPage{ID: 5, Clinic: "Cabinet du Marais", Name: "Consultation", Duration: "15", Agendas: []agendaCheck{{ID: 1, Name: "Dr Martin", Inactive: true}},
+			Fields: []clinic.FieldError{{Field: "duration_minutes", Reason: "must be a whole number of minutes from 5 to 720"}}},
+			[]string{"Modifier le motif", "doit être un nombre entier de minutes de 5 à 720", "(inactif)"}},
+		{"rules", "", "Booking rules", rulesForm(clinic.Clinic{ID: 1, Name: "Cabinet du Marais"}, rulesValues(clinic.DefaultBookingRules())),
+			[]string{"Règles de réservation", "Toutes les 15 minutes", "Sans préférence"}},
+		{"audit", "", "Audit log", auditPage{Zone: "Europe/Paris", Patient: 7, Older: 40, Rows: []auditRow{{ID: 41, At: "2026-03-29 09:00:00 CEST", Actor: "Camille Martin",
+			ActorID: "user:1", Action: "patient.read", PatientID: 7, RequestID: "req-1"}}},
+			[]string{"Journal d'audit", "Entrées plus anciennes"}},
+		{"error", "", page.ErrorTitle(422), page.ErrorOf(clinic.Invalid("date", "is required")), []string{"Vérifiez votre demande", "Certains champs ne sont pas valides.", "est obligatoire"}},
+	}
+	seen := map[string]bool{}
+	for _, tc := range tests {
+		seen[tc.page] = true
+		t.Run(tc.page+"/"+tc.block, func(t *testing.T) {
+			for _, hd := range []*header{h, nil} {
+				if tc.block != "" && hd == nil {
+					continue
+				}
+				v := view{Title: tc.title, Header: hd, Data: tc.data, Locale: i18n.French, Flash: flashText("booked"), RequestID: "req-1"}
+				b, err := d.execute(tc.page, tc.block, v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body := string(b)
+				if tc.block == "" && !strings.Contains(body, `<html lang="fr">`) {
+					t.Error(`the page does not say lang="fr"`)
+				}
+				// Field names (<code>hours[Monday][0].end</code>) are the form's, not words.
+				text := html.UnescapeString(tags.ReplaceAllString(codes.ReplaceAllString(body, " "), " "))
+				if m := englishLeftovers.FindAllString(text, -1); len(m) > 0 {
+					t.Errorf("English left on the French page: %q\n%s", m, text)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(text, w) {
+						t.Errorf("the page lacks %q\n%s", w, text)
+					}
+				}
+			}
+		})
+	}
+	for _, name := range pageNames() {
+		if !seen[name] {
+			t.Errorf("page %s is not rendered in French here", name)
+		}
+	}
+}
+
+// TestPageLanguage checks which language a request gets: the browser's, else the clinic's
+// (the fixture's clinic is in Australia: English), and the visitor's sign-in page too.
+func TestPageLanguage(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name   string
+		rq     request
+		lang   string
+		want   string
+		absent string
+	}{
+		{"sign-in, no preference", request{method: http.MethodGet, path: "/login"}, "en", "Sign in", "Se connecter"},
+		{"sign-in in French", request{method: http.MethodGet, path: "/login", header: map[string]string{"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}},
+			"fr", "Se connecter", ">Sign in<"},
+		{"agenda, Australian clinic", request{method: http.MethodGet, path: "/agenda?date=2026-04-08", actor: actorOf(e.admin)},
+			"en", "Wednesday 8 April 2026", "mercredi"},
+		{"agenda, French browser", request{method: http.MethodGet, path: "/agenda?date=2026-04-08", actor: actorOf(e.admin),
+			header: map[string]string{"Accept-Language": "fr"}}, "fr", "mercredi 8 avril 2026", "Wednesday"},
+		{"error page in French", request{method: http.MethodGet, path: "/agenda?date=2026-13-45", actor: actorOf(e.admin),
+			header: map[string]string{"Accept-Language": "fr"}}, "fr", "doit être une date au format AAAA-MM-JJ", "must be a date"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := e.do(tc.rq)
+			if !strings.Contains(res.body, `<html lang="`+tc.lang+`">`) {
+				t.Errorf("page is not lang=%q (status %d)", tc.lang, res.status)
+			}
+			if got := res.header.Get("Content-Language"); got != tc.lang {
+				t.Errorf("Content-Language %q, want %q", got, tc.lang)
+			}
+			if !strings.Contains(res.body, tc.want) {
+				t.Errorf("page lacks %q\n%s", tc.want, res.body)
+			}
+			if strings.Contains(res.body, tc.absent) {
+				t.Errorf("page holds %q", tc.absent)
+			}
+		})
+	}
+}

@@ -1,0 +1,276 @@
+// Package patient holds the use cases that change patient records: create, update and link
+// relatives, with the one normalisation every writer applies (names trimmed and bounded, a
+// two-letter language, a birth date between 1900 and today, mobile numbers in E.164 read
+// with the region of the patient's clinics, e-mail addresses checked). The API and the
+// dashboard call it today; sync, CSV import and the portal call it next, so a patient
+// written by any of them is written the same way.
+//
+// Each use case checks the actor's permission, runs one transaction and writes the audit
+// row (ADM-2) with it. A patient actor reaches only their own records and those of the
+// relatives they manage: anything else is "not found".
+//
+// It must not import the web surfaces.
+package patient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/audit"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/contact"
+	"github.com/tidings-health/tidings/internal/input"
+	"github.com/tidings-health/tidings/internal/store"
+	"unicode/utf8"
+)
+
+// Service runs the patient use cases over a database.
+type Service struct{ db *store.DB }
+
+// New returns the Service over db.
+func New(db *store.DB) *Service { return &Service{db: db} }
+
+// Input creates or updates a patient; a nil field is left as it is. mobile takes national
+// or international formats and is stored in E.164; an empty string clears it, as for email
+// and birth_date.
+type Input struct {
+	DatabaseID *int64  `json:"database_id"`
+	ExternalID *string `json:"external_id"`
+	GivenName  *string `json:"given_name"`
+	FamilyName *string `json:"family_name"`
+	BirthDate  *string `json:"birth_date"`
+	Mobile     *string `json:"mobile"`
+	Email      *string `json:"email"`
+	Language   *string `json:"language"`
+	PMSOptOut  *bool   `json:"pms_opt_out"`
+}
+
+// The limits of a patient record.
+const (
+	MaxName       = 100
+	MaxExternalID = 100
+)
+
+// RegionOf is the region used to read a national phone number: that of a clinic using the
+// patient's database (they share a country in practice), AU when none does yet.
+func RegionOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, db clinic.DatabaseID) (string, error) {
+	cs, err := tx.ClinicsOfDatabase(ctx, org, db)
+	if err != nil || len(cs) == 0 {
+		return "AU", err
+	}
+	return cs[0].Region, nil
+}
+
+// ContactError turns a contact validation error into a field error on c; other errors are
+// returned.
+func ContactError(c *input.Checker, field string, err error) error {
+	var ce *contact.Error
+	if errors.As(err, &ce) {
+		c.Add(field, ce.Reason)
+		return nil
+	}
+	return err
+}
+
+// Normalise validates in and merges it into v, reading what it needs (the database, the
+// region of its clinics) in tx. It is the one place a patient's fields are checked.
+func Normalise(ctx context.Context, tx *store.Tx, org clinic.OrgID, in Input, v *clinic.Patient, creating bool) error {
+	var c input.Checker
+	c.Text("given_name", in.GivenName, &v.GivenName, creating, true, MaxName)
+	c.Text("family_name", in.FamilyName, &v.FamilyName, creating, true, MaxName)
+	c.Text("external_id", in.ExternalID, &v.ExternalID, creating, false, MaxExternalID)
+	if creating {
+		v.Language = "en"
+	}
+	if in.Language != nil {
+		l := strings.ToLower(strings.TrimSpace(*in.Language))
+		if len(l) != 2 || l[0] < 'a' || l[0] > 'z' || l[1] < 'a' || l[1] > 'z' {
+			c.Add("language", "must be a two-letter language code such as en or fr")
+		} else {
+			v.Language = l
+		}
+	}
+	if in.PMSOptOut != nil {
+		v.PMSOptOut = *in.PMSOptOut
+	}
+	if in.BirthDate != nil {
+		if *in.BirthDate == "" {
+			v.BirthDate = ""
+		} else if d, err := time.Parse(time.DateOnly, *in.BirthDate); err != nil {
+			c.Add("birth_date", "must be a date written YYYY-MM-DD")
+		} else if d.Year() < input.MinYear || d.After(tx.Now) {
+			c.Add("birth_date", "must be between 1900-01-01 and today")
+		} else {
+			v.BirthDate = d.Format(time.DateOnly)
+		}
+	}
+	if err := c.Ref("database_id", in.DatabaseID, creating,
+		func(id int64) error { _, err := tx.Database(ctx, org, clinic.DatabaseID(id)); return err },
+		func(id int64) { v.DatabaseID = clinic.DatabaseID(id) }); err != nil {
+		return err
+	}
+	if in.Mobile != nil {
+		if strings.TrimSpace(*in.Mobile) == "" {
+			v.Mobile = ""
+		} else if v.DatabaseID != 0 {
+			region, err := RegionOf(ctx, tx, org, v.DatabaseID)
+			if err != nil {
+				return err
+			}
+			m, err := contact.Mobile(*in.Mobile, region)
+			if err != nil {
+				if err := ContactError(&c, "mobile", err); err != nil {
+					return err
+				}
+			} else {
+				v.Mobile = m
+			}
+		}
+	}
+	if in.Email != nil {
+		if strings.TrimSpace(*in.Email) == "" {
+			v.Email = ""
+		} else if e, err := contact.Email(*in.Email); err != nil {
+			if err := ContactError(&c, "email", err); err != nil {
+				return err
+			}
+		} else {
+			v.Email = e
+		}
+	}
+	return c.Err()
+}
+
+// allow checks a staff, token or system actor's permission; patients change their own
+// records through the portal's use cases, not these.
+func allow(actor clinic.Actor, what string) error {
+	if actor.Kind != clinic.ActorPatient && actor.Can(clinic.PermWritePatients) {
+		return nil
+	}
+	return fmt.Errorf("%s: %s needs %s: %w", what, actor.Label, clinic.PermWritePatients, clinic.ErrForbidden)
+}
+
+var errExternalID = &clinic.ConflictError{Field: "external_id", Reason: "another patient of this database has this external id"}
+
+// Create adds a patient record. Errors: clinic.ErrForbidden, *clinic.ValidationError, a
+// *clinic.ConflictError on external_id when another patient of the database has it.
+func (s *Service) Create(ctx context.Context, actor clinic.Actor, in Input) (clinic.Patient, error) {
+	var p clinic.Patient
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		if err := allow(actor, "create patient"); err != nil {
+			return err
+		}
+		if err := Normalise(ctx, tx, actor.OrgID, in, &p, true); err != nil {
+			return err
+		}
+		var err error
+		if p, err = tx.CreatePatient(ctx, actor.OrgID, p); err != nil {
+			if errors.Is(err, clinic.ErrConflict) {
+				return errExternalID
+			}
+			return err
+		}
+		return audit.Record(ctx, tx, actor, "patient.create", p.ID)
+	})
+	return p, err
+}
+
+// Update changes a patient record. Errors: clinic.ErrForbidden, clinic.ErrNotFound,
+// *clinic.ValidationError, the *clinic.ConflictError of Create.
+func (s *Service) Update(ctx context.Context, actor clinic.Actor, id clinic.PatientID, in Input) (clinic.Patient, error) {
+	var p clinic.Patient
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		if err := allow(actor, "update patient"); err != nil {
+			return err
+		}
+		var err error
+		if p, err = tx.Patient(ctx, actor.OrgID, id); err != nil {
+			return err
+		}
+		if err := Normalise(ctx, tx, actor.OrgID, in, &p, false); err != nil {
+			return err
+		}
+		if p, err = tx.UpdatePatient(ctx, actor.OrgID, p); err != nil {
+			if errors.Is(err, clinic.ErrConflict) {
+				return errExternalID
+			}
+			return err
+		}
+		return audit.Record(ctx, tx, actor, "patient.update", p.ID)
+	})
+	return p, err
+}
+
+// RelativeInput links a relative: relationship says what relative_id is to the patient.
+type RelativeInput struct {
+	RelativeID   *int64  `json:"relative_id"`
+	Relationship *string `json:"relationship"`
+}
+
+// LinkRelative records that in.RelativeID is in.Relationship to patient id (both of the
+// same clinical database) and returns the patient's relatives. Errors: clinic.ErrForbidden,
+// clinic.ErrNotFound for the patient, *clinic.ValidationError.
+func (s *Service) LinkRelative(ctx context.Context, actor clinic.Actor, id clinic.PatientID, in RelativeInput) ([]clinic.Relative, error) {
+	var out []clinic.Relative
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		if err := allow(actor, "link relative"); err != nil {
+			return err
+		}
+		org := actor.OrgID
+		p, err := tx.Patient(ctx, org, id)
+		if err != nil {
+			return err
+		}
+		var c input.Checker
+		rel := clinic.Relationship("")
+		if c.Required("relationship", in.Relationship != nil, true) {
+			if rel = clinic.Relationship(*in.Relationship); !rel.Valid() {
+				c.Add("relationship", "must be one of parent, child, spouse, guardian, other")
+			}
+		}
+		var other clinic.Patient
+		if err := c.Ref("relative_id", in.RelativeID, true,
+			func(rid int64) (err error) { other, err = tx.Patient(ctx, org, clinic.PatientID(rid)); return err },
+			func(int64) {}); err != nil {
+			return err
+		}
+		if other.ID != 0 && other.ID == p.ID {
+			c.Add("relative_id", "must be another patient")
+		} else if other.ID != 0 && other.DatabaseID != p.DatabaseID {
+			c.Add("relative_id", "must be a patient of the same clinical database")
+		}
+		if err := c.Err(); err != nil {
+			return err
+		}
+		if err := tx.LinkRelatives(ctx, org, other.ID, p.ID, rel); err != nil {
+			return err
+		}
+		if out, err = tx.Relatives(ctx, org, p.ID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, "patient.link_relative", p.ID, other.ID)
+	})
+	return out, err
+}
+
+// The bounds of a name search: no name is longer, and every word becomes a condition of
+// the query (unbounded, a thousand words exceed SQLite's expression depth and, at some
+// 32,000, PostgreSQL's parameter limit).
+const (
+	MaxSearchLen   = 200
+	MaxSearchWords = 8
+)
+
+// SearchNameProblem says what is wrong with a name to search for, or "" when it is fine.
+func SearchNameProblem(name string) string {
+	switch {
+	case utf8.RuneCountInString(name) > MaxSearchLen:
+		return fmt.Sprintf("must be at most %d characters", MaxSearchLen)
+	case len(strings.Fields(store.SearchKey(name))) > MaxSearchWords:
+		return fmt.Sprintf("must be at most %d words", MaxSearchWords)
+	}
+	return ""
+}

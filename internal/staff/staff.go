@@ -1,0 +1,387 @@
+// Package staff holds the use cases that manage who may use Tidings: organisations and
+// their first administrator, staff accounts (create, disable, enable) and API tokens
+// (create, revoke). Each use case is one call that any surface can make — the command line
+// today, the dashboard and the API later — and does the whole job in one store transaction:
+// it checks that the actor may act, validates the input, writes, and records the audit row
+// (house rule 15). A surface decodes its input, calls, and reports the typed error; it never
+// writes staff or token rows itself.
+//
+// Who may act: an administrator of the organisation (a signed-in user or an API token with
+// that role, PermManageStaff), or the system (the command line acts as
+// clinic.SystemActor(org, "cli")). Only the system creates organisations: a tenant's
+// administrator cannot make another tenant.
+//
+// Errors: *clinic.ValidationError naming the field (errors.Is clinic.ErrInvalid),
+// *clinic.ConflictError for a slug or e-mail already taken or a rule that protects the
+// organisation (errors.Is clinic.ErrConflict), clinic.ErrForbidden for an actor without the
+// permission, clinic.ErrNotFound for a user or token that is not the actor's organisation's.
+//
+// It imports the clinic vocabulary, auth, contact, audit and the store; nothing of the web
+// surfaces, the CLI or the job queue.
+package staff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tidings-health/tidings/internal/audit"
+	"github.com/tidings-health/tidings/internal/auth"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/contact"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// Audit actions written by this package.
+const (
+	ActionOrganisationCreate = "organisation.create"
+	ActionUserCreate         = "user.create"
+	ActionUserDisable        = "user.disable"
+	ActionUserEnable         = "user.enable"
+	ActionTokenCreate        = "token.create"
+	ActionTokenRevoke        = "token.revoke"
+)
+
+// MaxNameLength bounds display names, organisation names and token names, in characters.
+const MaxNameLength = 200
+
+// NewOrganisation is the input of CreateOrganisation.
+type NewOrganisation struct {
+	Slug  string // 2–63 of a–z, 0–9 and inner hyphens, starting with a letter
+	Name  string
+	Zone  string  // IANA zone, e.g. Australia/Sydney
+	Admin NewUser // the first administrator; Role must be empty or administrator
+}
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	Email    string
+	Name     string
+	Role     clinic.Role
+	Password string // checked against auth.ValidatePassword, then stored hashed
+}
+
+// NewToken is the input of CreateToken.
+type NewToken struct {
+	Name string // what the token is for
+	Role clinic.Role
+}
+
+// CreateOrganisation creates a tenant and its first administrator, in one transaction, and
+// audits both. Only the system may call it; the actor's organisation is ignored (the new
+// one is the audit rows').
+func CreateOrganisation(ctx context.Context, db *store.DB, actor clinic.Actor, in NewOrganisation) (clinic.Organisation, clinic.User, error) {
+	var o clinic.Organisation
+	var u clinic.User
+	if actor.Kind != clinic.ActorSystem {
+		return o, u, fmt.Errorf("%s creates an organisation: %w", actor.Label, clinic.ErrForbidden)
+	}
+	var v clinic.ValidationError
+	o.Slug = strings.TrimSpace(in.Slug)
+	if !validSlug(o.Slug) {
+		v.Add("slug", "use 2 to 63 lower-case letters, digits and hyphens, starting with a letter")
+	}
+	o.Name = checkName(&v, "name", in.Name, true)
+	o.Zone = strings.TrimSpace(in.Zone)
+	if o.Zone == "" || strings.EqualFold(o.Zone, "local") {
+		v.Add("zone", "give an IANA time zone such as Australia/Sydney")
+	} else if _, err := time.LoadLocation(o.Zone); err != nil {
+		v.Add("zone", "unknown time zone")
+	}
+	admin := in.Admin
+	if admin.Role == "" {
+		admin.Role = clinic.RoleAdministrator
+	}
+	if admin.Role != clinic.RoleAdministrator {
+		v.Add("admin.role", "the first user must be an administrator")
+	}
+	nu, hash := checkUser(&v, "admin.", admin)
+	if err := v.Err(); err != nil {
+		return o, u, err
+	}
+	err := db.Update(ctx, func(tx *store.Tx) (err error) {
+		if o, err = tx.CreateOrganisation(ctx, o); err != nil {
+			return conflict(err, "slug", "an organisation with this slug already exists")
+		}
+		as := actor
+		as.OrgID = o.ID
+		if err := audit.Record(ctx, tx, as, ActionOrganisationCreate); err != nil {
+			return err
+		}
+		u, err = createUser(ctx, tx, as, nu, hash)
+		return err
+	})
+	if err != nil {
+		return clinic.Organisation{}, clinic.User{}, fmt.Errorf("create organisation: %w", err)
+	}
+	return o, u, nil
+}
+
+// CreateUser adds a staff account to the actor's organisation. E-mail addresses are unique
+// across the installation.
+func CreateUser(ctx context.Context, db *store.DB, actor clinic.Actor, in NewUser) (clinic.User, error) {
+	if err := mayManage(actor, "create a user"); err != nil {
+		return clinic.User{}, err
+	}
+	var v clinic.ValidationError
+	nu, hash := checkUser(&v, "", in)
+	if err := v.Err(); err != nil {
+		return clinic.User{}, err
+	}
+	var u clinic.User
+	err := db.Update(ctx, func(tx *store.Tx) (err error) {
+		u, err = createUser(ctx, tx, actor, nu, hash)
+		return err
+	})
+	if err != nil {
+		return clinic.User{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+func createUser(ctx context.Context, tx *store.Tx, actor clinic.Actor, u clinic.User, hash string) (clinic.User, error) {
+	u.PasswordHash = hash
+	u, err := tx.CreateUser(ctx, actor.OrgID, u)
+	if err != nil {
+		return u, conflict(err, "email", "a staff account with this e-mail already exists")
+	}
+	if err := audit.Record(ctx, tx, actor, ActionUserCreate); err != nil {
+		return u, err
+	}
+	return u, nil
+}
+
+// DisableUser disables one of the actor's organisation's staff accounts: its sessions end
+// in the same transaction (a request already past authentication finishes; the next one is
+// refused) and it can no longer sign in. Disabling a disabled account changes nothing. An
+// actor cannot disable their own account, and the last enabled administrator stays.
+func DisableUser(ctx context.Context, db *store.DB, actor clinic.Actor, id clinic.UserID) (clinic.User, error) {
+	if err := mayManage(actor, "disable a user"); err != nil {
+		return clinic.User{}, err
+	}
+	if actor.Kind == clinic.ActorStaff && actor.UserID == id {
+		return clinic.User{}, clinic.Invalid("user", "you cannot disable your own account")
+	}
+	var u clinic.User
+	err := db.Update(ctx, func(tx *store.Tx) (err error) {
+		if u, err = tx.User(ctx, actor.OrgID, id); err != nil {
+			return err
+		}
+		if u.DisabledAt != nil {
+			return nil
+		}
+		if u.Role == clinic.RoleAdministrator {
+			n, err := tx.CountEnabledAdministrators(ctx, actor.OrgID)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return &clinic.ConflictError{Field: "user", Reason: "the organisation's last administrator cannot be disabled"}
+			}
+		}
+		now := tx.Now
+		if err := tx.SetUserDisabled(ctx, actor.OrgID, id, &now); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteUserSessions(ctx, actor.OrgID, id); err != nil {
+			return err
+		}
+		u.DisabledAt = &now
+		return audit.Record(ctx, tx, actor, ActionUserDisable)
+	})
+	if err != nil {
+		return clinic.User{}, fmt.Errorf("disable user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// EnableUser re-enables a disabled staff account of the actor's organisation. Enabling an
+// enabled account changes nothing.
+func EnableUser(ctx context.Context, db *store.DB, actor clinic.Actor, id clinic.UserID) (clinic.User, error) {
+	if err := mayManage(actor, "enable a user"); err != nil {
+		return clinic.User{}, err
+	}
+	var u clinic.User
+	err := db.Update(ctx, func(tx *store.Tx) (err error) {
+		if u, err = tx.User(ctx, actor.OrgID, id); err != nil {
+			return err
+		}
+		if u.DisabledAt == nil {
+			return nil
+		}
+		if err := tx.SetUserDisabled(ctx, actor.OrgID, id, nil); err != nil {
+			return err
+		}
+		u.DisabledAt = nil
+		return audit.Record(ctx, tx, actor, ActionUserEnable)
+	})
+	if err != nil {
+		return clinic.User{}, fmt.Errorf("enable user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// UserByEmail finds the actor's organisation's staff account with this e-mail, for
+// surfaces that name users by address (the command line). Another organisation's user is
+// not found.
+func UserByEmail(ctx context.Context, db *store.DB, actor clinic.Actor, email string) (clinic.User, error) {
+	if err := mayManage(actor, "look up a user"); err != nil {
+		return clinic.User{}, err
+	}
+	addr, err := contact.Email(email)
+	if err != nil {
+		return clinic.User{}, clinic.Invalid("email", reason(err))
+	}
+	var u clinic.User
+	err = db.View(ctx, func(tx *store.Tx) (err error) { u, err = tx.UserByEmail(ctx, addr); return err })
+	if err == nil && u.OrgID != actor.OrgID {
+		err = clinic.ErrNotFound
+	}
+	if err != nil {
+		return clinic.User{}, fmt.Errorf("user by e-mail: %w", err)
+	}
+	return u, nil
+}
+
+// CreateToken makes an API token for the actor's organisation and returns it with its
+// plain value, which is shown once: only its hash is stored.
+func CreateToken(ctx context.Context, db *store.DB, actor clinic.Actor, in NewToken) (clinic.Token, string, error) {
+	if err := mayManage(actor, "create a token"); err != nil {
+		return clinic.Token{}, "", err
+	}
+	var v clinic.ValidationError
+	name := checkName(&v, "name", in.Name, true)
+	if !in.Role.Valid() {
+		v.Add("role", roleReason)
+	}
+	if err := v.Err(); err != nil {
+		return clinic.Token{}, "", err
+	}
+	plain, hash, err := auth.NewToken("tid_")
+	if err != nil {
+		return clinic.Token{}, "", err
+	}
+	var t clinic.Token
+	err = db.Update(ctx, func(tx *store.Tx) (err error) {
+		if t, err = tx.CreateToken(ctx, actor.OrgID, clinic.Token{Name: name, Role: in.Role}, hash); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, ActionTokenCreate)
+	})
+	if err != nil {
+		return clinic.Token{}, "", fmt.Errorf("create token: %w", err)
+	}
+	return t, plain, nil
+}
+
+// RevokeToken revokes one of the actor's organisation's API tokens at once. Revoking a
+// revoked token changes nothing.
+func RevokeToken(ctx context.Context, db *store.DB, actor clinic.Actor, id clinic.TokenID) (clinic.Token, error) {
+	if err := mayManage(actor, "revoke a token"); err != nil {
+		return clinic.Token{}, err
+	}
+	var t clinic.Token
+	err := db.Update(ctx, func(tx *store.Tx) (err error) {
+		if t, err = tx.Token(ctx, actor.OrgID, id); err != nil {
+			return err
+		}
+		if t.RevokedAt != nil {
+			return nil
+		}
+		if err := tx.RevokeToken(ctx, actor.OrgID, id); err != nil {
+			return err
+		}
+		now := tx.Now
+		t.RevokedAt = &now
+		return audit.Record(ctx, tx, actor, ActionTokenRevoke)
+	})
+	if err != nil {
+		return clinic.Token{}, fmt.Errorf("revoke token %d: %w", id, err)
+	}
+	return t, nil
+}
+
+// mayManage: administrators (staff or token) and the system manage their organisation's
+// staff; patients never.
+func mayManage(actor clinic.Actor, what string) error {
+	if actor.OrgID == 0 || !actor.Can(clinic.PermManageStaff) {
+		return fmt.Errorf("%s may not %s: %w", actor.Label, what, clinic.ErrForbidden)
+	}
+	return nil
+}
+
+const roleReason = "must be one of administrator, appointment_manager, practitioner, reception"
+
+// checkUser validates a new user's fields (prefix names them, e.g. "admin.") and hashes the
+// password.
+func checkUser(v *clinic.ValidationError, prefix string, in NewUser) (clinic.User, string) {
+	var u clinic.User
+	addr, err := contact.Email(in.Email)
+	if err != nil {
+		v.Add(prefix+"email", reason(err))
+	}
+	u.Email = addr
+	u.Name = checkName(v, prefix+"name", in.Name, false)
+	u.Role = in.Role
+	if !in.Role.Valid() {
+		v.Add(prefix+"role", roleReason)
+	}
+	if err := auth.ValidatePassword(in.Password); err != nil {
+		v.Add(prefix+"password", err.Error())
+		return u, ""
+	}
+	if len(v.Fields) > 0 {
+		return u, "" // do not spend a hash on input that is refused anyway
+	}
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		v.Add(prefix+"password", "could not be stored")
+	}
+	return u, hash
+}
+
+func checkName(v *clinic.ValidationError, field, s string, required bool) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "" && required:
+		v.Add(field, "is required")
+	case utf8.RuneCountInString(s) > MaxNameLength:
+		v.Add(field, fmt.Sprintf("must be at most %d characters", MaxNameLength))
+	case !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		v.Add(field, "contains invalid characters")
+	}
+	return s
+}
+
+func validSlug(s string) bool {
+	if len(s) < 2 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// reason is the safe reason of a contact validation error.
+func reason(err error) string {
+	var ce *contact.Error
+	if errors.As(err, &ce) {
+		return ce.Reason
+	}
+	return "is not valid"
+}
+
+// conflict turns a store uniqueness conflict into a ConflictError on field.
+func conflict(err error, field, why string) error {
+	if errors.Is(err, clinic.ErrConflict) {
+		return &clinic.ConflictError{Field: field, Reason: why}
+	}
+	return err
+}
