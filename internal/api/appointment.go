@@ -71,7 +71,7 @@ func (a *API) appointmentCrud() crud[clinic.Appointment, AppointmentUpdate, Appo
 			{Name: "to", Type: "string", Description: "starting before this RFC 3339 time"},
 		},
 		get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Appointment, error) {
-			return tx.Appointment(ctx, org, clinic.AppointmentID(id))
+			return tx.Appointments().Appointment(ctx, org, clinic.AppointmentID(id))
 		},
 		list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Appointment, error) {
 			f := store.AppointmentFilter{ClinicID: clinic.ClinicID(q.id("clinic_id")), AgendaID: clinic.AgendaID(q.id("agenda_id")),
@@ -92,7 +92,7 @@ func (a *API) appointmentCrud() crud[clinic.Appointment, AppointmentUpdate, Appo
 				}
 			}
 			return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Appointment, error) {
-				return tx.Appointments(ctx, org, f, p)
+				return tx.Appointments().ListAppointments(ctx, org, f, p)
 			}
 		},
 		update: func(ctx context.Context, actor clinic.Actor, id int64, in AppointmentUpdate) (clinic.Appointment, error) {

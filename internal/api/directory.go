@@ -23,7 +23,10 @@ func (a *API) organisationRoutes() []web.Route {
 		Doc: &web.Doc{Summary: "Read the caller's organisation", Tag: "Directory", Response: Organisation{}},
 		Handler: a.handler(func(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
 			var o clinic.Organisation
-			err := a.db.View(ctx, func(tx *store.Tx) (err error) { o, err = tx.Organisation(ctx, web.MustActor(ctx).OrgID); return err })
+			err := a.db.View(ctx, func(tx *store.Tx) (err error) {
+				o, err = tx.Directory().Organisation(ctx, web.MustActor(ctx).OrgID)
+				return err
+			})
 			return http.StatusOK, Organisation{ID: int64(o.ID), Slug: o.Slug, Name: o.Name}, err
 		})}}
 }
@@ -50,11 +53,11 @@ func (a *API) databaseRoutes() []web.Route {
 	return crud[clinic.Database, DatabaseInput, Database]{
 		path: "/databases", tag: "Directory", noun: "database", readPerm: clinic.PermReadDirectory, writePerm: clinic.PermManageDirectory,
 		get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Database, error) {
-			return tx.Database(ctx, org, clinic.DatabaseID(id))
+			return tx.Directory().Database(ctx, org, clinic.DatabaseID(id))
 		},
 		list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Database, error) {
 			return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Database, error) {
-				return tx.Databases(ctx, org, p)
+				return tx.Directory().Databases(ctx, org, p)
 			}
 		},
 		create: a.directory.CreateDatabase,
@@ -104,11 +107,11 @@ func (a *API) clinicRoutes() []web.Route {
 	return crud[clinic.Clinic, ClinicInput, Clinic]{
 		path: "/clinics", tag: "Directory", noun: "clinic", readPerm: clinic.PermReadDirectory, writePerm: clinic.PermManageDirectory,
 		get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Clinic, error) {
-			return tx.Clinic(ctx, org, clinic.ClinicID(id))
+			return tx.Directory().Clinic(ctx, org, clinic.ClinicID(id))
 		},
 		list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Clinic, error) {
 			return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Clinic, error) {
-				return tx.Clinics(ctx, org, p)
+				return tx.Directory().Clinics(ctx, org, p)
 			}
 		},
 		create: a.directory.CreateClinic,
@@ -142,11 +145,11 @@ func (a *API) practitionerRoutes() []web.Route {
 	return crud[clinic.Practitioner, PractitionerInput, Practitioner]{
 		path: "/practitioners", tag: "Directory", noun: "practitioner", readPerm: clinic.PermReadDirectory, writePerm: clinic.PermManageDirectory,
 		get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Practitioner, error) {
-			return tx.Practitioner(ctx, org, clinic.PractitionerID(id))
+			return tx.Directory().Practitioner(ctx, org, clinic.PractitionerID(id))
 		},
 		list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Practitioner, error) {
 			return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Practitioner, error) {
-				return tx.Practitioners(ctx, org, p)
+				return tx.Directory().Practitioners(ctx, org, p)
 			}
 		},
 		create: a.directory.CreatePractitioner,
@@ -179,12 +182,12 @@ func (a *API) agendaRoutes() []web.Route {
 		path: "/agendas", tag: "Directory", noun: "agenda", readPerm: clinic.PermReadDirectory, writePerm: clinic.PermManageDirectory,
 		listQuery: []web.Param{{Name: "clinic_id", Type: "integer", Description: "only this clinic's agendas"}},
 		get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Agenda, error) {
-			return tx.Agenda(ctx, org, clinic.AgendaID(id))
+			return tx.Directory().Agenda(ctx, org, clinic.AgendaID(id))
 		},
 		list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Agenda, error) {
 			f := store.AgendaFilter{ClinicID: clinic.ClinicID(q.id("clinic_id"))}
 			return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Agenda, error) {
-				return tx.Agendas(ctx, org, f, p)
+				return tx.Directory().Agendas(ctx, org, f, p)
 			}
 		},
 		create: a.directory.CreateAgenda,
@@ -225,12 +228,12 @@ func (a *API) reasonRoutes() []web.Route {
 		path: "/reasons", tag: "Directory", noun: "reason", readPerm: clinic.PermReadDirectory, writePerm: clinic.PermManageDirectory,
 		listQuery: []web.Param{{Name: "clinic_id", Type: "integer", Description: "only this clinic's reasons"}},
 		get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Reason, error) {
-			return tx.Reason(ctx, org, clinic.ReasonID(id))
+			return tx.Directory().Reason(ctx, org, clinic.ReasonID(id))
 		},
 		list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Reason, error) {
 			f := store.ReasonFilter{ClinicID: clinic.ClinicID(q.id("clinic_id"))}
 			return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Reason, error) {
-				return tx.Reasons(ctx, org, f, p)
+				return tx.Directory().Reasons(ctx, org, f, p)
 			}
 		},
 		create: a.directory.CreateReason,

@@ -63,12 +63,12 @@ func (a *API) patientCrud() crud[clinic.Patient, PatientInput, Patient] {
 		listQuery: []web.Param{{Name: "database_id", Type: "integer", Description: "only this database's patients"},
 			{Name: "external_id", Type: "string", Description: "the PMS's identifier (with database_id)"}},
 		get: func(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Patient, error) {
-			return tx.Patient(ctx, org, clinic.PatientID(id))
+			return tx.Patients().Patient(ctx, org, clinic.PatientID(id))
 		},
 		list: func(q *query) func(context.Context, *store.Tx, clinic.OrgID, store.Page) ([]clinic.Patient, error) {
 			f := store.PatientFilter{DatabaseID: clinic.DatabaseID(q.id("database_id")), ExternalID: q.str("external_id")}
 			return func(ctx context.Context, tx *store.Tx, org clinic.OrgID, p store.Page) ([]clinic.Patient, error) {
-				return tx.Patients(ctx, org, f, p)
+				return tx.Patients().ListPatients(ctx, org, f, p)
 			}
 		},
 		create: func(ctx context.Context, actor clinic.Actor, in PatientInput) (clinic.Patient, error) {
@@ -136,7 +136,7 @@ func (a *API) searchPatients(ctx context.Context, r *http.Request, w http.Respon
 		if in.Mobile != "" {
 			// A national number is read with the region of the organisation's first clinic.
 			region := "AU"
-			if cs, err := tx.Clinics(ctx, org, store.Page{Limit: 1}); err == nil && len(cs) > 0 {
+			if cs, err := tx.Directory().Clinics(ctx, org, store.Page{Limit: 1}); err == nil && len(cs) > 0 {
 				region = cs[0].Region
 			}
 			m, err := contact.Mobile(in.Mobile, region)
@@ -149,7 +149,7 @@ func (a *API) searchPatients(ctx context.Context, r *http.Request, w http.Respon
 			return err
 		}
 		var err error
-		ps, err = tx.Patients(ctx, org, f, page)
+		ps, err = tx.Patients().ListPatients(ctx, org, f, page)
 		return err
 	})
 	if err != nil {
@@ -177,10 +177,10 @@ func (a *API) relatives(ctx context.Context, r *http.Request, _ http.ResponseWri
 	org := web.MustActor(ctx).OrgID
 	var rs []clinic.Relative
 	err = a.db.View(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Patient(ctx, org, clinic.PatientID(id)); err != nil {
+		if _, err := tx.Patients().Patient(ctx, org, clinic.PatientID(id)); err != nil {
 			return err
 		}
-		rs, err = tx.Relatives(ctx, org, clinic.PatientID(id))
+		rs, err = tx.Patients().Relatives(ctx, org, clinic.PatientID(id))
 		return err
 	})
 	if err != nil {

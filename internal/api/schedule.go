@@ -386,7 +386,7 @@ func (a *API) agendaOf(ctx context.Context, tx *store.Tx, r *http.Request) (clin
 	if err != nil {
 		return clinic.Agenda{}, err
 	}
-	return tx.Agenda(ctx, web.MustActor(ctx).OrgID, clinic.AgendaID(id))
+	return tx.Directory().Agenda(ctx, web.MustActor(ctx).OrgID, clinic.AgendaID(id))
 }
 
 func hoursOut(hs []clinic.WorkingHours) WorkingHours {
@@ -404,7 +404,7 @@ func (a *API) getHours(ctx context.Context, r *http.Request, _ http.ResponseWrit
 		if err != nil {
 			return err
 		}
-		hs, err := tx.WorkingHours(ctx, ag.OrgID, []clinic.AgendaID{ag.ID})
+		hs, err := tx.Schedule().WorkingHours(ctx, ag.OrgID, []clinic.AgendaID{ag.ID})
 		out = hoursOut(hs[ag.ID])
 		return err
 	})
@@ -467,7 +467,7 @@ func (a *API) listExceptions(ctx context.Context, r *http.Request, _ http.Respon
 		if err != nil {
 			return err
 		}
-		es, err := tx.Exceptions(ctx, ag.OrgID, []clinic.AgendaID{ag.ID}, from, to)
+		es, err := tx.Schedule().Exceptions(ctx, ag.OrgID, []clinic.AgendaID{ag.ID}, from, to)
 		for _, e := range es {
 			out.Items = append(out.Items, exceptionOut(e))
 		}
@@ -543,10 +543,10 @@ func (a *API) listAbsences(ctx context.Context, r *http.Request, _ http.Response
 	out := ListOf[Absence]{Items: []Absence{}}
 	org := web.MustActor(ctx).OrgID
 	err := a.db.View(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Practitioner(ctx, org, clinic.PractitionerID(pid)); err != nil {
+		if _, err := tx.Directory().Practitioner(ctx, org, clinic.PractitionerID(pid)); err != nil {
 			return clinic.MissingReference("practitioner_id", err)
 		}
-		xs, err := tx.Absences(ctx, org, []clinic.PractitionerID{clinic.PractitionerID(pid)}, from, to)
+		xs, err := tx.Schedule().Absences(ctx, org, []clinic.PractitionerID{clinic.PractitionerID(pid)}, from, to)
 		for _, x := range xs {
 			out.Items = append(out.Items, absenceOut(x))
 		}

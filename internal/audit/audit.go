@@ -59,7 +59,7 @@ func Record(ctx context.Context, tx *store.Tx, actor clinic.Actor, action string
 	if actor.OrgID == 0 {
 		return fmt.Errorf("audit %s: actor %q has no organisation", action, actor.Label)
 	}
-	return tx.Audit(ctx, actor.OrgID, Entries(ctx, actor, action, ids...))
+	return tx.AuditTrail().Audit(ctx, actor.OrgID, Entries(ctx, actor, action, ids...))
 }
 
 // Read records a read of patient data in its own transaction. Callers read, call Read, and

@@ -164,16 +164,16 @@ func seedSlots(ctx context.Context, db *store.DB, cfg SlotsConfig) (slotsWorld, 
 	rng := rand.New(rand.NewPCG(uint64(now.UnixNano()), 1))
 	booked := 0
 	err := db.Update(ctx, func(tx *store.Tx) error {
-		o, err := tx.CreateOrganisation(ctx, clinic.Organisation{Slug: "bench-" + strconv.FormatInt(now.UnixNano(), 36), Name: "Bench"})
+		o, err := tx.Directory().CreateOrganisation(ctx, clinic.Organisation{Slug: "bench-" + strconv.FormatInt(now.UnixNano(), 36), Name: "Bench"})
 		if err != nil {
 			return err
 		}
 		w.org = o.ID
-		d, err := tx.CreateDatabase(ctx, w.org, clinic.Database{Name: "PMS", Kind: clinic.KindBuiltin, Profile: clinic.ProfileGeneric, RespectOptOut: true})
+		d, err := tx.Directory().CreateDatabase(ctx, w.org, clinic.Database{Name: "PMS", Kind: clinic.KindBuiltin, Profile: clinic.ProfileGeneric, RespectOptOut: true})
 		if err != nil {
 			return err
 		}
-		c, err := tx.CreateClinic(ctx, w.org, clinic.Clinic{DatabaseID: d.ID, Slug: "bench", Name: "Bench Clinic", Zone: w.loc.String(), Region: "AU"})
+		c, err := tx.Directory().CreateClinic(ctx, w.org, clinic.Clinic{DatabaseID: d.ID, Slug: "bench", Name: "Bench Clinic", Zone: w.loc.String(), Region: "AU"})
 		if err != nil {
 			return err
 		}
@@ -184,42 +184,42 @@ func seedSlots(ctx context.Context, db *store.DB, cfg SlotsConfig) (slotsWorld, 
 		hours = append(hours, clinic.WorkingHours{Weekday: time.Saturday, Start: 9 * 60, End: 12 * 60})
 		var practitioners []clinic.PractitionerID
 		for i := 0; i < cfg.Practitioners; i++ {
-			p, err := tx.CreatePractitioner(ctx, w.org, clinic.Practitioner{Name: fmt.Sprintf("Dr %03d", i)})
+			p, err := tx.Directory().CreatePractitioner(ctx, w.org, clinic.Practitioner{Name: fmt.Sprintf("Dr %03d", i)})
 			if err != nil {
 				return err
 			}
 			pid := p.ID
-			a, err := tx.CreateAgenda(ctx, w.org, clinic.Agenda{ClinicID: c.ID, PractitionerID: &pid, Name: p.Name, Active: true})
+			a, err := tx.Directory().CreateAgenda(ctx, w.org, clinic.Agenda{ClinicID: c.ID, PractitionerID: &pid, Name: p.Name, Active: true})
 			if err != nil {
 				return err
 			}
-			if err := tx.SetWorkingHours(ctx, w.org, a.ID, hours); err != nil {
+			if err := tx.Schedule().SetWorkingHours(ctx, w.org, a.ID, hours); err != nil {
 				return err
 			}
 			// A closed day a month and a half-day absence every three weeks.
 			for day := rng.IntN(30); day < cfg.Days; day += 30 {
 				date := time.Date(now.Year(), now.Month(), now.Day()+day, 0, 0, 0, 0, w.loc).Format(time.DateOnly)
-				if _, err := tx.AddException(ctx, w.org, clinic.ScheduleException{AgendaID: a.ID, Day: date, Closed: true}); err != nil {
+				if _, err := tx.Schedule().AddException(ctx, w.org, clinic.ScheduleException{AgendaID: a.ID, Day: date, Closed: true}); err != nil {
 					return err
 				}
 			}
 			for day := rng.IntN(21); day < cfg.Days; day += 21 {
 				s := time.Date(now.Year(), now.Month(), now.Day()+day, 13, 30, 0, 0, w.loc)
-				if _, err := tx.CreateAbsence(ctx, w.org, clinic.Absence{PractitionerID: pid, Start: s, End: s.Add(4*time.Hour + 30*time.Minute)}); err != nil {
+				if _, err := tx.Schedule().CreateAbsence(ctx, w.org, clinic.Absence{PractitionerID: pid, Start: s, End: s.Add(4*time.Hour + 30*time.Minute)}); err != nil {
 					return err
 				}
 			}
 			w.agendas = append(w.agendas, a.ID)
 			practitioners = append(practitioners, pid)
 		}
-		r, err := tx.CreateReason(ctx, w.org, clinic.Reason{ClinicID: c.ID, Name: "Standard consultation", Duration: 15 * time.Minute,
+		r, err := tx.Directory().CreateReason(ctx, w.org, clinic.Reason{ClinicID: c.ID, Name: "Standard consultation", Duration: 15 * time.Minute,
 			Notifications: true, OnlineBookable: true, AgendaIDs: w.agendas})
 		if err != nil {
 			return err
 		}
 		w.reason = r.ID
 		for i := 0; i < 500; i++ {
-			p, err := tx.CreatePatient(ctx, w.org, clinic.Patient{DatabaseID: d.ID, GivenName: "Bench", FamilyName: strconv.Itoa(i), Language: "en"})
+			p, err := tx.Patients().CreatePatient(ctx, w.org, clinic.Patient{DatabaseID: d.ID, GivenName: "Bench", FamilyName: strconv.Itoa(i), Language: "en"})
 			if err != nil {
 				return err
 			}
@@ -228,7 +228,7 @@ func seedSlots(ctx context.Context, db *store.DB, cfg SlotsConfig) (slotsWorld, 
 		for tries := 0; booked < cfg.Bookings && tries < cfg.Bookings*4; tries++ {
 			s := w.randomStart(rng, cfg.Days, now)
 			a := w.agendas[rng.IntN(len(w.agendas))]
-			_, err := tx.CreateAppointment(ctx, w.org, clinic.Appointment{ClinicID: c.ID, AgendaID: a, ReasonID: r.ID, PatientID: w.patients[rng.IntN(len(w.patients))],
+			_, err := tx.Appointments().CreateAppointment(ctx, w.org, clinic.Appointment{ClinicID: c.ID, AgendaID: a, ReasonID: r.ID, PatientID: w.patients[rng.IntN(len(w.patients))],
 				Start: s, End: s.Add(15 * time.Minute), Status: clinic.StatusBooked, BookedBy: clinic.BookedByStaff}) // checked, so the seed has no overlaps
 			if err == nil {
 				booked++
@@ -322,7 +322,7 @@ func slotsHTTP(ctx context.Context, db *store.DB, w slotsWorld, cfg SlotsConfig)
 		return res, err
 	}
 	if err := db.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreateToken(ctx, w.org, clinic.Token{Name: "bench", Role: clinic.RoleReception}, hash)
+		_, err := tx.Staff().CreateToken(ctx, w.org, clinic.Token{Name: "bench", Role: clinic.RoleReception}, hash)
 		return err
 	}); err != nil {
 		return res, err

@@ -113,11 +113,11 @@ type loaded struct {
 const staffHorizon = 3650
 
 func (s *Service) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, q Query, now time.Time) (loaded, error) {
-	reason, err := tx.Reason(ctx, org, q.ReasonID)
+	reason, err := tx.Directory().Reason(ctx, org, q.ReasonID)
 	if err != nil {
 		return loaded{}, err
 	}
-	cl, err := tx.Clinic(ctx, org, reason.ClinicID)
+	cl, err := tx.Directory().Clinic(ctx, org, reason.ClinicID)
 	if err != nil {
 		return loaded{}, err
 	}
@@ -131,7 +131,7 @@ func (s *Service) loadFor(ctx context.Context, tx *store.Tx, org clinic.OrgID, r
 	if in.loc, err = in.clinic.Location(); err != nil {
 		return in, fmt.Errorf("clinic %d zone: %w", in.clinic.ID, err)
 	}
-	offering, err := tx.AgendasOffering(ctx, org, q.ReasonID)
+	offering, err := tx.Schedule().AgendasOffering(ctx, org, q.ReasonID)
 	if err != nil {
 		return in, err
 	}
@@ -276,15 +276,15 @@ func (s *Service) BookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, 
 	if err := v.Err(); err != nil {
 		return a, err
 	}
-	reason, err := tx.Reason(ctx, org, r.ReasonID)
+	reason, err := tx.Directory().Reason(ctx, org, r.ReasonID)
 	if err != nil {
 		return a, clinic.MissingReference("reason_id", err)
 	}
-	patient, err := tx.Patient(ctx, org, r.PatientID)
+	patient, err := tx.Patients().Patient(ctx, org, r.PatientID)
 	if err != nil {
 		return a, clinic.MissingReference("patient_id", err)
 	}
-	cl, err := tx.Clinic(ctx, org, reason.ClinicID)
+	cl, err := tx.Directory().Clinic(ctx, org, reason.ClinicID)
 	if err != nil {
 		return a, err
 	}
@@ -302,7 +302,7 @@ func (s *Service) BookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, 
 	if !r.Online && r.AgendaID != 0 {
 		// Staff booking on a named agenda: it must offer the reason and its practitioner
 		// must not be away; working hours do not bind staff. Three statements, no more.
-		ag, err := tx.Agenda(ctx, org, r.AgendaID)
+		ag, err := tx.Directory().Agenda(ctx, org, r.AgendaID)
 		if err != nil {
 			return a, clinic.MissingReference("agenda_id", err)
 		}
@@ -310,7 +310,7 @@ func (s *Service) BookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, 
 			return a, clinic.Invalid("agenda_id", "does not offer this reason")
 		}
 		if ag.PractitionerID != nil {
-			abs, err := tx.Absences(ctx, org, []clinic.PractitionerID{*ag.PractitionerID}, start, end.Add(reason.BufferAfter))
+			abs, err := tx.Schedule().Absences(ctx, org, []clinic.PractitionerID{*ag.PractitionerID}, start, end.Add(reason.BufferAfter))
 			if err != nil {
 				return a, err
 			}
@@ -360,12 +360,12 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, org clinic.OrgID, ac
 		End: start.Add(reason.Duration), Status: clinic.StatusBooked, BookedBy: r.BookedBy, Note: r.Note}
 	var a clinic.Appointment
 	err := tx.Savepoint(ctx, func() error {
-		created, err := tx.CreateAppointment(ctx, org, appt)
+		created, err := tx.Appointments().CreateAppointment(ctx, org, appt)
 		if err != nil {
 			return err
 		}
 		a = created
-		return tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: actor.Label})
+		return tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: actor.Label})
 	})
 	if errors.Is(err, store.ErrSlotTaken) {
 		return a, fmt.Errorf("book: %w", ErrNotAvailable)
@@ -398,7 +398,7 @@ type Change struct {
 }
 
 func (s *Service) current(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change) (clinic.Appointment, error) {
-	a, err := tx.Appointment(ctx, org, c.ID)
+	a, err := tx.Appointments().Appointment(ctx, org, c.ID)
 	if err != nil {
 		return a, err
 	}
@@ -450,11 +450,11 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 		// would be undone by the next sync (write-back is the sync work's).
 		return a, &clinic.ConflictError{Field: "appointment", Reason: "this appointment comes from the clinical software: move it there"}
 	}
-	reason, err := tx.Reason(ctx, org, a.ReasonID)
+	reason, err := tx.Directory().Reason(ctx, org, a.ReasonID)
 	if err != nil {
 		return a, err
 	}
-	cl, err := tx.Clinic(ctx, org, reason.ClinicID)
+	cl, err := tx.Directory().Clinic(ctx, org, reason.ClinicID)
 	if err != nil {
 		return a, err
 	}
@@ -489,14 +489,14 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	}
 	prev := a.Start
 	a.AgendaID, a.ClinicID, a.Start, a.End = agenda, in.agendas[0].ClinicID, start, start.Add(reason.Duration)
-	updated, err := tx.UpdateAppointment(ctx, org, a)
+	updated, err := tx.Appointments().UpdateAppointment(ctx, org, a)
 	if errors.Is(err, store.ErrSlotTaken) {
 		return a, fmt.Errorf("reschedule: %w", ErrNotAvailable)
 	}
 	if err != nil {
 		return a, err
 	}
-	return updated, tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventRescheduled, Status: updated.Status, PreviousStart: &prev, Actor: c.actor})
+	return updated, tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventRescheduled, Status: updated.Status, PreviousStart: &prev, Actor: c.actor})
 }
 
 // setStatus changes an appointment's status when the transition is one a clinic makes.
@@ -512,7 +512,7 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 		if to != clinic.StatusCancelled {
 			return a, clinic.Invalid("status", "patients can only cancel")
 		}
-		cl, err := tx.Clinic(ctx, org, a.ClinicID)
+		cl, err := tx.Directory().Clinic(ctx, org, a.ClinicID)
 		if err != nil {
 			return a, err
 		}
@@ -521,7 +521,7 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 		}
 	}
 	a.Status = to
-	updated, err := tx.UpdateAppointment(ctx, org, a)
+	updated, err := tx.Appointments().UpdateAppointment(ctx, org, a)
 	if errors.Is(err, store.ErrSlotTaken) {
 		return a, fmt.Errorf("reinstate: %w", ErrNotAvailable)
 	}
@@ -532,11 +532,11 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 	if to == clinic.StatusCancelled {
 		kind = store.EventCancelled
 	}
-	return updated, tx.RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: kind, Status: to, Actor: c.actor})
+	return updated, tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: kind, Status: to, Actor: c.actor})
 }
 
 // AffectedTx lists the active appointments of a practitioner's agendas during [start, end),
 // the ones an absence would hit: staff cancel or move each (each a notified event).
 func (s *Service) AffectedTx(ctx context.Context, tx *store.Tx, org clinic.OrgID, practitioner clinic.PractitionerID, start, end time.Time) ([]clinic.Appointment, error) {
-	return tx.PractitionerAppointments(ctx, org, practitioner, start, end)
+	return tx.Appointments().PractitionerAppointments(ctx, org, practitioner, start, end)
 }

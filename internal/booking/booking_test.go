@@ -39,17 +39,17 @@ func setup(t *testing.T) *world {
 	w.patient = w.f.Patient.ID
 	err := db.Update(ctx, func(tx *store.Tx) (err error) {
 		org := w.f.Org.ID
-		if w.second, err = tx.CreateAgenda(ctx, org, clinic.Agenda{ClinicID: w.f.Clinic.ID, Name: "Room 2", Active: true}); err != nil {
+		if w.second, err = tx.Directory().CreateAgenda(ctx, org, clinic.Agenda{ClinicID: w.f.Clinic.ID, Name: "Room 2", Active: true}); err != nil {
 			return err
 		}
 		r := w.f.Reason
 		r.AgendaIDs = []clinic.AgendaID{w.f.Agenda.ID, w.second.ID}
-		if _, err := tx.UpdateReason(ctx, org, r); err != nil {
+		if _, err := tx.Directory().UpdateReason(ctx, org, r); err != nil {
 			return err
 		}
 		c := w.f.Clinic
 		c.Rules = clinic.BookingRules{HorizonDays: 30, MinNotice: 2 * time.Hour, CancelNotice: 24 * time.Hour, GridMinutes: 15, AllowNoPreference: true, AllowOnlineChanges: true}
-		if _, err := tx.UpdateClinic(ctx, org, c); err != nil {
+		if _, err := tx.Directory().UpdateClinic(ctx, org, c); err != nil {
 			return err
 		}
 		// Monday to Friday 09:00–12:00 and 13:00–17:00 on both agendas.
@@ -57,10 +57,10 @@ func setup(t *testing.T) *world {
 		for d := time.Monday; d <= time.Friday; d++ {
 			hours = append(hours, clinic.WorkingHours{Weekday: d, Start: 9 * 60, End: 12 * 60}, clinic.WorkingHours{Weekday: d, Start: 13 * 60, End: 17 * 60})
 		}
-		if err := tx.SetWorkingHours(ctx, org, w.f.Agenda.ID, hours); err != nil {
+		if err := tx.Schedule().SetWorkingHours(ctx, org, w.f.Agenda.ID, hours); err != nil {
 			return err
 		}
-		return tx.SetWorkingHours(ctx, org, w.second.ID, hours)
+		return tx.Schedule().SetWorkingHours(ctx, org, w.second.ID, hours)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -105,10 +105,10 @@ func TestAvailabilityFromStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := w.db.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.CreateAbsence(ctx, org, clinic.Absence{PractitionerID: w.f.Practitioner.ID, Start: w.at(9, 10, 0), End: w.at(9, 11, 30)}); err != nil {
+		if _, err := tx.Schedule().CreateAbsence(ctx, org, clinic.Absence{PractitionerID: w.f.Practitioner.ID, Start: w.at(9, 10, 0), End: w.at(9, 11, 30)}); err != nil {
 			return err
 		}
-		_, err := tx.AddException(ctx, org, clinic.ScheduleException{AgendaID: w.f.Agenda.ID, Day: "2026-03-09", Closed: true, Start: 9 * 60, End: 12 * 60})
+		_, err := tx.Schedule().AddException(ctx, org, clinic.ScheduleException{AgendaID: w.f.Agenda.ID, Day: "2026-03-09", Closed: true, Start: 9 * 60, End: 12 * 60})
 		return err
 	})
 	if err != nil {
@@ -149,23 +149,23 @@ func TestStatementsDoNotGrowWithAgendas(t *testing.T) {
 	}
 	before := count()
 	err := w.db.Update(ctx, func(tx *store.Tx) error {
-		r, err := tx.Reason(ctx, org, w.f.Reason.ID)
+		r, err := tx.Directory().Reason(ctx, org, w.f.Reason.ID)
 		if err != nil {
 			return err
 		}
 		for i := 0; i < 20; i++ {
-			p, err := tx.CreatePractitioner(ctx, org, clinic.Practitioner{Name: "Dr X"})
+			p, err := tx.Directory().CreatePractitioner(ctx, org, clinic.Practitioner{Name: "Dr X"})
 			if err != nil {
 				return err
 			}
 			pid := p.ID
-			a, err := tx.CreateAgenda(ctx, org, clinic.Agenda{ClinicID: w.f.Clinic.ID, PractitionerID: &pid, Name: "X", Active: true})
+			a, err := tx.Directory().CreateAgenda(ctx, org, clinic.Agenda{ClinicID: w.f.Clinic.ID, PractitionerID: &pid, Name: "X", Active: true})
 			if err != nil {
 				return err
 			}
 			r.AgendaIDs = append(r.AgendaIDs, a.ID)
 		}
-		_, err = tx.UpdateReason(ctx, org, r)
+		_, err = tx.Directory().UpdateReason(ctx, org, r)
 		return err
 	})
 	if err != nil {
@@ -249,7 +249,10 @@ func TestRescheduleIsAtomic(t *testing.T) {
 		t.Fatalf("move to second agenda: %v %+v", err, moved)
 	}
 	var events []store.AppointmentEvent
-	w.db.View(ctx, func(tx *store.Tx) (err error) { events, err = tx.AppointmentEvents(ctx, org, a.ID); return err })
+	w.db.View(ctx, func(tx *store.Tx) (err error) {
+		events, err = tx.Appointments().AppointmentEvents(ctx, org, a.ID)
+		return err
+	})
 	var kinds []store.EventKind
 	for _, e := range events {
 		kinds = append(kinds, e.Kind)
@@ -333,7 +336,10 @@ func TestStatusRace(t *testing.T) {
 			t.Fatalf("round %d: %d winners, want 1 (%v)", round, wins, results)
 		}
 		var events []store.AppointmentEvent
-		w.db.View(ctx, func(tx *store.Tx) (err error) { events, err = tx.AppointmentEvents(ctx, org, a.ID); return err })
+		w.db.View(ctx, func(tx *store.Tx) (err error) {
+			events, err = tx.Appointments().AppointmentEvents(ctx, org, a.ID)
+			return err
+		})
 		if len(events) != 2 {
 			t.Errorf("round %d: %d events, want booked + one change", round, len(events))
 		}

@@ -196,7 +196,7 @@ func load(ctx context.Context, tx *store.Tx, org clinic.OrgID, agendas []clinic.
 			byPractitioner[*a.PractitionerID] = append(byPractitioner[*a.PractitionerID], d)
 		}
 	}
-	hours, err := tx.WorkingHours(ctx, org, ids)
+	hours, err := tx.Schedule().WorkingHours(ctx, org, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func load(ctx context.Context, tx *store.Tx, org clinic.OrgID, agendas []clinic.
 		}
 	}
 	// Exceptions are dated in the clinic's zone; a day either side covers every offset.
-	exceptions, err := tx.Exceptions(ctx, org, ids, availability.DateOf(from, loc).AddDays(-1).String(), availability.DateOf(to, loc).AddDays(1).String())
+	exceptions, err := tx.Schedule().Exceptions(ctx, org, ids, availability.DateOf(from, loc).AddDays(-1).String(), availability.DateOf(to, loc).AddDays(1).String())
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func load(ctx context.Context, tx *store.Tx, org clinic.OrgID, agendas []clinic.
 		d := byID[e.AgendaID]
 		d.schedule.Exceptions = append(d.schedule.Exceptions, x)
 	}
-	absences, err := tx.Absences(ctx, org, pids, from, to)
+	absences, err := tx.Schedule().Absences(ctx, org, pids, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func load(ctx context.Context, tx *store.Tx, org clinic.OrgID, agendas []clinic.
 			d.absences = append(d.absences, availability.Interval{Start: ab.Start, End: ab.End})
 		}
 	}
-	busy, err := tx.BusyIntervals(ctx, org, ids, from, to)
+	busy, err := tx.Schedule().BusyIntervals(ctx, org, ids, from, to)
 	if err != nil {
 		return nil, err
 	}

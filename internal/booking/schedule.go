@@ -74,17 +74,17 @@ func (s *Service) SetHours(ctx context.Context, actor clinic.Actor, agenda clini
 		if err := allow(actor, clinic.PermManageSchedule, "set hours"); err != nil {
 			return err
 		}
-		ag, err := tx.Agenda(ctx, actor.OrgID, agenda)
+		ag, err := tx.Directory().Agenda(ctx, actor.OrgID, agenda)
 		if err != nil {
 			return err
 		}
 		if err := input.Merge(problems, CheckHours(hs)); err != nil {
 			return err
 		}
-		if err := tx.SetWorkingHours(ctx, actor.OrgID, ag.ID, hs); err != nil {
+		if err := tx.Schedule().SetWorkingHours(ctx, actor.OrgID, ag.ID, hs); err != nil {
 			return err
 		}
-		got, err := tx.WorkingHours(ctx, actor.OrgID, []clinic.AgendaID{ag.ID})
+		got, err := tx.Schedule().WorkingHours(ctx, actor.OrgID, []clinic.AgendaID{ag.ID})
 		if err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func (s *Service) AddException(ctx context.Context, actor clinic.Actor, e clinic
 		if err := allow(actor, clinic.PermManageSchedule, "add exception"); err != nil {
 			return err
 		}
-		ag, err := tx.Agenda(ctx, actor.OrgID, e.AgendaID)
+		ag, err := tx.Directory().Agenda(ctx, actor.OrgID, e.AgendaID)
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (s *Service) AddException(ctx context.Context, actor clinic.Actor, e clinic
 			return err
 		}
 		e.AgendaID = ag.ID
-		if out, err = tx.AddException(ctx, actor.OrgID, e); err != nil {
+		if out, err = tx.Schedule().AddException(ctx, actor.OrgID, e); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, "agenda.exception.create")
@@ -154,7 +154,7 @@ func (s *Service) DeleteException(ctx context.Context, actor clinic.Actor, id in
 		if err := allow(actor, clinic.PermManageSchedule, "delete exception"); err != nil {
 			return err
 		}
-		if err := tx.DeleteException(ctx, actor.OrgID, id); err != nil {
+		if err := tx.Schedule().DeleteException(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, "agenda.exception.delete")
@@ -196,13 +196,13 @@ func (s *Service) CreateAbsence(ctx context.Context, actor clinic.Actor, x clini
 		if err := allow(actor, clinic.PermManageSchedule, "create absence"); err != nil {
 			return err
 		}
-		if _, err := tx.Practitioner(ctx, actor.OrgID, x.PractitionerID); err != nil {
+		if _, err := tx.Directory().Practitioner(ctx, actor.OrgID, x.PractitionerID); err != nil {
 			return clinic.MissingReference("practitioner_id", err)
 		}
 		if err := CheckAbsence(x, tx.Now); err != nil {
 			return err
 		}
-		created, err := tx.CreateAbsence(ctx, actor.OrgID, x)
+		created, err := tx.Schedule().CreateAbsence(ctx, actor.OrgID, x)
 		if err != nil {
 			return err
 		}
@@ -231,7 +231,7 @@ func (s *Service) DeleteAbsence(ctx context.Context, actor clinic.Actor, id int6
 		if err := allow(actor, clinic.PermManageSchedule, "delete absence"); err != nil {
 			return err
 		}
-		if err := tx.DeleteAbsence(ctx, actor.OrgID, id); err != nil {
+		if err := tx.Schedule().DeleteAbsence(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, "absence.delete")
@@ -242,6 +242,6 @@ func (s *Service) DeleteAbsence(ctx context.Context, actor clinic.Actor, id int6
 // found" for another organisation's agenda before reporting a request's own problems.
 func (s *Service) Agenda(ctx context.Context, actor clinic.Actor, id clinic.AgendaID) (clinic.Agenda, error) {
 	var ag clinic.Agenda
-	err := s.db.View(ctx, func(tx *store.Tx) (err error) { ag, err = tx.Agenda(ctx, actor.OrgID, id); return err })
+	err := s.db.View(ctx, func(tx *store.Tx) (err error) { ag, err = tx.Directory().Agenda(ctx, actor.OrgID, id); return err })
 	return ag, err
 }

@@ -81,7 +81,7 @@ func (s *Service) Book(ctx context.Context, actor clinic.Actor, r Request, idem 
 		out = Booked{}
 		return s.db.Update(ctx, func(tx *store.Tx) error {
 			if idem != nil && idem.Key != "" {
-				prev, err := tx.IdempotentLookup(ctx, actor.OrgID, actor.Label, idem.Key)
+				prev, err := tx.Appointments().IdempotentLookup(ctx, actor.OrgID, actor.Label, idem.Key)
 				if err == nil {
 					if !bytes.Equal(prev.RequestHash, idem.Hash) {
 						return clinic.Invalid("Idempotency-Key", "was already used with a different request")
@@ -107,7 +107,7 @@ func (s *Service) Book(ctx context.Context, actor clinic.Actor, r Request, idem 
 			if out.Body, err = idem.Encode(a); err != nil {
 				return err
 			}
-			return tx.IdempotentStore(ctx, actor.OrgID, actor.Label, idem.Key,
+			return tx.Appointments().IdempotentStore(ctx, actor.OrgID, actor.Label, idem.Key,
 				store.IdempotentResponse{RequestHash: idem.Hash, Status: out.Status, Body: out.Body})
 		})
 	}
@@ -129,7 +129,7 @@ func (s *Service) change(ctx context.Context, actor clinic.Actor, c Change, acti
 	var out clinic.Appointment
 	c.actor = actor.Label
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		a, err := tx.Appointment(ctx, actor.OrgID, c.ID)
+		a, err := tx.Appointments().Appointment(ctx, actor.OrgID, c.ID)
 		if err != nil {
 			return err
 		}
@@ -238,6 +238,6 @@ func (s *Service) UpdateDetails(ctx context.Context, actor clinic.Actor, id clin
 		if in.ExternalID != nil {
 			a.ExternalID = ext
 		}
-		return tx.UpdateAppointment(ctx, actor.OrgID, a)
+		return tx.Appointments().UpdateAppointment(ctx, actor.OrgID, a)
 	})
 }

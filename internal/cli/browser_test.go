@@ -121,11 +121,11 @@ func TestBrowserSignInOpenPatientAudited(t *testing.T) {
 	defer db.Close()
 	var entries []store.AuditEntry
 	err = db.View(context.Background(), func(tx *store.Tx) error {
-		org, err := tx.OrganisationBySlug(context.Background(), demo.Slug)
+		org, err := tx.Directory().OrganisationBySlug(context.Background(), demo.Slug)
 		if err != nil {
 			return err
 		}
-		entries, err = tx.AuditLog(context.Background(), org.ID, store.AuditFilter{}, store.Page{Limit: 500})
+		entries, err = tx.AuditTrail().AuditLog(context.Background(), org.ID, store.AuditFilter{}, store.Page{Limit: 500})
 		return err
 	})
 	if err != nil {

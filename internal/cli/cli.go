@@ -293,7 +293,7 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 
 func orgBySlug(ctx context.Context, db *store.DB, slug string) (clinic.Organisation, error) {
 	var o clinic.Organisation
-	err := db.View(ctx, func(tx *store.Tx) (err error) { o, err = tx.OrganisationBySlug(ctx, slug); return err })
+	err := db.View(ctx, func(tx *store.Tx) (err error) { o, err = tx.Directory().OrganisationBySlug(ctx, slug); return err })
 	if errors.Is(err, clinic.ErrNotFound) {
 		return o, usageError{fmt.Errorf("--org: no organisation %q", slug)}
 	}

@@ -121,12 +121,12 @@ func TestConcurrentBookingsNoDoubleBooking(t *testing.T) {
 	var slots []slot
 	var patients []clinic.PatientID
 	err = db.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.CreateToken(ctx, f.Org.ID, clinic.Token{Name: "load", Role: clinic.RoleReception}, hash); err != nil {
+		if _, err := tx.Staff().CreateToken(ctx, f.Org.ID, clinic.Token{Name: "load", Role: clinic.RoleReception}, hash); err != nil {
 			return err
 		}
 		r := f.Reason
 		for i := 0; i < 4; i++ {
-			a, err := tx.CreateAgenda(ctx, f.Org.ID, clinic.Agenda{ClinicID: f.Clinic.ID, Name: fmt.Sprintf("Room %d", i), Active: true})
+			a, err := tx.Directory().CreateAgenda(ctx, f.Org.ID, clinic.Agenda{ClinicID: f.Clinic.ID, Name: fmt.Sprintf("Room %d", i), Active: true})
 			if err != nil {
 				return err
 			}
@@ -136,11 +136,11 @@ func TestConcurrentBookingsNoDoubleBooking(t *testing.T) {
 				slots = append(slots, slot{a.ID, base.Add(time.Duration(j) * 15 * time.Minute)})
 			}
 		}
-		if _, err := tx.UpdateReason(ctx, f.Org.ID, r); err != nil {
+		if _, err := tx.Directory().UpdateReason(ctx, f.Org.ID, r); err != nil {
 			return err
 		}
 		for i := 0; i < 64; i++ {
-			p, err := tx.CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: "Load", FamilyName: fmt.Sprint(i), Language: "en"})
+			p, err := tx.Patients().CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: "Load", FamilyName: fmt.Sprint(i), Language: "en"})
 			if err != nil {
 				return err
 			}
@@ -202,10 +202,10 @@ func TestConcurrentBookingsNoDoubleBooking(t *testing.T) {
 	}
 	var overlaps, active int
 	err = db.View(ctx, func(tx *store.Tx) (err error) {
-		if overlaps, err = tx.OverlappingAppointments(ctx, f.Org.ID); err != nil {
+		if overlaps, err = tx.Appointments().OverlappingAppointments(ctx, f.Org.ID); err != nil {
 			return err
 		}
-		as, err := tx.Appointments(ctx, f.Org.ID, store.AppointmentFilter{}, store.Page{Limit: 500})
+		as, err := tx.Appointments().ListAppointments(ctx, f.Org.ID, store.AppointmentFilter{}, store.Page{Limit: 500})
 		active = len(as)
 		return err
 	})

@@ -52,7 +52,7 @@ type Actor struct {
 	UserID    UserID    // staff only
 	TokenID   TokenID   // tokens only
 	PatientID PatientID // patients only: the account holder's own record
-	// Patients lists the records a patient actor may reach: their own and those of the
+	// ListPatients lists the records a patient actor may reach: their own and those of the
 	// relatives they manage. Empty for other kinds.
 	Patients []PatientID
 	Label    string // "user:12", "token:3", "patient:9", "system:sync": safe for logs

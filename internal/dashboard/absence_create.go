@@ -35,7 +35,7 @@ func (d *Dashboard) absenceCreate(w http.ResponseWriter, r *http.Request) {
 		// The practitioner is read first: another organisation's is "not found" whatever
 		// the form says.
 		err = d.db.View(ctx, func(tx *store.Tx) error {
-			_, err := tx.Practitioner(ctx, f.Org.ID, clinic.PractitionerID(id))
+			_, err := tx.Directory().Practitioner(ctx, f.Org.ID, clinic.PractitionerID(id))
 			return err
 		})
 	}

@@ -62,13 +62,13 @@ func (d *Dashboard) absenceList(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		org := f.Org.ID
-		p, err := tx.Practitioner(ctx, org, clinic.PractitionerID(id))
+		p, err := tx.Directory().Practitioner(ctx, org, clinic.PractitionerID(id))
 		if err != nil {
 			return err
 		}
 		page = absencesPage{PractitionerID: p.ID, Practitioner: p.Name, Zone: f.Loc.String()}
 		from, _ := dayBounds(today(d.now(), f.Loc), f.Loc)
-		absences, err := tx.Absences(ctx, org, []clinic.PractitionerID{p.ID}, from, farFuture())
+		absences, err := tx.Schedule().Absences(ctx, org, []clinic.PractitionerID{p.ID}, from, farFuture())
 		if err != nil {
 			return err
 		}

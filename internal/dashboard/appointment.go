@@ -127,7 +127,7 @@ func (d *Dashboard) change(r *http.Request,
 	}
 	actor := web.MustActor(ctx)
 	err = d.db.View(ctx, func(tx *store.Tx) error {
-		if out.Before, err = tx.Appointment(ctx, actor.OrgID, clinic.AppointmentID(id)); err != nil {
+		if out.Before, err = tx.Appointments().Appointment(ctx, actor.OrgID, clinic.AppointmentID(id)); err != nil {
 			return err
 		}
 		out.Loc, err = appointmentZone(ctx, tx, out.Before)
@@ -144,7 +144,7 @@ func (d *Dashboard) change(r *http.Request,
 
 // appointmentZone is the zone of the appointment's clinic, in which its times are shown.
 func appointmentZone(ctx context.Context, tx *store.Tx, a clinic.Appointment) (*time.Location, error) {
-	c, err := tx.Clinic(ctx, a.OrgID, a.ClinicID)
+	c, err := tx.Directory().Clinic(ctx, a.OrgID, a.ClinicID)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func patientNames(ctx context.Context, tx *store.Tx, org clinic.OrgID, appts []c
 			ids = append(ids, a.PatientID)
 		}
 	}
-	ps, err := tx.PatientsByIDs(ctx, org, ids)
+	ps, err := tx.Patients().PatientsByIDs(ctx, org, ids)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -260,14 +260,14 @@ type option struct {
 // clinicAgendas lists the agendas of the current clinic, by id.
 func clinicAgendas(ctx context.Context, tx *store.Tx, org clinic.OrgID, c clinic.ClinicID) ([]clinic.Agenda, error) {
 	return all(func(p store.Page) ([]clinic.Agenda, error) {
-		return tx.Agendas(ctx, org, store.AgendaFilter{ClinicID: c}, p)
+		return tx.Directory().Agendas(ctx, org, store.AgendaFilter{ClinicID: c}, p)
 	}, func(a clinic.Agenda) int64 { return int64(a.ID) })
 }
 
 // clinicReasons lists the consultation reasons of a clinic, by id.
 func clinicReasons(ctx context.Context, tx *store.Tx, org clinic.OrgID, c clinic.ClinicID) ([]clinic.Reason, error) {
 	return all(func(p store.Page) ([]clinic.Reason, error) {
-		return tx.Reasons(ctx, org, store.ReasonFilter{ClinicID: c}, p)
+		return tx.Directory().Reasons(ctx, org, store.ReasonFilter{ClinicID: c}, p)
 	}, func(x clinic.Reason) int64 { return int64(x.ID) })
 }
 

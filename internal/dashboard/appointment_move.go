@@ -100,7 +100,7 @@ func (d *Dashboard) showMove(w http.ResponseWriter, r *http.Request, in moveInpu
 func (d *Dashboard) loadMove(ctx context.Context, tx *store.Tx, f frame, id clinic.AppointmentID, in moveInput) (movePage, error) {
 	var page movePage
 	org := f.Org.ID
-	a, err := tx.Appointment(ctx, org, id)
+	a, err := tx.Appointments().Appointment(ctx, org, id)
 	if err != nil {
 		return page, err
 	}
@@ -108,15 +108,15 @@ func (d *Dashboard) loadMove(ctx context.Context, tx *store.Tx, f frame, id clin
 	if err != nil {
 		return page, err
 	}
-	ps, err := tx.PatientsByIDs(ctx, org, []clinic.PatientID{a.PatientID})
+	ps, err := tx.Patients().PatientsByIDs(ctx, org, []clinic.PatientID{a.PatientID})
 	if err != nil {
 		return page, err
 	}
-	reason, err := tx.Reason(ctx, org, a.ReasonID)
+	reason, err := tx.Directory().Reason(ctx, org, a.ReasonID)
 	if err != nil {
 		return page, err
 	}
-	current, err := tx.Agenda(ctx, org, a.AgendaID)
+	current, err := tx.Directory().Agenda(ctx, org, a.AgendaID)
 	if err != nil {
 		return page, err
 	}
@@ -143,7 +143,7 @@ func (d *Dashboard) loadMove(ctx context.Context, tx *store.Tx, f frame, id clin
 	if selected == 0 {
 		selected = a.AgendaID
 	}
-	offering, err := tx.AgendasOffering(ctx, org, reason.ID)
+	offering, err := tx.Schedule().AgendasOffering(ctx, org, reason.ID)
 	if err != nil {
 		return page, err
 	}

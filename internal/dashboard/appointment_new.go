@@ -208,7 +208,7 @@ func (d *Dashboard) loadBook(ctx context.Context, tx *store.Tx, f frame, in book
 	for _, x := range reasons {
 		page.Reasons = append(page.Reasons, option{Value: int64(x.ID), Label: x.Name, Selected: x.ID == reason.ID})
 	}
-	offering, err := tx.AgendasOffering(ctx, org, reason.ID)
+	offering, err := tx.Schedule().AgendasOffering(ctx, org, reason.ID)
 	if err != nil {
 		return page, nil, err
 	}
@@ -261,7 +261,7 @@ func searchForBooking(ctx context.Context, tx *store.Tx, f frame, in bookInput, 
 			return nil, err
 		default:
 			filter.DatabaseID = f.Clinic.DatabaseID
-			if ps, err = tx.Patients(ctx, f.Org.ID, filter, store.Page{Limit: bookSearchSize + 1}); err != nil {
+			if ps, err = tx.Patients().ListPatients(ctx, f.Org.ID, filter, store.Page{Limit: bookSearchSize + 1}); err != nil {
 				return nil, err
 			}
 			if len(ps) > bookSearchSize {
@@ -270,7 +270,7 @@ func searchForBooking(ctx context.Context, tx *store.Tx, f frame, in bookInput, 
 		}
 	}
 	if in.PatientID != 0 && !slices.ContainsFunc(ps, func(p clinic.Patient) bool { return p.ID == in.PatientID }) {
-		chosen, err := tx.PatientsByIDs(ctx, f.Org.ID, []clinic.PatientID{in.PatientID})
+		chosen, err := tx.Patients().PatientsByIDs(ctx, f.Org.ID, []clinic.PatientID{in.PatientID})
 		if err != nil {
 			return nil, err
 		}

@@ -49,7 +49,7 @@ func (d *Dashboard) auditList(w http.ResponseWriter, r *http.Request) {
 		if f, err = d.frameTx(ctx, tx, r); err != nil {
 			return err
 		}
-		entries, err = tx.AuditLog(ctx, f.Org.ID, store.AuditFilter{PatientID: clinic.PatientID(patient)},
+		entries, err = tx.AuditTrail().AuditLog(ctx, f.Org.ID, store.AuditFilter{PatientID: clinic.PatientID(patient)},
 			store.Page{After: before, Limit: auditPageSize + 1})
 		if err != nil {
 			return err
@@ -61,7 +61,7 @@ func (d *Dashboard) auditList(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		// One statement for the page; a user deleted since is absent and shown by label.
-		users, err := tx.UsersByIDs(ctx, f.Org.ID, ids)
+		users, err := tx.Staff().UsersByIDs(ctx, f.Org.ID, ids)
 		if err != nil {
 			return err
 		}

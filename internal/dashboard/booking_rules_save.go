@@ -35,7 +35,7 @@ func (d *Dashboard) bookingRulesSave(w http.ResponseWriter, r *http.Request) {
 		c = f.Clinic
 		if clinicID != 0 {
 			err = d.db.View(ctx, func(tx *store.Tx) (err error) {
-				c, err = tx.Clinic(ctx, f.Org.ID, clinic.ClinicID(clinicID))
+				c, err = tx.Directory().Clinic(ctx, f.Org.ID, clinic.ClinicID(clinicID))
 				return err
 			})
 		}

@@ -31,7 +31,7 @@ func (e *env) openHours() {
 		hs = append(hs, clinic.WorkingHours{Weekday: wd, Start: 8 * 60, End: 18 * 60})
 	}
 	e.update(func(ctx context.Context, tx *store.Tx) error {
-		return tx.SetWorkingHours(ctx, e.fx.Org.ID, e.fx.Agenda.ID, hs)
+		return tx.Schedule().SetWorkingHours(ctx, e.fx.Org.ID, e.fx.Agenda.ID, hs)
 	})
 }
 
@@ -56,7 +56,7 @@ func (e *env) appt(start time.Time, status clinic.Status) clinic.Appointment {
 	e.t.Helper()
 	var a clinic.Appointment
 	e.update(func(ctx context.Context, tx *store.Tx) (err error) {
-		a, err = tx.CreateAppointment(ctx, e.fx.Org.ID, clinic.Appointment{ClinicID: e.fx.Clinic.ID, AgendaID: e.fx.Agenda.ID,
+		a, err = tx.Appointments().CreateAppointment(ctx, e.fx.Org.ID, clinic.Appointment{ClinicID: e.fx.Clinic.ID, AgendaID: e.fx.Agenda.ID,
 			ReasonID: e.fx.Reason.ID, PatientID: e.fx.Patient.ID, Start: start, End: start.Add(15 * time.Minute),
 			Status: status, BookedBy: clinic.BookedByStaff})
 		return err
@@ -68,7 +68,7 @@ func (e *env) reload(id clinic.AppointmentID) clinic.Appointment {
 	e.t.Helper()
 	var a clinic.Appointment
 	e.view(func(ctx context.Context, tx *store.Tx) (err error) {
-		a, err = tx.Appointment(ctx, e.fx.Org.ID, id)
+		a, err = tx.Appointments().Appointment(ctx, e.fx.Org.ID, id)
 		return err
 	})
 	return a
@@ -79,7 +79,7 @@ func (e *env) active(from, to time.Time) []clinic.Appointment {
 	e.t.Helper()
 	var out []clinic.Appointment
 	e.view(func(ctx context.Context, tx *store.Tx) error {
-		as, err := tx.AppointmentsByTime(ctx, e.fx.Org.ID, store.AppointmentFilter{AgendaID: e.fx.Agenda.ID, From: from, To: to})
+		as, err := tx.Appointments().AppointmentsByTime(ctx, e.fx.Org.ID, store.AppointmentFilter{AgendaID: e.fx.Agenda.ID, From: from, To: to})
 		for _, a := range as {
 			if a.Status.Active() {
 				out = append(out, a)
@@ -99,7 +99,7 @@ func (e *env) user(role clinic.Role, email string) clinic.User {
 	}
 	var u clinic.User
 	e.update(func(ctx context.Context, tx *store.Tx) (err error) {
-		u, err = tx.CreateUser(ctx, e.fx.Org.ID, clinic.User{Email: email, Name: string(role), Role: role, PasswordHash: hash})
+		u, err = tx.Staff().CreateUser(ctx, e.fx.Org.ID, clinic.User{Email: email, Name: string(role), Role: role, PasswordHash: hash})
 		return err
 	})
 	return u
@@ -335,7 +335,7 @@ func TestStatusButtons(t *testing.T) {
 	var theirs clinic.Appointment
 	e.update(func(ctx context.Context, tx *store.Tx) (err error) {
 		s := at(t, 2026, 4, 8, 9, 0)
-		theirs, err = tx.CreateAppointment(ctx, other.Org.ID, clinic.Appointment{ClinicID: other.Clinic.ID, AgendaID: other.Agenda.ID,
+		theirs, err = tx.Appointments().CreateAppointment(ctx, other.Org.ID, clinic.Appointment{ClinicID: other.Clinic.ID, AgendaID: other.Agenda.ID,
 			ReasonID: other.Reason.ID, PatientID: other.Patient.ID, Start: s, End: s.Add(15 * time.Minute), Status: clinic.StatusBooked, BookedBy: clinic.BookedByStaff})
 		return err
 	})

@@ -23,7 +23,7 @@ func (d *Dashboard) clinicSwitch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = d.db.View(ctx, func(tx *store.Tx) error {
-		_, err := tx.Clinic(ctx, web.MustActor(ctx).OrgID, clinic.ClinicID(id))
+		_, err := tx.Directory().Clinic(ctx, web.MustActor(ctx).OrgID, clinic.ClinicID(id))
 		return err
 	})
 	if err != nil {

@@ -21,7 +21,7 @@ func (e *env) reason(id clinic.ReasonID) clinic.Reason {
 	e.t.Helper()
 	var x clinic.Reason
 	e.view(func(ctx context.Context, tx *store.Tx) (err error) {
-		x, err = tx.Reason(ctx, e.fx.Org.ID, id)
+		x, err = tx.Directory().Reason(ctx, e.fx.Org.ID, id)
 		return err
 	})
 	return x
@@ -31,7 +31,7 @@ func TestReasons(t *testing.T) {
 	e := newEnv(t)
 	var room clinic.Agenda
 	e.update(func(ctx context.Context, tx *store.Tx) (err error) {
-		room, err = tx.CreateAgenda(ctx, e.fx.Org.ID, clinic.Agenda{ClinicID: e.fx.Clinic.ID, Name: "Treatment room", Active: true})
+		room, err = tx.Directory().CreateAgenda(ctx, e.fx.Org.ID, clinic.Agenda{ClinicID: e.fx.Clinic.ID, Name: "Treatment room", Active: true})
 		return err
 	})
 	for route, want := range map[string]clinic.Permission{"GET /reasons": clinic.PermReadDirectory, "GET /reasons/new": clinic.PermManageDirectory,
@@ -121,7 +121,7 @@ func TestReasons(t *testing.T) {
 		"/reasons?done=reason-created")
 	var rs []clinic.Reason
 	e.view(func(ctx context.Context, tx *store.Tx) (err error) {
-		rs, err = tx.Reasons(ctx, e.fx.Org.ID, store.ReasonFilter{ClinicID: e.fx.Clinic.ID}, store.Page{})
+		rs, err = tx.Directory().Reasons(ctx, e.fx.Org.ID, store.ReasonFilter{ClinicID: e.fx.Clinic.ID}, store.Page{})
 		return err
 	})
 	if len(rs) != 2 || rs[1].Name != "Vaccination" || rs[1].Duration != 10*time.Minute || !rs[1].Notifications || rs[1].OnlineBookable ||
@@ -138,7 +138,7 @@ func (e *env) rules() clinic.BookingRules {
 	e.t.Helper()
 	var c clinic.Clinic
 	e.view(func(ctx context.Context, tx *store.Tx) (err error) {
-		c, err = tx.Clinic(ctx, e.fx.Org.ID, e.fx.Clinic.ID)
+		c, err = tx.Directory().Clinic(ctx, e.fx.Org.ID, e.fx.Clinic.ID)
 		return err
 	})
 	return c.Rules

@@ -52,17 +52,17 @@ func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) 
 	f.Locale = page.Negotiate(r, "", i18n.English)
 	org := f.Actor.OrgID
 	var err error
-	if f.Org, err = tx.Organisation(ctx, org); err != nil {
+	if f.Org, err = tx.Directory().Organisation(ctx, org); err != nil {
 		return f, err
 	}
 	if f.Actor.UserID != 0 {
 		// A user removed since the session began still gets the page; the header falls
 		// back to the actor's label.
-		if f.User, err = tx.User(ctx, org, f.Actor.UserID); err != nil && !errors.Is(err, clinic.ErrNotFound) {
+		if f.User, err = tx.Staff().User(ctx, org, f.Actor.UserID); err != nil && !errors.Is(err, clinic.ErrNotFound) {
 			return f, err
 		}
 	}
-	f.Clinics, err = all(func(p store.Page) ([]clinic.Clinic, error) { return tx.Clinics(ctx, org, p) },
+	f.Clinics, err = all(func(p store.Page) ([]clinic.Clinic, error) { return tx.Directory().Clinics(ctx, org, p) },
 		func(c clinic.Clinic) int64 { return int64(c.ID) })
 	if err != nil {
 		return f, err

@@ -60,11 +60,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	err = db.Update(ctx, func(tx *store.Tx) (err error) {
-		if e.admin, err = tx.CreateUser(ctx, e.fx.Org.ID, clinic.User{Email: "ada@example.com", Name: "Ada Admin",
+		if e.admin, err = tx.Staff().CreateUser(ctx, e.fx.Org.ID, clinic.User{Email: "ada@example.com", Name: "Ada Admin",
 			Role: clinic.RoleAdministrator, PasswordHash: hash}); err != nil {
 			return err
 		}
-		e.recep, err = tx.CreateUser(ctx, e.fx.Org.ID, clinic.User{Email: "rita@example.com", Name: "Rita Reception",
+		e.recep, err = tx.Staff().CreateUser(ctx, e.fx.Org.ID, clinic.User{Email: "rita@example.com", Name: "Rita Reception",
 			Role: clinic.RoleReception, PasswordHash: hash})
 		return err
 	})
@@ -151,7 +151,7 @@ func (e *env) auditRows(org clinic.OrgID) []string {
 	ctx := context.Background()
 	var rows []store.AuditEntry
 	err := e.db.View(ctx, func(tx *store.Tx) (err error) {
-		rows, err = tx.AuditLog(ctx, org, store.AuditFilter{}, store.Page{Limit: 500})
+		rows, err = tx.AuditTrail().AuditLog(ctx, org, store.AuditFilter{}, store.Page{Limit: 500})
 		return err
 	})
 	if err != nil {
@@ -294,7 +294,7 @@ func TestPatientListPages(t *testing.T) {
 	var last clinic.PatientID
 	err := e.db.Update(ctx, func(tx *store.Tx) error {
 		for i := range patientPageSize {
-			p, err := tx.CreatePatient(ctx, e.fx.Org.ID, clinic.Patient{DatabaseID: e.fx.Database.ID,
+			p, err := tx.Patients().CreatePatient(ctx, e.fx.Org.ID, clinic.Patient{DatabaseID: e.fx.Database.ID,
 				GivenName: fmt.Sprintf("Given%d", i), FamilyName: "Family", Language: "en"})
 			if err != nil {
 				return err
@@ -399,16 +399,16 @@ func TestPatientShow(t *testing.T) {
 	loc, _ := time.LoadLocation("Australia/Sydney")
 	var child clinic.Patient
 	err := e.db.Update(ctx, func(tx *store.Tx) (err error) {
-		child, err = tx.CreatePatient(ctx, e.fx.Org.ID, clinic.Patient{DatabaseID: e.fx.Database.ID, GivenName: "Walter",
+		child, err = tx.Patients().CreatePatient(ctx, e.fx.Org.ID, clinic.Patient{DatabaseID: e.fx.Database.ID, GivenName: "Walter",
 			FamilyName: "Hopper", BirthDate: "2015-02-01", Language: "en"})
 		if err != nil {
 			return err
 		}
-		if err := tx.LinkRelatives(ctx, e.fx.Org.ID, e.fx.Patient.ID, child.ID, clinic.RelParent); err != nil {
+		if err := tx.Patients().LinkRelatives(ctx, e.fx.Org.ID, e.fx.Patient.ID, child.ID, clinic.RelParent); err != nil {
 			return err
 		}
 		for _, start := range []time.Time{time.Date(2026, 4, 8, 9, 0, 0, 0, loc), time.Date(2026, 3, 2, 14, 30, 0, 0, loc)} {
-			if _, err := tx.CreateAppointment(ctx, e.fx.Org.ID, clinic.Appointment{ClinicID: e.fx.Clinic.ID, AgendaID: e.fx.Agenda.ID,
+			if _, err := tx.Appointments().CreateAppointment(ctx, e.fx.Org.ID, clinic.Appointment{ClinicID: e.fx.Clinic.ID, AgendaID: e.fx.Agenda.ID,
 				ReasonID: e.fx.Reason.ID, PatientID: e.fx.Patient.ID, Start: start, End: start.Add(15 * time.Minute),
 				Status: clinic.StatusBooked, BookedBy: clinic.BookedByPatient}); err != nil {
 				return err
@@ -511,7 +511,7 @@ func TestAgendaDay(t *testing.T) {
 			ctx := context.Background()
 			err := e.db.Update(ctx, func(tx *store.Tx) error {
 				for _, s := range tc.appts {
-					if _, err := tx.CreateAppointment(ctx, e.fx.Org.ID, clinic.Appointment{ClinicID: e.fx.Clinic.ID, AgendaID: e.fx.Agenda.ID,
+					if _, err := tx.Appointments().CreateAppointment(ctx, e.fx.Org.ID, clinic.Appointment{ClinicID: e.fx.Clinic.ID, AgendaID: e.fx.Agenda.ID,
 						ReasonID: e.fx.Reason.ID, PatientID: e.fx.Patient.ID, Start: s, End: s.Add(15 * time.Minute),
 						Status: clinic.StatusConfirmed, BookedBy: clinic.BookedByStaff}); err != nil {
 						return err
@@ -579,7 +579,7 @@ func TestClinicSwitch(t *testing.T) {
 	other := storetest.Seed(t, e.db, "other")
 	var second clinic.Clinic
 	err := e.db.Update(ctx, func(tx *store.Tx) (err error) {
-		second, err = tx.CreateClinic(ctx, e.fx.Org.ID, clinic.Clinic{DatabaseID: e.fx.Database.ID, Slug: "harbour",
+		second, err = tx.Directory().CreateClinic(ctx, e.fx.Org.ID, clinic.Clinic{DatabaseID: e.fx.Database.ID, Slug: "harbour",
 			Name: "Harbour Rd", Zone: "Australia/Perth", Region: "AU"})
 		return err
 	})

@@ -58,7 +58,7 @@ func (d *Dashboard) patientList(w http.ResponseWriter, r *http.Request) {
 		if f, err = d.frameTx(ctx, tx, r); err != nil {
 			return err
 		}
-		ps, err = tx.Patients(ctx, f.Org.ID, store.PatientFilter{}, store.Page{After: after, Limit: patientPageSize + 1})
+		ps, err = tx.Patients().ListPatients(ctx, f.Org.ID, store.PatientFilter{}, store.Page{After: after, Limit: patientPageSize + 1})
 		return err
 	})
 	if err != nil {

@@ -54,7 +54,7 @@ func (d *Dashboard) patientSearch(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		ps, err = tx.Patients(ctx, f.Org.ID, filter, store.Page{After: after, Limit: patientPageSize + 1})
+		ps, err = tx.Patients().ListPatients(ctx, f.Org.ID, filter, store.Page{After: after, Limit: patientPageSize + 1})
 		return err
 	})
 	if err != nil {

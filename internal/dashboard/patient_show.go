@@ -90,7 +90,7 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 
 func readPatientFile(ctx context.Context, tx *store.Tx, f frame, id clinic.PatientID, now time.Time) (patientFile, error) {
 	org := f.Org.ID
-	p, err := tx.Patient(ctx, org, id)
+	p, err := tx.Patients().Patient(ctx, org, id)
 	if err != nil {
 		return patientFile{}, err
 	}
@@ -100,12 +100,12 @@ func readPatientFile(ctx context.Context, tx *store.Tx, f frame, id clinic.Patie
 		PMSOptOut: p.PMSOptOut, ExternalID: p.ExternalID,
 		ShowClinic: len(f.Clinics) > 1, CanAudit: f.Actor.Role.Can(clinic.PermReadAudit),
 	}
-	db, err := tx.Database(ctx, org, p.DatabaseID)
+	db, err := tx.Directory().Database(ctx, org, p.DatabaseID)
 	if err != nil {
 		return file, err
 	}
 	file.Database = db.Name
-	rels, err := tx.Relatives(ctx, org, p.ID)
+	rels, err := tx.Patients().Relatives(ctx, org, p.ID)
 	if err != nil {
 		return file, err
 	}
@@ -115,7 +115,7 @@ func readPatientFile(ctx context.Context, tx *store.Tx, f frame, id clinic.Patie
 	}
 	// A patient's appointments over the years are a few hundred at most; the store has no
 	// "latest N" query, so all are read and the oldest past ones are left out below.
-	appts, err := tx.AppointmentsByTime(ctx, org, store.AppointmentFilter{PatientID: p.ID})
+	appts, err := tx.Appointments().AppointmentsByTime(ctx, org, store.AppointmentFilter{PatientID: p.ID})
 	if err != nil {
 		return file, err
 	}
@@ -167,7 +167,9 @@ type names struct {
 
 func directoryNames(ctx context.Context, tx *store.Tx, org clinic.OrgID) (names, error) {
 	n := names{agendas: map[clinic.AgendaID]string{}, reasons: map[clinic.ReasonID]string{}}
-	agendas, err := all(func(p store.Page) ([]clinic.Agenda, error) { return tx.Agendas(ctx, org, store.AgendaFilter{}, p) },
+	agendas, err := all(func(p store.Page) ([]clinic.Agenda, error) {
+		return tx.Directory().Agendas(ctx, org, store.AgendaFilter{}, p)
+	},
 		func(a clinic.Agenda) int64 { return int64(a.ID) })
 	if err != nil {
 		return n, err
@@ -175,7 +177,9 @@ func directoryNames(ctx context.Context, tx *store.Tx, org clinic.OrgID) (names,
 	for _, a := range agendas {
 		n.agendas[a.ID] = a.Name
 	}
-	reasons, err := all(func(p store.Page) ([]clinic.Reason, error) { return tx.Reasons(ctx, org, store.ReasonFilter{}, p) },
+	reasons, err := all(func(p store.Page) ([]clinic.Reason, error) {
+		return tx.Directory().Reasons(ctx, org, store.ReasonFilter{}, p)
+	},
 		func(x clinic.Reason) int64 { return int64(x.ID) })
 	if err != nil {
 		return n, err

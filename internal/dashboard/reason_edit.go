@@ -52,7 +52,7 @@ func (d *Dashboard) reasonEdit(w http.ResponseWriter, r *http.Request) {
 		if f, err = d.frameTx(ctx, tx, r); err != nil {
 			return err
 		}
-		x, err := tx.Reason(ctx, f.Org.ID, clinic.ReasonID(id))
+		x, err := tx.Directory().Reason(ctx, f.Org.ID, clinic.ReasonID(id))
 		if err != nil {
 			return err
 		}

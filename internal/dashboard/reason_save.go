@@ -22,7 +22,10 @@ func (d *Dashboard) reasonSave(w http.ResponseWriter, r *http.Request) {
 	actor := web.MustActor(ctx)
 	var x clinic.Reason
 	// The reason is read first, so another organisation's is "not found" whatever the form.
-	err := d.db.View(ctx, func(tx *store.Tx) (err error) { x, err = tx.Reason(ctx, actor.OrgID, clinic.ReasonID(id)); return err })
+	err := d.db.View(ctx, func(tx *store.Tx) (err error) {
+		x, err = tx.Directory().Reason(ctx, actor.OrgID, clinic.ReasonID(id))
+		return err
+	})
 	in, rin, ferr := readReason(r)
 	if err == nil {
 		rin.Problems = fieldsOf(ferr)

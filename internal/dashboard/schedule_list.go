@@ -153,12 +153,12 @@ func (d *Dashboard) loadSchedules(ctx context.Context, tx *store.Tx, f frame, o 
 			pids = append(pids, *a.PractitionerID)
 		}
 	}
-	hours, err := tx.WorkingHours(ctx, org, ids)
+	hours, err := tx.Schedule().WorkingHours(ctx, org, ids)
 	if err != nil {
 		return page, err
 	}
 	day := today(d.now(), f.Loc)
-	exceptions, err := tx.Exceptions(ctx, org, ids, day.Format(time.DateOnly), "9999-12-31")
+	exceptions, err := tx.Schedule().Exceptions(ctx, org, ids, day.Format(time.DateOnly), "9999-12-31")
 	if err != nil {
 		return page, err
 	}
@@ -208,13 +208,13 @@ func (d *Dashboard) loadSchedules(ctx context.Context, tx *store.Tx, f frame, o 
 	if len(pids) == 0 {
 		return page, nil
 	}
-	practitioners, err := all(func(p store.Page) ([]clinic.Practitioner, error) { return tx.Practitioners(ctx, org, p) },
+	practitioners, err := all(func(p store.Page) ([]clinic.Practitioner, error) { return tx.Directory().Practitioners(ctx, org, p) },
 		func(p clinic.Practitioner) int64 { return int64(p.ID) })
 	if err != nil {
 		return page, err
 	}
 	from, _ := dayBounds(day, f.Loc)
-	absences, err := tx.Absences(ctx, org, pids, from, farFuture())
+	absences, err := tx.Schedule().Absences(ctx, org, pids, from, farFuture())
 	if err != nil {
 		return page, err
 	}

@@ -25,7 +25,7 @@ func loadSchedule(ctx context.Context, tx *store.Tx, f frame, from, to time.Time
 	if s.agendas, err = clinicAgendas(ctx, tx, f.Org.ID, f.Clinic.ID); err != nil {
 		return s, err
 	}
-	if s.appts, err = tx.AppointmentsByTime(ctx, f.Org.ID, store.AppointmentFilter{ClinicID: f.Clinic.ID, From: from, To: to}); err != nil {
+	if s.appts, err = tx.Appointments().AppointmentsByTime(ctx, f.Org.ID, store.AppointmentFilter{ClinicID: f.Clinic.ID, From: from, To: to}); err != nil {
 		return s, err
 	}
 	if s.names, err = directoryNames(ctx, tx, f.Org.ID); err != nil {

@@ -74,7 +74,7 @@ func (e *env) hours() []clinic.WorkingHours {
 	e.t.Helper()
 	var hs map[clinic.AgendaID][]clinic.WorkingHours
 	e.view(func(ctx context.Context, tx *store.Tx) (err error) {
-		hs, err = tx.WorkingHours(ctx, e.fx.Org.ID, []clinic.AgendaID{e.fx.Agenda.ID})
+		hs, err = tx.Schedule().WorkingHours(ctx, e.fx.Org.ID, []clinic.AgendaID{e.fx.Agenda.ID})
 		return err
 	})
 	return hs[e.fx.Agenda.ID]
@@ -157,7 +157,7 @@ func TestExceptions(t *testing.T) {
 	wantRedirect(t, res, fmt.Sprintf("/schedules?done=exception-added#agenda-%d", e.fx.Agenda.ID))
 	var es []clinic.ScheduleException
 	e.view(func(ctx context.Context, tx *store.Tx) (err error) {
-		es, err = tx.Exceptions(ctx, e.fx.Org.ID, []clinic.AgendaID{e.fx.Agenda.ID}, "2026-01-01", "2026-12-31")
+		es, err = tx.Schedule().Exceptions(ctx, e.fx.Org.ID, []clinic.AgendaID{e.fx.Agenda.ID}, "2026-01-01", "2026-12-31")
 		return err
 	})
 	if len(es) != 2 || !es[0].Closed || es[0].Note != "Christmas" || es[1].Closed || es[1].Start != 540 || es[1].End != 720 {
@@ -212,7 +212,7 @@ func TestAbsenceOverAppointments(t *testing.T) {
 	}
 	var abs []clinic.Absence
 	e.view(func(ctx context.Context, tx *store.Tx) (err error) {
-		abs, err = tx.Absences(ctx, e.fx.Org.ID, []clinic.PractitionerID{e.fx.Practitioner.ID}, testNow, farFuture())
+		abs, err = tx.Schedule().Absences(ctx, e.fx.Org.ID, []clinic.PractitionerID{e.fx.Practitioner.ID}, testNow, farFuture())
 		return err
 	})
 	if len(abs) != 1 || !abs[0].Start.Equal(at(t, 2026, 4, 8, 0, 0)) || !abs[0].End.Equal(at(t, 2026, 4, 9, 0, 0)) {

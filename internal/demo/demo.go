@@ -54,7 +54,10 @@ func Logins() []Login {
 // Seed creates the demo organisation unless it exists.
 func Seed(ctx context.Context, db *store.DB) (Result, error) {
 	res := Result{Logins: Logins()}
-	err := db.View(ctx, func(tx *store.Tx) (err error) { res.Org, err = tx.OrganisationBySlug(ctx, Slug); return err })
+	err := db.View(ctx, func(tx *store.Tx) (err error) {
+		res.Org, err = tx.Directory().OrganisationBySlug(ctx, Slug)
+		return err
+	})
 	if err == nil {
 		return res, nil
 	}
@@ -72,7 +75,10 @@ func Seed(ctx context.Context, db *store.DB) (Result, error) {
 	})
 	if errors.Is(err, clinic.ErrConflict) {
 		// Another instance seeded it at the same moment.
-		err = db.View(ctx, func(tx *store.Tx) (err error) { res.Org, err = tx.OrganisationBySlug(ctx, Slug); return err })
+		err = db.View(ctx, func(tx *store.Tx) (err error) {
+			res.Org, err = tx.Directory().OrganisationBySlug(ctx, Slug)
+			return err
+		})
 		return res, err
 	}
 	if err != nil {
@@ -97,21 +103,21 @@ type site struct {
 
 func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 	tx := s.tx
-	org, err := tx.CreateOrganisation(ctx, clinic.Organisation{Slug: Slug, Name: "Harbourside Medical Group"})
+	org, err := tx.Directory().CreateOrganisation(ctx, clinic.Organisation{Slug: Slug, Name: "Harbourside Medical Group"})
 	if err != nil {
 		return err
 	}
 	res.Org, s.org = org, org.ID
 	for _, l := range res.Logins {
-		if _, err := tx.CreateUser(ctx, org.ID, clinic.User{Email: l.Email, Name: roleName(l.Role), Role: l.Role, PasswordHash: hash}); err != nil {
+		if _, err := tx.Staff().CreateUser(ctx, org.ID, clinic.User{Email: l.Email, Name: roleName(l.Role), Role: l.Role, PasswordHash: hash}); err != nil {
 			return err
 		}
 	}
-	sydDB, err := tx.CreateDatabase(ctx, org.ID, clinic.Database{Name: "Harbourside PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileMedicalDirector, RespectOptOut: true})
+	sydDB, err := tx.Directory().CreateDatabase(ctx, org.ID, clinic.Database{Name: "Harbourside PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileMedicalDirector, RespectOptOut: true})
 	if err != nil {
 		return err
 	}
-	parisDB, err := tx.CreateDatabase(ctx, org.ID, clinic.Database{Name: "Logiciel Marais", Kind: clinic.KindFHIR, Profile: clinic.ProfileGeneric, RespectOptOut: true})
+	parisDB, err := tx.Directory().CreateDatabase(ctx, org.ID, clinic.Database{Name: "Logiciel Marais", Kind: clinic.KindFHIR, Profile: clinic.ProfileGeneric, RespectOptOut: true})
 	if err != nil {
 		return err
 	}
@@ -142,29 +148,29 @@ func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 	}
 	var sites []site
 	for _, sp := range specs {
-		c, err := tx.CreateClinic(ctx, org.ID, clinic.Clinic{DatabaseID: sp.db.ID, Slug: sp.slug, Name: sp.name, Zone: sp.zone, Region: sp.region, Address: sp.address})
+		c, err := tx.Directory().CreateClinic(ctx, org.ID, clinic.Clinic{DatabaseID: sp.db.ID, Slug: sp.slug, Name: sp.name, Zone: sp.zone, Region: sp.region, Address: sp.address})
 		if err != nil {
 			return err
 		}
 		st := site{clinic: c}
 		for _, d := range sp.doctors {
-			p, err := tx.CreatePractitioner(ctx, org.ID, clinic.Practitioner{Name: d[0], Title: d[1]})
+			p, err := tx.Directory().CreatePractitioner(ctx, org.ID, clinic.Practitioner{Name: d[0], Title: d[1]})
 			if err != nil {
 				return err
 			}
 			pid := p.ID
-			a, err := tx.CreateAgenda(ctx, org.ID, clinic.Agenda{ClinicID: c.ID, PractitionerID: &pid, Name: d[0], Active: true})
+			a, err := tx.Directory().CreateAgenda(ctx, org.ID, clinic.Agenda{ClinicID: c.ID, PractitionerID: &pid, Name: d[0], Active: true})
 			if err != nil {
 				return err
 			}
-			if err := tx.SetWorkingHours(ctx, org.ID, a.ID, weekdayHours()); err != nil {
+			if err := tx.Schedule().SetWorkingHours(ctx, org.ID, a.ID, weekdayHours()); err != nil {
 				return err
 			}
 			st.agendas = append(st.agendas, a)
 		}
 		for _, r := range sp.reasons {
 			ids := []clinic.AgendaID{st.agendas[0].ID, st.agendas[1].ID}
-			x, err := tx.CreateReason(ctx, org.ID, clinic.Reason{ClinicID: c.ID, Name: r.name, Duration: time.Duration(r.minutes) * time.Minute,
+			x, err := tx.Directory().CreateReason(ctx, org.ID, clinic.Reason{ClinicID: c.ID, Name: r.name, Duration: time.Duration(r.minutes) * time.Minute,
 				Notifications: r.notifications, OnlineBookable: r.online, AgendaIDs: ids})
 			if err != nil {
 				return err
@@ -251,7 +257,7 @@ func (s *seeder) patients(ctx context.Context, db clinic.Database, n int, region
 			}
 		}
 		p.PMSOptOut = i%20 == 7
-		created, err := s.tx.CreatePatient(ctx, s.org, p)
+		created, err := s.tx.Patients().CreatePatient(ctx, s.org, p)
 		if err != nil {
 			return nil, err
 		}
@@ -260,11 +266,11 @@ func (s *seeder) patients(ctx context.Context, db clinic.Database, n int, region
 			child := clinic.Patient{DatabaseID: db.ID, ExternalID: fmt.Sprintf("%s-%05dc", region, i+1), Language: lang,
 				GivenName: nm.given[s.rng.IntN(len(nm.given))], FamilyName: p.FamilyName, Mobile: p.Mobile,
 				BirthDate: s.now.AddDate(-2-s.rng.IntN(12), -s.rng.IntN(12), -s.rng.IntN(28)).Format(time.DateOnly)}
-			kid, err := s.tx.CreatePatient(ctx, s.org, child)
+			kid, err := s.tx.Patients().CreatePatient(ctx, s.org, child)
 			if err != nil {
 				return nil, err
 			}
-			if err := s.tx.LinkRelatives(ctx, s.org, created.ID, kid.ID, clinic.RelParent); err != nil {
+			if err := s.tx.Patients().LinkRelatives(ctx, s.org, created.ID, kid.ID, clinic.RelParent); err != nil {
 				return nil, err
 			}
 			out = append(out, kid)
@@ -346,7 +352,7 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 						if reason.OnlineBookable && s.rng.IntN(3) == 0 {
 							booked = clinic.BookedByPatient
 						}
-						_, err := s.tx.CreateAppointment(ctx, s.org, clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
+						_, err := s.tx.Appointments().CreateAppointment(ctx, s.org, clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
 							PatientID: pool[s.rng.IntN(len(pool))].ID, Start: start, End: start.Add(reason.Duration), Status: status, BookedBy: booked})
 						if err != nil {
 							return err

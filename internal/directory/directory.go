@@ -107,7 +107,7 @@ func applyDatabase(ctx context.Context, tx *store.Tx, org clinic.OrgID, in Datab
 	}
 	if in.RespectOptOut != nil && *in.RespectOptOut != v.RespectOptOut {
 		if !creating {
-			cs, err := tx.ClinicsOfDatabase(ctx, org, v.ID)
+			cs, err := tx.Directory().ClinicsOfDatabase(ctx, org, v.ID)
 			if err != nil {
 				return err
 			}
@@ -133,7 +133,7 @@ func (s *Service) CreateDatabase(ctx context.Context, actor clinic.Actor, in Dat
 			return applyDatabase(ctx, tx, actor.OrgID, in, v, creating)
 		},
 		func(tx *store.Tx, v clinic.Database) (clinic.Database, error) {
-			return tx.CreateDatabase(ctx, actor.OrgID, v)
+			return tx.Directory().CreateDatabase(ctx, actor.OrgID, v)
 		})
 }
 
@@ -143,12 +143,12 @@ func (s *Service) CreateDatabase(ctx context.Context, actor clinic.Actor, in Dat
 // *clinic.ValidationError.
 func (s *Service) UpdateDatabase(ctx context.Context, actor clinic.Actor, id clinic.DatabaseID, in DatabaseInput) (clinic.Database, error) {
 	return save(ctx, s, actor, "database.update", nil,
-		func(tx *store.Tx) (clinic.Database, error) { return tx.Database(ctx, actor.OrgID, id) },
+		func(tx *store.Tx) (clinic.Database, error) { return tx.Directory().Database(ctx, actor.OrgID, id) },
 		func(tx *store.Tx, v *clinic.Database, creating bool) error {
 			return applyDatabase(ctx, tx, actor.OrgID, in, v, creating)
 		},
 		func(tx *store.Tx, v clinic.Database) (clinic.Database, error) {
-			return tx.UpdateDatabase(ctx, actor.OrgID, v)
+			return tx.Directory().UpdateDatabase(ctx, actor.OrgID, v)
 		})
 }
 
@@ -261,7 +261,7 @@ func applyClinic(ctx context.Context, tx *store.Tx, org clinic.OrgID, in ClinicI
 		ApplyRules(&c, "booking.", *in.Booking, &v.Rules)
 	}
 	err := c.Ref("database_id", in.DatabaseID, creating,
-		func(id int64) error { _, err := tx.Database(ctx, org, clinic.DatabaseID(id)); return err },
+		func(id int64) error { _, err := tx.Directory().Database(ctx, org, clinic.DatabaseID(id)); return err },
 		func(id int64) { v.DatabaseID = clinic.DatabaseID(id) })
 	return errors.Join(err, c.Err())
 }
@@ -274,7 +274,7 @@ func (s *Service) CreateClinic(ctx context.Context, actor clinic.Actor, in Clini
 			return applyClinic(ctx, tx, actor.OrgID, in, v, creating)
 		},
 		func(tx *store.Tx, v clinic.Clinic) (clinic.Clinic, error) {
-			return tx.CreateClinic(ctx, actor.OrgID, v)
+			return tx.Directory().CreateClinic(ctx, actor.OrgID, v)
 		})
 }
 
@@ -283,12 +283,12 @@ func (s *Service) CreateClinic(ctx context.Context, actor clinic.Actor, in Clini
 // *clinic.ValidationError, clinic.ErrConflict.
 func (s *Service) UpdateClinic(ctx context.Context, actor clinic.Actor, id clinic.ClinicID, in ClinicInput) (clinic.Clinic, error) {
 	return save(ctx, s, actor, "clinic.update", in.Problems,
-		func(tx *store.Tx) (clinic.Clinic, error) { return tx.Clinic(ctx, actor.OrgID, id) },
+		func(tx *store.Tx) (clinic.Clinic, error) { return tx.Directory().Clinic(ctx, actor.OrgID, id) },
 		func(tx *store.Tx, v *clinic.Clinic, creating bool) error {
 			return applyClinic(ctx, tx, actor.OrgID, in, v, creating)
 		},
 		func(tx *store.Tx, v clinic.Clinic) (clinic.Clinic, error) {
-			return tx.UpdateClinic(ctx, actor.OrgID, v)
+			return tx.Directory().UpdateClinic(ctx, actor.OrgID, v)
 		})
 }
 
@@ -313,7 +313,7 @@ func (s *Service) CreatePractitioner(ctx context.Context, actor clinic.Actor, in
 			return applyPractitioner(in, v, creating)
 		},
 		func(tx *store.Tx, v clinic.Practitioner) (clinic.Practitioner, error) {
-			return tx.CreatePractitioner(ctx, actor.OrgID, v)
+			return tx.Directory().CreatePractitioner(ctx, actor.OrgID, v)
 		})
 }
 
@@ -321,12 +321,14 @@ func (s *Service) CreatePractitioner(ctx context.Context, actor clinic.Actor, in
 // clinic.ErrNotFound, *clinic.ValidationError.
 func (s *Service) UpdatePractitioner(ctx context.Context, actor clinic.Actor, id clinic.PractitionerID, in PractitionerInput) (clinic.Practitioner, error) {
 	return save(ctx, s, actor, "practitioner.update", nil,
-		func(tx *store.Tx) (clinic.Practitioner, error) { return tx.Practitioner(ctx, actor.OrgID, id) },
+		func(tx *store.Tx) (clinic.Practitioner, error) {
+			return tx.Directory().Practitioner(ctx, actor.OrgID, id)
+		},
 		func(_ *store.Tx, v *clinic.Practitioner, creating bool) error {
 			return applyPractitioner(in, v, creating)
 		},
 		func(tx *store.Tx, v clinic.Practitioner) (clinic.Practitioner, error) {
-			return tx.UpdatePractitioner(ctx, actor.OrgID, v)
+			return tx.Directory().UpdatePractitioner(ctx, actor.OrgID, v)
 		})
 }
 
@@ -339,7 +341,7 @@ type AgendaInput struct {
 }
 
 func clinicExists(ctx context.Context, tx *store.Tx, org clinic.OrgID) func(int64) error {
-	return func(id int64) error { _, err := tx.Clinic(ctx, org, clinic.ClinicID(id)); return err }
+	return func(id int64) error { _, err := tx.Directory().Clinic(ctx, org, clinic.ClinicID(id)); return err }
 }
 
 func applyAgenda(ctx context.Context, tx *store.Tx, org clinic.OrgID, in AgendaInput, v *clinic.Agenda, creating bool) error {
@@ -357,7 +359,10 @@ func applyAgenda(ctx context.Context, tx *store.Tx, org clinic.OrgID, in AgendaI
 	if in.PractitionerID != nil && *in.PractitionerID == 0 {
 		v.PractitionerID = nil
 	} else if err := c.Ref("practitioner_id", in.PractitionerID, false,
-		func(id int64) error { _, err := tx.Practitioner(ctx, org, clinic.PractitionerID(id)); return err },
+		func(id int64) error {
+			_, err := tx.Directory().Practitioner(ctx, org, clinic.PractitionerID(id))
+			return err
+		},
 		func(id int64) { p := clinic.PractitionerID(id); v.PractitionerID = &p }); err != nil {
 		return err
 	}
@@ -371,7 +376,7 @@ func (s *Service) CreateAgenda(ctx context.Context, actor clinic.Actor, in Agend
 			return applyAgenda(ctx, tx, actor.OrgID, in, v, creating)
 		},
 		func(tx *store.Tx, v clinic.Agenda) (clinic.Agenda, error) {
-			return tx.CreateAgenda(ctx, actor.OrgID, v)
+			return tx.Directory().CreateAgenda(ctx, actor.OrgID, v)
 		})
 }
 
@@ -379,12 +384,12 @@ func (s *Service) CreateAgenda(ctx context.Context, actor clinic.Actor, in Agend
 // *clinic.ValidationError.
 func (s *Service) UpdateAgenda(ctx context.Context, actor clinic.Actor, id clinic.AgendaID, in AgendaInput) (clinic.Agenda, error) {
 	return save(ctx, s, actor, "agenda.update", nil,
-		func(tx *store.Tx) (clinic.Agenda, error) { return tx.Agenda(ctx, actor.OrgID, id) },
+		func(tx *store.Tx) (clinic.Agenda, error) { return tx.Directory().Agenda(ctx, actor.OrgID, id) },
 		func(tx *store.Tx, v *clinic.Agenda, creating bool) error {
 			return applyAgenda(ctx, tx, actor.OrgID, in, v, creating)
 		},
 		func(tx *store.Tx, v clinic.Agenda) (clinic.Agenda, error) {
-			return tx.UpdateAgenda(ctx, actor.OrgID, v)
+			return tx.Directory().UpdateAgenda(ctx, actor.OrgID, v)
 		})
 }
 
@@ -428,7 +433,7 @@ func applyReason(ctx context.Context, tx *store.Tx, org clinic.OrgID, in ReasonI
 	if in.AgendaIDs != nil {
 		v.AgendaIDs = v.AgendaIDs[:0:0]
 		for i, id := range in.AgendaIDs {
-			ag, err := tx.Agenda(ctx, org, clinic.AgendaID(id))
+			ag, err := tx.Directory().Agenda(ctx, org, clinic.AgendaID(id))
 			field := fmt.Sprintf("agenda_ids[%d]", i)
 			switch {
 			case errors.Is(err, clinic.ErrNotFound):
@@ -453,7 +458,7 @@ func (s *Service) CreateReason(ctx context.Context, actor clinic.Actor, in Reaso
 			return applyReason(ctx, tx, actor.OrgID, in, v, creating)
 		},
 		func(tx *store.Tx, v clinic.Reason) (clinic.Reason, error) {
-			return tx.CreateReason(ctx, actor.OrgID, v)
+			return tx.Directory().CreateReason(ctx, actor.OrgID, v)
 		})
 }
 
@@ -461,11 +466,11 @@ func (s *Service) CreateReason(ctx context.Context, actor clinic.Actor, in Reaso
 // clinic.ErrNotFound, *clinic.ValidationError.
 func (s *Service) UpdateReason(ctx context.Context, actor clinic.Actor, id clinic.ReasonID, in ReasonInput) (clinic.Reason, error) {
 	return save(ctx, s, actor, "reason.update", in.Problems,
-		func(tx *store.Tx) (clinic.Reason, error) { return tx.Reason(ctx, actor.OrgID, id) },
+		func(tx *store.Tx) (clinic.Reason, error) { return tx.Directory().Reason(ctx, actor.OrgID, id) },
 		func(tx *store.Tx, v *clinic.Reason, creating bool) error {
 			return applyReason(ctx, tx, actor.OrgID, in, v, creating)
 		},
 		func(tx *store.Tx, v clinic.Reason) (clinic.Reason, error) {
-			return tx.UpdateReason(ctx, actor.OrgID, v)
+			return tx.Directory().UpdateReason(ctx, actor.OrgID, v)
 		})
 }

@@ -57,7 +57,7 @@ const (
 // RegionOf is the region used to read a national phone number: that of a clinic using the
 // patient's database (they share a country in practice), AU when none does yet.
 func RegionOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, db clinic.DatabaseID) (string, error) {
-	cs, err := tx.ClinicsOfDatabase(ctx, org, db)
+	cs, err := tx.Directory().ClinicsOfDatabase(ctx, org, db)
 	if err != nil || len(cs) == 0 {
 		return "AU", err
 	}
@@ -108,7 +108,7 @@ func Normalise(ctx context.Context, tx *store.Tx, org clinic.OrgID, in Input, v 
 		}
 	}
 	if err := c.Ref("database_id", in.DatabaseID, creating,
-		func(id int64) error { _, err := tx.Database(ctx, org, clinic.DatabaseID(id)); return err },
+		func(id int64) error { _, err := tx.Directory().Database(ctx, org, clinic.DatabaseID(id)); return err },
 		func(id int64) { v.DatabaseID = clinic.DatabaseID(id) }); err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *Service) Create(ctx context.Context, actor clinic.Actor, in Input) (cli
 			return err
 		}
 		var err error
-		if p, err = tx.CreatePatient(ctx, actor.OrgID, p); err != nil {
+		if p, err = tx.Patients().CreatePatient(ctx, actor.OrgID, p); err != nil {
 			if errors.Is(err, clinic.ErrConflict) {
 				return errExternalID
 			}
@@ -187,13 +187,13 @@ func (s *Service) Update(ctx context.Context, actor clinic.Actor, id clinic.Pati
 			return err
 		}
 		var err error
-		if p, err = tx.Patient(ctx, actor.OrgID, id); err != nil {
+		if p, err = tx.Patients().Patient(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
 		if err := Normalise(ctx, tx, actor.OrgID, in, &p, false); err != nil {
 			return err
 		}
-		if p, err = tx.UpdatePatient(ctx, actor.OrgID, p); err != nil {
+		if p, err = tx.Patients().UpdatePatient(ctx, actor.OrgID, p); err != nil {
 			if errors.Is(err, clinic.ErrConflict) {
 				return errExternalID
 			}
@@ -220,7 +220,7 @@ func (s *Service) LinkRelative(ctx context.Context, actor clinic.Actor, id clini
 			return err
 		}
 		org := actor.OrgID
-		p, err := tx.Patient(ctx, org, id)
+		p, err := tx.Patients().Patient(ctx, org, id)
 		if err != nil {
 			return err
 		}
@@ -233,7 +233,10 @@ func (s *Service) LinkRelative(ctx context.Context, actor clinic.Actor, id clini
 		}
 		var other clinic.Patient
 		if err := c.Ref("relative_id", in.RelativeID, true,
-			func(rid int64) (err error) { other, err = tx.Patient(ctx, org, clinic.PatientID(rid)); return err },
+			func(rid int64) (err error) {
+				other, err = tx.Patients().Patient(ctx, org, clinic.PatientID(rid))
+				return err
+			},
 			func(int64) {}); err != nil {
 			return err
 		}
@@ -245,10 +248,10 @@ func (s *Service) LinkRelative(ctx context.Context, actor clinic.Actor, id clini
 		if err := c.Err(); err != nil {
 			return err
 		}
-		if err := tx.LinkRelatives(ctx, org, other.ID, p.ID, rel); err != nil {
+		if err := tx.Patients().LinkRelatives(ctx, org, other.ID, p.ID, rel); err != nil {
 			return err
 		}
-		if out, err = tx.Relatives(ctx, org, p.ID); err != nil {
+		if out, err = tx.Patients().Relatives(ctx, org, p.ID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, "patient.link_relative", p.ID, other.ID)

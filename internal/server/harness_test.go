@@ -60,7 +60,7 @@ func newHarness(t *testing.T) *harness {
 			if err != nil {
 				return err
 			}
-			if _, err := tx.CreateToken(ctx, h.a.Org.ID, clinic.Token{Name: string(role), Role: role}, hash); err != nil {
+			if _, err := tx.Staff().CreateToken(ctx, h.a.Org.ID, clinic.Token{Name: string(role), Role: role}, hash); err != nil {
 				return err
 			}
 			h.tokens[role] = plain
@@ -80,15 +80,15 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) newSessions() {
 	err := h.db.Update(ctx, func(tx *store.Tx) error {
 		for _, role := range clinic.Roles() {
-			u, err := tx.UserByEmail(ctx, string(role)+"@a.test")
+			u, err := tx.Staff().UserByEmail(ctx, string(role)+"@a.test")
 			if errors.Is(err, clinic.ErrNotFound) {
-				u, err = tx.CreateUser(ctx, h.a.Org.ID, clinic.User{Email: string(role) + "@a.test", Role: role, PasswordHash: "unused"})
+				u, err = tx.Staff().CreateUser(ctx, h.a.Org.ID, clinic.User{Email: string(role) + "@a.test", Role: role, PasswordHash: "unused"})
 			}
 			if err != nil {
 				return err
 			}
 			cookie, chash, _ := auth.NewToken("")
-			if _, err := tx.CreateSession(ctx, u, chash, time.Now().Add(time.Hour)); err != nil {
+			if _, err := tx.Staff().CreateSession(ctx, u, chash, time.Now().Add(time.Hour)); err != nil {
 				return err
 			}
 			h.cookie[role] = cookie

@@ -19,7 +19,7 @@ import (
 func (h *harness) patientCount() int {
 	var n int
 	h.db.View(ctx, func(tx *store.Tx) error {
-		ps, err := tx.Patients(ctx, h.a.Org.ID, store.PatientFilter{}, store.Page{Limit: 500})
+		ps, err := tx.Patients().ListPatients(ctx, h.a.Org.ID, store.PatientFilter{}, store.Page{Limit: 500})
 		n = len(ps)
 		return err
 	})
@@ -244,7 +244,7 @@ func TestAPIRoundTrip(t *testing.T) {
 	// Every access above was audited with the patient's id.
 	var entries []store.AuditEntry
 	h.db.View(ctx, func(tx *store.Tx) (err error) {
-		entries, err = tx.AuditLog(ctx, h.a.Org.ID, store.AuditFilter{PatientID: clinic.PatientID(p.ID)}, store.Page{Limit: 100})
+		entries, err = tx.AuditTrail().AuditLog(ctx, h.a.Org.ID, store.AuditFilter{PatientID: clinic.PatientID(p.ID)}, store.Page{Limit: 100})
 		return err
 	})
 	actions := map[string]bool{}

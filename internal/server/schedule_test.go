@@ -34,7 +34,7 @@ func (h *harness) bookWithKey(key, body string) response {
 func (h *harness) appointmentCount() int {
 	var n int
 	h.db.View(ctx, func(tx *store.Tx) error {
-		as, err := tx.Appointments(ctx, h.a.Org.ID, store.AppointmentFilter{}, store.Page{Limit: 500})
+		as, err := tx.Appointments().ListAppointments(ctx, h.a.Org.ID, store.AppointmentFilter{}, store.Page{Limit: 500})
 		n = len(as)
 		return err
 	})

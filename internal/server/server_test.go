@@ -149,15 +149,15 @@ func (h *harness) fixture(which string) storeFixture {
 	var abs clinic.Absence
 	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
 	err := h.db.Update(ctx, func(tx *store.Tx) (err error) {
-		appt, err = tx.CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
+		appt, err = tx.Appointments().CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
 			PatientID: f.Patient.ID, Start: start, End: start.Add(15 * time.Minute), Status: clinic.StatusBooked, BookedBy: clinic.BookedByStaff})
 		if err != nil {
 			return err
 		}
-		if exc, err = tx.AddException(ctx, f.Org.ID, clinic.ScheduleException{AgendaID: f.Agenda.ID, Day: "2030-01-01", Closed: true}); err != nil {
+		if exc, err = tx.Schedule().AddException(ctx, f.Org.ID, clinic.ScheduleException{AgendaID: f.Agenda.ID, Day: "2030-01-01", Closed: true}); err != nil {
 			return err
 		}
-		abs, err = tx.CreateAbsence(ctx, f.Org.ID, clinic.Absence{PractitionerID: f.Practitioner.ID, Start: start.Add(240 * time.Hour), End: start.Add(250 * time.Hour)})
+		abs, err = tx.Schedule().CreateAbsence(ctx, f.Org.ID, clinic.Absence{PractitionerID: f.Practitioner.ID, Start: start.Add(240 * time.Hour), End: start.Add(250 * time.Hour)})
 		return err
 	})
 	if err != nil {

@@ -45,7 +45,7 @@ func RegisterJobs(r *jobs.Registry, db *store.DB, cfg JobsConfig) {
 		return db.Update(ctx, func(tx *store.Tx) error {
 			// Nothing deleted means already signed out, or this instance's clock runs
 			// behind; either way the periodic clean-up is the backstop.
-			if _, err := tx.DeleteSessionIfExpired(ctx, a.SessionID); err != nil {
+			if _, err := tx.Staff().DeleteSessionIfExpired(ctx, a.SessionID); err != nil {
 				return fmt.Errorf("expire session %d: %w", a.SessionID, err)
 			}
 			return nil
@@ -53,7 +53,7 @@ func RegisterJobs(r *jobs.Registry, db *store.DB, cfg JobsConfig) {
 	}, maintenance)
 	jobs.Register(r, func(ctx context.Context, _ CleanupArgs) error {
 		return db.Update(ctx, func(tx *store.Tx) error {
-			if _, err := tx.DeleteExpiredSessions(ctx, tx.Now.Add(-cfg.Idle)); err != nil {
+			if _, err := tx.Staff().DeleteExpiredSessions(ctx, tx.Now.Add(-cfg.Idle)); err != nil {
 				return fmt.Errorf("clean up sessions: %w", err)
 			}
 			return nil

@@ -29,7 +29,7 @@ func setupJobs(t *testing.T) (*store.DB, *jobs.Queue, clinic.User) {
 	f := storetest.Seed(t, db, "acme")
 	var u clinic.User
 	err = db.Update(ctx, func(tx *store.Tx) (err error) {
-		u, err = tx.CreateUser(ctx, f.Org.ID, clinic.User{Email: "a@example.com", Role: clinic.RoleReception, PasswordHash: "x"})
+		u, err = tx.Staff().CreateUser(ctx, f.Org.ID, clinic.User{Email: "a@example.com", Role: clinic.RoleReception, PasswordHash: "x"})
 		return err
 	})
 	if err != nil {
@@ -46,7 +46,7 @@ func TestSessionExpiryJob(t *testing.T) {
 	var s store.Session
 	expires := time.Now().Add(300 * time.Millisecond)
 	err := db.Update(ctx, func(tx *store.Tx) (err error) {
-		s, err = tx.CreateSession(ctx, u, []byte("hash-1"), expires)
+		s, err = tx.Staff().CreateSession(ctx, u, []byte("hash-1"), expires)
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func TestSessionExpiryJob(t *testing.T) {
 	t.Cleanup(func() { q.Stop(context.Background()) })
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		err := db.View(ctx, func(tx *store.Tx) error { _, _, err := tx.SessionByToken(ctx, []byte("hash-1")); return err })
+		err := db.View(ctx, func(tx *store.Tx) error { _, _, err := tx.Staff().SessionByToken(ctx, []byte("hash-1")); return err })
 		n, _ := q.Unfinished(ctx, session.ExpiryArgs{}.Kind())
 		if errors.Is(err, clinic.ErrNotFound) && n == 0 {
 			break
@@ -76,7 +76,7 @@ func TestSessionExpiryJob(t *testing.T) {
 	}
 	// The row is gone, not only filtered out by its expiry.
 	err = db.Update(ctx, func(tx *store.Tx) error {
-		deleted, err := tx.DeleteSessionIfExpired(ctx, s.ID)
+		deleted, err := tx.Staff().DeleteSessionIfExpired(ctx, s.ID)
 		if deleted {
 			t.Error("the job left the expired session in place")
 		}
@@ -92,10 +92,10 @@ func TestCleanupJob(t *testing.T) {
 	ctx := context.Background()
 	db, q, u := setupJobs(t)
 	err := db.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.CreateSession(ctx, u, []byte("live"), time.Now().Add(time.Hour)); err != nil {
+		if _, err := tx.Staff().CreateSession(ctx, u, []byte("live"), time.Now().Add(time.Hour)); err != nil {
 			return err
 		}
-		_, err := tx.CreateSession(ctx, u, []byte("dead"), time.Now().Add(-time.Minute))
+		_, err := tx.Staff().CreateSession(ctx, u, []byte("dead"), time.Now().Add(-time.Minute))
 		return err
 	})
 	if err != nil {
@@ -109,7 +109,7 @@ func TestCleanupJob(t *testing.T) {
 	for {
 		var n int
 		db.View(ctx, func(tx *store.Tx) error {
-			n, _ = tx.CountSessions(ctx)
+			n, _ = tx.Staff().CountSessions(ctx)
 			return nil
 		})
 		if n == 1 {
@@ -120,7 +120,7 @@ func TestCleanupJob(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	err = db.View(ctx, func(tx *store.Tx) error { _, _, err := tx.SessionByToken(ctx, []byte("live")); return err })
+	err = db.View(ctx, func(tx *store.Tx) error { _, _, err := tx.Staff().SessionByToken(ctx, []byte("live")); return err })
 	if err != nil {
 		t.Fatalf("live session removed: %v", err)
 	}

@@ -203,7 +203,7 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 // signIn is SignIn past the limits.
 func (m *Manager) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password string) (clinic.User, error) {
 	var u clinic.User
-	err := m.db.View(ctx, func(tx *store.Tx) (err error) { u, err = tx.UserByEmail(ctx, email); return err })
+	err := m.db.View(ctx, func(tx *store.Tx) (err error) { u, err = tx.Staff().UserByEmail(ctx, email); return err })
 	switch {
 	case errors.Is(err, clinic.ErrNotFound):
 		auth.DummyCheck(password) // the same work as a wrong password
@@ -226,20 +226,20 @@ func (m *Manager) signIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	err = m.db.Update(ctx, func(tx *store.Tx) error {
 		// Re-read inside the write: an account disabled since the check above gets no
 		// session (DisableUser deletes sessions in its own transaction).
-		cur, err := tx.User(ctx, u.OrgID, u.ID)
+		cur, err := tx.Staff().User(ctx, u.OrgID, u.ID)
 		if err != nil {
 			return err
 		}
 		if cur.DisabledAt != nil {
 			return ErrBadCredentials
 		}
-		s, err := tx.CreateSession(ctx, u, hash, expires)
+		s, err := tx.Staff().CreateSession(ctx, u, hash, expires)
 		if err != nil {
 			return err
 		}
 		if auth.NeedsRehash(u.PasswordHash, auth.DefaultParams()) {
 			if h, err := auth.HashPassword(password); err == nil {
-				if err := tx.SetPassword(ctx, u.OrgID, u.ID, h); err != nil {
+				if err := tx.Staff().SetPassword(ctx, u.OrgID, u.ID, h); err != nil {
 					return err
 				}
 			}
@@ -266,14 +266,14 @@ func (m *Manager) SignOut(ctx context.Context, w http.ResponseWriter, r *http.Re
 		return nil
 	}
 	return m.db.Update(ctx, func(tx *store.Tx) error {
-		s, _, err := tx.SessionByToken(ctx, auth.HashToken(c.Value))
+		s, _, err := tx.Staff().SessionByToken(ctx, auth.HashToken(c.Value))
 		if errors.Is(err, clinic.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		return tx.DeleteSession(ctx, s.ID)
+		return tx.Staff().DeleteSession(ctx, s.ID)
 	})
 }
 
@@ -286,7 +286,7 @@ func (m *Manager) FromCookie(ctx context.Context, r *http.Request) (clinic.Actor
 	var s store.Session
 	var u clinic.User
 	err = m.db.View(ctx, func(tx *store.Tx) (err error) {
-		s, u, err = tx.SessionByToken(ctx, auth.HashToken(c.Value))
+		s, u, err = tx.Staff().SessionByToken(ctx, auth.HashToken(c.Value))
 		return err
 	})
 	if errors.Is(err, clinic.ErrNotFound) {
@@ -301,7 +301,7 @@ func (m *Manager) FromCookie(ctx context.Context, r *http.Request) (clinic.Actor
 	}
 	if now.Sub(s.LastSeenAt) > m.touchEvery {
 		// Throttled so that reads do not turn into a write each.
-		if err := m.db.Update(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, s.ID) }); err != nil {
+		if err := m.db.Update(ctx, func(tx *store.Tx) error { return tx.Staff().TouchSession(ctx, s.ID) }); err != nil {
 			m.log.WarnContext(ctx, "touch session", "session_id", s.ID, "err", err)
 		}
 	}
@@ -317,7 +317,7 @@ func (m *Manager) FromBearer(ctx context.Context, r *http.Request) (clinic.Actor
 	}
 	var t clinic.Token
 	err := m.db.View(ctx, func(tx *store.Tx) (err error) {
-		t, err = tx.TokenByHash(ctx, auth.HashToken(strings.TrimSpace(plain)))
+		t, err = tx.Staff().TokenByHash(ctx, auth.HashToken(strings.TrimSpace(plain)))
 		return err
 	})
 	if errors.Is(err, clinic.ErrNotFound) {
@@ -327,7 +327,7 @@ func (m *Manager) FromBearer(ctx context.Context, r *http.Request) (clinic.Actor
 		return clinic.Actor{}, fmt.Errorf("token: %w", err)
 	}
 	if t.LastUsedAt == nil || m.now().Sub(*t.LastUsedAt) > m.touchEvery {
-		if err := m.db.Update(ctx, func(tx *store.Tx) error { return tx.TouchToken(ctx, t.ID) }); err != nil {
+		if err := m.db.Update(ctx, func(tx *store.Tx) error { return tx.Staff().TouchToken(ctx, t.ID) }); err != nil {
 			m.log.WarnContext(ctx, "touch token", "token_id", t.ID, "err", err)
 		}
 	}

@@ -39,7 +39,7 @@ func setup(t *testing.T) (*session.Manager, *clock, *store.DB) {
 	f := storetest.Seed(t, db, "acme")
 	hash, _ := auth.HashPasswordWithParams("correct horse battery", auth.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
 	err = db.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreateUser(ctx, f.Org.ID, clinic.User{Email: "Staff@Acme.test", Role: clinic.RoleReception, PasswordHash: hash})
+		_, err := tx.Staff().CreateUser(ctx, f.Org.ID, clinic.User{Email: "Staff@Acme.test", Role: clinic.RoleReception, PasswordHash: hash})
 		return err
 	})
 	if err != nil {
@@ -260,11 +260,11 @@ func TestBearer(t *testing.T) {
 	ctx := context.Background()
 	plain, hash, _ := auth.NewToken("tid_")
 	err := db.Update(ctx, func(tx *store.Tx) error {
-		org, err := tx.OrganisationBySlug(ctx, "acme")
+		org, err := tx.Directory().OrganisationBySlug(ctx, "acme")
 		if err != nil {
 			return err
 		}
-		_, err = tx.CreateToken(ctx, org.ID, clinic.Token{Name: "x", Role: clinic.RoleAdministrator}, hash)
+		_, err = tx.Staff().CreateToken(ctx, org.ID, clinic.Token{Name: "x", Role: clinic.RoleAdministrator}, hash)
 		return err
 	})
 	if err != nil {

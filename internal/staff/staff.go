@@ -103,7 +103,7 @@ func CreateOrganisation(ctx context.Context, db *store.DB, actor clinic.Actor, i
 		return o, u, err
 	}
 	err := db.Update(ctx, func(tx *store.Tx) (err error) {
-		if o, err = tx.CreateOrganisation(ctx, o); err != nil {
+		if o, err = tx.Directory().CreateOrganisation(ctx, o); err != nil {
 			return conflict(err, "slug", "an organisation with this slug already exists")
 		}
 		as := actor
@@ -144,7 +144,7 @@ func CreateUser(ctx context.Context, db *store.DB, actor clinic.Actor, in NewUse
 
 func createUser(ctx context.Context, tx *store.Tx, actor clinic.Actor, u clinic.User, hash string) (clinic.User, error) {
 	u.PasswordHash = hash
-	u, err := tx.CreateUser(ctx, actor.OrgID, u)
+	u, err := tx.Staff().CreateUser(ctx, actor.OrgID, u)
 	if err != nil {
 		return u, conflict(err, "email", "a staff account with this e-mail already exists")
 	}
@@ -167,14 +167,14 @@ func DisableUser(ctx context.Context, db *store.DB, actor clinic.Actor, id clini
 	}
 	var u clinic.User
 	err := db.Update(ctx, func(tx *store.Tx) (err error) {
-		if u, err = tx.User(ctx, actor.OrgID, id); err != nil {
+		if u, err = tx.Staff().User(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
 		if u.DisabledAt != nil {
 			return nil
 		}
 		if u.Role == clinic.RoleAdministrator {
-			n, err := tx.CountEnabledAdministrators(ctx, actor.OrgID)
+			n, err := tx.Staff().CountEnabledAdministrators(ctx, actor.OrgID)
 			if err != nil {
 				return err
 			}
@@ -183,10 +183,10 @@ func DisableUser(ctx context.Context, db *store.DB, actor clinic.Actor, id clini
 			}
 		}
 		now := tx.Now
-		if err := tx.SetUserDisabled(ctx, actor.OrgID, id, &now); err != nil {
+		if err := tx.Staff().SetUserDisabled(ctx, actor.OrgID, id, &now); err != nil {
 			return err
 		}
-		if _, err := tx.DeleteUserSessions(ctx, actor.OrgID, id); err != nil {
+		if _, err := tx.Staff().DeleteUserSessions(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
 		u.DisabledAt = &now
@@ -206,13 +206,13 @@ func EnableUser(ctx context.Context, db *store.DB, actor clinic.Actor, id clinic
 	}
 	var u clinic.User
 	err := db.Update(ctx, func(tx *store.Tx) (err error) {
-		if u, err = tx.User(ctx, actor.OrgID, id); err != nil {
+		if u, err = tx.Staff().User(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
 		if u.DisabledAt == nil {
 			return nil
 		}
-		if err := tx.SetUserDisabled(ctx, actor.OrgID, id, nil); err != nil {
+		if err := tx.Staff().SetUserDisabled(ctx, actor.OrgID, id, nil); err != nil {
 			return err
 		}
 		u.DisabledAt = nil
@@ -236,7 +236,7 @@ func UserByEmail(ctx context.Context, db *store.DB, actor clinic.Actor, email st
 		return clinic.User{}, clinic.Invalid("email", reason(err))
 	}
 	var u clinic.User
-	err = db.View(ctx, func(tx *store.Tx) (err error) { u, err = tx.UserByEmail(ctx, addr); return err })
+	err = db.View(ctx, func(tx *store.Tx) (err error) { u, err = tx.Staff().UserByEmail(ctx, addr); return err })
 	if err == nil && u.OrgID != actor.OrgID {
 		err = clinic.ErrNotFound
 	}
@@ -266,7 +266,7 @@ func CreateToken(ctx context.Context, db *store.DB, actor clinic.Actor, in NewTo
 	}
 	var t clinic.Token
 	err = db.Update(ctx, func(tx *store.Tx) (err error) {
-		if t, err = tx.CreateToken(ctx, actor.OrgID, clinic.Token{Name: name, Role: in.Role}, hash); err != nil {
+		if t, err = tx.Staff().CreateToken(ctx, actor.OrgID, clinic.Token{Name: name, Role: in.Role}, hash); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor, ActionTokenCreate)
@@ -285,13 +285,13 @@ func RevokeToken(ctx context.Context, db *store.DB, actor clinic.Actor, id clini
 	}
 	var t clinic.Token
 	err := db.Update(ctx, func(tx *store.Tx) (err error) {
-		if t, err = tx.Token(ctx, actor.OrgID, id); err != nil {
+		if t, err = tx.Staff().Token(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
 		if t.RevokedAt != nil {
 			return nil
 		}
-		if err := tx.RevokeToken(ctx, actor.OrgID, id); err != nil {
+		if err := tx.Staff().RevokeToken(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
 		now := tx.Now

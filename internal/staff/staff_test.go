@@ -43,7 +43,7 @@ func actions(t *testing.T, db *store.DB, org clinic.OrgID) []string {
 	t.Helper()
 	var out []string
 	err := db.View(context.Background(), func(tx *store.Tx) error {
-		es, err := tx.AuditLog(context.Background(), org, store.AuditFilter{}, store.Page{Limit: 500})
+		es, err := tx.AuditTrail().AuditLog(context.Background(), org, store.AuditFilter{}, store.Page{Limit: 500})
 		for i := len(es) - 1; i >= 0; i-- {
 			out = append(out, es[i].Action+" by "+es[i].Actor+" ("+es[i].ActorKind+")")
 		}
@@ -74,7 +74,7 @@ func TestCreateOrganisation(t *testing.T) {
 		t.Errorf("org %+v, admin %+v", e.org, e.admin)
 	}
 	var read clinic.Organisation
-	e.db.View(ctx, func(tx *store.Tx) (err error) { read, err = tx.OrganisationBySlug(ctx, "acme"); return err })
+	e.db.View(ctx, func(tx *store.Tx) (err error) { read, err = tx.Directory().OrganisationBySlug(ctx, "acme"); return err })
 	if read.Zone != "Australia/Sydney" || read.Name != "Acme Health" {
 		t.Errorf("stored org %+v", read)
 	}
@@ -115,7 +115,7 @@ func TestCreateOrganisation(t *testing.T) {
 				t.Errorf("err %v (field %q), want %v on %q", err, fieldOf(err), tt.is, tt.field)
 			}
 			// Nothing half-made: the slug is still free unless it was taken before.
-			err = e.db.View(ctx, func(tx *store.Tx) error { _, err := tx.OrganisationBySlug(ctx, "beta"); return err })
+			err = e.db.View(ctx, func(tx *store.Tx) error { _, err := tx.Directory().OrganisationBySlug(ctx, "beta"); return err })
 			if !errors.Is(err, clinic.ErrNotFound) {
 				t.Errorf("organisation beta exists after a refused create: %v", err)
 			}
@@ -259,7 +259,7 @@ func TestDisableUser(t *testing.T) {
 		t.Errorf("session after disabling: %v", err)
 	}
 	var n int
-	e.db.View(ctx, func(tx *store.Tx) (err error) { n, err = tx.CountSessions(ctx); return err })
+	e.db.View(ctx, func(tx *store.Tx) (err error) { n, err = tx.Staff().CountSessions(ctx); return err })
 	if n != 0 {
 		t.Errorf("%d sessions left after disabling", n)
 	}

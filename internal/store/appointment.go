@@ -116,7 +116,7 @@ func (tx *Tx) agendaBusy(ctx context.Context, org clinic.OrgID, agenda clinic.Ag
 // clinic.ErrInvalid when the times are out of order or longer than MaxDuration, or a value
 // breaks a check constraint; clinic.ErrNotFound when a referenced agenda, reason, clinic or
 // patient is not org's.
-func (tx *Tx) CreateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
+func (tx Appointments) CreateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
 	a.OrgID, a.CreatedAt, a.UpdatedAt, a.Version = org, tx.Now, tx.Now, 1
 	a.Start, a.End = a.Start.UTC(), a.End.UTC()
 	if err := checkDuration(a); err != nil {
@@ -139,7 +139,7 @@ func (tx *Tx) CreateAppointment(ctx context.Context, org clinic.OrgID, a clinic.
 // Appointment reads one appointment of org.
 //
 // Errors: clinic.ErrNotFound when id is not one of org's appointments.
-func (tx *Tx) Appointment(ctx context.Context, org clinic.OrgID, id clinic.AppointmentID) (clinic.Appointment, error) {
+func (tx Appointments) Appointment(ctx context.Context, org clinic.OrgID, id clinic.AppointmentID) (clinic.Appointment, error) {
 	a, err := scanAppointment(tx.q.queryRow(ctx, `SELECT `+appointmentCols+` FROM appointments WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
 		return a, fmt.Errorf("appointment %d: %w", id, err)
@@ -160,7 +160,7 @@ func (tx *Tx) Appointment(ctx context.Context, org clinic.OrgID, id clinic.Appoi
 // clinic.ErrConflict (a *clinic.ConflictError on "version") when the version moved on;
 // clinic.ErrInvalid when the times are out of order or too long, or a value breaks a check
 // constraint; clinic.ErrNotFound when a.ID, or a referenced record, is not org's.
-func (tx *Tx) UpdateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
+func (tx Appointments) UpdateAppointment(ctx context.Context, org clinic.OrgID, a clinic.Appointment) (clinic.Appointment, error) {
 	a.Start, a.End = a.Start.UTC(), a.End.UTC()
 	if err := checkDuration(a); err != nil {
 		return a, err
@@ -184,12 +184,12 @@ func (tx *Tx) UpdateAppointment(ctx context.Context, org clinic.OrgID, a clinic.
 		return a, fmt.Errorf("update appointment %d: %w", a.ID, slotTaken(err))
 	}
 	if n == 0 {
-		if _, err := tx.Appointment(ctx, org, a.ID); err != nil {
+		if _, err := tx.Appointments().Appointment(ctx, org, a.ID); err != nil {
 			return a, err
 		}
 		return a, fmt.Errorf("update appointment %d: %w", a.ID, &clinic.ConflictError{Field: "version", Reason: "the appointment was changed by someone else; reload it"})
 	}
-	return tx.Appointment(ctx, org, a.ID)
+	return tx.Appointments().Appointment(ctx, org, a.ID)
 }
 
 // AppointmentFilter narrows Appointments. Zero values mean "any".
@@ -201,10 +201,10 @@ type AppointmentFilter struct {
 	From, To  time.Time // starts_at in [From, To)
 }
 
-// Appointments lists org's appointments matching f, by id (cursor pages).
+// ListAppointments lists org's appointments matching f, by id (cursor pages).
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) Appointments(ctx context.Context, org clinic.OrgID, f AppointmentFilter, p Page) ([]clinic.Appointment, error) {
+func (tx Appointments) ListAppointments(ctx context.Context, org clinic.OrgID, f AppointmentFilter, p Page) ([]clinic.Appointment, error) {
 	where, args := f.where(org)
 	args = append(args, p.After, p.Size())
 	n := len(args)
@@ -216,7 +216,7 @@ func (tx *Tx) Appointments(ctx context.Context, org clinic.OrgID, f AppointmentF
 // views (bounded by f.From and f.To, so no paging).
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) AppointmentsByTime(ctx context.Context, org clinic.OrgID, f AppointmentFilter) ([]clinic.Appointment, error) {
+func (tx Appointments) AppointmentsByTime(ctx context.Context, org clinic.OrgID, f AppointmentFilter) ([]clinic.Appointment, error) {
 	where, args := f.where(org)
 	return collect(ctx, tx, scanAppointment, `SELECT `+appointmentCols+` FROM appointments WHERE `+where+` ORDER BY starts_at, agenda_id, id`, args...)
 }
@@ -249,7 +249,7 @@ func (f AppointmentFilter) where(org clinic.OrgID) (string, []any) {
 // overlap [from, to), by start time.
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) PractitionerAppointments(ctx context.Context, org clinic.OrgID, practitioner clinic.PractitionerID, from, to time.Time) ([]clinic.Appointment, error) {
+func (tx Appointments) PractitionerAppointments(ctx context.Context, org clinic.OrgID, practitioner clinic.PractitionerID, from, to time.Time) ([]clinic.Appointment, error) {
 	return collect(ctx, tx, scanAppointment, `SELECT `+prefixed("a.", appointmentCols)+` FROM appointments a
 		JOIN agendas g ON g.organisation_id = a.organisation_id AND g.id = a.agenda_id
 		WHERE a.organisation_id = $1 AND g.practitioner_id = $2 AND a.starts_at < $4 AND a.starts_at > $5 AND a.ends_at > $3
@@ -270,7 +270,7 @@ func prefixed(p, cols string) string {
 // operations. Synced appointments may overlap by design and are not counted.
 //
 // Errors: none of its own.
-func (tx *Tx) OverlappingAppointments(ctx context.Context, org clinic.OrgID) (int, error) {
+func (tx Appointments) OverlappingAppointments(ctx context.Context, org clinic.OrgID) (int, error) {
 	var n int
 	err := tx.q.queryRow(ctx, `SELECT count(*) FROM appointments a JOIN appointments b
 		ON a.organisation_id = b.organisation_id AND a.agenda_id = b.agenda_id AND a.id < b.id

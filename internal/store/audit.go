@@ -27,7 +27,7 @@ type AuditEntry struct {
 // Audit records entries in one statement (a list page touches many patients at once).
 // Only the use-case packages and the audit package call it (TestStoreWritesOnlyFromUseCases).
 // Errors: those of the driver, translated (errors.go).
-func (tx *Tx) Audit(ctx context.Context, org clinic.OrgID, entries []AuditEntry) error {
+func (tx AuditTrail) Audit(ctx context.Context, org clinic.OrgID, entries []AuditEntry) error {
 	const batch = 100
 	for len(entries) > 0 {
 		n := min(len(entries), batch)
@@ -69,7 +69,7 @@ type AuditFilter struct {
 }
 
 // AuditLog lists org's audit entries, newest first; Page.After is an id to continue below.
-func (tx *Tx) AuditLog(ctx context.Context, org clinic.OrgID, f AuditFilter, p Page) ([]AuditEntry, error) {
+func (tx AuditTrail) AuditLog(ctx context.Context, org clinic.OrgID, f AuditFilter, p Page) ([]AuditEntry, error) {
 	before := p.After
 	if before <= 0 {
 		before = 1<<63 - 1

@@ -35,7 +35,7 @@ type AppointmentEvent struct {
 //
 // Errors: clinic.ErrNotFound when e.AppointmentID is not one of org's appointments;
 // clinic.ErrInvalid when e.Kind is not one of the EventKind constants.
-func (tx *Tx) RecordEvent(ctx context.Context, org clinic.OrgID, e AppointmentEvent) error {
+func (tx Appointments) RecordEvent(ctx context.Context, org clinic.OrgID, e AppointmentEvent) error {
 	_, err := tx.q.exec(ctx, `INSERT INTO appointment_events (organisation_id, appointment_id, kind, status, previous_start, actor, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, org, e.AppointmentID, e.Kind, e.Status, e.PreviousStart, e.Actor, tx.Now)
 	if err != nil {
@@ -47,7 +47,7 @@ func (tx *Tx) RecordEvent(ctx context.Context, org clinic.OrgID, e AppointmentEv
 // AppointmentEvents lists an appointment's events, oldest first.
 //
 // Errors: none of its own (an unknown appointment has no events).
-func (tx *Tx) AppointmentEvents(ctx context.Context, org clinic.OrgID, id clinic.AppointmentID) ([]AppointmentEvent, error) {
+func (tx Appointments) AppointmentEvents(ctx context.Context, org clinic.OrgID, id clinic.AppointmentID) ([]AppointmentEvent, error) {
 	return collect(ctx, tx, func(r row) (AppointmentEvent, error) {
 		var e AppointmentEvent
 		err := r.Scan(&e.ID, &e.AppointmentID, &e.Kind, &e.Status, &e.PreviousStart, &e.Actor, &e.At)
@@ -66,7 +66,7 @@ type IdempotentResponse struct {
 // IdempotentLookup returns the stored response for (actor, key).
 //
 // Errors: clinic.ErrNotFound when none is stored.
-func (tx *Tx) IdempotentLookup(ctx context.Context, org clinic.OrgID, actor, key string) (IdempotentResponse, error) {
+func (tx Appointments) IdempotentLookup(ctx context.Context, org clinic.OrgID, actor, key string) (IdempotentResponse, error) {
 	var r IdempotentResponse
 	err := tx.q.queryRow(ctx, `SELECT request_hash, status, response FROM idempotency_keys WHERE organisation_id = $1 AND actor = $2 AND key = $3`,
 		org, actor, key).Scan(&r.RequestHash, &r.Status, &r.Body)
@@ -77,7 +77,7 @@ func (tx *Tx) IdempotentLookup(ctx context.Context, org clinic.OrgID, actor, key
 //
 // Errors: clinic.ErrConflict when a response for (actor, key) is already stored (a
 // concurrent request with the same key won).
-func (tx *Tx) IdempotentStore(ctx context.Context, org clinic.OrgID, actor, key string, r IdempotentResponse) error {
+func (tx Appointments) IdempotentStore(ctx context.Context, org clinic.OrgID, actor, key string, r IdempotentResponse) error {
 	_, err := tx.q.exec(ctx, `INSERT INTO idempotency_keys (organisation_id, actor, key, request_hash, status, response, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, org, actor, key, r.RequestHash, r.Status, r.Body, tx.Now)
 	return err
@@ -87,7 +87,7 @@ func (tx *Tx) IdempotentStore(ctx context.Context, org clinic.OrgID, actor, key 
 // how many.
 //
 // Errors: none of its own.
-func (tx *Tx) DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (int64, error) {
+func (tx Appointments) DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (int64, error) {
 	return tx.q.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, t)
 }
 

@@ -190,7 +190,8 @@ func one(n int64, err error) error {
 }
 
 // collect runs q and scans every row with scan.
-func collect[T any](ctx context.Context, tx *Tx, scan func(row) (T, error), q string, args ...any) ([]T, error) {
+func collect[T any](ctx context.Context, t txer, scan func(row) (T, error), q string, args ...any) ([]T, error) {
+	tx := t.base()
 	rs, err := tx.q.query(ctx, q, args...)
 	if err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ func (p Page) Size() int {
 // CreateOrganisation adds a tenant.
 //
 // Errors: clinic.ErrConflict when the slug is taken.
-func (tx *Tx) CreateOrganisation(ctx context.Context, o clinic.Organisation) (clinic.Organisation, error) {
+func (tx Directory) CreateOrganisation(ctx context.Context, o clinic.Organisation) (clinic.Organisation, error) {
 	o.CreatedAt = tx.Now
 	if o.Zone == "" {
 		o.Zone = "UTC"
@@ -46,7 +46,7 @@ func (tx *Tx) CreateOrganisation(ctx context.Context, o clinic.Organisation) (cl
 // OrganisationBySlug finds a tenant by its slug (CLI and demo only: requests know their org).
 //
 // Errors: clinic.ErrNotFound when no organisation has that slug.
-func (tx *Tx) OrganisationBySlug(ctx context.Context, slug string) (clinic.Organisation, error) {
+func (tx Directory) OrganisationBySlug(ctx context.Context, slug string) (clinic.Organisation, error) {
 	var o clinic.Organisation
 	err := tx.q.queryRow(ctx, `SELECT id, slug, name, zone, created_at FROM organisations WHERE slug = $1`, slug).
 		Scan(&o.ID, &o.Slug, &o.Name, &o.Zone, &o.CreatedAt)
@@ -59,7 +59,7 @@ func (tx *Tx) OrganisationBySlug(ctx context.Context, slug string) (clinic.Organ
 // Organisation reads the caller's own organisation.
 //
 // Errors: clinic.ErrNotFound when org does not exist.
-func (tx *Tx) Organisation(ctx context.Context, org clinic.OrgID) (clinic.Organisation, error) {
+func (tx Directory) Organisation(ctx context.Context, org clinic.OrgID) (clinic.Organisation, error) {
 	var o clinic.Organisation
 	err := tx.q.queryRow(ctx, `SELECT id, slug, name, zone, created_at FROM organisations WHERE id = $1`, org).
 		Scan(&o.ID, &o.Slug, &o.Name, &o.Zone, &o.CreatedAt)
@@ -83,7 +83,7 @@ func scanDatabase(r row) (clinic.Database, error) {
 //
 // Errors: clinic.ErrInvalid when d.Kind is not a known kind; clinic.ErrNotFound when org does
 // not exist.
-func (tx *Tx) CreateDatabase(ctx context.Context, org clinic.OrgID, d clinic.Database) (clinic.Database, error) {
+func (tx Directory) CreateDatabase(ctx context.Context, org clinic.OrgID, d clinic.Database) (clinic.Database, error) {
 	d.OrgID, d.CreatedAt, d.UpdatedAt = org, tx.Now, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO clinical_databases (organisation_id, name, kind, software_profile, respect_opt_out, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
@@ -97,7 +97,7 @@ func (tx *Tx) CreateDatabase(ctx context.Context, org clinic.OrgID, d clinic.Dat
 // Database reads one clinical database of org.
 //
 // Errors: clinic.ErrNotFound when id is not one of org's databases.
-func (tx *Tx) Database(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID) (clinic.Database, error) {
+func (tx Directory) Database(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID) (clinic.Database, error) {
 	d, err := scanDatabase(tx.q.queryRow(ctx, `SELECT `+databaseCols+` FROM clinical_databases WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
 		return d, fmt.Errorf("database %d: %w", id, err)
@@ -108,7 +108,7 @@ func (tx *Tx) Database(ctx context.Context, org clinic.OrgID, id clinic.Database
 // Databases lists org's clinical databases.
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) Databases(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Database, error) {
+func (tx Directory) Databases(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Database, error) {
 	return collect(ctx, tx, scanDatabase, `SELECT `+databaseCols+` FROM clinical_databases
 		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.Size())
 }
@@ -117,14 +117,14 @@ func (tx *Tx) Databases(ctx context.Context, org clinic.OrgID, p Page) ([]clinic
 //
 // Errors: clinic.ErrNotFound when d.ID is not one of org's databases; clinic.ErrInvalid when
 // d.Kind is not a known kind.
-func (tx *Tx) UpdateDatabase(ctx context.Context, org clinic.OrgID, d clinic.Database) (clinic.Database, error) {
+func (tx Directory) UpdateDatabase(ctx context.Context, org clinic.OrgID, d clinic.Database) (clinic.Database, error) {
 	d.OrgID, d.UpdatedAt = org, tx.Now
 	err := one(tx.q.exec(ctx, `UPDATE clinical_databases SET name = $3, kind = $4, software_profile = $5, respect_opt_out = $6, updated_at = $7
 		WHERE organisation_id = $1 AND id = $2`, org, d.ID, d.Name, d.Kind, d.Profile, d.RespectOptOut, tx.Now))
 	if err != nil {
 		return d, fmt.Errorf("update database %d: %w", d.ID, err)
 	}
-	return tx.Database(ctx, org, d.ID)
+	return tx.Directory().Database(ctx, org, d.ID)
 }
 
 // ---- clinics
@@ -146,7 +146,7 @@ func scanClinic(r row) (clinic.Clinic, error) {
 // Errors: clinic.ErrConflict when org already has a clinic with c.Slug; clinic.ErrNotFound
 // when c.DatabaseID is not one of org's databases; clinic.ErrInvalid when a booking rule is
 // out of range.
-func (tx *Tx) CreateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clinic) (clinic.Clinic, error) {
+func (tx Directory) CreateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clinic) (clinic.Clinic, error) {
 	c.OrgID, c.CreatedAt, c.UpdatedAt = org, tx.Now, tx.Now
 	if c.Rules == (clinic.BookingRules{}) {
 		c.Rules = clinic.DefaultBookingRules()
@@ -166,7 +166,7 @@ func (tx *Tx) CreateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clini
 // Clinic reads one clinic of org.
 //
 // Errors: clinic.ErrNotFound when id is not one of org's clinics.
-func (tx *Tx) Clinic(ctx context.Context, org clinic.OrgID, id clinic.ClinicID) (clinic.Clinic, error) {
+func (tx Directory) Clinic(ctx context.Context, org clinic.OrgID, id clinic.ClinicID) (clinic.Clinic, error) {
 	c, err := scanClinic(tx.q.queryRow(ctx, `SELECT `+clinicCols+` FROM clinics WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
 		return c, fmt.Errorf("clinic %d: %w", id, err)
@@ -177,7 +177,7 @@ func (tx *Tx) Clinic(ctx context.Context, org clinic.OrgID, id clinic.ClinicID) 
 // Clinics lists org's clinics.
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) Clinics(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Clinic, error) {
+func (tx Directory) Clinics(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Clinic, error) {
 	return collect(ctx, tx, scanClinic, `SELECT `+clinicCols+` FROM clinics
 		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.Size())
 }
@@ -185,7 +185,7 @@ func (tx *Tx) Clinics(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.C
 // ClinicsOfDatabase lists the clinics sharing database id (CON-2 names them).
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) ClinicsOfDatabase(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID) ([]clinic.Clinic, error) {
+func (tx Directory) ClinicsOfDatabase(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID) ([]clinic.Clinic, error) {
 	return collect(ctx, tx, scanClinic, `SELECT `+clinicCols+` FROM clinics
 		WHERE organisation_id = $1 AND database_id = $2 ORDER BY id`, org, id)
 }
@@ -195,7 +195,7 @@ func (tx *Tx) ClinicsOfDatabase(ctx context.Context, org clinic.OrgID, id clinic
 // Errors: clinic.ErrNotFound when c.ID or c.DatabaseID is not org's; clinic.ErrConflict when
 // org already has another clinic with c.Slug; clinic.ErrInvalid when a booking rule is out
 // of range.
-func (tx *Tx) UpdateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clinic) (clinic.Clinic, error) {
+func (tx Directory) UpdateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clinic) (clinic.Clinic, error) {
 	r := c.Rules
 	err := one(tx.q.exec(ctx, `UPDATE clinics SET database_id = $3, slug = $4, name = $5, zone = $6, region = $7, address = $8, updated_at = $9,
 			horizon_days = $10, min_notice_minutes = $11, cancel_notice_minutes = $12, grid_minutes = $13, allow_no_preference = $14,
@@ -205,7 +205,7 @@ func (tx *Tx) UpdateClinic(ctx context.Context, org clinic.OrgID, c clinic.Clini
 	if err != nil {
 		return c, fmt.Errorf("update clinic %d: %w", c.ID, err)
 	}
-	return tx.Clinic(ctx, org, c.ID)
+	return tx.Directory().Clinic(ctx, org, c.ID)
 }
 
 // ---- practitioners
@@ -221,7 +221,7 @@ func scanPractitioner(r row) (clinic.Practitioner, error) {
 // CreatePractitioner adds a practitioner.
 //
 // Errors: clinic.ErrNotFound when org does not exist.
-func (tx *Tx) CreatePractitioner(ctx context.Context, org clinic.OrgID, p clinic.Practitioner) (clinic.Practitioner, error) {
+func (tx Directory) CreatePractitioner(ctx context.Context, org clinic.OrgID, p clinic.Practitioner) (clinic.Practitioner, error) {
 	p.OrgID, p.CreatedAt, p.UpdatedAt = org, tx.Now, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO practitioners (organisation_id, name, title, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`, org, p.Name, p.Title, tx.Now, tx.Now).Scan(&p.ID)
@@ -234,7 +234,7 @@ func (tx *Tx) CreatePractitioner(ctx context.Context, org clinic.OrgID, p clinic
 // Practitioner reads one practitioner of org.
 //
 // Errors: clinic.ErrNotFound when id is not one of org's practitioners.
-func (tx *Tx) Practitioner(ctx context.Context, org clinic.OrgID, id clinic.PractitionerID) (clinic.Practitioner, error) {
+func (tx Directory) Practitioner(ctx context.Context, org clinic.OrgID, id clinic.PractitionerID) (clinic.Practitioner, error) {
 	p, err := scanPractitioner(tx.q.queryRow(ctx, `SELECT `+practitionerCols+` FROM practitioners WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
 		return p, fmt.Errorf("practitioner %d: %w", id, err)
@@ -245,7 +245,7 @@ func (tx *Tx) Practitioner(ctx context.Context, org clinic.OrgID, id clinic.Prac
 // Practitioners lists org's practitioners.
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) Practitioners(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Practitioner, error) {
+func (tx Directory) Practitioners(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.Practitioner, error) {
 	return collect(ctx, tx, scanPractitioner, `SELECT `+practitionerCols+` FROM practitioners
 		WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, org, p.After, p.Size())
 }
@@ -253,13 +253,13 @@ func (tx *Tx) Practitioners(ctx context.Context, org clinic.OrgID, p Page) ([]cl
 // UpdatePractitioner saves a practitioner's editable fields.
 //
 // Errors: clinic.ErrNotFound when p.ID is not one of org's practitioners.
-func (tx *Tx) UpdatePractitioner(ctx context.Context, org clinic.OrgID, p clinic.Practitioner) (clinic.Practitioner, error) {
+func (tx Directory) UpdatePractitioner(ctx context.Context, org clinic.OrgID, p clinic.Practitioner) (clinic.Practitioner, error) {
 	err := one(tx.q.exec(ctx, `UPDATE practitioners SET name = $3, title = $4, updated_at = $5 WHERE organisation_id = $1 AND id = $2`,
 		org, p.ID, p.Name, p.Title, tx.Now))
 	if err != nil {
 		return p, fmt.Errorf("update practitioner %d: %w", p.ID, err)
 	}
-	return tx.Practitioner(ctx, org, p.ID)
+	return tx.Directory().Practitioner(ctx, org, p.ID)
 }
 
 // ---- agendas
@@ -280,7 +280,7 @@ func scanAgenda(r row) (clinic.Agenda, error) {
 // CreateAgenda adds an agenda.
 //
 // Errors: clinic.ErrNotFound when a.ClinicID or a.PractitionerID is not org's.
-func (tx *Tx) CreateAgenda(ctx context.Context, org clinic.OrgID, a clinic.Agenda) (clinic.Agenda, error) {
+func (tx Directory) CreateAgenda(ctx context.Context, org clinic.OrgID, a clinic.Agenda) (clinic.Agenda, error) {
 	a.OrgID, a.CreatedAt, a.UpdatedAt = org, tx.Now, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO agendas (organisation_id, clinic_id, practitioner_id, name, active, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, org, a.ClinicID, ptrID(a.PractitionerID), a.Name, a.Active, tx.Now, tx.Now).Scan(&a.ID)
@@ -300,7 +300,7 @@ func ptrID[T ~int64](p *T) any {
 // Agenda reads one agenda of org.
 //
 // Errors: clinic.ErrNotFound when id is not one of org's agendas.
-func (tx *Tx) Agenda(ctx context.Context, org clinic.OrgID, id clinic.AgendaID) (clinic.Agenda, error) {
+func (tx Directory) Agenda(ctx context.Context, org clinic.OrgID, id clinic.AgendaID) (clinic.Agenda, error) {
 	a, err := scanAgenda(tx.q.queryRow(ctx, `SELECT `+agendaCols+` FROM agendas WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
 		return a, fmt.Errorf("agenda %d: %w", id, err)
@@ -316,7 +316,7 @@ type AgendaFilter struct {
 // Agendas lists org's agendas.
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) Agendas(ctx context.Context, org clinic.OrgID, f AgendaFilter, p Page) ([]clinic.Agenda, error) {
+func (tx Directory) Agendas(ctx context.Context, org clinic.OrgID, f AgendaFilter, p Page) ([]clinic.Agenda, error) {
 	return collect(ctx, tx, scanAgenda, `SELECT `+agendaCols+` FROM agendas
 		WHERE organisation_id = $1 AND id > $2 AND (CAST($4 AS BIGINT) = 0 OR clinic_id = $4) ORDER BY id LIMIT $3`, org, p.After, p.Size(), int64(f.ClinicID))
 }
@@ -324,13 +324,13 @@ func (tx *Tx) Agendas(ctx context.Context, org clinic.OrgID, f AgendaFilter, p P
 // UpdateAgenda saves an agenda's editable fields.
 //
 // Errors: clinic.ErrNotFound when a.ID, a.ClinicID or a.PractitionerID is not org's.
-func (tx *Tx) UpdateAgenda(ctx context.Context, org clinic.OrgID, a clinic.Agenda) (clinic.Agenda, error) {
+func (tx Directory) UpdateAgenda(ctx context.Context, org clinic.OrgID, a clinic.Agenda) (clinic.Agenda, error) {
 	err := one(tx.q.exec(ctx, `UPDATE agendas SET clinic_id = $3, practitioner_id = $4, name = $5, active = $6, updated_at = $7
 		WHERE organisation_id = $1 AND id = $2`, org, a.ID, a.ClinicID, ptrID(a.PractitionerID), a.Name, a.Active, tx.Now))
 	if err != nil {
 		return a, fmt.Errorf("update agenda %d: %w", a.ID, err)
 	}
-	return tx.Agenda(ctx, org, a.ID)
+	return tx.Directory().Agenda(ctx, org, a.ID)
 }
 
 // ---- reasons
@@ -349,7 +349,7 @@ func scanReason(r row) (clinic.Reason, error) {
 //
 // Errors: clinic.ErrNotFound when x.ClinicID or one of x.AgendaIDs is not org's;
 // clinic.ErrInvalid when the duration is not 5 to 720 minutes or the buffer not 0 to 240.
-func (tx *Tx) CreateReason(ctx context.Context, org clinic.OrgID, x clinic.Reason) (clinic.Reason, error) {
+func (tx Directory) CreateReason(ctx context.Context, org clinic.OrgID, x clinic.Reason) (clinic.Reason, error) {
 	x.OrgID, x.CreatedAt, x.UpdatedAt = org, tx.Now, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO reasons (organisation_id, clinic_id, name, duration_minutes, buffer_after_minutes, notifications, online_bookable, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
@@ -379,7 +379,7 @@ func (tx *Tx) setReasonAgendas(ctx context.Context, org clinic.OrgID, id clinic.
 // Reason reads one reason of org with its agendas.
 //
 // Errors: clinic.ErrNotFound when id is not one of org's reasons.
-func (tx *Tx) Reason(ctx context.Context, org clinic.OrgID, id clinic.ReasonID) (clinic.Reason, error) {
+func (tx Directory) Reason(ctx context.Context, org clinic.OrgID, id clinic.ReasonID) (clinic.Reason, error) {
 	x, err := scanReason(tx.q.queryRow(ctx, `SELECT `+reasonCols+` FROM reasons WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
 		return x, fmt.Errorf("reason %d: %w", id, err)
@@ -429,7 +429,7 @@ type ReasonFilter struct {
 // Reasons lists org's reasons with their agendas.
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) Reasons(ctx context.Context, org clinic.OrgID, f ReasonFilter, p Page) ([]clinic.Reason, error) {
+func (tx Directory) Reasons(ctx context.Context, org clinic.OrgID, f ReasonFilter, p Page) ([]clinic.Reason, error) {
 	rs, err := collect(ctx, tx, scanReason, `SELECT `+reasonCols+` FROM reasons
 		WHERE organisation_id = $1 AND id > $2 AND (CAST($4 AS BIGINT) = 0 OR clinic_id = $4) ORDER BY id LIMIT $3`, org, p.After, p.Size(), int64(f.ClinicID))
 	if err != nil {
@@ -442,7 +442,7 @@ func (tx *Tx) Reasons(ctx context.Context, org clinic.OrgID, f ReasonFilter, p P
 //
 // Errors: clinic.ErrNotFound when x.ID, x.ClinicID or one of x.AgendaIDs is not org's;
 // clinic.ErrInvalid when the duration is not 5 to 720 minutes or the buffer not 0 to 240.
-func (tx *Tx) UpdateReason(ctx context.Context, org clinic.OrgID, x clinic.Reason) (clinic.Reason, error) {
+func (tx Directory) UpdateReason(ctx context.Context, org clinic.OrgID, x clinic.Reason) (clinic.Reason, error) {
 	err := one(tx.q.exec(ctx, `UPDATE reasons SET clinic_id = $3, name = $4, duration_minutes = $5, buffer_after_minutes = $6,
 		notifications = $7, online_bookable = $8, updated_at = $9 WHERE organisation_id = $1 AND id = $2`,
 		org, x.ID, x.ClinicID, x.Name, int64(x.Duration/time.Minute), int64(x.BufferAfter/time.Minute), x.Notifications, x.OnlineBookable, tx.Now))
@@ -452,5 +452,5 @@ func (tx *Tx) UpdateReason(ctx context.Context, org clinic.OrgID, x clinic.Reaso
 	if err := tx.setReasonAgendas(ctx, org, x.ID, x.AgendaIDs); err != nil {
 		return x, err
 	}
-	return tx.Reason(ctx, org, x.ID)
+	return tx.Directory().Reason(ctx, org, x.ID)
 }

@@ -21,12 +21,12 @@ func BenchmarkCommittedBooking(b *testing.B) {
 	for i := range b.N {
 		s := start.Add(time.Duration(i) * 15 * time.Minute)
 		err := db.Update(ctx, func(tx *store.Tx) error {
-			a, err := tx.CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
+			a, err := tx.Appointments().CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
 				PatientID: f.Patient.ID, Start: s, End: s.Add(15 * time.Minute), Status: clinic.StatusBooked, BookedBy: clinic.BookedByStaff})
 			if err != nil {
 				return err
 			}
-			return tx.RecordEvent(ctx, f.Org.ID, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: "bench"})
+			return tx.Appointments().RecordEvent(ctx, f.Org.ID, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: "bench"})
 		})
 		if err != nil {
 			b.Fatal(err)

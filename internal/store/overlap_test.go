@@ -23,7 +23,7 @@ func (w overlapWorld) at(h, m int) time.Time { return time.Date(2026, 3, 2, h, m
 func (w overlapWorld) create(start time.Time, by clinic.BookedBy, st clinic.Status) (clinic.Appointment, error) {
 	var a clinic.Appointment
 	err := w.db.Update(ctx, func(tx *store.Tx) (err error) {
-		a, err = tx.CreateAppointment(ctx, w.f.Org.ID, clinic.Appointment{ClinicID: w.f.Clinic.ID, AgendaID: w.f.Agenda.ID, ReasonID: w.f.Reason.ID,
+		a, err = tx.Appointments().CreateAppointment(ctx, w.f.Org.ID, clinic.Appointment{ClinicID: w.f.Clinic.ID, AgendaID: w.f.Agenda.ID, ReasonID: w.f.Reason.ID,
 			PatientID: w.f.Patient.ID, Start: start, End: start.Add(15 * time.Minute), Status: st, BookedBy: by})
 		return err
 	})
@@ -33,7 +33,7 @@ func (w overlapWorld) create(start time.Time, by clinic.BookedBy, st clinic.Stat
 func (w overlapWorld) update(a clinic.Appointment) (clinic.Appointment, error) {
 	var got clinic.Appointment
 	err := w.db.Update(ctx, func(tx *store.Tx) (err error) {
-		got, err = tx.UpdateAppointment(ctx, w.f.Org.ID, a)
+		got, err = tx.Appointments().UpdateAppointment(ctx, w.f.Org.ID, a)
 		return err
 	})
 	return got, err
@@ -108,7 +108,7 @@ func TestSyncedOverlapsKept(t *testing.T) {
 	w.must(w.update(y))
 
 	err := db.View(ctx, func(tx *store.Tx) error {
-		as, err := tx.AppointmentsByTime(ctx, w.f.Org.ID, store.AppointmentFilter{AgendaID: w.f.Agenda.ID, From: w.at(0, 0), To: w.at(23, 0)})
+		as, err := tx.Appointments().AppointmentsByTime(ctx, w.f.Org.ID, store.AppointmentFilter{AgendaID: w.f.Agenda.ID, From: w.at(0, 0), To: w.at(23, 0)})
 		if err != nil {
 			return err
 		}
@@ -125,14 +125,14 @@ func TestSyncedOverlapsKept(t *testing.T) {
 			t.Errorf("active appointments = %d (%d synced), want 6 (4 synced): %+v", active, synced, as)
 		}
 		// Availability counts every active appointment as busy, synced ones included.
-		busy, err := tx.BusyIntervals(ctx, w.f.Org.ID, []clinic.AgendaID{w.f.Agenda.ID}, w.at(0, 0), w.at(23, 0))
+		busy, err := tx.Schedule().BusyIntervals(ctx, w.f.Org.ID, []clinic.AgendaID{w.f.Agenda.ID}, w.at(0, 0), w.at(23, 0))
 		if err != nil {
 			return err
 		}
 		if len(busy) != active {
 			t.Errorf("busy intervals = %d, want one per active appointment (%d)", len(busy), active)
 		}
-		n, err := tx.OverlappingAppointments(ctx, w.f.Org.ID)
+		n, err := tx.Appointments().OverlappingAppointments(ctx, w.f.Org.ID)
 		if err != nil || n != 0 {
 			t.Errorf("overlapping Tidings bookings = %d, %v; want 0", n, err)
 		}
@@ -201,7 +201,7 @@ func TestTidingsBookingSeesConcurrentSync(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 	db.View(ctx, func(tx *store.Tx) error {
-		as, err := tx.AppointmentsByTime(ctx, w.f.Org.ID, store.AppointmentFilter{AgendaID: w.f.Agenda.ID})
+		as, err := tx.Appointments().AppointmentsByTime(ctx, w.f.Org.ID, store.AppointmentFilter{AgendaID: w.f.Agenda.ID})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -65,7 +65,7 @@ func nullable(s string) any {
 //
 // Errors: clinic.ErrNotFound when p.DatabaseID is not one of org's databases;
 // clinic.ErrConflict when p.ExternalID is already used in that database.
-func (tx *Tx) CreatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
+func (tx Patients) CreatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
 	p.OrgID, p.CreatedAt, p.UpdatedAt = org, tx.Now, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO patients (organisation_id, database_id, external_id, given_name, family_name, search_name,
 			birth_date, mobile, email, language, pms_opt_out, created_at, updated_at)
@@ -81,7 +81,7 @@ func (tx *Tx) CreatePatient(ctx context.Context, org clinic.OrgID, p clinic.Pati
 // Patient reads one patient of org.
 //
 // Errors: clinic.ErrNotFound when id is not one of org's patients.
-func (tx *Tx) Patient(ctx context.Context, org clinic.OrgID, id clinic.PatientID) (clinic.Patient, error) {
+func (tx Patients) Patient(ctx context.Context, org clinic.OrgID, id clinic.PatientID) (clinic.Patient, error) {
 	p, err := scanPatient(tx.q.queryRow(ctx, `SELECT `+patientCols+` FROM patients WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
 		return p, fmt.Errorf("patient %d: %w", id, err)
@@ -93,7 +93,7 @@ func (tx *Tx) Patient(ctx context.Context, org clinic.OrgID, id clinic.PatientID
 //
 // Errors: clinic.ErrNotFound when p.ID is not one of org's patients; clinic.ErrConflict when
 // p.ExternalID is already used by another patient of its database.
-func (tx *Tx) UpdatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
+func (tx Patients) UpdatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
 	err := one(tx.q.exec(ctx, `UPDATE patients SET external_id = $3, given_name = $4, family_name = $5, search_name = $6, birth_date = $7,
 		mobile = $8, email = $9, language = $10, pms_opt_out = $11, updated_at = $12 WHERE organisation_id = $1 AND id = $2`,
 		org, p.ID, nullable(p.ExternalID), p.GivenName, p.FamilyName, SearchKey(p.FamilyName+" "+p.GivenName), nullable(p.BirthDate),
@@ -101,7 +101,7 @@ func (tx *Tx) UpdatePatient(ctx context.Context, org clinic.OrgID, p clinic.Pati
 	if err != nil {
 		return p, fmt.Errorf("update patient %d: %w", p.ID, err)
 	}
-	return tx.Patient(ctx, org, p.ID)
+	return tx.Patients().Patient(ctx, org, p.ID)
 }
 
 // PatientFilter narrows Patients. Name, Mobile and Email are patient data: callers take them
@@ -114,10 +114,10 @@ type PatientFilter struct {
 	Email      string // exact, case-insensitive
 }
 
-// Patients lists org's patients matching f, by id.
+// ListPatients lists org's patients matching f, by id.
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) Patients(ctx context.Context, org clinic.OrgID, f PatientFilter, p Page) ([]clinic.Patient, error) {
+func (tx Patients) ListPatients(ctx context.Context, org clinic.OrgID, f PatientFilter, p Page) ([]clinic.Patient, error) {
 	w := conds{args: []any{org, p.After, p.Size()}}
 	if f.DatabaseID != 0 {
 		w.add("database_id = $%d", f.DatabaseID)
@@ -145,7 +145,7 @@ func (tx *Tx) Patients(ctx context.Context, org clinic.OrgID, f PatientFilter, p
 //
 // Errors: clinic.ErrNotFound when a or b is not one of org's patients; clinic.ErrInvalid
 // when a and b are the same patient.
-func (tx *Tx) LinkRelatives(ctx context.Context, org clinic.OrgID, a, b clinic.PatientID, rel clinic.Relationship) error {
+func (tx Patients) LinkRelatives(ctx context.Context, org clinic.OrgID, a, b clinic.PatientID, rel clinic.Relationship) error {
 	for _, l := range []struct {
 		x, y clinic.PatientID
 		r    clinic.Relationship
@@ -163,7 +163,7 @@ func (tx *Tx) LinkRelatives(ctx context.Context, org clinic.OrgID, a, b clinic.P
 // Relatives lists the patients linked to id.
 //
 // Errors: none of its own (an unknown id has no relatives).
-func (tx *Tx) Relatives(ctx context.Context, org clinic.OrgID, id clinic.PatientID) ([]clinic.Relative, error) {
+func (tx Patients) Relatives(ctx context.Context, org clinic.OrgID, id clinic.PatientID) ([]clinic.Relative, error) {
 	return collect(ctx, tx, func(r row) (clinic.Relative, error) {
 		var rel clinic.Relative
 		return rel, scanPatientInto(r, &rel.Patient, &rel.Relationship)
@@ -177,7 +177,7 @@ func (tx *Tx) Relatives(ctx context.Context, org clinic.OrgID, id clinic.Patient
 // of audit rows). Ids of other organisations are simply absent from the result.
 //
 // Errors: none of its own.
-func (tx *Tx) PatientsByIDs(ctx context.Context, org clinic.OrgID, ids []clinic.PatientID) (map[clinic.PatientID]clinic.Patient, error) {
+func (tx Patients) PatientsByIDs(ctx context.Context, org clinic.OrgID, ids []clinic.PatientID) (map[clinic.PatientID]clinic.Patient, error) {
 	out := make(map[clinic.PatientID]clinic.Patient, len(ids))
 	if len(ids) == 0 {
 		return out, nil

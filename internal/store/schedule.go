@@ -31,8 +31,8 @@ func idList[T ~int64](ids []T) string {
 //
 // Errors: clinic.ErrNotFound when agenda is not one of org's; clinic.ErrInvalid when an
 // interval is out of range (weekday 0-6, minutes 0-1440, end after start).
-func (tx *Tx) SetWorkingHours(ctx context.Context, org clinic.OrgID, agenda clinic.AgendaID, hours []clinic.WorkingHours) error {
-	if _, err := tx.Agenda(ctx, org, agenda); err != nil {
+func (tx Schedule) SetWorkingHours(ctx context.Context, org clinic.OrgID, agenda clinic.AgendaID, hours []clinic.WorkingHours) error {
+	if _, err := tx.Directory().Agenda(ctx, org, agenda); err != nil {
 		return err
 	}
 	if err := tx.bumpAgendas(ctx, org, agenda); err != nil {
@@ -53,7 +53,7 @@ func (tx *Tx) SetWorkingHours(ctx context.Context, org clinic.OrgID, agenda clin
 // WorkingHours returns the weekly hours of agendas, in one statement.
 //
 // Errors: none of its own (an agenda without hours is absent from the map).
-func (tx *Tx) WorkingHours(ctx context.Context, org clinic.OrgID, agendas []clinic.AgendaID) (map[clinic.AgendaID][]clinic.WorkingHours, error) {
+func (tx Schedule) WorkingHours(ctx context.Context, org clinic.OrgID, agendas []clinic.AgendaID) (map[clinic.AgendaID][]clinic.WorkingHours, error) {
 	type wh struct {
 		agenda clinic.AgendaID
 		h      clinic.WorkingHours
@@ -80,7 +80,7 @@ func (tx *Tx) WorkingHours(ctx context.Context, org clinic.OrgID, agendas []clin
 //
 // Errors: clinic.ErrNotFound when e.AgendaID is not one of org's agendas; clinic.ErrInvalid
 // when its minutes are out of range or end before they start.
-func (tx *Tx) AddException(ctx context.Context, org clinic.OrgID, e clinic.ScheduleException) (clinic.ScheduleException, error) {
+func (tx Schedule) AddException(ctx context.Context, org clinic.OrgID, e clinic.ScheduleException) (clinic.ScheduleException, error) {
 	if err := tx.bumpAgendas(ctx, org, e.AgendaID); err != nil {
 		return e, err
 	}
@@ -99,7 +99,7 @@ func (tx *Tx) AddException(ctx context.Context, org clinic.OrgID, e clinic.Sched
 // DeleteException removes one exception.
 //
 // Errors: clinic.ErrNotFound when id is not one of org's exceptions.
-func (tx *Tx) DeleteException(ctx context.Context, org clinic.OrgID, id int64) error {
+func (tx Schedule) DeleteException(ctx context.Context, org clinic.OrgID, id int64) error {
 	return tx.deleteBumping(ctx, org, id, "schedule_exceptions", "id = (SELECT agenda_id")
 }
 
@@ -120,7 +120,7 @@ func (tx *Tx) deleteBumping(ctx context.Context, org clinic.OrgID, id int64, tab
 // Exceptions lists the exceptions of agendas for days in [from, to] (YYYY-MM-DD).
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) Exceptions(ctx context.Context, org clinic.OrgID, agendas []clinic.AgendaID, from, to string) ([]clinic.ScheduleException, error) {
+func (tx Schedule) Exceptions(ctx context.Context, org clinic.OrgID, agendas []clinic.AgendaID, from, to string) ([]clinic.ScheduleException, error) {
 	return collect(ctx, tx, func(r row) (clinic.ScheduleException, error) {
 		var e clinic.ScheduleException
 		var start, end *int
@@ -137,7 +137,7 @@ func (tx *Tx) Exceptions(ctx context.Context, org clinic.OrgID, agendas []clinic
 //
 // Errors: clinic.ErrNotFound when a.PractitionerID is not one of org's practitioners;
 // clinic.ErrInvalid when it does not end after it starts.
-func (tx *Tx) CreateAbsence(ctx context.Context, org clinic.OrgID, a clinic.Absence) (clinic.Absence, error) {
+func (tx Schedule) CreateAbsence(ctx context.Context, org clinic.OrgID, a clinic.Absence) (clinic.Absence, error) {
 	a.Start, a.End, a.CreatedAt = a.Start.UTC(), a.End.UTC(), tx.Now
 	if err := tx.bumpPractitioner(ctx, org, a.PractitionerID); err != nil {
 		return a, err
@@ -153,14 +153,14 @@ func (tx *Tx) CreateAbsence(ctx context.Context, org clinic.OrgID, a clinic.Abse
 // DeleteAbsence removes an absence.
 //
 // Errors: clinic.ErrNotFound when id is not one of org's absences.
-func (tx *Tx) DeleteAbsence(ctx context.Context, org clinic.OrgID, id int64) error {
+func (tx Schedule) DeleteAbsence(ctx context.Context, org clinic.OrgID, id int64) error {
 	return tx.deleteBumping(ctx, org, id, "absences", "practitioner_id = (SELECT practitioner_id")
 }
 
 // Absences lists absences of practitioners overlapping [from, to).
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) Absences(ctx context.Context, org clinic.OrgID, practitioners []clinic.PractitionerID, from, to time.Time) ([]clinic.Absence, error) {
+func (tx Schedule) Absences(ctx context.Context, org clinic.OrgID, practitioners []clinic.PractitionerID, from, to time.Time) ([]clinic.Absence, error) {
 	return collect(ctx, tx, func(r row) (clinic.Absence, error) {
 		var a clinic.Absence
 		err := r.Scan(&a.ID, &a.PractitionerID, &a.Start, &a.End, &a.Note, &a.CreatedAt)
@@ -182,7 +182,7 @@ type Busy struct {
 // busy, synced ones (which may overlap each other) included.
 //
 // Errors: none of its own (nothing matching is an empty list).
-func (tx *Tx) BusyIntervals(ctx context.Context, org clinic.OrgID, agendas []clinic.AgendaID, from, to time.Time) ([]Busy, error) {
+func (tx Schedule) BusyIntervals(ctx context.Context, org clinic.OrgID, agendas []clinic.AgendaID, from, to time.Time) ([]Busy, error) {
 	// The buffer is added in Go: date arithmetic is not portable SQL. Appointments that end
 	// up to the largest buffer (4 h) before from may still block through their buffer.
 	const maxBuffer = 240 * time.Minute
@@ -251,7 +251,7 @@ func (tx *Tx) BusyIntervals(ctx context.Context, org clinic.OrgID, agendas []cli
 // AgendasOffering lists the active agendas of clinic that offer reason.
 //
 // Errors: none of its own (an unknown reason is offered nowhere: an empty list).
-func (tx *Tx) AgendasOffering(ctx context.Context, org clinic.OrgID, reason clinic.ReasonID) ([]clinic.Agenda, error) {
+func (tx Schedule) AgendasOffering(ctx context.Context, org clinic.OrgID, reason clinic.ReasonID) ([]clinic.Agenda, error) {
 	return collect(ctx, tx, scanAgenda, `SELECT `+prefixed("a.", agendaCols)+`
 		FROM agendas a JOIN agenda_reasons ar ON ar.agenda_id = a.id AND ar.organisation_id = a.organisation_id
 		WHERE a.organisation_id = $1 AND ar.reason_id = $2 AND a.active ORDER BY a.id`, org, reason)

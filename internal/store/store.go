@@ -1,9 +1,12 @@
 // Package store holds all SQL of Tidings, for both SQLite (the embedded default) and
 // PostgreSQL (scale-out), behind one API.
 //
-// Shape: every read and write happens inside DB.View or DB.Update, which hand out a *Tx whose
-// methods are the queries. Every method that touches tenant data takes the organisation in its
-// signature and every such query filters on organisation_id, so an unscoped query cannot be
+// Shape: every read and write happens inside DB.View or DB.Update, which hand out a *Tx. The
+// queries hang off one handle per capability, each in its own file: tx.Directory(),
+// tx.Patients(), tx.Schedule(), tx.Appointments(), tx.Staff(), tx.AuditTrail() (handles.go
+// says why; a new capability adds its own handle and file). Only the use-case packages call
+// the methods that write (internal/architecture enforces it). Every method that touches
+// tenant data takes the organisation in its signature and every such query filters on organisation_id, so an unscoped query cannot be
 // written by accident (ADM-3). SQL is written by hand, portable between the two dialects
 // ($1 placeholders, RETURNING, ON CONFLICT), with small explicit switches where they differ.
 // Driver errors are translated by code into the clinic package's sentinels (errors.go).
@@ -297,8 +300,8 @@ func (db *DB) Close() error {
 	return errors.Join(db.reader.Close(), db.writer.Close())
 }
 
-// Tx is a unit of work. Its methods are the queries. Now is fixed when it starts, so every
-// row written in one transaction carries the same time.
+// Tx is a unit of work; its queries are on its capability handles (handles.go). Now is fixed
+// when it starts, so every row written in one transaction carries the same time.
 type Tx struct {
 	q        querier
 	dialect  Dialect

@@ -133,7 +133,7 @@ func TestRoundTrip(t *testing.T) {
 	f := storetest.Seed(t, db, "acme")
 	ignore := cmpopts.IgnoreFields(clinic.Patient{}, "CreatedAt", "UpdatedAt")
 	err := db.View(ctx, func(tx *store.Tx) error {
-		p, err := tx.Patient(ctx, f.Org.ID, f.Patient.ID)
+		p, err := tx.Patients().Patient(ctx, f.Org.ID, f.Patient.ID)
 		if err != nil {
 			return err
 		}
@@ -143,14 +143,14 @@ func TestRoundTrip(t *testing.T) {
 		if !p.CreatedAt.Equal(fixedClock()()) {
 			t.Errorf("created_at = %v", p.CreatedAt)
 		}
-		r, err := tx.Reason(ctx, f.Org.ID, f.Reason.ID)
+		r, err := tx.Directory().Reason(ctx, f.Org.ID, f.Reason.ID)
 		if err != nil {
 			return err
 		}
 		if d := cmp.Diff(f.Reason, r, cmpopts.IgnoreFields(clinic.Reason{}, "CreatedAt", "UpdatedAt")); d != "" {
 			t.Errorf("reason (-want +got):\n%s", d)
 		}
-		a, err := tx.Agenda(ctx, f.Org.ID, f.Agenda.ID)
+		a, err := tx.Directory().Agenda(ctx, f.Org.ID, f.Agenda.ID)
 		if err != nil {
 			return err
 		}
@@ -170,18 +170,18 @@ func TestTenantScoping(t *testing.T) {
 	b := storetest.Seed(t, db, "b")
 	err := db.View(ctx, func(tx *store.Tx) error {
 		checks := map[string]error{}
-		_, checks["patient"] = tx.Patient(ctx, a.Org.ID, b.Patient.ID)
-		_, checks["clinic"] = tx.Clinic(ctx, a.Org.ID, b.Clinic.ID)
-		_, checks["database"] = tx.Database(ctx, a.Org.ID, b.Database.ID)
-		_, checks["agenda"] = tx.Agenda(ctx, a.Org.ID, b.Agenda.ID)
-		_, checks["reason"] = tx.Reason(ctx, a.Org.ID, b.Reason.ID)
-		_, checks["practitioner"] = tx.Practitioner(ctx, a.Org.ID, b.Practitioner.ID)
+		_, checks["patient"] = tx.Patients().Patient(ctx, a.Org.ID, b.Patient.ID)
+		_, checks["clinic"] = tx.Directory().Clinic(ctx, a.Org.ID, b.Clinic.ID)
+		_, checks["database"] = tx.Directory().Database(ctx, a.Org.ID, b.Database.ID)
+		_, checks["agenda"] = tx.Directory().Agenda(ctx, a.Org.ID, b.Agenda.ID)
+		_, checks["reason"] = tx.Directory().Reason(ctx, a.Org.ID, b.Reason.ID)
+		_, checks["practitioner"] = tx.Directory().Practitioner(ctx, a.Org.ID, b.Practitioner.ID)
 		for name, err := range checks {
 			if !errors.Is(err, clinic.ErrNotFound) {
 				t.Errorf("%s of b read as a: err = %v, want ErrNotFound", name, err)
 			}
 		}
-		ps, err := tx.Patients(ctx, a.Org.ID, store.PatientFilter{}, store.Page{})
+		ps, err := tx.Patients().ListPatients(ctx, a.Org.ID, store.PatientFilter{}, store.Page{})
 		if err != nil {
 			return err
 		}
@@ -195,7 +195,7 @@ func TestTenantScoping(t *testing.T) {
 	}
 	// A write naming b's records from a fails as not found, and writes nothing.
 	err = db.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreatePatient(ctx, a.Org.ID, clinic.Patient{DatabaseID: b.Database.ID, GivenName: "X", FamilyName: "Y", Language: "en"})
+		_, err := tx.Patients().CreatePatient(ctx, a.Org.ID, clinic.Patient{DatabaseID: b.Database.ID, GivenName: "X", FamilyName: "Y", Language: "en"})
 		return err
 	})
 	if !errors.Is(err, clinic.ErrNotFound) {
@@ -204,7 +204,7 @@ func TestTenantScoping(t *testing.T) {
 	err = db.Update(ctx, func(tx *store.Tx) error {
 		p := b.Patient
 		p.GivenName = "Hijacked"
-		_, err := tx.UpdatePatient(ctx, a.Org.ID, p)
+		_, err := tx.Patients().UpdatePatient(ctx, a.Org.ID, p)
 		return err
 	})
 	if !errors.Is(err, clinic.ErrNotFound) {
@@ -216,28 +216,28 @@ func TestErrorTranslation(t *testing.T) {
 	db := storetest.Open(t, nil)
 	f := storetest.Seed(t, db, "acme")
 	err := db.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreateOrganisation(ctx, clinic.Organisation{Slug: "acme", Name: "dup"})
+		_, err := tx.Directory().CreateOrganisation(ctx, clinic.Organisation{Slug: "acme", Name: "dup"})
 		return err
 	})
 	if !errors.Is(err, clinic.ErrConflict) {
 		t.Errorf("duplicate slug: %v, want ErrConflict", err)
 	}
 	err = db.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, ExternalID: "P1", GivenName: "A", FamilyName: "B", Language: "en"})
+		_, err := tx.Patients().CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, ExternalID: "P1", GivenName: "A", FamilyName: "B", Language: "en"})
 		return err
 	})
 	if !errors.Is(err, clinic.ErrConflict) {
 		t.Errorf("duplicate external id: %v, want ErrConflict", err)
 	}
 	err = db.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreateAgenda(ctx, f.Org.ID, clinic.Agenda{ClinicID: 999999, Name: "x"})
+		_, err := tx.Directory().CreateAgenda(ctx, f.Org.ID, clinic.Agenda{ClinicID: 999999, Name: "x"})
 		return err
 	})
 	if !errors.Is(err, clinic.ErrNotFound) {
 		t.Errorf("missing clinic: %v, want ErrNotFound", err)
 	}
 	err = db.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreateReason(ctx, f.Org.ID, clinic.Reason{ClinicID: f.Clinic.ID, Name: "x", Duration: time.Minute})
+		_, err := tx.Directory().CreateReason(ctx, f.Org.ID, clinic.Reason{ClinicID: f.Clinic.ID, Name: "x", Duration: time.Minute})
 		return err
 	})
 	if !errors.Is(err, clinic.ErrInvalid) {
@@ -250,7 +250,7 @@ func TestUpdateRollsBack(t *testing.T) {
 	f := storetest.Seed(t, db, "acme")
 	boom := errors.New("boom")
 	err := db.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: "Half", FamilyName: "Written", Language: "en"}); err != nil {
+		if _, err := tx.Patients().CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: "Half", FamilyName: "Written", Language: "en"}); err != nil {
 			return err
 		}
 		return boom
@@ -259,7 +259,7 @@ func TestUpdateRollsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.View(ctx, func(tx *store.Tx) error {
-		ps, _ := tx.Patients(ctx, f.Org.ID, store.PatientFilter{Name: "written"}, store.Page{})
+		ps, _ := tx.Patients().ListPatients(ctx, f.Org.ID, store.PatientFilter{Name: "written"}, store.Page{})
 		if len(ps) != 0 {
 			t.Errorf("rolled back patient is visible: %v", ps)
 		}
@@ -273,7 +273,7 @@ func TestPatientSearchAndPaging(t *testing.T) {
 	names := [][2]string{{"Zoé", "Dupré"}, {"Marc", "Dupont"}, {"Anne", "Martin"}, {"Jean", "Dupré"}}
 	db.Update(ctx, func(tx *store.Tx) error {
 		for i, n := range names {
-			_, err := tx.CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: n[0], FamilyName: n[1], Language: "fr",
+			_, err := tx.Patients().CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: n[0], FamilyName: n[1], Language: "fr",
 				Email: []string{"a@x.fr", "b@x.fr", "c@x.fr", "A@X.fr"}[i]})
 			if err != nil {
 				t.Fatal(err)
@@ -300,7 +300,7 @@ func TestPatientSearchAndPaging(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
 			db.View(ctx, func(tx *store.Tx) error {
-				ps, err := tx.Patients(ctx, f.Org.ID, tt.filter, store.Page{})
+				ps, err := tx.Patients().ListPatients(ctx, f.Org.ID, tt.filter, store.Page{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -320,7 +320,7 @@ func TestPatientSearchAndPaging(t *testing.T) {
 	for {
 		var ps []clinic.Patient
 		db.View(ctx, func(tx *store.Tx) (err error) {
-			ps, err = tx.Patients(ctx, f.Org.ID, store.PatientFilter{}, page)
+			ps, err = tx.Patients().ListPatients(ctx, f.Org.ID, store.PatientFilter{}, page)
 			return err
 		})
 		for _, p := range ps {
@@ -341,21 +341,21 @@ func TestRelatives(t *testing.T) {
 	f := storetest.Seed(t, db, "acme")
 	var child clinic.Patient
 	err := db.Update(ctx, func(tx *store.Tx) (err error) {
-		child, err = tx.CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: "Kid", FamilyName: "Hopper", Language: "en", Mobile: f.Patient.Mobile})
+		child, err = tx.Patients().CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: "Kid", FamilyName: "Hopper", Language: "en", Mobile: f.Patient.Mobile})
 		if err != nil {
 			return err
 		}
-		return tx.LinkRelatives(ctx, f.Org.ID, f.Patient.ID, child.ID, clinic.RelParent)
+		return tx.Patients().LinkRelatives(ctx, f.Org.ID, f.Patient.ID, child.ID, clinic.RelParent)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	db.View(ctx, func(tx *store.Tx) error {
-		rs, err := tx.Relatives(ctx, f.Org.ID, child.ID)
+		rs, err := tx.Patients().Relatives(ctx, f.Org.ID, child.ID)
 		if err != nil || len(rs) != 1 || rs[0].Patient.ID != f.Patient.ID || rs[0].Relationship != clinic.RelParent {
 			t.Errorf("child's relatives = %+v, %v; want the parent", rs, err)
 		}
-		rs, err = tx.Relatives(ctx, f.Org.ID, f.Patient.ID)
+		rs, err = tx.Patients().Relatives(ctx, f.Org.ID, f.Patient.ID)
 		if err != nil || len(rs) != 1 || rs[0].Patient.ID != child.ID || rs[0].Relationship != clinic.RelChild {
 			t.Errorf("parent's relatives = %+v, %v; want the child", rs, err)
 		}
@@ -370,7 +370,7 @@ func TestAppointmentOverlapAndCAS(t *testing.T) {
 	book := func(s time.Time, st clinic.Status) (clinic.Appointment, error) {
 		var a clinic.Appointment
 		err := db.Update(ctx, func(tx *store.Tx) (err error) {
-			a, err = tx.CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
+			a, err = tx.Appointments().CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
 				PatientID: f.Patient.ID, Start: s, End: s.Add(15 * time.Minute), Status: st, BookedBy: clinic.BookedByStaff})
 			return err
 		})
@@ -393,7 +393,10 @@ func TestAppointmentOverlapAndCAS(t *testing.T) {
 	upd := first
 	upd.Status = clinic.StatusArrived
 	var got clinic.Appointment
-	if err := db.Update(ctx, func(tx *store.Tx) (err error) { got, err = tx.UpdateAppointment(ctx, f.Org.ID, upd); return err }); err != nil {
+	if err := db.Update(ctx, func(tx *store.Tx) (err error) {
+		got, err = tx.Appointments().UpdateAppointment(ctx, f.Org.ID, upd)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if got.Version != 2 || got.Status != clinic.StatusArrived {
@@ -401,12 +404,15 @@ func TestAppointmentOverlapAndCAS(t *testing.T) {
 	}
 	stale := first
 	stale.Status = clinic.StatusCancelled
-	err = db.Update(ctx, func(tx *store.Tx) error { _, err := tx.UpdateAppointment(ctx, f.Org.ID, stale); return err })
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.Appointments().UpdateAppointment(ctx, f.Org.ID, stale)
+		return err
+	})
 	if !errors.Is(err, clinic.ErrConflict) {
 		t.Errorf("stale update: %v, want ErrConflict", err)
 	}
 	db.View(ctx, func(tx *store.Tx) error {
-		as, err := tx.AppointmentsByTime(ctx, f.Org.ID, store.AppointmentFilter{AgendaID: f.Agenda.ID, From: start, To: start.Add(time.Hour)})
+		as, err := tx.Appointments().AppointmentsByTime(ctx, f.Org.ID, store.AppointmentFilter{AgendaID: f.Agenda.ID, From: start, To: start.Add(time.Hour)})
 		if err != nil || len(as) != 3 {
 			t.Errorf("appointments in the hour = %d, %v; want 3", len(as), err)
 		}
@@ -422,7 +428,7 @@ func TestAuditLog(t *testing.T) {
 	a := storetest.Seed(t, db, "a")
 	b := storetest.Seed(t, db, "b")
 	err := db.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.Audit(ctx, a.Org.ID, []store.AuditEntry{{Actor: "user:1", UserID: 1, PatientID: a.Patient.ID, Action: "patient.read", RequestID: "r1"},
+		if err := tx.AuditTrail().Audit(ctx, a.Org.ID, []store.AuditEntry{{Actor: "user:1", UserID: 1, PatientID: a.Patient.ID, Action: "patient.read", RequestID: "r1"},
 			{Actor: "token:2", TokenID: 2, Action: "patient.list", RequestID: "r2"},
 			{Actor: "system:sync", ActorKind: "system", PatientID: a.Patient.ID, Action: "patient.update"}}); err != nil {
 			return err
@@ -431,13 +437,13 @@ func TestAuditLog(t *testing.T) {
 		for range 250 {
 			many = append(many, store.AuditEntry{Actor: "user:9", UserID: 9, PatientID: b.Patient.ID, Action: "patient.list", RequestID: "r3"})
 		}
-		return tx.Audit(ctx, b.Org.ID, many)
+		return tx.AuditTrail().Audit(ctx, b.Org.ID, many)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	db.View(ctx, func(tx *store.Tx) error {
-		es, err := tx.AuditLog(ctx, a.Org.ID, store.AuditFilter{}, store.Page{})
+		es, err := tx.AuditTrail().AuditLog(ctx, a.Org.ID, store.AuditFilter{}, store.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -449,7 +455,7 @@ func TestAuditLog(t *testing.T) {
 		if d := cmp.Diff(want, es, cmpopts.IgnoreFields(store.AuditEntry{}, "ID")); d != "" {
 			t.Errorf("(-want +got):\n%s", d)
 		}
-		es, _ = tx.AuditLog(ctx, b.Org.ID, store.AuditFilter{PatientID: b.Patient.ID}, store.Page{Limit: 500})
+		es, _ = tx.AuditTrail().AuditLog(ctx, b.Org.ID, store.AuditFilter{PatientID: b.Patient.ID}, store.Page{Limit: 500})
 		if len(es) != 250 {
 			t.Errorf("b's entries = %d, want 250", len(es))
 		}

@@ -22,7 +22,7 @@ func scanUser(r row) (clinic.User, error) {
 // Errors: clinic.ErrConflict when the e-mail is taken (in any organisation);
 // clinic.ErrInvalid when u.Role is not a known role; clinic.ErrNotFound when org does not
 // exist.
-func (tx *Tx) CreateUser(ctx context.Context, org clinic.OrgID, u clinic.User) (clinic.User, error) {
+func (tx Staff) CreateUser(ctx context.Context, org clinic.OrgID, u clinic.User) (clinic.User, error) {
 	u.OrgID, u.CreatedAt, u.Email = org, tx.Now, strings.ToLower(u.Email)
 	err := tx.q.queryRow(ctx, `INSERT INTO users (organisation_id, email, name, role, password_hash, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, org, u.Email, u.Name, u.Role, u.PasswordHash, tx.Now).Scan(&u.ID)
@@ -35,7 +35,7 @@ func (tx *Tx) CreateUser(ctx context.Context, org clinic.OrgID, u clinic.User) (
 // UserByEmail finds an account for sign-in, in any organisation.
 //
 // Errors: clinic.ErrNotFound when no account has that e-mail.
-func (tx *Tx) UserByEmail(ctx context.Context, email string) (clinic.User, error) {
+func (tx Staff) UserByEmail(ctx context.Context, email string) (clinic.User, error) {
 	u, err := scanUser(tx.q.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`, strings.ToLower(email)))
 	if err != nil {
 		return u, fmt.Errorf("user by e-mail: %w", err)
@@ -46,7 +46,7 @@ func (tx *Tx) UserByEmail(ctx context.Context, email string) (clinic.User, error
 // User reads one staff account of org.
 //
 // Errors: clinic.ErrNotFound when id is not one of org's users.
-func (tx *Tx) User(ctx context.Context, org clinic.OrgID, id clinic.UserID) (clinic.User, error) {
+func (tx Staff) User(ctx context.Context, org clinic.OrgID, id clinic.UserID) (clinic.User, error) {
 	u, err := scanUser(tx.q.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE organisation_id = $1 AND id = $2`, org, id))
 	if err != nil {
 		return u, fmt.Errorf("user %d: %w", id, err)
@@ -57,7 +57,7 @@ func (tx *Tx) User(ctx context.Context, org clinic.OrgID, id clinic.UserID) (cli
 // SetPassword replaces a user's password hash (e.g. a rehash with stronger parameters).
 //
 // Errors: none of its own: an id that is not one of org's users changes nothing.
-func (tx *Tx) SetPassword(ctx context.Context, org clinic.OrgID, id clinic.UserID, hash string) error {
+func (tx Staff) SetPassword(ctx context.Context, org clinic.OrgID, id clinic.UserID, hash string) error {
 	_, err := tx.q.exec(ctx, `UPDATE users SET password_hash = $3 WHERE organisation_id = $1 AND id = $2`, org, id, hash)
 	return err
 }
@@ -76,7 +76,7 @@ type Session struct {
 //
 // Errors: clinic.ErrNotFound when u does not exist; clinic.ErrConflict when tokenHash is
 // already stored.
-func (tx *Tx) CreateSession(ctx context.Context, u clinic.User, tokenHash []byte, expires time.Time) (Session, error) {
+func (tx Staff) CreateSession(ctx context.Context, u clinic.User, tokenHash []byte, expires time.Time) (Session, error) {
 	s := Session{UserID: u.ID, OrgID: u.OrgID, CreatedAt: tx.Now, LastSeenAt: tx.Now, ExpiresAt: expires.UTC()}
 	err := tx.q.queryRow(ctx, `INSERT INTO sessions (token_hash, user_id, organisation_id, created_at, last_seen_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, tokenHash, u.ID, u.OrgID, tx.Now, tx.Now, s.ExpiresAt).Scan(&s.ID)
@@ -89,7 +89,7 @@ func (tx *Tx) CreateSession(ctx context.Context, u clinic.User, tokenHash []byte
 // SessionByToken finds a live session and its user by the token's hash.
 //
 // Errors: clinic.ErrNotFound when no unexpired session has that hash.
-func (tx *Tx) SessionByToken(ctx context.Context, tokenHash []byte) (Session, clinic.User, error) {
+func (tx Staff) SessionByToken(ctx context.Context, tokenHash []byte) (Session, clinic.User, error) {
 	var s Session
 	var u clinic.User
 	err := tx.q.queryRow(ctx, `SELECT s.id, s.user_id, s.organisation_id, s.created_at, s.last_seen_at, s.expires_at,
@@ -106,7 +106,7 @@ func (tx *Tx) SessionByToken(ctx context.Context, tokenHash []byte) (Session, cl
 // TouchSession records activity, which pushes back the idle timeout.
 //
 // Errors: none of its own (an unknown id changes nothing).
-func (tx *Tx) TouchSession(ctx context.Context, id int64) error {
+func (tx Staff) TouchSession(ctx context.Context, id int64) error {
 	_, err := tx.q.exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, id, tx.Now)
 	return err
 }
@@ -114,7 +114,7 @@ func (tx *Tx) TouchSession(ctx context.Context, id int64) error {
 // DeleteSession signs a session out.
 //
 // Errors: none of its own (an unknown id changes nothing).
-func (tx *Tx) DeleteSession(ctx context.Context, id int64) error {
+func (tx Staff) DeleteSession(ctx context.Context, id int64) error {
 	_, err := tx.q.exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
 	return err
 }
@@ -123,7 +123,7 @@ func (tx *Tx) DeleteSession(ctx context.Context, id int64) error {
 // idleBefore, and reports how many.
 //
 // Errors: none of its own.
-func (tx *Tx) DeleteExpiredSessions(ctx context.Context, idleBefore time.Time) (int64, error) {
+func (tx Staff) DeleteExpiredSessions(ctx context.Context, idleBefore time.Time) (int64, error) {
 	return tx.q.exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, tx.Now, idleBefore)
 }
 
@@ -131,7 +131,7 @@ func (tx *Tx) DeleteExpiredSessions(ctx context.Context, idleBefore time.Time) (
 // of the job scheduled when the session was created.
 //
 // Errors: none of its own (false when there was nothing to delete).
-func (tx *Tx) DeleteSessionIfExpired(ctx context.Context, id int64) (bool, error) {
+func (tx Staff) DeleteSessionIfExpired(ctx context.Context, id int64) (bool, error) {
 	n, err := tx.q.exec(ctx, `DELETE FROM sessions WHERE id = $1 AND expires_at <= $2`, id, tx.Now)
 	return n > 0, err
 }
@@ -140,7 +140,7 @@ func (tx *Tx) DeleteSessionIfExpired(ctx context.Context, id int64) (bool, error
 //
 // Errors: clinic.ErrConflict when hash is already stored; clinic.ErrInvalid when t.Role is
 // not a known role; clinic.ErrNotFound when org does not exist.
-func (tx *Tx) CreateToken(ctx context.Context, org clinic.OrgID, t clinic.Token, hash []byte) (clinic.Token, error) {
+func (tx Staff) CreateToken(ctx context.Context, org clinic.OrgID, t clinic.Token, hash []byte) (clinic.Token, error) {
 	t.OrgID, t.CreatedAt = org, tx.Now
 	err := tx.q.queryRow(ctx, `INSERT INTO api_tokens (organisation_id, name, role, token_hash, created_at)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`, org, t.Name, t.Role, hash, tx.Now).Scan(&t.ID)
@@ -153,7 +153,7 @@ func (tx *Tx) CreateToken(ctx context.Context, org clinic.OrgID, t clinic.Token,
 // TokenByHash finds a live (unrevoked, unexpired) token.
 //
 // Errors: clinic.ErrNotFound when no live token has that hash.
-func (tx *Tx) TokenByHash(ctx context.Context, hash []byte) (clinic.Token, error) {
+func (tx Staff) TokenByHash(ctx context.Context, hash []byte) (clinic.Token, error) {
 	var t clinic.Token
 	err := tx.q.queryRow(ctx, `SELECT id, organisation_id, name, role, created_at, last_used_at, revoked_at FROM api_tokens
 		WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`, hash, tx.Now).
@@ -167,7 +167,7 @@ func (tx *Tx) TokenByHash(ctx context.Context, hash []byte) (clinic.Token, error
 // TouchToken records a token's use (throttled by the caller).
 //
 // Errors: none of its own (an unknown id changes nothing).
-func (tx *Tx) TouchToken(ctx context.Context, id clinic.TokenID) error {
+func (tx Staff) TouchToken(ctx context.Context, id clinic.TokenID) error {
 	_, err := tx.q.exec(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, id, tx.Now)
 	return err
 }
@@ -175,7 +175,7 @@ func (tx *Tx) TouchToken(ctx context.Context, id clinic.TokenID) error {
 // CountSessions counts stored sessions, live or not (operations and tests).
 //
 // Errors: none of its own.
-func (tx *Tx) CountSessions(ctx context.Context) (int, error) {
+func (tx Staff) CountSessions(ctx context.Context) (int, error) {
 	var n int
 	err := tx.q.queryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&n)
 	return n, err
@@ -185,7 +185,7 @@ func (tx *Tx) CountSessions(ctx context.Context) (int, error) {
 // organisations are absent from the result.
 //
 // Errors: none of its own.
-func (tx *Tx) UsersByIDs(ctx context.Context, org clinic.OrgID, ids []clinic.UserID) (map[clinic.UserID]clinic.User, error) {
+func (tx Staff) UsersByIDs(ctx context.Context, org clinic.OrgID, ids []clinic.UserID) (map[clinic.UserID]clinic.User, error) {
 	out := make(map[clinic.UserID]clinic.User, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -203,7 +203,7 @@ func (tx *Tx) UsersByIDs(ctx context.Context, org clinic.OrgID, ids []clinic.Use
 // SetUserDisabled disables (at not nil) or re-enables (at nil) one of org's staff accounts.
 // It does not end sessions: DeleteUserSessions does, in the same transaction.
 // Errors: clinic.ErrNotFound.
-func (tx *Tx) SetUserDisabled(ctx context.Context, org clinic.OrgID, id clinic.UserID, at *time.Time) error {
+func (tx Staff) SetUserDisabled(ctx context.Context, org clinic.OrgID, id clinic.UserID, at *time.Time) error {
 	if at != nil {
 		t := at.UTC()
 		at = &t
@@ -222,7 +222,7 @@ func (tx *Tx) SetUserDisabled(ctx context.Context, org clinic.OrgID, id clinic.U
 // sessions ended.
 //
 // Errors: none of its own (0 for a user without sessions, or not org's).
-func (tx *Tx) DeleteUserSessions(ctx context.Context, org clinic.OrgID, id clinic.UserID) (int64, error) {
+func (tx Staff) DeleteUserSessions(ctx context.Context, org clinic.OrgID, id clinic.UserID) (int64, error) {
 	n, err := tx.q.exec(ctx, `DELETE FROM sessions WHERE organisation_id = $1 AND user_id = $2`, org, id)
 	if err != nil {
 		return 0, fmt.Errorf("delete sessions of user %d: %w", id, err)
@@ -231,7 +231,7 @@ func (tx *Tx) DeleteUserSessions(ctx context.Context, org clinic.OrgID, id clini
 }
 
 // Token reads one of org's API tokens, revoked or not. Errors: clinic.ErrNotFound.
-func (tx *Tx) Token(ctx context.Context, org clinic.OrgID, id clinic.TokenID) (clinic.Token, error) {
+func (tx Staff) Token(ctx context.Context, org clinic.OrgID, id clinic.TokenID) (clinic.Token, error) {
 	var t clinic.Token
 	err := tx.q.queryRow(ctx, `SELECT id, organisation_id, name, role, created_at, last_used_at, revoked_at FROM api_tokens
 		WHERE organisation_id = $1 AND id = $2`, org, id).
@@ -244,7 +244,7 @@ func (tx *Tx) Token(ctx context.Context, org clinic.OrgID, id clinic.TokenID) (c
 
 // RevokeToken revokes one of org's API tokens now; revoking twice keeps the first time.
 // Errors: clinic.ErrNotFound.
-func (tx *Tx) RevokeToken(ctx context.Context, org clinic.OrgID, id clinic.TokenID) error {
+func (tx Staff) RevokeToken(ctx context.Context, org clinic.OrgID, id clinic.TokenID) error {
 	n, err := tx.q.exec(ctx, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE organisation_id = $1 AND id = $2`, org, id, tx.Now)
 	if err != nil {
 		return fmt.Errorf("revoke token %d: %w", id, err)
@@ -257,7 +257,7 @@ func (tx *Tx) RevokeToken(ctx context.Context, org clinic.OrgID, id clinic.Token
 
 // CountEnabledAdministrators counts org's administrators who are not disabled, so that the
 // last one is not disabled.
-func (tx *Tx) CountEnabledAdministrators(ctx context.Context, org clinic.OrgID) (int, error) {
+func (tx Staff) CountEnabledAdministrators(ctx context.Context, org clinic.OrgID) (int, error) {
 	var n int
 	err := tx.q.queryRow(ctx, `SELECT count(*) FROM users WHERE organisation_id = $1 AND role = $2 AND disabled_at IS NULL`,
 		org, clinic.RoleAdministrator).Scan(&n)

@@ -28,28 +28,28 @@ func Seed(t testing.TB, db *store.DB, slug string) Fixture {
 	ctx := context.Background()
 	err := db.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if f.Org, err = tx.CreateOrganisation(ctx, clinic.Organisation{Slug: slug, Name: "Org " + slug}); err != nil {
+		if f.Org, err = tx.Directory().CreateOrganisation(ctx, clinic.Organisation{Slug: slug, Name: "Org " + slug}); err != nil {
 			return err
 		}
 		org := f.Org.ID
-		if f.Database, err = tx.CreateDatabase(ctx, org, clinic.Database{Name: "PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileZedmed, RespectOptOut: true}); err != nil {
+		if f.Database, err = tx.Directory().CreateDatabase(ctx, org, clinic.Database{Name: "PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileZedmed, RespectOptOut: true}); err != nil {
 			return err
 		}
-		if f.Clinic, err = tx.CreateClinic(ctx, org, clinic.Clinic{DatabaseID: f.Database.ID, Slug: "main", Name: "Main St", Zone: "Australia/Sydney", Region: "AU"}); err != nil {
+		if f.Clinic, err = tx.Directory().CreateClinic(ctx, org, clinic.Clinic{DatabaseID: f.Database.ID, Slug: "main", Name: "Main St", Zone: "Australia/Sydney", Region: "AU"}); err != nil {
 			return err
 		}
-		if f.Practitioner, err = tx.CreatePractitioner(ctx, org, clinic.Practitioner{Name: "Dr Ada Lovelace", Title: "GP"}); err != nil {
+		if f.Practitioner, err = tx.Directory().CreatePractitioner(ctx, org, clinic.Practitioner{Name: "Dr Ada Lovelace", Title: "GP"}); err != nil {
 			return err
 		}
 		pid := f.Practitioner.ID
-		if f.Agenda, err = tx.CreateAgenda(ctx, org, clinic.Agenda{ClinicID: f.Clinic.ID, PractitionerID: &pid, Name: "Dr Lovelace", Active: true}); err != nil {
+		if f.Agenda, err = tx.Directory().CreateAgenda(ctx, org, clinic.Agenda{ClinicID: f.Clinic.ID, PractitionerID: &pid, Name: "Dr Lovelace", Active: true}); err != nil {
 			return err
 		}
-		if f.Reason, err = tx.CreateReason(ctx, org, clinic.Reason{ClinicID: f.Clinic.ID, Name: "Standard consult", Duration: 15 * time.Minute,
+		if f.Reason, err = tx.Directory().CreateReason(ctx, org, clinic.Reason{ClinicID: f.Clinic.ID, Name: "Standard consult", Duration: 15 * time.Minute,
 			Notifications: true, OnlineBookable: true, AgendaIDs: []clinic.AgendaID{f.Agenda.ID}}); err != nil {
 			return err
 		}
-		f.Patient, err = tx.CreatePatient(ctx, org, clinic.Patient{DatabaseID: f.Database.ID, ExternalID: "P1", GivenName: "Grace", FamilyName: "Hopper",
+		f.Patient, err = tx.Patients().CreatePatient(ctx, org, clinic.Patient{DatabaseID: f.Database.ID, ExternalID: "P1", GivenName: "Grace", FamilyName: "Hopper",
 			BirthDate: "1980-12-09", Mobile: "+61412345678", Email: "grace@example.com", Language: "en"})
 		return err
 	})
