@@ -1,6 +1,8 @@
 // Package api is the JSON API v1 (ADM-5): wire types, handlers and the OpenAPI 3.1 document
 // generated from the same route table the server mounts, so the document cannot drift from
-// the routes. Errors are RFC 9457 problem documents naming the field and the reason.
+// the routes (testdata/openapi.json is its golden copy). Handlers decode, call a use case
+// (booking, directory, patient) and encode: the rules, the transaction and the audit row of
+// every write are the use case's. Errors are RFC 9457 problem documents naming the field and the reason.
 //
 // Patient data never travels in URLs: searches by name, phone or e-mail are POST bodies.
 // Every read or write of patient data is audited (ADM-2) before the answer is written.

@@ -7,6 +7,7 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
+	"strings"
 )
 
 // crud builds the list / create / read / update routes of one resource. T is the domain
@@ -59,13 +60,13 @@ func (c crud[T, In, Out]) routes(a *API) []web.Route {
 	}
 	if c.create != nil {
 		rs = append(rs, web.Route{Method: http.MethodPost, Pattern: base, Perm: c.writePerm, Handler: a.handler(c.createHandler()),
-			Doc: &web.Doc{Summary: "Create a " + c.noun, Tag: c.tag, Request: zeroIn, Response: zeroOut, Status: http.StatusCreated}})
+			Doc: &web.Doc{Summary: "Create " + article(c.noun), Tag: c.tag, Request: zeroIn, Response: zeroOut, Status: http.StatusCreated}})
 	}
 	rs = append(rs, web.Route{Method: http.MethodGet, Pattern: base + "/{id}", Perm: c.readPerm, Handler: a.handler(c.getHandler(a)),
-		Doc: &web.Doc{Summary: "Read a " + c.noun, Tag: c.tag, Response: zeroOut}})
+		Doc: &web.Doc{Summary: "Read " + article(c.noun), Tag: c.tag, Response: zeroOut}})
 	if c.update != nil {
 		rs = append(rs, web.Route{Method: http.MethodPatch, Pattern: base + "/{id}", Perm: c.writePerm, Handler: a.handler(c.updateHandler()),
-			Doc: &web.Doc{Summary: "Update a " + c.noun + " (absent fields are left unchanged)", Tag: c.tag, Request: zeroIn, Response: zeroOut, Errors: []int{409}}})
+			Doc: &web.Doc{Summary: "Update " + article(c.noun) + " (absent fields are left unchanged)", Tag: c.tag, Request: zeroIn, Response: zeroOut, Errors: []int{409}}})
 	}
 	return rs
 }
@@ -150,4 +151,12 @@ func (c crud[T, In, Out]) updateHandler() func(context.Context, *http.Request, h
 		}
 		return http.StatusOK, c.out(v), nil
 	}
+}
+
+// article puts "a" or "an" before noun, as the OpenAPI summaries read.
+func article(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }

@@ -287,10 +287,10 @@ func (a *API) book(ctx context.Context, r *http.Request, w http.ResponseWriter) 
 	}
 	c.Text("note", in.Note, &req.Note, true, false, 2000)
 	if in.BookedBy != nil {
-		if b := clinic.BookedBy(*in.BookedBy); b == clinic.BookedByStaff || b == clinic.BookedBySync {
-			req.BookedBy = b
-		} else {
-			c.Add("booked_by", "must be staff or sync")
+		// The use case decides who may say what (only the sync says "sync").
+		req.BookedBy = clinic.BookedBy(*in.BookedBy)
+		if !req.BookedBy.Valid() {
+			c.Add("booked_by", "must be staff")
 		}
 	}
 	if err := c.Err(); err != nil {

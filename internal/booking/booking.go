@@ -1,10 +1,17 @@
 // Package booking holds the scheduling use cases: availability over the store (working
 // hours, exceptions, absences, existing appointments, the clinic's rules) computed by the
-// pure availability engine, and the conflict-safe changes to appointments: book, reschedule,
-// cancel and set status (POR-2, POR-4).
+// pure availability engine, and the changes: book, reschedule, cancel, set status, edit
+// details (usecase.go), and an agenda's hours, exceptions and a practitioner's absences
+// (schedule.go) (POR-2, POR-4).
 //
-// Every change is a compare-and-swap on the appointment's version, runs in one transaction
-// with the appointment event it causes (the notification work reads those), and can never
+// Each change is one exported function taking the actor: it checks the actor's permission,
+// including the rules finer than a route's (reinstating a cancelled appointment needs the
+// permission to book; only Cancel cancels; a patient reaches only their own appointments and
+// their relatives', and acts online within the clinic's notice), runs one transaction, and
+// writes the appointment event and the audit row in it. The API, the dashboard and the
+// surfaces to come call these functions, so a rule cannot differ between them.
+//
+// Every appointment change is a compare-and-swap on the appointment's version and can never
 // double-book an agenda: on PostgreSQL an exclusion constraint refuses overlapping active
 // appointments, on SQLite the single writer makes the in-transaction overlap check atomic.
 //
@@ -403,7 +410,7 @@ func (s *Service) current(ctx context.Context, tx *store.Tx, org clinic.OrgID, c
 		return a, err
 	}
 	v := clinic.ValidationError{Fields: c.Problems}
-	if c.Version == 0 {
+	if c.Version == 0 && !hasField(v.Fields, "version") {
 		v.Add("version", "is required: send the version you read, so that a concurrent change is not overwritten")
 	}
 	if err := v.Err(); err != nil {
@@ -507,6 +514,12 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 	}
 	if !CanTransition(a.Status, to) {
 		return a, &TransitionError{From: a.Status, To: to}
+	}
+	if a.BookedBy == clinic.BookedBySync && !a.Status.Active() && to.Active() {
+		// Taking time back for a synced appointment is a booking the PMS does not know of;
+		// the store keeps synced appointments as the PMS has them, overlaps included, so
+		// it would not be checked either.
+		return a, &clinic.ConflictError{Field: "appointment", Reason: "this appointment comes from the clinical software: book it again there"}
 	}
 	if c.online {
 		if to != clinic.StatusCancelled {

@@ -72,8 +72,14 @@ func (s *Service) Book(ctx context.Context, actor clinic.Actor, r Request, idem 
 		if err := allow(actor, clinic.PermWriteSchedule, "book"); err != nil {
 			return Booked{}, err
 		}
-		if r.BookedBy == clinic.BookedByPatient {
-			return Booked{}, clinic.Invalid("booked_by", "must be staff or sync")
+		switch {
+		case r.BookedBy == clinic.BookedByPatient:
+			return Booked{}, clinic.Invalid("booked_by", "must be staff")
+		case r.BookedBy == clinic.BookedBySync && actor.Kind != clinic.ActorSystem:
+			// A synced appointment may overlap others (the PMS is the record): only the
+			// sync itself may say an appointment comes from the clinical software, or a
+			// token could double-book by claiming it.
+			return Booked{}, clinic.Invalid("booked_by", "must be staff: appointments from the clinical software come through the sync")
 		}
 	}
 	var out Booked
@@ -240,4 +246,37 @@ func (s *Service) UpdateDetails(ctx context.Context, actor clinic.Actor, id clin
 		}
 		return tx.Appointments().UpdateAppointment(ctx, actor.OrgID, a)
 	})
+}
+
+// Allowed is what an actor may do to an appointment now, so that a surface offers exactly
+// the actions the use cases accept: the same rules, read in one place.
+type Allowed struct {
+	Statuses []clinic.Status // SetStatus targets (never cancelled: Cancel cancels)
+	Move     bool
+	Cancel   bool
+}
+
+// Actions says what actor may do to a: the transitions a clinic makes, less those the
+// actor's permissions or the appointment's origin refuse.
+func Actions(actor clinic.Actor, a clinic.Appointment) Allowed {
+	var out Allowed
+	if actor.Kind == clinic.ActorPatient {
+		return out // the portal offers its own, within the clinic's notice
+	}
+	write := actor.Can(clinic.PermWriteSchedule)
+	synced := a.BookedBy == clinic.BookedBySync
+	if actor.Can(clinic.PermSetStatus) {
+		for _, to := range clinic.Statuses() {
+			if to == clinic.StatusCancelled || !CanTransition(a.Status, to) {
+				continue
+			}
+			if a.Status == clinic.StatusCancelled && (!write || synced) {
+				continue // reinstating books the slot again
+			}
+			out.Statuses = append(out.Statuses, to)
+		}
+	}
+	out.Move = write && a.Status.Upcoming() && !synced
+	out.Cancel = write && CanTransition(a.Status, clinic.StatusCancelled)
+	return out
 }

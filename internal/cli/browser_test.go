@@ -87,17 +87,18 @@ func TestBrowserSignInOpenPatientAudited(t *testing.T) {
 		chromedp.WaitVisible(css("#q")),
 		chromedp.SendKeys(css("#q"), "smith"),
 		chromedp.Submit(css("#q")),
-		chromedp.WaitVisible(css("a.patient-link")),
+		// The search's results, not the full list shown before it (data-searched).
+		chromedp.WaitVisible(css("#results[data-searched] a.patient-link")),
 	)
 	if err != nil {
 		t.Fatalf("sign in and search: %v", err)
 	}
-	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(css("a.patient-link"), "href"))
+	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(css("#results[data-searched] a.patient-link"), "href"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	href := attr.Value
-	err = chromedp.Do(ctx, chromedp.Click(css("a.patient-link")), chromedp.WaitVisible(css("h1#patient-name")))
+	err = chromedp.Do(ctx, chromedp.Click(css("#results[data-searched] a.patient-link")), chromedp.WaitVisible(css("h1#patient-name")))
 	if err != nil {
 		t.Fatalf("open patient: %v", err)
 	}

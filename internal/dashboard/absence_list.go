@@ -111,7 +111,7 @@ func (d *Dashboard) absenceList(w http.ResponseWriter, r *http.Request) {
 				b.Affected = append(b.Affected, affectedRow{ID: a.ID, Date: f.Locale.DayDate(start), Time: when,
 					Agenda: n.agendas[a.AgendaID], PatientID: a.PatientID, Patient: patients[a.PatientID], Reason: n.reasons[a.ReasonID],
 					Status: a.Status, StatusLabel: statusLabel(a.Status),
-					Actions: actionsFor(a, f.Actor.Role, here, f.Locale.Day(start)+" "+when, false)})
+					Actions: actionsFor(a, f.Actor, here, f.Locale.Day(start)+" "+when, false)})
 			}
 			page.Absences = append(page.Absences, b)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/walltime"
 )
 
 // agendaPage is the data of templates/agenda.html.
@@ -70,9 +71,9 @@ func (d *Dashboard) agendaDay(w http.ResponseWriter, r *http.Request) {
 	var day time.Time // civil date at 00:00 UTC, zone-free
 	var bad []error
 	if s := r.URL.Query().Get("date"); s != "" {
-		t, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			bad = append(bad, clinic.Invalid("date", "must be a date in the form YYYY-MM-DD, such as 2026-04-05"))
+		t, ok := walltime.ParseDay(s)
+		if !ok {
+			bad = append(bad, clinic.Invalid("date", walltime.DateReason))
 		}
 		day = t
 	}
@@ -111,7 +112,7 @@ func (d *Dashboard) agendaDay(w http.ResponseWriter, r *http.Request) {
 		shown = sched.shown
 		next := dayLink(page.Date, page.ReasonID)
 		page.Columns = sched.columns(f, func(a clinic.Appointment, what string) apptActions {
-			x := actionsFor(a, f.Actor.Role, next, what, true)
+			x := actionsFor(a, f.Actor, next, what, true)
 			x.Target, x.MoveNext = "#agenda", ""
 			return x
 		})

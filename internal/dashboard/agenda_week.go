@@ -6,6 +6,7 @@ import (
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/walltime"
 )
 
 // weekPage is the data of templates/week.html.
@@ -53,9 +54,9 @@ func (d *Dashboard) agendaWeek(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var day time.Time
 	if s := r.URL.Query().Get("date"); s != "" {
-		t, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			d.fail(w, r, clinic.Invalid("date", "must be a date in the form YYYY-MM-DD, such as 2026-04-05"))
+		t, ok := walltime.ParseDay(s)
+		if !ok {
+			d.fail(w, r, clinic.Invalid("date", walltime.DateReason))
 			return
 		}
 		day = t

@@ -183,26 +183,18 @@ type apptActions struct {
 	Cancel   bool
 }
 
-// actionsFor lists what role may do to a from here; the forms return to next, and so does
-// Move (set MoveNext to "" to send Move to the appointment's new day instead). Cancelling has its own button (and
-// permission); reinstating a cancelled appointment books its slot again, so it needs the
-// permission to book.
-func actionsFor(a clinic.Appointment, role clinic.Role, next, what string, withStatuses bool) apptActions {
+// actionsFor lists the buttons of what actor may do to a from here (booking.Actions: the
+// use cases' own rules); the forms return to next, and so does Move (set MoveNext to "" to
+// send Move to the appointment's new day instead).
+func actionsFor(a clinic.Appointment, actor clinic.Actor, next, what string, withStatuses bool) apptActions {
 	x := apptActions{ID: a.ID, Version: a.Version, Next: next, MoveNext: next, What: what}
-	write := role.Can(clinic.PermWriteSchedule)
-	if withStatuses && role.Can(clinic.PermSetStatus) {
-		for _, to := range clinic.Statuses() {
-			if to == clinic.StatusCancelled || !booking.CanTransition(a.Status, to) {
-				continue
-			}
-			if a.Status == clinic.StatusCancelled && !write {
-				continue
-			}
+	allowed := booking.Actions(actor, a)
+	if withStatuses {
+		for _, to := range allowed.Statuses {
 			x.Statuses = append(x.Statuses, statusAction{To: to, Label: actionLabel(a.Status, to)})
 		}
 	}
-	x.Move = write && a.Status.Upcoming()
-	x.Cancel = write && booking.CanTransition(a.Status, clinic.StatusCancelled)
+	x.Move, x.Cancel = allowed.Move, allowed.Cancel
 	return x
 }
 

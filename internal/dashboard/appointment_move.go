@@ -8,6 +8,7 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/walltime"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
@@ -56,8 +57,8 @@ func (d *Dashboard) appointmentMove(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	in := moveInput{Date: q.Get("date"), Next: q.Get("next")}
 	if in.Date != "" {
-		if _, err := time.Parse(time.DateOnly, in.Date); err != nil {
-			d.fail(w, r, clinic.Invalid("date", "must be a date in the form YYYY-MM-DD, such as 2026-04-05"))
+		if _, ok := walltime.ParseDay(in.Date); !ok {
+			d.fail(w, r, clinic.Invalid("date", walltime.DateReason))
 			return
 		}
 	}

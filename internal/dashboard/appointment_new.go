@@ -14,6 +14,7 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/walltime"
 )
 
 // bookSearchSize bounds the patients the booking form offers for one search; a longer list
@@ -72,9 +73,9 @@ func readBookInput(v url.Values) (bookInput, error) {
 	var in bookInput
 	var errs clinic.ValidationError
 	if s := v.Get("date"); s != "" {
-		t, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			errs.Add("date", "must be a date in the form YYYY-MM-DD, such as 2026-04-05")
+		t, ok := walltime.ParseDay(s)
+		if !ok {
+			errs.Add("date", walltime.DateReason)
 		}
 		in.Date = t
 	}

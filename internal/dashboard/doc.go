@@ -25,11 +25,13 @@
 // carries no patient data and no free text. A refused form is shown again with what was
 // typed: 422 with each field named (hours[Monday][1].end), or 409 with the reason (a time
 // taken meanwhile, a stale version). Every appointment form carries the version it was shown
-// at, and each booking change commits with its audit row ("appointment.create",
-// ".reschedule", ".cancel", ".status") through the booking service.
+// at. Handlers decode the form, call a use case (booking, directory, patient) and show its
+// answer: the rules, the permission finer than the route's, the transaction and the audit
+// row are the use case's, the same for the API. A form's own decoding problems (a time not
+// written HH:MM) travel with the call so that one answer names every field.
 //
-// Times are typed as the clinic's clock shows them and resolved in its zone by atWall
-// (package walltime), not by time.Date, which picks a side of a daylight-saving change without
+// Times are typed as the clinic's clock shows them and resolved in its zone by
+// walltime.At, not by time.Date, which picks a side of a daylight-saving change without
 // saying which: a time the clocks skip is refused naming its field, and a time they repeat is
 // read as the earlier instant and the confirmation says so. Days and weeks are bounded by
 // local midnights, so they have 23 to 25 and 167 to 169 hours.

@@ -105,7 +105,7 @@ func TestPagesInFrench(t *testing.T) {
 	h := sampleHeader("agenda")
 	h.OrgName, h.UserName, h.Clinics = "Santé Marais", "Camille Martin", []clinicOption{{ID: 1, Name: "Cabinet du Marais", Selected: true}}
 	h.Locale = i18n.French
-	actions := actionsFor(clinic.Appointment{ID: 3, Version: 2, Status: clinic.StatusBooked}, clinic.RoleAdministrator, "/agenda", "09:00–09:15", true)
+	actions := actionsFor(clinic.Appointment{ID: 3, Version: 2, Status: clinic.StatusBooked}, clinic.Actor{Kind: clinic.ActorStaff, OrgID: 1, Role: clinic.RoleAdministrator}, "/agenda", "09:00–09:15", true)
 	appt := agendaAppointment{ID: 3, Time: "09:00–09:15", PatientID: 7, Patient: "Léa Dupont", Reason: "Consultation",
 		Status: clinic.StatusBooked, StatusLabel: statusLabel(clinic.StatusBooked), Active: true, Actions: actions}
 	fields := []clinic.FieldError{{Field: "date", Reason: "must be a date in the form YYYY-MM-DD, such as 2026-04-05"},

@@ -223,28 +223,16 @@ type ClinicInput struct {
 	Problems []clinic.FieldError `json:"-"`
 }
 
-// ZoneReason is the field error for a zone that is not an IANA time zone.
-const ZoneReason = "must be an IANA time zone such as Australia/Sydney"
-
-// ValidZone reports whether z names an IANA time zone (not "Local", not empty).
-func ValidZone(z string) bool {
-	if z == "" || strings.EqualFold(z, "local") {
-		return false
-	}
-	_, err := time.LoadLocation(z)
-	return err == nil
-}
-
 func applyClinic(ctx context.Context, tx *store.Tx, org clinic.OrgID, in ClinicInput, v *clinic.Clinic, creating bool) error {
 	var c input.Checker
 	c.Text("name", in.Name, &v.Name, creating, true, 200)
 	c.Slug("slug", in.Slug, &v.Slug, creating)
 	c.Text("address", in.Address, &v.Address, creating, false, 500)
 	if c.Required("zone", in.Zone != nil, creating) {
-		if ValidZone(*in.Zone) {
+		if input.ValidZone(*in.Zone) {
 			v.Zone = *in.Zone
 		} else {
-			c.Add("zone", ZoneReason)
+			c.Add("zone", input.ZoneReason)
 		}
 	}
 	if c.Required("region", in.Region != nil, creating) {

@@ -254,3 +254,16 @@ func digits(s string) int {
 	}
 	return n
 }
+
+// ZoneReason is the field error for a zone that is not an IANA time zone.
+const ZoneReason = "must be an IANA time zone such as Australia/Sydney"
+
+// ValidZone reports whether z names an IANA time zone (not "Local", not empty): every
+// clinic computes its wall-clock rules in one.
+func ValidZone(z string) bool {
+	if z == "" || strings.EqualFold(z, "local") {
+		return false
+	}
+	_, err := time.LoadLocation(z)
+	return err == nil
+}

@@ -270,6 +270,8 @@ const (
 // SearchNameProblem says what is wrong with a name to search for, or "" when it is fine.
 func SearchNameProblem(name string) string {
 	switch {
+	case strings.TrimSpace(name) != "" && len(strings.Fields(store.SearchKey(name))) == 0:
+		return "must contain letters or digits"
 	case utf8.RuneCountInString(name) > MaxSearchLen:
 		return fmt.Sprintf("must be at most %d characters", MaxSearchLen)
 	case len(strings.Fields(store.SearchKey(name))) > MaxSearchWords:

@@ -25,13 +25,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/tidings-health/tidings/internal/audit"
 	"github.com/tidings-health/tidings/internal/auth"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/contact"
+	"github.com/tidings-health/tidings/internal/input"
 	"github.com/tidings-health/tidings/internal/store"
 )
 
@@ -81,15 +81,13 @@ func CreateOrganisation(ctx context.Context, db *store.DB, actor clinic.Actor, i
 	}
 	var v clinic.ValidationError
 	o.Slug = strings.TrimSpace(in.Slug)
-	if !validSlug(o.Slug) {
-		v.Add("slug", "use 2 to 63 lower-case letters, digits and hyphens, starting with a letter")
+	if !input.ValidSlug(o.Slug) {
+		v.Add("slug", input.SlugReason)
 	}
 	o.Name = checkName(&v, "name", in.Name, true)
 	o.Zone = strings.TrimSpace(in.Zone)
-	if o.Zone == "" || strings.EqualFold(o.Zone, "local") {
-		v.Add("zone", "give an IANA time zone such as Australia/Sydney")
-	} else if _, err := time.LoadLocation(o.Zone); err != nil {
-		v.Add("zone", "unknown time zone")
+	if !input.ValidZone(o.Zone) {
+		v.Add("zone", input.ZoneReason)
 	}
 	admin := in.Admin
 	if admin.Role == "" {
@@ -354,19 +352,6 @@ func checkName(v *clinic.ValidationError, field, s string, required bool) string
 		v.Add(field, "contains invalid characters")
 	}
 	return s
-}
-
-func validSlug(s string) bool {
-	if len(s) < 2 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // reason is the safe reason of a contact validation error.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/input"
 )
 
 // Staff type times as the clinic's clock shows them. Around a daylight-saving change a wall
@@ -98,12 +99,12 @@ type Input struct {
 // naming the date or time field when either is malformed or the time does not exist that
 // day.
 func (in Input) Resolve(v *clinic.ValidationError, loc *time.Location) (t time.Time, repeated bool) {
-	day, err := time.Parse(time.DateOnly, in.Date)
-	if err != nil {
+	day, dayOK := ParseDay(in.Date)
+	if !dayOK {
 		if in.Date == "" {
 			v.Add(in.DateField, "is required")
 		} else {
-			v.Add(in.DateField, "must be a date in the form YYYY-MM-DD, such as 2026-04-05")
+			v.Add(in.DateField, DateReason)
 		}
 	}
 	minute := in.DefaultMinute
@@ -118,7 +119,7 @@ func (in Input) Resolve(v *clinic.ValidationError, loc *time.Location) (t time.T
 			return time.Time{}, false
 		}
 	}
-	if err != nil {
+	if !dayOK {
 		return time.Time{}, false
 	}
 	t, repeated, ok := At(day, minute, loc)
@@ -133,3 +134,17 @@ const ClockReason = "must be a time written HH:MM, such as 09:30"
 
 // GapReason is the field error for a wall time that does not exist in the zone that day.
 const GapReason = "does not exist on that day: the clocks go forward for daylight saving; choose another time"
+
+// DateReason is the field error for a day that ParseDay refuses.
+const DateReason = "must be a date in the form YYYY-MM-DD, such as 2026-04-05"
+
+// ParseDay reads a civil date written YYYY-MM-DD (as date inputs send it), at 00:00 UTC,
+// zone-free. Years outside input.MinYear to input.MaxYear are refused: nothing a clinic
+// schedules lies there, and a page for year 0 or 10000 cannot link to its neighbours.
+func ParseDay(s string) (time.Time, bool) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil || t.Year() < input.MinYear || t.Year() > input.MaxYear {
+		return time.Time{}, false
+	}
+	return t, true
+}
