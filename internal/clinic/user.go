@@ -16,6 +16,9 @@ type User struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	DisabledAt   *time.Time
+	// Locale is the language the user chose for the dashboard ("en", "fr"); "" follows
+	// the browser, then the clinic.
+	Locale string
 }
 
 // Token is an API token; only its hash is stored.

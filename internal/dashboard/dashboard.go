@@ -97,6 +97,7 @@ func (d *Dashboard) Routes() []web.Route {
 		{Method: get, Pattern: "/login", Auth: web.Public, Handler: d.loginForm},
 		{Method: post, Pattern: "/login", Auth: web.Public, Handler: d.loginSubmit},
 		session(post, "/logout", clinic.PermSignedIn, d.logout),
+		session(post, "/settings/language", clinic.PermSignedIn, d.languageSave),
 		session(get, "/{$}", clinic.PermSignedIn, d.home),
 		session(post, "/clinic", clinic.PermSignedIn, d.clinicSwitch),
 		session(get, "/patients", clinic.PermReadPatients, d.patientList),

@@ -36,9 +36,9 @@
 // read as the earlier instant and the confirmation says so. Days and weeks are bounded by
 // local midnights, so they have 23 to 25 and 167 to 169 hours.
 //
-// Pages are in English or French (ADM-6): the browser's Accept-Language, else the current
-// clinic's language (i18n.ForRegion), else English; staff accounts have no stored preference
-// yet. Rendering, layouts, flashes, static assets and error pages come from internal/page,
+// Pages are in English or French (ADM-6): the language the user chose in the header, else
+// the browser's Accept-Language, else the current clinic's language (i18n.ForRegion), else
+// English. Rendering, layouts, flashes, static assets and error pages come from internal/page,
 // which the patient portal shares; every text goes through the catalog of internal/i18n:
 // templates write {{t "English text"}}, and labels, flash texts, titles and the domain's
 // field-error reasons stay English in Go and are translated by the templates.

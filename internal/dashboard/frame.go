@@ -28,9 +28,9 @@ type frame struct {
 	Clinics []clinic.Clinic
 	Clinic  clinic.Clinic // current clinic; zero ID when the organisation has none
 	Loc     *time.Location
-	// Locale is the language of the pages: the user's browser's (Accept-Language), else
-	// the current clinic's (i18n.ForRegion), else English. Staff accounts have no stored
-	// language preference yet; when they do, it goes first (page.Negotiate).
+	// Locale is the language of the pages: the user's choice (users.locale, set from the
+	// header's selector), else the browser's (Accept-Language), else the current clinic's
+	// (i18n.ForRegion), else English (page.Negotiate).
 	Locale i18n.Locale
 }
 
@@ -62,6 +62,7 @@ func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) 
 			return f, err
 		}
 	}
+	f.Locale = page.Negotiate(r, f.User.Locale, i18n.English)
 	f.Clinics, err = all(func(p store.Page) ([]clinic.Clinic, error) { return tx.Directory().Clinics(ctx, org, p) },
 		func(c clinic.Clinic) int64 { return int64(c.ID) })
 	if err != nil {
@@ -80,7 +81,7 @@ func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) 
 			}
 		}
 	}
-	f.Locale = page.Negotiate(r, "", i18n.ForRegion(f.Clinic.Region))
+	f.Locale = page.Negotiate(r, f.User.Locale, i18n.ForRegion(f.Clinic.Region))
 	if f.Loc, err = f.Clinic.Location(); err != nil {
 		return f, fmt.Errorf("clinic %d zone: %w", f.Clinic.ID, err)
 	}
@@ -124,6 +125,10 @@ type header struct {
 	CanRules     bool // the clinic's booking rules
 	// Locale is the language the page is shown in (frame.Locale).
 	Locale i18n.Locale
+	// Chosen is the language the user chose ("" for the browser's), for the selector.
+	Chosen string
+	// CanChoose: a signed-in staff user (not a token) may choose a language.
+	CanChoose bool
 }
 
 type clinicOption struct {
@@ -146,6 +151,8 @@ func (f frame) header(r *http.Request, nav string) *header {
 		CanReasons:   role.Can(clinic.PermReadDirectory),
 		CanRules:     role.Can(clinic.PermManageDirectory),
 		Locale:       f.Locale,
+		Chosen:       f.User.Locale,
+		CanChoose:    f.User.ID != 0,
 	}
 	if h.UserName == "" && h.UserEmail == "" {
 		h.UserName = f.Actor.Label

@@ -9,12 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"context"
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/i18n"
 	"github.com/tidings-health/tidings/internal/page"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
+	"net/url"
+	"slices"
 )
 
 // frenchPages parses the templates with a catalog that fails t on any text French lacks.
@@ -254,5 +257,50 @@ func TestPageLanguage(t *testing.T) {
 				t.Errorf("page holds %q", tc.absent)
 			}
 		})
+	}
+}
+
+// TestLanguageChoice: the language a user chooses wins over the browser's, stays for their
+// later pages, is theirs alone, and "" returns to the browser's (ADM-6).
+func TestLanguageChoice(t *testing.T) {
+	e := newEnv(t)
+	admin := actorOf(e.admin)
+	english := map[string]string{"Accept-Language": "en"}
+	lang := func(a clinic.Actor) string {
+		t.Helper()
+		var u clinic.User
+		ctx := context.Background()
+		e.db.View(ctx, func(tx *store.Tx) (err error) { u, err = tx.Staff().User(ctx, a.OrgID, a.UserID); return err })
+		res := e.do(request{method: http.MethodGet, path: "/agenda?date=2026-04-08", actor: clinic.StaffActor(u), header: english})
+		if i := strings.Index(res.body, `<html lang="`); i >= 0 {
+			return res.body[i+12 : i+14]
+		}
+		return "?"
+	}
+	choose := func(locale string) response {
+		return e.do(request{method: http.MethodPost, path: "/settings/language", actor: admin,
+			form: url.Values{"locale": {locale}, "next": {"/agenda"}}})
+	}
+	if got := lang(admin); got != "en" {
+		t.Fatalf("before choosing: lang %s", got)
+	}
+	if res := choose("fr"); res.status != http.StatusSeeOther || res.header.Get("Location") != "/agenda" {
+		t.Fatalf("choose fr: %d %s", res.status, res.header.Get("Location"))
+	}
+	if got := lang(admin); got != "fr" {
+		t.Errorf("after choosing fr with an English browser: lang %s", got)
+	}
+	if got := lang(actorOf(e.recep)); got != "en" {
+		t.Errorf("another user's pages: lang %s, want the browser's", got)
+	}
+	if res := choose("de"); res.status != http.StatusUnprocessableEntity {
+		t.Errorf("choose de: %d, want 422", res.status)
+	}
+	choose("")
+	if got := lang(admin); got != "en" {
+		t.Errorf("after choosing the browser's: lang %s", got)
+	}
+	if rows := e.auditRows(e.admin.OrgID); !slices.Contains(rows, "user.locale 0") {
+		t.Errorf("no audit row for the choice: %v", rows)
 	}
 }

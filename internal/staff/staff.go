@@ -33,6 +33,7 @@ import (
 	"github.com/tidings-health/tidings/internal/contact"
 	"github.com/tidings-health/tidings/internal/input"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/i18n"
 )
 
 // Audit actions written by this package.
@@ -369,4 +370,29 @@ func conflict(err error, field, why string) error {
 		return &clinic.ConflictError{Field: field, Reason: why}
 	}
 	return err
+}
+
+// SetLocale records the dashboard language the acting staff user chose for themselves
+// (ADM-6): "en", "fr", or "" to follow the browser, then the clinic. Only a signed-in user
+// has a preference.
+//
+// Errors: clinic.ErrForbidden for an actor that is not a staff user; *clinic.ValidationError
+// on locale.
+func SetLocale(ctx context.Context, db *store.DB, actor clinic.Actor, locale string) error {
+	if actor.Kind != clinic.ActorStaff || actor.UserID == 0 {
+		return fmt.Errorf("%s sets a language: %w", actor.Label, clinic.ErrForbidden)
+	}
+	if locale != "" {
+		l, ok := i18n.Parse(locale)
+		if !ok {
+			return clinic.Invalid("locale", "must be en, fr, or empty to follow the browser")
+		}
+		locale = l.String()
+	}
+	return db.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.Staff().SetUserLocale(ctx, actor.OrgID, actor.UserID, locale); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, "user.locale")
+	})
 }

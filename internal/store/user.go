@@ -9,11 +9,11 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 )
 
-const userCols = `id, organisation_id, email, name, role, password_hash, created_at, disabled_at`
+const userCols = `id, organisation_id, email, name, role, password_hash, created_at, disabled_at, locale`
 
 func scanUser(r row) (clinic.User, error) {
 	var u clinic.User
-	err := r.Scan(&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.CreatedAt, &u.DisabledAt)
+	err := r.Scan(&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.CreatedAt, &u.DisabledAt, &u.Locale)
 	return u, err
 }
 
@@ -93,10 +93,10 @@ func (tx Staff) SessionByToken(ctx context.Context, tokenHash []byte) (Session, 
 	var s Session
 	var u clinic.User
 	err := tx.q.queryRow(ctx, `SELECT s.id, s.user_id, s.organisation_id, s.created_at, s.last_seen_at, s.expires_at,
-			u.id, u.organisation_id, u.email, u.name, u.role, u.password_hash, u.created_at, u.disabled_at
+			u.id, u.organisation_id, u.email, u.name, u.role, u.password_hash, u.created_at, u.disabled_at, u.locale
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash, tx.Now).
 		Scan(&s.ID, &s.UserID, &s.OrgID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt,
-			&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.CreatedAt, &u.DisabledAt)
+			&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.CreatedAt, &u.DisabledAt, &u.Locale)
 	if err != nil {
 		return s, u, fmt.Errorf("session: %w", err)
 	}
@@ -265,4 +265,11 @@ func (tx Staff) CountEnabledAdministrators(ctx context.Context, org clinic.OrgID
 		return 0, fmt.Errorf("count administrators: %w", err)
 	}
 	return n, nil
+}
+
+// SetUserLocale records the language a user chose ("" for none).
+//
+// Errors: clinic.ErrNotFound when org has no such user.
+func (tx Staff) SetUserLocale(ctx context.Context, org clinic.OrgID, id clinic.UserID, locale string) error {
+	return one(tx.q.exec(ctx, `UPDATE users SET locale = $3 WHERE organisation_id = $1 AND id = $2`, org, id, locale))
 }
