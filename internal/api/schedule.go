@@ -285,7 +285,9 @@ func (a *API) book(ctx context.Context, r *http.Request, w http.ResponseWriter) 
 	if c.Required("start", in.Start != nil, true) {
 		c.Instant("start", in.Start, &req.Start)
 	}
-	c.Text("note", in.Note, &req.Note, true, false, 2000)
+	if in.Note != nil {
+		req.Note = *in.Note // booking.BookTx checks it
+	}
 	if in.BookedBy != nil {
 		// The use case decides who may say what (only the sync says "sync").
 		req.BookedBy = clinic.BookedBy(*in.BookedBy)
@@ -571,7 +573,9 @@ func (a *API) createAbsence(ctx context.Context, r *http.Request, w http.Respons
 	if c.Required("end", in.End != nil, true) {
 		c.Instant("end", in.End, &x.End)
 	}
-	c.Text("note", in.Note, &x.Note, true, false, booking.MaxScheduleNote)
+	if in.Note != nil {
+		x.Note = *in.Note // booking.CheckAbsence checks it
+	}
 	if err := c.Err(); err != nil {
 		return 0, nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
+	"strings"
 )
 
 // TestPatientActor: a patient reaches their own appointments and those of the relatives
@@ -137,5 +138,21 @@ func TestSyncedAppointmentsStayThePMSs(t *testing.T) {
 	}
 	if got := booking.Actions(staff, cancelled); len(got.Statuses) != 0 || got.Move {
 		t.Errorf("actions offered on a cancelled synced appointment: %+v", got)
+	}
+}
+
+// TestNoteKeepsLines: a note is written over several lines, whatever the surface; it is
+// trimmed and bounded.
+func TestNoteKeepsLines(t *testing.T) {
+	w := setup(t)
+	a, err := w.book(booking.Request{AgendaID: w.f.Agenda.ID, Start: w.at(10, 9, 0), Note: "  Bring scans\n\tfasting  "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Note != "Bring scans\n\tfasting" {
+		t.Errorf("note = %q", a.Note)
+	}
+	if _, err := w.book(booking.Request{AgendaID: w.f.Agenda.ID, Start: w.at(10, 10, 0), Note: strings.Repeat("x", booking.MaxNote+1)}); !errors.Is(err, clinic.ErrInvalid) {
+		t.Errorf("a note of %d characters: %v, want a field error", booking.MaxNote+1, err)
 	}
 }

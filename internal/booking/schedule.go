@@ -3,28 +3,24 @@ package booking
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tidings-health/tidings/internal/audit"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/input"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/walltime"
+	"strings"
 )
 
 // MaxScheduleNote bounds the note of an exception or an absence.
 const MaxScheduleNote = 500
 
-// checkNote refuses a note that is too long or holds control characters.
+// checkNote refuses a note that is too long or holds control characters (line breaks are
+// kept).
 func checkNote(v *input.Checker, field, s string) {
-	switch {
-	case utf8.RuneCountInString(s) > MaxScheduleNote:
-		v.Add(field, fmt.Sprintf("must be at most %d characters", MaxScheduleNote))
-	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		v.Add(field, "must not contain control characters")
-	}
+	var out string
+	v.Note(field, &s, &out, MaxScheduleNote)
 }
 
 // CheckHours validates an agenda's weekly hours: weekdays 0 to 6, each interval within the
@@ -136,6 +132,7 @@ func (s *Service) AddException(ctx context.Context, actor clinic.Actor, e clinic
 		if err != nil {
 			return err
 		}
+		e.Note = strings.TrimSpace(e.Note)
 		if err := input.Merge(problems, CheckException(e)); err != nil {
 			return err
 		}
@@ -199,6 +196,7 @@ func (s *Service) CreateAbsence(ctx context.Context, actor clinic.Actor, x clini
 		if _, err := tx.Directory().Practitioner(ctx, actor.OrgID, x.PractitionerID); err != nil {
 			return clinic.MissingReference("practitioner_id", err)
 		}
+		x.Note = strings.TrimSpace(x.Note)
 		if err := CheckAbsence(x, tx.Now); err != nil {
 			return err
 		}

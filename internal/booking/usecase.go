@@ -227,7 +227,7 @@ func (s *Service) UpdateDetails(ctx context.Context, actor clinic.Actor, id clin
 		c.Version = *in.Version
 	}
 	var note, ext string
-	v.Text("note", in.Note, &note, false, false, MaxNote)
+	v.Note("note", in.Note, &note, MaxNote)
 	v.Text("external_id", in.ExternalID, &ext, false, false, MaxExternalID)
 	c.Problems = v.Fields
 	return s.change(ctx, actor, c, "appointment.update", clinic.PermWriteSchedule, func(tx *store.Tx, _ clinic.Appointment, c Change) (clinic.Appointment, error) {

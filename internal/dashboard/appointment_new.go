@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
@@ -20,9 +19,6 @@ import (
 // bookSearchSize bounds the patients the booking form offers for one search; a longer list
 // asks for a more precise search.
 const bookSearchSize = 20
-
-// maxNote bounds an appointment's note.
-const maxNote = 2000
 
 // bookPage is the data of templates/book.html, the booking form.
 type bookPage struct {
@@ -103,13 +99,7 @@ func readBookInput(v url.Values) (bookInput, error) {
 		in.StartAt = t
 	}
 	in.Query = strings.TrimSpace(v.Get("q"))
-	in.Note = strings.TrimSpace(v.Get("note"))
-	switch {
-	case utf8.RuneCountInString(in.Note) > maxNote:
-		errs.Add("note", "must be at most 2000 characters")
-	case strings.ContainsFunc(in.Note, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f }):
-		errs.Add("note", "must not contain control characters")
-	}
+	in.Note = strings.TrimSpace(v.Get("note")) // booking.BookTx checks it, as for the API
 	return in, errs.Err()
 }
 

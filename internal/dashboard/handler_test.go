@@ -207,6 +207,7 @@ func TestRoutes(t *testing.T) {
 		{"GET /login", web.Public, ""},
 		{"POST /login", web.Public, ""},
 		{"POST /logout", web.Session, clinic.PermSignedIn},
+		{"POST /settings/language", web.Session, clinic.PermSignedIn},
 		{"GET /{$}", web.Session, clinic.PermSignedIn},
 		{"POST /clinic", web.Session, clinic.PermSignedIn},
 		{"GET /patients", web.Session, clinic.PermReadPatients},

@@ -16,7 +16,7 @@ import (
 //   - Go: catalog calls with a literal (.T(loc, "key"), .N(loc, n, "one", "other")), page
 //     titles (Title: "key"), sign-in and conflict messages (const msgX = "key");
 //   - Go packages whose errors reach a page: field error reasons (clinic.Invalid(f, "key"),
-//     v.Add(f, "key"), Reason: "key").
+//     v.Add(f, "key"), Reason: "key", const SomethingReason = "key").
 //
 // Texts made at run time (labels returned by a switch, messages built with fmt.Sprintf) are
 // checked where they are made: the dashboard's tests enumerate its labels and flash texts,
@@ -39,7 +39,9 @@ var (
 	// own decoding errors (internal/api, internal/web/problem.go) are for programs and stay
 	// English.
 	reasonPackages = []string{"dashboard", "portal", "page", "clinic", "booking", "store", "contact", "session",
-		"walltime", "input", "audit"}
+		"walltime", "input", "audit", "directory", "patient", "staff"}
+	// Reasons kept in constants (const ClockReason = "key") so that several places share them.
+	goReasonConst = regexp.MustCompile(`\b[A-Z]\w*Reason\s*=\s*` + goString)
 )
 
 // usedKeys lists every key written in the sources under root (internal/), with where.
@@ -78,7 +80,7 @@ func usedKeys(t *testing.T, root string) map[string]string {
 				res = append(res, goTitle, goMsg)
 			}
 			if slices.Contains(reasonPackages, pkg) {
-				res = append(res, goInvalid, goAdd, goReason)
+				res = append(res, goInvalid, goAdd, goReason, goReasonConst)
 			}
 		default:
 			return nil

@@ -39,9 +39,39 @@ func (c *Checker) Text(field string, in *string, dst *string, creating, required
 		c.Add(field, "must be at most "+strconv.Itoa(max)+" characters")
 	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		c.Add(field, "must not contain control characters")
+	case strings.ContainsFunc(s, unsafeRune):
+		c.Add(field, UnsafeReason)
 	default:
 		*dst = s
 	}
+}
+
+// Note merges an optional free text written over several lines (an appointment's note, an
+// absence's): like Text, but line breaks and tabs are kept.
+func (c *Checker) Note(field string, in *string, dst *string, max int) {
+	if in == nil {
+		return
+	}
+	s := strings.TrimSpace(*in)
+	switch {
+	case utf8.RuneCountInString(s) > max:
+		c.Add(field, "must be at most "+strconv.Itoa(max)+" characters")
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f }):
+		c.Add(field, "must not contain control characters")
+	case strings.ContainsFunc(s, unsafeRune):
+		c.Add(field, UnsafeReason)
+	default:
+		*dst = s
+	}
+}
+
+// UnsafeReason is the field error for text holding a character that is not text: a byte
+// that was not UTF-8 (decoded as U+FFFD), or a bidirectional control that makes a name
+// display as something else.
+const UnsafeReason = "must be plain text: it holds an invalid or a direction-control character"
+
+func unsafeRune(r rune) bool {
+	return r == utf8.RuneError || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }
 
 // Slug merges an optional URL-safe identifier (lower-case letters, digits, dashes).

@@ -85,6 +85,7 @@ var allowed = map[string]string{
 	"GET /settings/booking":                     "A",
 	"POST /settings/booking":                    "A",
 	"POST /logout":                              "AMPR",
+	"POST /settings/language":                   "AMPR",
 	"GET /{$}":                                  "AMPR",
 	"POST /clinic":                              "AMPR",
 	"GET /patients":                             "AMPR",
