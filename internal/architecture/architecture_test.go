@@ -27,7 +27,7 @@ func layers() map[string]int {
 	place := map[string]int{}
 	for i, layer := range [][]string{
 		{"clinic"},
-		{"availability", "walltime", "input", "contact", "auth", "i18n", "config"},
+		{"availability", "walltime", "input", "contact", "auth", "i18n", "config", "consent"},
 		{"store", "store/storetest"},
 		{"audit", "jobs", "booking", "directory", "patient", "staff", "session", "lifecycle"},
 		{"web", "page", "api", "dashboard"},
