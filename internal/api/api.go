@@ -186,6 +186,7 @@ func (a *API) Routes() []web.Route {
 	rs = append(rs, a.patientRoutes()...)
 	rs = append(rs, a.appointmentRoutes()...)
 	rs = append(rs, a.scheduleRoutes()...)
+	rs = append(rs, a.consentRoutes()...)
 	for i := range rs {
 		rs[i].Auth = web.Bearer
 	}

@@ -16,18 +16,23 @@ import (
 
 // Patient is a patient record of one clinical database.
 type Patient struct {
-	ID         int64     `json:"id"`
-	DatabaseID int64     `json:"database_id"`
-	ExternalID string    `json:"external_id"`
-	GivenName  string    `json:"given_name"`
-	FamilyName string    `json:"family_name"`
-	BirthDate  string    `json:"birth_date"`
-	Mobile     string    `json:"mobile"`
-	Email      string    `json:"email"`
-	Language   string    `json:"language"`
-	PMSOptOut  bool      `json:"pms_opt_out"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	ID         int64  `json:"id"`
+	DatabaseID int64  `json:"database_id"`
+	ExternalID string `json:"external_id"`
+	GivenName  string `json:"given_name"`
+	FamilyName string `json:"family_name"`
+	BirthDate  string `json:"birth_date"`
+	Mobile     string `json:"mobile"`
+	Email      string `json:"email"`
+	Language   string `json:"language"`
+	PMSOptOut  bool   `json:"pms_opt_out"`
+	// PMSOptOutReadAt is when pms_opt_out was last read from the clinical software (or
+	// set through the API); null when never.
+	PMSOptOutReadAt *time.Time `json:"pms_opt_out_read_at"`
+	// Notifications is the patient switch (CON-7); PUT /patients/{id}/notifications sets it.
+	Notifications bool      `json:"notifications"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // PatientInput creates or updates a patient (see patient.Input: the one normalisation).
@@ -54,7 +59,8 @@ type RelativeInput = patient.RelativeInput
 
 func patientOut(p clinic.Patient) Patient {
 	return Patient{ID: int64(p.ID), DatabaseID: int64(p.DatabaseID), ExternalID: p.ExternalID, GivenName: p.GivenName, FamilyName: p.FamilyName,
-		BirthDate: p.BirthDate, Mobile: p.Mobile, Email: p.Email, Language: p.Language, PMSOptOut: p.PMSOptOut, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+		BirthDate: p.BirthDate, Mobile: p.Mobile, Email: p.Email, Language: p.Language, PMSOptOut: p.PMSOptOut,
+		PMSOptOutReadAt: p.PMSOptOutReadAt, Notifications: !p.NotificationsOff, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
 func (a *API) patientCrud() crud[clinic.Patient, PatientInput, Patient] {

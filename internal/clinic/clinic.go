@@ -220,8 +220,14 @@ type Patient struct {
 	Email      string // or empty
 	Language   string // BCP 47 primary tag: en, fr
 	PMSOptOut  bool   // as read from the PMS (CON-1)
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// PMSOptOutReadAt is when PMSOptOut was last read from the clinical software (or set
+	// through the API or an import); nil when never.
+	PMSOptOutReadAt *time.Time
+	// NotificationsOff is the patient switch (CON-7): staff turned this patient's
+	// appointment notifications off; online bookings are still notified (CON-8).
+	NotificationsOff bool
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // FullName is the name staff see.

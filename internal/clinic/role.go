@@ -43,6 +43,7 @@ const (
 	PermManageSchedule  Permission = "schedule.manage"  // working hours, exceptions, absences
 	PermReadAudit       Permission = "audit.read"       // the audit log
 	PermManageStaff     Permission = "staff.manage"     // staff accounts and API tokens (administrators)
+	PermPatientConsent  Permission = "patients.consent" // a patient's notification switch and consent (CON-3, CON-7)
 	PermSignedIn        Permission = "signed_in"        // any staff member
 )
 
@@ -52,10 +53,10 @@ func grants(r Role) []Permission {
 	switch r {
 	case RoleAdministrator:
 		return []Permission{PermSignedIn, PermReadDirectory, PermManageDirectory, PermReadPatients, PermWritePatients,
-			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermReadAudit, PermManageStaff}
+			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermReadAudit, PermManageStaff, PermPatientConsent}
 	case RoleAppointmentManager:
 		return []Permission{PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
-			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule}
+			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermPatientConsent}
 	case RoleReception:
 		return []Permission{PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
 			PermReadSchedule, PermWriteSchedule, PermSetStatus}

@@ -94,7 +94,10 @@ func Normalise(ctx context.Context, tx *store.Tx, org clinic.OrgID, in Input, v 
 		}
 	}
 	if in.PMSOptOut != nil {
-		v.PMSOptOut = *in.PMSOptOut
+		// Set through the API or an import: the value "as read from the clinical software",
+		// read now (CON-1).
+		now := tx.Now
+		v.PMSOptOut, v.PMSOptOutReadAt = *in.PMSOptOut, &now
 	}
 	if in.BirthDate != nil {
 		if *in.BirthDate == "" {
@@ -173,6 +176,11 @@ func (s *Service) Create(ctx context.Context, actor clinic.Actor, in Input) (cli
 			}
 			return err
 		}
+		if in.PMSOptOut != nil {
+			if err := recordPMS(ctx, tx, actor, p); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, actor, "patient.create", p.ID)
 	})
 	return p, err
@@ -190,6 +198,7 @@ func (s *Service) Update(ctx context.Context, actor clinic.Actor, id clinic.Pati
 		if p, err = tx.Patients().Patient(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
+		wasOut := p.PMSOptOut
 		if err := Normalise(ctx, tx, actor.OrgID, in, &p, false); err != nil {
 			return err
 		}
@@ -198,6 +207,11 @@ func (s *Service) Update(ctx context.Context, actor clinic.Actor, id clinic.Pati
 				return errExternalID
 			}
 			return err
+		}
+		if in.PMSOptOut != nil && p.PMSOptOut != wasOut {
+			if err := recordPMS(ctx, tx, actor, p); err != nil {
+				return err
+			}
 		}
 		return audit.Record(ctx, tx, actor, "patient.update", p.ID)
 	})

@@ -176,7 +176,7 @@ func TestAPIRoundTrip(t *testing.T) {
 	var p api.Patient
 	res.json(t, &p)
 	want := api.Patient{ID: p.ID, DatabaseID: int64(h.a.Database.ID), GivenName: "Ada", FamilyName: "King", Mobile: "+61412345679",
-		Email: "Ada@example.com", BirthDate: "1980-12-10", Language: "fr", CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+		Email: "Ada@example.com", BirthDate: "1980-12-10", Language: "fr", Notifications: true, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 	if d := cmp.Diff(want, p); d != "" {
 		t.Errorf("created (-want +got):\n%s", d)
 	}

@@ -2,7 +2,7 @@ package store
 
 // The queries are grouped by capability, each group a small handle over the transaction:
 // tx.Directory(), tx.Patients(), tx.Schedule(), tx.Appointments(), tx.Staff(),
-// tx.AuditTrail(). A handle embeds *Tx, so its methods share the transaction, its clock and
+// tx.AuditTrail(), tx.Consent(). A handle embeds *Tx, so its methods share the transaction, its clock and
 // its statement counter, and one capability's query may call another's through tx.
 //
 // Why handles rather than one type: at some three hundred queries a single *Tx with every
@@ -56,3 +56,10 @@ func (tx *Tx) base() *Tx { return tx }
 
 // txer is a transaction or one of its handles.
 type txer interface{ base() *Tx }
+
+// Consent queries the patients' consent records (CON-3) and the agenda × channel switches
+// (CON-5).
+type Consent struct{ *Tx }
+
+// Consent returns the consent queries of tx.
+func (tx *Tx) Consent() Consent { return Consent{tx} }

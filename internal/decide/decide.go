@@ -1,0 +1,206 @@
+// Package decide asks the consent engine about messages to real patients: it loads the facts
+// a decision needs from the store — in a fixed number of statements for any number of
+// messages, so that the notification dispatcher can decide a batch of 1,000 due messages at
+// once — and answers the questions staff ask about consent: why would or wouldn't this
+// patient get this message (Explain, CON-9), what would turning the database's "respect
+// opt-out" setting on or off change (DryRun, CON-1/CON-2), and whose clinical-software value
+// disagrees with the choice they made in Tidings (Conflicts, CON-3).
+//
+// The rules themselves are the consent package's (pure); this package only reads.
+//
+// It must not import the web surfaces.
+package decide
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/audit"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/consent"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// Message is one message to decide: to whom, how, why, and about which appointment (its
+// agenda, reason, who booked it and its status at decision time; zero for messages about no
+// appointment, such as recalls).
+type Message struct {
+	PatientID clinic.PatientID
+	Channel   consent.Channel
+	Purpose   consent.Purpose
+	Notice    consent.Notice // booking notices only
+	AgendaID  clinic.AgendaID
+	ReasonID  clinic.ReasonID
+	BookedBy  clinic.BookedBy
+	Status    clinic.Status
+}
+
+// Load fills the consent facts of msgs from the store in six statements whatever their number
+// (TestLoadStatements): the patients, their databases, their consent records, the agendas'
+// channel switches, the reasons' switches. A message about a patient of another organisation
+// gets facts that fail closed (no destination).
+func Load(ctx context.Context, tx *store.Tx, org clinic.OrgID, msgs []Message) ([]consent.Facts, error) {
+	var pids []clinic.PatientID
+	var aids []clinic.AgendaID
+	var rids []clinic.ReasonID
+	for _, m := range msgs {
+		pids = append(pids, m.PatientID)
+		if m.AgendaID != 0 {
+			aids = append(aids, m.AgendaID)
+		}
+		if m.ReasonID != 0 {
+			rids = append(rids, m.ReasonID)
+		}
+	}
+	pids, aids, rids = uniq(pids), uniq(aids), uniq(rids)
+	patients, err := tx.Patients().PatientsByIDs(ctx, org, pids)
+	if err != nil {
+		return nil, fmt.Errorf("load consent facts: %w", err)
+	}
+	dbs, err := tx.Directory().Databases(ctx, org, store.Page{Limit: 500})
+	if err != nil {
+		return nil, fmt.Errorf("load consent facts: %w", err)
+	}
+	records, err := tx.Consent().ConsentRecords(ctx, org, pids)
+	if err != nil {
+		return nil, fmt.Errorf("load consent facts: %w", err)
+	}
+	off, err := tx.Consent().AgendaChannelsOff(ctx, org, aids)
+	if err != nil {
+		return nil, fmt.Errorf("load consent facts: %w", err)
+	}
+	reasons, err := tx.Consent().ReasonSwitches(ctx, org, rids)
+	if err != nil {
+		return nil, fmt.Errorf("load consent facts: %w", err)
+	}
+	byDB := map[clinic.DatabaseID]clinic.Database{}
+	for _, d := range dbs {
+		byDB[d.ID] = d
+	}
+	byPatient := map[clinic.PatientID][]consent.Record{}
+	for _, r := range records {
+		if r.Source == string(consent.SourcePMS) {
+			continue // the history of the PMS flag; the flag itself is on the patient
+		}
+		byPatient[r.PatientID] = append(byPatient[r.PatientID], Record(r))
+	}
+	out := make([]consent.Facts, len(msgs))
+	for i, m := range msgs {
+		f := consent.Facts{Purpose: m.Purpose, Channel: m.Channel, Notice: m.Notice, BookedBy: m.BookedBy, Status: m.Status}
+		p, ok := patients[m.PatientID]
+		if !ok {
+			out[i] = f // no destination: fails closed
+			continue
+		}
+		fillPatient(&f, p, byDB[p.DatabaseID])
+		f.Consents = byPatient[p.ID]
+		f.Switches = consent.Switches{Agenda: true, Reason: true, Patient: !p.NotificationsOff}
+		if m.AgendaID != 0 && slices.Contains(off[m.AgendaID], string(m.Channel)) {
+			f.Switches.Agenda = false
+		}
+		if m.ReasonID != 0 {
+			f.Switches.Reason = reasons[m.ReasonID]
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
+// fillPatient sets what the patient's record and database say: destinations (stored numbers
+// are E.164 mobiles and addresses were checked when written), and the PMS flag with the two
+// settings that decide whether it counts.
+func fillPatient(f *consent.Facts, p clinic.Patient, db clinic.Database) {
+	if p.Mobile != "" {
+		f.Mobile = consent.Valid
+	}
+	if p.Email != "" {
+		f.Email = consent.Valid
+	}
+	f.PMS = consent.PMS{Respect: db.RespectOptOut, Profile: db.Profile, OptedOut: p.PMSOptOut}
+	if p.PMSOptOutReadAt != nil {
+		f.PMS.ReadAt = *p.PMSOptOutReadAt
+	}
+}
+
+// Record is a stored consent record as the engine reads it.
+func Record(r store.ConsentRecord) consent.Record {
+	return consent.Record{Channel: consent.Channel(r.Channel), Purpose: consent.Purpose(r.Purpose), OptIn: r.OptIn,
+		Source: consent.Source(r.Source), Actor: r.Actor, At: r.At}
+}
+
+func uniq[T ~int64](ids []T) []T {
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// Explanation is the decision for a hypothetical message, with the facts it was made on.
+type Explanation struct {
+	Decision consent.Decision
+	Facts    consent.Facts
+	At       time.Time // when it was decided: relative times in its text count from here
+}
+
+// Explain decides a hypothetical message to patient m.PatientID as the dispatcher would now
+// ("why didn't this patient get a reminder?", CON-9). Staff who may read patients may ask;
+// the read is audited.
+//
+// Errors: clinic.ErrNotFound for a patient of another organisation; *clinic.ValidationError
+// naming channel, purpose, notice, agenda_id, reason_id, booked_by or status.
+func Explain(ctx context.Context, db *store.DB, actor clinic.Actor, m Message) (Explanation, error) {
+	var out Explanation
+	if !actor.Can(clinic.PermReadPatients) {
+		return out, fmt.Errorf("explain: %s needs %s: %w", actor.Label, clinic.PermReadPatients, clinic.ErrForbidden)
+	}
+	var v clinic.ValidationError
+	if !m.Channel.Valid() {
+		v.Add("channel", consent.ChannelReason)
+	}
+	if !m.Purpose.Valid() {
+		v.Add("purpose", consent.PurposeReason)
+	}
+	if m.Purpose == consent.PurposeBookingNotice && !m.Notice.Valid() {
+		v.Add("notice", "must be confirmation, reschedule or cancellation for a booking notice")
+	}
+	if m.BookedBy != "" && !m.BookedBy.Valid() {
+		v.Add("booked_by", "must be staff, patient_online or sync")
+	}
+	if m.Status != "" && !m.Status.Valid() {
+		v.Add("status", "must be one of booked, confirmed, arrived, seen, no_show, excused_absence, cancelled")
+	}
+	err := db.View(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Patients().Patient(ctx, actor.OrgID, m.PatientID); err != nil {
+			return err
+		}
+		if m.AgendaID != 0 {
+			if _, err := tx.Directory().Agenda(ctx, actor.OrgID, m.AgendaID); err != nil {
+				v.Fields = append(v.Fields, clinic.FieldError{Field: "agenda_id", Reason: "does not exist"})
+			}
+		}
+		if m.ReasonID != 0 {
+			if _, err := tx.Directory().Reason(ctx, actor.OrgID, m.ReasonID); err != nil {
+				v.Fields = append(v.Fields, clinic.FieldError{Field: "reason_id", Reason: "does not exist"})
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if m.Status == "" {
+			m.Status = clinic.StatusBooked
+		}
+		if m.BookedBy == "" {
+			m.BookedBy = clinic.BookedByStaff
+		}
+		facts, err := Load(ctx, tx, actor.OrgID, []Message{m})
+		if err != nil {
+			return err
+		}
+		out = Explanation{Decision: consent.Decide(facts[0]), Facts: facts[0], At: tx.Now}
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	return out, audit.Read(ctx, db, actor, "patient.consent.explain", m.PatientID)
+}

@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+)
+
+// ConsentRecord is one consent change of a patient (CON-3): an opt-in or opt-out of a channel
+// for a purpose ("all" for every purpose of the channel), with where it came from, who made it
+// and when. Records are never changed or deleted: the newest applicable one counts, and the
+// history is shown on the patient file. Source "pms" records are the history of the value read
+// from the clinical software.
+type ConsentRecord struct {
+	ID        int64
+	PatientID clinic.PatientID
+	Channel   string
+	Purpose   string
+	OptIn     bool
+	Source    string
+	Actor     string // "user:3", "patient:9", "system:sms": ids only
+	At        time.Time
+}
+
+// RecordConsent appends a consent record, dated now.
+//
+// Errors: clinic.ErrNotFound when the patient is not one of org's.
+func (tx Consent) RecordConsent(ctx context.Context, org clinic.OrgID, r ConsentRecord) (ConsentRecord, error) {
+	r.At = tx.Now
+	err := tx.q.queryRow(ctx, `INSERT INTO consent_records (organisation_id, patient_id, channel, purpose, opt_in, source, actor, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, org, r.PatientID, r.Channel, r.Purpose, r.OptIn, r.Source, r.Actor, tx.Now).Scan(&r.ID)
+	if err != nil {
+		return r, fmt.Errorf("record consent of patient %d: %w", r.PatientID, err)
+	}
+	return r, nil
+}
+
+// ConsentRecords lists the consent records of patients, oldest first, in one statement
+// whatever their number (a batch of due notifications loads them at once).
+//
+// Errors: none of its own.
+func (tx Consent) ConsentRecords(ctx context.Context, org clinic.OrgID, patients []clinic.PatientID) ([]ConsentRecord, error) {
+	if len(patients) == 0 {
+		return nil, nil
+	}
+	return collect(ctx, tx, func(r row) (ConsentRecord, error) {
+		var c ConsentRecord
+		err := r.Scan(&c.ID, &c.PatientID, &c.Channel, &c.Purpose, &c.OptIn, &c.Source, &c.Actor, &c.At)
+		c.At = c.At.UTC()
+		return c, err
+	}, `SELECT id, patient_id, channel, purpose, opt_in, source, actor, at FROM consent_records
+		WHERE organisation_id = $1 AND patient_id IN (`+idList(patients)+`) ORDER BY id`, org)
+}
+
+// PatientsWithConsent lists the ids of org's patients of database db that have at least one
+// Tidings-side consent record (not source pms), for the conflicts page and dry runs; db 0
+// means every database.
+//
+// Errors: none of its own.
+func (tx Consent) PatientsWithConsent(ctx context.Context, org clinic.OrgID, db clinic.DatabaseID) ([]clinic.PatientID, error) {
+	return collect(ctx, tx, func(r row) (clinic.PatientID, error) {
+		var id clinic.PatientID
+		return id, r.Scan(&id)
+	}, `SELECT DISTINCT c.patient_id FROM consent_records c JOIN patients p ON p.organisation_id = c.organisation_id AND p.id = c.patient_id
+		WHERE c.organisation_id = $1 AND c.source <> 'pms' AND (CAST($2 AS BIGINT) = 0 OR p.database_id = $2) ORDER BY c.patient_id`, org, int64(db))
+}
+
+// AgendaChannelsOff reads the channels switched off per agenda (CON-5), in one statement;
+// an agenda absent from the map has every channel on.
+//
+// Errors: none of its own.
+func (tx Consent) AgendaChannelsOff(ctx context.Context, org clinic.OrgID, agendas []clinic.AgendaID) (map[clinic.AgendaID][]string, error) {
+	out := map[clinic.AgendaID][]string{}
+	if len(agendas) == 0 {
+		return out, nil
+	}
+	type ac struct {
+		agenda  clinic.AgendaID
+		channel string
+	}
+	rows, err := collect(ctx, tx, func(r row) (ac, error) {
+		var v ac
+		return v, r.Scan(&v.agenda, &v.channel)
+	}, `SELECT agenda_id, channel FROM agenda_channels_off WHERE organisation_id = $1 AND agenda_id IN (`+idList(agendas)+`) ORDER BY agenda_id, channel`, org)
+	for _, v := range rows {
+		out[v.agenda] = append(out[v.agenda], v.channel)
+	}
+	return out, err
+}
+
+// SetAgendaChannelsOff replaces the channels switched off for one agenda of org.
+//
+// Errors: clinic.ErrNotFound when the agenda is not one of org's.
+func (tx Consent) SetAgendaChannelsOff(ctx context.Context, org clinic.OrgID, agenda clinic.AgendaID, channels []string) error {
+	if _, err := tx.q.exec(ctx, `DELETE FROM agenda_channels_off WHERE organisation_id = $1 AND agenda_id = $2`, org, agenda); err != nil {
+		return fmt.Errorf("agenda %d channels: %w", agenda, err)
+	}
+	if len(channels) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	args := []any{org, agenda}
+	for i, ch := range channels {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "($1, $2, $%d)", len(args)+1)
+		args = append(args, ch)
+	}
+	if _, err := tx.q.exec(ctx, `INSERT INTO agenda_channels_off (organisation_id, agenda_id, channel) VALUES `+b.String(), args...); err != nil {
+		return fmt.Errorf("agenda %d channels: %w", agenda, err)
+	}
+	return nil
+}
+
+// ReasonSwitches reads whether notifications are on for each reason (CON-6), in one
+// statement; ids of other organisations are absent.
+//
+// Errors: none of its own.
+func (tx Consent) ReasonSwitches(ctx context.Context, org clinic.OrgID, reasons []clinic.ReasonID) (map[clinic.ReasonID]bool, error) {
+	out := map[clinic.ReasonID]bool{}
+	if len(reasons) == 0 {
+		return out, nil
+	}
+	type rs struct {
+		id clinic.ReasonID
+		on bool
+	}
+	rows, err := collect(ctx, tx, func(r row) (rs, error) {
+		var v rs
+		return v, r.Scan(&v.id, &v.on)
+	}, `SELECT id, notifications FROM reasons WHERE organisation_id = $1 AND id IN (`+idList(reasons)+`)`, org)
+	for _, v := range rows {
+		out[v.id] = v.on
+	}
+	return out, err
+}
+
+// PMSOptedOut lists the ids of the patients of database db whose clinical-software record is
+// opted out: the only ones a change of the database's "respect opt-out" setting affects.
+//
+// Errors: none of its own.
+func (tx Consent) PMSOptedOut(ctx context.Context, org clinic.OrgID, db clinic.DatabaseID) ([]clinic.PatientID, error) {
+	return collect(ctx, tx, func(r row) (clinic.PatientID, error) {
+		var id clinic.PatientID
+		return id, r.Scan(&id)
+	}, `SELECT id FROM patients WHERE organisation_id = $1 AND database_id = $2 AND pms_opt_out ORDER BY id`, org, db)
+}
+
+// UpcomingClinics maps each of patients to the clinics where they have an active
+// appointment starting at or after from, in one statement (a dry run counts per clinic).
+//
+// Errors: none of its own.
+func (tx Consent) UpcomingClinics(ctx context.Context, org clinic.OrgID, patients []clinic.PatientID, from time.Time) (map[clinic.PatientID][]clinic.ClinicID, error) {
+	out := map[clinic.PatientID][]clinic.ClinicID{}
+	if len(patients) == 0 {
+		return out, nil
+	}
+	type pc struct {
+		p clinic.PatientID
+		c clinic.ClinicID
+	}
+	rows, err := collect(ctx, tx, func(r row) (pc, error) {
+		var v pc
+		return v, r.Scan(&v.p, &v.c)
+	}, `SELECT DISTINCT patient_id, clinic_id FROM appointments WHERE organisation_id = $1 AND patient_id IN (`+idList(patients)+`)
+		AND starts_at >= $2 AND status IN `+activeStatuses()+` ORDER BY patient_id, clinic_id`, org, from)
+	for _, v := range rows {
+		out[v.p] = append(out[v.p], v.c)
+	}
+	return out, err
+}
