@@ -31,7 +31,7 @@ func TestSlotsSmall(t *testing.T) {
 		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
 			t.Fatalf("last line is not JSON: %q", lines[len(lines)-1])
 		}
-		for _, k := range []string{"bench", "db", "p50_ms", "p99_ms", "first_p99_ms", "uncached_p99_ms", "http_p99_ms", "statements_per_request", "slots"} {
+		for _, k := range []string{"bench", "db", "p50_ms", "p99_ms", "first_p99_ms", "uncached_p99_ms", "uncached_in_update_p99_ms", "floor_busy_scan_p50_ms", "floor_busy_scan_p99_ms", "http_p99_ms", "statements_per_request", "slots"} {
 			if _, ok := rep[k]; !ok {
 				t.Errorf("report lacks %q: %v", k, rep)
 			}

@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -35,10 +36,19 @@ import (
 type Service struct {
 	db    *store.DB
 	cache *cache
+	// parts is how many connections (and cores) a cold availability load and its engine
+	// runs use at once: GOMAXPROCS, at most maxParts.
+	parts int
 }
 
+// maxParts bounds the parallelism of one availability request, leaving connections for the
+// others (the SQLite read pool holds 4 by default).
+const maxParts = 4
+
 // New returns a Service over db.
-func New(db *store.DB) *Service { return &Service{db: db, cache: newCache()} }
+func New(db *store.DB) *Service {
+	return &Service{db: db, cache: newCache(), parts: min(runtime.GOMAXPROCS(0), maxParts)}
+}
 
 // ErrNotAvailable: the requested time is not a bookable slot (outside hours, during an
 // absence, too soon, too far ahead, off the grid, or taken).
@@ -213,6 +223,9 @@ func (s *Service) AvailabilityTx(ctx context.Context, tx *store.Tx, org clinic.O
 		return Availability{}, err
 	}
 	out := Availability{Reason: in.reason, Clinic: in.clinic, Agendas: make([]AgendaSlots, len(in.agendas))}
+	if in.cached {
+		s.warm(in)
+	}
 	for i, aq := range in.queries {
 		if in.cached {
 			slots, err := in.data[i].slots(aq)
@@ -270,7 +283,10 @@ type Request struct {
 // benchmark, and later sync). Everyone else calls Book.
 //
 // Errors: ErrNotAvailable (409) when the slot is not free; *clinic.ValidationError when the
-// request does not hold together; clinic.ErrNotFound for ids of another organisation.
+// request does not hold together; clinic.ErrNotFound for ids of another organisation. After
+// an error the caller rolls tx back: on PostgreSQL a booking refused by the exclusion
+// constraint (a concurrent winner committed between the check and the insert) leaves tx
+// aborted.
 func (s *Service) BookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, r Request) (clinic.Appointment, error) {
 	var a clinic.Appointment
 	org := actor.OrgID
@@ -280,6 +296,8 @@ func (s *Service) BookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, 
 	} else if v.InYears("start", r.Start) {
 		v.Within("start", r.Start, tx.Now, maxPast, maxAhead)
 	}
+	note := r.Note
+	v.Note("note", &note, &r.Note, MaxNote)
 	if err := v.Err(); err != nil {
 		return a, err
 	}
@@ -325,7 +343,7 @@ func (s *Service) BookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, 
 				return a, fmt.Errorf("book: practitioner absent: %w", ErrNotAvailable)
 			}
 		}
-		return s.insert(ctx, tx, org, actor, r, cl, reason, patient, ag.ID, start)
+		return s.insert(ctx, tx, org, actor, r, cl, reason, patient, ag.ID, start, false)
 	}
 	q := Query{ReasonID: r.ReasonID, From: start, To: end, Online: r.Online}
 	if r.AgendaID != 0 {
@@ -350,7 +368,7 @@ func (s *Service) BookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, 
 		if !slices.ContainsFunc(slots, start.Equal) {
 			continue
 		}
-		a, err = s.insert(ctx, tx, org, actor, r, cl, reason, patient, ag.ID, start)
+		a, err = s.insert(ctx, tx, org, actor, r, cl, reason, patient, ag.ID, start, i < len(in.agendas)-1)
 		if errors.Is(err, clinic.ErrConflict) {
 			continue // taken meanwhile: with no preference, try the next agenda
 		}
@@ -359,21 +377,29 @@ func (s *Service) BookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, 
 	return a, fmt.Errorf("book: %w", ErrNotAvailable)
 }
 
-// insert writes the appointment and its event under a savepoint, so that a conflict leaves
-// the transaction usable for the next candidate agenda.
+// insert writes the appointment and its event. With more candidate agendas to try it does
+// so under a savepoint, so that a conflict leaves the transaction usable for the next one;
+// the last (or only) candidate needs none, since a conflict then ends the booking: that
+// spares a contended booking two of its statements (SAVEPOINT and ROLLBACK TO, or RELEASE).
 func (s *Service) insert(ctx context.Context, tx *store.Tx, org clinic.OrgID, actor clinic.Actor, r Request, cl clinic.Clinic, reason clinic.Reason,
-	patient clinic.Patient, agenda clinic.AgendaID, start time.Time) (clinic.Appointment, error) {
+	patient clinic.Patient, agenda clinic.AgendaID, start time.Time, more bool) (clinic.Appointment, error) {
 	appt := clinic.Appointment{ClinicID: cl.ID, AgendaID: agenda, ReasonID: reason.ID, PatientID: patient.ID, Start: start,
 		End: start.Add(reason.Duration), Status: clinic.StatusBooked, BookedBy: r.BookedBy, Note: r.Note}
 	var a clinic.Appointment
-	err := tx.Savepoint(ctx, func() error {
+	write := func() error {
 		created, err := tx.Appointments().CreateAppointment(ctx, org, appt)
 		if err != nil {
 			return err
 		}
 		a = created
 		return tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: actor.Label})
-	})
+	}
+	var err error
+	if more {
+		err = tx.Savepoint(ctx, write)
+	} else {
+		err = write()
+	}
 	if errors.Is(err, store.ErrSlotTaken) {
 		return a, fmt.Errorf("book: %w", ErrNotAvailable)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -212,20 +213,20 @@ func collect[T any](ctx context.Context, t txer, scan func(row) (T, error), q st
 // a request's statement count does not grow with the data (no N+1 queries).
 type counted struct {
 	q querier
-	n *int
+	n *atomic.Int64
 }
 
 func (c counted) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	*c.n++
+	c.n.Add(1)
 	return c.q.exec(ctx, q, args...)
 }
 
 func (c counted) query(ctx context.Context, q string, args ...any) (rows, error) {
-	*c.n++
+	c.n.Add(1)
 	return c.q.query(ctx, q, args...)
 }
 
 func (c counted) queryRow(ctx context.Context, q string, args ...any) row {
-	*c.n++
+	c.n.Add(1)
 	return c.q.queryRow(ctx, q, args...)
 }

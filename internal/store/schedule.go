@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -204,43 +205,88 @@ func (tx Schedule) BusyIntervals(ctx context.Context, org clinic.OrgID, agendas 
 		buffers[b.id] = time.Duration(b.buf) * time.Minute
 	}
 	out := make([]Busy, 0, 64)
+	keep := func(b Busy, reason clinic.ReasonID) {
+		b.Start, b.End = b.Start.UTC(), b.End.UTC().Add(buffers[reason])
+		if b.End.After(from) {
+			out = append(out, b)
+		}
+	}
 	// "+organisation_id" keeps SQLite's planner, which has no statistics, from preferring
 	// an index that leads with the organisation over the covering one (a no-op elsewhere).
-	// On SQLite the times are read as their stored text and parsed here: the layout is
-	// fixed (sqlTimeLayout), and the driver's general time parsing was a third of the
-	// cost of reading 10,000 rows.
-	cols := "starts_at, ends_at"
+	where := ` FROM appointments
+		WHERE +organisation_id = $1 AND agenda_id IN (` + idList(agendas) + `) AND starts_at < $3 AND starts_at > $4 AND ends_at > $2
+		AND status IN ` + activeStatuses()
+	args := []any{org, from.Add(-maxBuffer), to, from.Add(-maxBuffer - MaxDuration)}
 	if tx.dialect == SQLite {
-		cols = "CAST(starts_at AS TEXT), CAST(ends_at AS TEXT)"
+		// On SQLite each agenda's intervals come back as one row: its starts, ends and
+		// reasons as three comma-separated lists of the stored text, parsed here (the
+		// times' layout is fixed, sqlTimeLayout). SQLite steps the same index entries
+		// either way, but the driver's cost per row (some 2 µs in modernc's, several times
+		// SQLite's own work) is then paid 50 times rather than 10,000: 25 ms for 10,000
+		// intervals as rows, 8-10 ms as lists (2 December 2026, 2-core VM).
+		rs, err := tx.q.query(ctx, `SELECT agenda_id, group_concat(starts_at), group_concat(ends_at), group_concat(reason_id)`+
+			where+` GROUP BY agenda_id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("busy intervals: %w", err)
+		}
+		type lists struct {
+			agenda                int64
+			starts, ends, reasons string
+		}
+		var ls []lists
+		n := 0
+		for rs.Next() {
+			var l lists
+			if err := rs.Scan(&l.agenda, &l.starts, &l.ends, &l.reasons); err != nil {
+				rs.Close()
+				return nil, fmt.Errorf("busy intervals: %w", err)
+			}
+			ls = append(ls, l)
+			n += strings.Count(l.starts, ",") + 1
+		}
+		err = rs.Err()
+		rs.Close()
+		if err != nil {
+			return nil, fmt.Errorf("busy intervals: %w", err)
+		}
+		out = make([]Busy, 0, n)
+		for _, l := range ls {
+			for starts, ends, reasons := l.starts, l.ends, l.reasons; starts != ""; {
+				var start, end, reason string
+				start, starts, _ = strings.Cut(starts, ",")
+				end, ends, _ = strings.Cut(ends, ",")
+				reason, reasons, _ = strings.Cut(reasons, ",")
+				b := Busy{AgendaID: clinic.AgendaID(l.agenda)}
+				var err error
+				if b.Start, err = parseSQLTime(start); err != nil {
+					return nil, fmt.Errorf("busy intervals: %w", err)
+				}
+				if b.End, err = parseSQLTime(end); err != nil {
+					return nil, fmt.Errorf("busy intervals: %w", err)
+				}
+				r, err := strconv.ParseInt(reason, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("busy intervals: reason %q: %w", reason, err)
+				}
+				keep(b, clinic.ReasonID(r))
+			}
+		}
+		return out, nil
 	}
-	rs, err := tx.q.query(ctx, `SELECT agenda_id, reason_id, `+cols+` FROM appointments
-		WHERE +organisation_id = $1 AND agenda_id IN (`+idList(agendas)+`) AND starts_at < $3 AND starts_at > $4 AND ends_at > $2
-		AND status IN `+activeStatuses(), org, from.Add(-maxBuffer), to, from.Add(-maxBuffer-MaxDuration))
+	rs, err := tx.q.query(ctx, `SELECT agenda_id, reason_id, starts_at, ends_at`+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("busy intervals: %w", err)
 	}
 	defer rs.Close()
 	for rs.Next() {
+		// Plain int64s: pgx scans them directly, named integer types through reflection.
+		var agenda, reason int64
 		var b Busy
-		var reason clinic.ReasonID
-		if tx.dialect == SQLite {
-			var start, end string
-			if err := rs.Scan(&b.AgendaID, &reason, &start, &end); err != nil {
-				return nil, fmt.Errorf("busy intervals: %w", err)
-			}
-			if b.Start, err = parseSQLTime(start); err != nil {
-				return nil, fmt.Errorf("busy intervals: %w", err)
-			}
-			if b.End, err = parseSQLTime(end); err != nil {
-				return nil, fmt.Errorf("busy intervals: %w", err)
-			}
-		} else if err := rs.Scan(&b.AgendaID, &reason, &b.Start, &b.End); err != nil {
+		if err := rs.Scan(&agenda, &reason, &b.Start, &b.End); err != nil {
 			return nil, fmt.Errorf("busy intervals: %w", err)
 		}
-		b.Start, b.End = b.Start.UTC(), b.End.UTC().Add(buffers[reason])
-		if b.End.After(from) {
-			out = append(out, b)
-		}
+		b.AgendaID = clinic.AgendaID(agenda)
+		keep(b, clinic.ReasonID(reason))
 	}
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("busy intervals: %w", err)

@@ -64,6 +64,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -312,11 +313,13 @@ type Tx struct {
 	onCommit []func()
 	// savepoints numbers the savepoints of this transaction.
 	savepoints int
-	statements int
+	// statements is atomic because a View may be shared by goroutines (a cold availability
+	// load reads its parts on several connections at once).
+	statements atomic.Int64
 }
 
 // Statements reports how many SQL statements tx has run so far.
-func (tx *Tx) Statements() int { return tx.statements }
+func (tx *Tx) Statements() int { return int(tx.statements.Load()) }
 
 // Raw returns the driver's transaction (*sql.Tx on SQLite, pgx.Tx on PostgreSQL), so the
 // jobs package can insert a job in it. Nil in a View.
@@ -338,7 +341,9 @@ func (tx *Tx) OnCommit(f func()) { tx.onCommit = append(tx.onCommit, f) }
 
 // View runs fn with read-only access. Statements run outside a transaction (each sees the
 // latest committed data), which is what hot read paths want: no BEGIN/COMMIT round trips, and
-// on SQLite the read pool, never the writer. Use Update for read-modify-write.
+// on SQLite the read pool, never the writer. Use Update for read-modify-write. A View's Tx,
+// unlike Update's, may be used by several goroutines at once: each statement takes its own
+// connection from the pool.
 //
 // Errors: fn's, unchanged.
 func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
