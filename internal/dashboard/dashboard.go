@@ -87,7 +87,9 @@ func New(d Deps) (*Dashboard, error) {
 // Each action has its own route and the permission it needs, so the table stays the whole
 // access policy: status buttons need PermSetStatus (every role), booking, moving and
 // cancelling PermWriteSchedule, working hours, exceptions and absences PermManageSchedule,
-// and editing reasons and booking rules PermManageDirectory.
+// editing reasons, booking rules, a database's opt-out setting and the agenda × channel
+// table PermManageDirectory, and a patient's switch and consent and the consent conflicts
+// PermPatientConsent (the use cases check the same permissions again).
 func (d *Dashboard) Routes() []web.Route {
 	const get, post = http.MethodGet, http.MethodPost
 	session := func(method, pattern string, perm clinic.Permission, h http.HandlerFunc) web.Route {
@@ -126,6 +128,15 @@ func (d *Dashboard) Routes() []web.Route {
 		session(post, "/reasons/{id}", clinic.PermManageDirectory, d.reasonSave),
 		session(get, "/settings/booking", clinic.PermManageDirectory, d.bookingRulesEdit),
 		session(post, "/settings/booking", clinic.PermManageDirectory, d.bookingRulesSave),
+		session(get, "/settings/databases", clinic.PermManageDirectory, d.databaseList),
+		session(get, "/settings/databases/{id}/dry-run", clinic.PermManageDirectory, d.databaseDryRun),
+		session(post, "/settings/databases/{id}", clinic.PermManageDirectory, d.databaseSave),
+		session(get, "/settings/channels", clinic.PermManageDirectory, d.channelsEdit),
+		session(post, "/settings/channels", clinic.PermManageDirectory, d.channelsSave),
+		session(post, "/patients/{id}/notifications", clinic.PermPatientConsent, d.patientNotifications),
+		session(post, "/patients/{id}/consents", clinic.PermPatientConsent, d.patientConsent),
+		session(get, "/patients/{id}/explain", clinic.PermReadPatients, d.patientExplain),
+		session(get, "/consent/conflicts", clinic.PermPatientConsent, d.consentConflicts),
 		session(get, "/audit", clinic.PermReadAudit, d.auditList),
 		{Method: get, Pattern: "/static/", Auth: web.Public, Handler: d.Static().ServeHTTP},
 	}

@@ -2,7 +2,11 @@
 // signing in, switching clinic, the agenda day and week views (status buttons, booking from
 // a free slot, moving and cancelling), the patient list, search and file, the schedules
 // (weekly hours, exceptions, absences and the appointments an absence falls on), the
-// consultation reasons, a clinic's booking rules (POR-2, POR-4) and the audit log (ADM-5).
+// consultation reasons, a clinic's booking rules (POR-2, POR-4), communication consent
+// (CON-1..9: each clinical database's "respect opt-out status" setting with its dry run and,
+// for a shared database, a confirmation naming every clinic; the agenda × channel table; the
+// patient switch, consent per channel and purpose, its history and "why would or wouldn't
+// this patient get…?" in the patient file; the consent conflicts) and the audit log (ADM-5).
 // It owns its handlers (one file per action, Miniflux style), its templates and its static
 // assets, all embedded and all parsed by New, so a broken template fails the boot rather
 // than a request.

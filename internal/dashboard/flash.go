@@ -27,6 +27,11 @@ func flashes() page.Flashes {
 		"reason-created":        "Reason created.",
 		"reason-saved":          "Reason saved.",
 		"rules-saved":           "Booking rules saved.",
+		"database-saved":        "Setting saved.",
+		"channels-saved":        "Notification channels saved.",
+		"notifications-on":      "Notifications switched on for this patient.",
+		"notifications-off":     "Notifications switched off for this patient.",
+		"consent-recorded":      "Consent recorded.",
 	}
 }
 

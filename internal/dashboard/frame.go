@@ -115,14 +115,15 @@ type header struct {
 	// Next is where the clinic switcher returns to: the current page when it was a GET.
 	Next string
 	// Nav is the current section: "agenda", "week", "patients", "schedules", "reasons",
-	// "settings" or "audit".
+	// "settings", "databases", "channels", "conflicts" or "audit".
 	Nav          string
 	CanAgenda    bool
 	CanPatient   bool
 	CanAudit     bool
 	CanSchedules bool // working hours, exceptions, absences
 	CanReasons   bool // the list of consultation reasons
-	CanRules     bool // the clinic's booking rules
+	CanRules     bool // the clinic's booking rules, clinical databases, notification channels
+	CanConflicts bool // the consent conflicts (appointment managers and above)
 	// Locale is the language the page is shown in (frame.Locale).
 	Locale i18n.Locale
 	// Chosen is the language the user chose ("" for the browser's), for the selector.
@@ -150,6 +151,7 @@ func (f frame) header(r *http.Request, nav string) *header {
 		CanSchedules: role.Can(clinic.PermManageSchedule),
 		CanReasons:   role.Can(clinic.PermReadDirectory),
 		CanRules:     role.Can(clinic.PermManageDirectory),
+		CanConflicts: role.Can(clinic.PermPatientConsent),
 		Locale:       f.Locale,
 		Chosen:       f.User.Locale,
 		CanChoose:    f.User.ID != 0,
@@ -180,6 +182,12 @@ func navPath(nav string) string {
 		return "/agenda/week"
 	case "settings":
 		return "/settings/booking"
+	case "databases":
+		return "/settings/databases"
+	case "channels":
+		return "/settings/channels"
+	case "conflicts":
+		return "/consent/conflicts"
 	}
 	return "/" + nav
 }

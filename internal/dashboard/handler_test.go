@@ -236,6 +236,15 @@ func TestRoutes(t *testing.T) {
 		{"POST /reasons/{id}", web.Session, clinic.PermManageDirectory},
 		{"GET /settings/booking", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/booking", web.Session, clinic.PermManageDirectory},
+		{"GET /settings/databases", web.Session, clinic.PermManageDirectory},
+		{"GET /settings/databases/{id}/dry-run", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/databases/{id}", web.Session, clinic.PermManageDirectory},
+		{"GET /settings/channels", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/channels", web.Session, clinic.PermManageDirectory},
+		{"POST /patients/{id}/notifications", web.Session, clinic.PermPatientConsent},
+		{"POST /patients/{id}/consents", web.Session, clinic.PermPatientConsent},
+		{"GET /patients/{id}/explain", web.Session, clinic.PermReadPatients},
+		{"GET /consent/conflicts", web.Session, clinic.PermPatientConsent},
 		{"GET /audit", web.Session, clinic.PermReadAudit},
 		{"GET /static/", web.Public, ""},
 	}
@@ -452,7 +461,7 @@ func TestPatientShow(t *testing.T) {
 			checkNoPatientDataInURLs(t, res, e.fx.Patient)
 		})
 	}
-	want := []string{fmt.Sprintf("patient.read %d", e.fx.Patient.ID), fmt.Sprintf("relative.list %d", child.ID)}
+	want := []string{fmt.Sprintf("patient.consent.read %d", e.fx.Patient.ID), fmt.Sprintf("patient.read %d", e.fx.Patient.ID), fmt.Sprintf("relative.list %d", child.ID)}
 	if diff := cmp.Diff(want, e.auditRows(e.fx.Org.ID)); diff != "" {
 		t.Errorf("audit (-want +got):\n%s", diff)
 	}

@@ -12,6 +12,8 @@ import (
 	"context"
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/consent"
+	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/i18n"
 	"github.com/tidings-health/tidings/internal/page"
 	"github.com/tidings-health/tidings/internal/store"
@@ -172,7 +174,7 @@ func TestPagesInFrench(t *testing.T) {
 				StatusLabel: statusLabel(clinic.StatusBooked), Actions: actions}}}, {ID: 8, From: "x", To: "y"}}},
 			[]string{"rendez-vous réservé tombe pendant cette absence", "2 absences ultérieures ne sont pas affichées."}},
 		{"reasons", "", "Reasons", reasonsPage{Clinic: "Cabinet du Marais", CanManage: true, Rows: []reasonRow{{ID: 5, Name: "Consultation", Duration: "15 min", Buffer: "—", Online: true, Agendas: []string{"Dr Martin"}}}},
-			[]string{"Nouveau motif", "Désactivées", "Oui"}},
+			[]string{"Nouveau motif", "Notifications désactivées", "Oui"}},
 		{"reason", "", "Edit reason", reasonPage{ID: 5, Clinic: "Cabinet du Marais", Name: "Consultation", Duration: "15", Agendas: []agendaCheck{{ID: 1, Name: "Dr Martin", Inactive: true}},
 			Fields: []clinic.FieldError{{Field: "duration_minutes", Reason: "must be a whole number of minutes from 5 to 720"}}},
 			[]string{"Modifier le motif", "doit être un nombre entier de minutes de 5 à 720", "(inactif)"}},
@@ -181,6 +183,25 @@ func TestPagesInFrench(t *testing.T) {
 		{"audit", "", "Audit log", auditPage{Zone: "Europe/Paris", Patient: 7, Older: 40, Rows: []auditRow{{ID: 41, At: "2026-03-29 09:00:00 CEST", Actor: "Camille Martin",
 			ActorID: "user:1", Action: "patient.read", PatientID: 7, RequestID: "req-1"}}},
 			[]string{"Journal d'audit", "Entrées plus anciennes"}},
+		{"databases", "", "Clinical databases", databasesPage{Rows: []databaseRow{{ID: 1, Name: "Logiciel", Profile: profileName(clinic.ProfileGeneric), Clinics: []string{"Cabinet du Marais"}, Respect: true},
+			{ID: 2, Name: "Ancien", Profile: profileName(clinic.ProfileBestPractice), Unavailable: true}}},
+			[]string{"Bases médicales", "Générique", "Désactiver…", "Indisponible", "géré dans Tidings uniquement"}},
+		{"dryrun", "", "Respect opt-out status: preview", dryRunPage{ID: 1, Database: "Logiciel", Start: 3, Stop: 0, WithoutAppointment: 1, Shared: true,
+			Message: msgConfirmShared, Clinics: []impactRow{{ID: 1, Name: "Cabinet du Marais", Start: 2, Sample: []patientRef{{ID: 7, Name: "Léa Dupont"}}}, {ID: 2, Name: "Cabinet Bastille", Start: 1}}},
+			[]string{"Aperçu de la désactivation du réglage.", "3 patients recevraient désormais les rappels.", "0 patient ne recevrait plus les rappels.",
+				"Confirmer et enregistrer pour ces 2 cabinets", "Enregistrer change le réglage pour chacun d’eux", "Non enregistré"}},
+		{"dryrun", "", "Respect opt-out status: preview", dryRunPage{ID: 1, Database: "Logiciel", Respect: true, Unchanged: true}, []string{"Le réglage est déjà activé"}},
+		{"channels", "", "Notification channels", channelsTable(clinic.Clinic{ID: 1, Name: "Cabinet du Marais"}, []clinic.Agenda{{ID: 1, Name: "Dr Martin", Active: true}},
+			[]directory.AgendaChannels{{AgendaID: 1, Off: []consent.Channel{consent.ChannelPush}}}), []string{"Canaux de notification", "Notifications push", "E-mail"}},
+		{"explain", "", "Why would or wouldn't this patient get a message?", explainPage{ID: 7, Name: "Léa Dupont",
+			Form: explainFormFor(7, []clinic.Agenda{{ID: 1, Name: "Dr Martin"}}, nil, url.Values{"purpose": {"recall"}}), Asked: true,
+			Answer: decisionOf(frenchDecision())},
+			[]string{"Ne serait pas envoyé", "Non envoyé\u00a0: le patient a refusé les messages dans le logiciel médical (lu il y a 2 jours) et cette base médicale en tient compte.",
+				"Relances", "bloque", "ne s’applique pas"}},
+		{"conflicts", "", "Consent conflicts", conflictsPage{Clinics: []option{{Value: 0, Label: "All clinics", Selected: true}, {Value: 1, Label: "Cabinet du Marais"}},
+			Rows: []conflictRow{{PatientID: 7, Name: "Léa Dupont", Database: "Cabinet du Marais", PMSOptOut: true, PMSReadAt: f.stamp(start), OptIn: true, Since: f.stamp(start),
+				Actor: "user:3", Source: sourceName(consent.SourceDashboard)}}},
+			[]string{"Désaccords de consentement", "Tous les cabinets", "Refusé", "Accepté", "par user:3 via le tableau de bord"}},
 		{"error", "", page.ErrorTitle(422), page.ErrorOf(clinic.Invalid("date", "is required")), []string{"Vérifiez votre demande", "Certains champs ne sont pas valides.", "est obligatoire"}},
 	}
 	seen := map[string]bool{}

@@ -8,7 +8,11 @@ import (
 	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/consent"
+	"github.com/tidings-health/tidings/internal/decide"
+	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
 )
 
 // pastShown bounds the past appointments a patient file lists, most recent first.
@@ -33,6 +37,50 @@ type patientFile struct {
 	PastHidden int  // older past appointments not listed
 	ShowClinic bool // the organisation has several clinics
 	CanAudit   bool
+
+	// Notifications is the patient switch (CON-7), the clinic's; CanConsent: the user may
+	// change it and record consent changes (appointment managers and above).
+	NotificationsOn bool
+	CanConsent      bool
+	// The clinical software's value beside the effective one: when it was read, whether the
+	// database respects it (CON-1) and whether it can be read at all (CON-4).
+	PMSReadAt     string
+	PMSRespected  bool
+	PMSUnreadable bool
+	// Consent is the patient's own choice per purpose (rows) and channel (cells) as it
+	// counts now (decide.Effective); History every change, newest first.
+	ConsentChannels []string
+	Consent         []consentRow
+	History         []historyRow
+	Explain         explainForm
+
+	database clinic.Database
+}
+
+// consentRow is one purpose of the consent table.
+type consentRow struct {
+	Label string
+	Cells []consentCell
+}
+
+// consentCell is the consent for one channel and purpose, with the form that changes it.
+type consentCell struct {
+	Channel, Purpose string // values
+	ChannelLabel     string
+	OptIn            bool
+	Rule             string // "CON-3": a choice made in Tidings; "CON-1": the clinical software; "": default
+	Source, Actor    string
+	Since            string
+}
+
+// historyRow is one consent change, from any source (CON-3: who, when, from where).
+type historyRow struct {
+	At      string
+	Channel string // label
+	Purpose string // label
+	OptIn   bool
+	Source  string // label
+	Actor   string // an id label ("user:3"), never a name
 }
 
 type relativeRow struct {
@@ -70,13 +118,24 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 		if f, err = d.frameTx(ctx, tx, r); err != nil {
 			return err
 		}
-		file, err = readPatientFile(ctx, tx, f, clinic.PatientID(id), d.now())
+		if file, err = readPatientFile(ctx, tx, f, clinic.PatientID(id), d.now()); err != nil {
+			return err
+		}
+		agendas, reasons, err := clinicChoices(ctx, tx, f)
+		file.Explain = explainFormFor(file.ID, agendas, reasons, nil)
 		return err
 	})
 	if err != nil {
 		d.fail(w, r, err)
 		return
 	}
+	// The consent history is read through its use case, which audits the read.
+	h, err := d.patients.ConsentHistory(ctx, web.MustActor(ctx), file.ID)
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	file.consent(f, h.Patient, h.Records)
 	relatives := make([]clinic.PatientID, len(file.Relatives))
 	for i, x := range file.Relatives {
 		relatives[i] = x.ID
@@ -86,6 +145,35 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 		View:  view{Title: "Patient file", Header: f.header(r, "patients"), Data: file},
 		Audit: []audit{{"patient.read", []clinic.PatientID{file.ID}}, {"relative.list", relatives}},
 	})
+}
+
+// consent fills the consent table and history of the file from the patient's records.
+func (file *patientFile) consent(f frame, p clinic.Patient, records []store.ConsentRecord) {
+	for _, ch := range consent.Channels() {
+		file.ConsentChannels = append(file.ConsentChannels, channelName(ch))
+	}
+	rows := map[consent.Purpose]int{}
+	for _, pu := range consentPurposes() {
+		rows[pu] = len(file.Consent)
+		file.Consent = append(file.Consent, consentRow{Label: purposeName(pu)})
+	}
+	for _, c := range decide.Effective(p, file.database, records) {
+		cell := consentCell{Channel: string(c.Channel), Purpose: string(c.Purpose), ChannelLabel: channelName(c.Channel), OptIn: c.OptIn, Rule: c.Rule}
+		if c.Rule == "CON-3" {
+			cell.Source, cell.Actor, cell.Since = sourceName(c.Source), c.Actor, f.when(&c.At)
+		}
+		row := &file.Consent[rows[c.Purpose]]
+		row.Cells = append(row.Cells, cell)
+	}
+	for i := len(records) - 1; i >= 0; i-- {
+		r := records[i]
+		ch, pu := "All channels", purposeName(consent.Purpose(r.Purpose))
+		if r.Channel != patient.PMSAll {
+			ch = channelName(consent.Channel(r.Channel))
+		}
+		file.History = append(file.History, historyRow{At: f.when(&r.At), Channel: ch, Purpose: pu, OptIn: r.OptIn,
+			Source: sourceName(consent.Source(r.Source)), Actor: r.Actor})
+	}
 }
 
 func readPatientFile(ctx context.Context, tx *store.Tx, f frame, id clinic.PatientID, now time.Time) (patientFile, error) {
@@ -104,7 +192,10 @@ func readPatientFile(ctx context.Context, tx *store.Tx, f frame, id clinic.Patie
 	if err != nil {
 		return file, err
 	}
-	file.Database = db.Name
+	file.Database, file.database = db.Name, db
+	file.NotificationsOn, file.CanConsent = !p.NotificationsOff, f.Actor.Can(clinic.PermPatientConsent)
+	file.PMSReadAt = f.when(p.PMSOptOutReadAt)
+	file.PMSRespected, file.PMSUnreadable = db.RespectOptOut, !db.Profile.CanReadOptOut()
 	rels, err := tx.Patients().Relatives(ctx, org, p.ID)
 	if err != nil {
 		return file, err

@@ -155,7 +155,7 @@ func TestTemplatesRender(t *testing.T) {
 				`href="/appointments/3/move?next=%2fpractitioners%2f4%2fabsences"`, "No booked appointment falls", "2 later absences"}},
 		{"reasons", "reasons", "", view{Title: "Reasons", Header: sampleHeader("reasons"), Data: reasonsPage{Clinic: "Main St", CanManage: true,
 			Rows: []reasonRow{{ID: 5, Name: "Standard consult", Duration: "15 min", Buffer: "—", Notifications: false, Online: true, Agendas: []string{"Dr Lovelace"}}}}},
-			[]string{`href="/reasons/5/edit"`, `href="/reasons/new"`, "15 min", "Off", "Dr Lovelace"}},
+			[]string{`href="/reasons/5/edit"`, `href="/reasons/new"`, "15 min", `data-testid="notifications-off">Notifications off</span>`, "Dr Lovelace"}},
 		{"reasons read only", "reasons", "", view{Title: "Reasons", Header: sampleHeader("reasons"), Data: reasonsPage{Clinic: "Main St"}},
 			[]string{"No reason yet."}},
 		{"reason edit", "reason", "", view{Title: "Edit reason", Header: sampleHeader("reasons"), Data: reasonPage{ID: 5, Clinic: "Main St",
@@ -246,6 +246,16 @@ func zeroData(page string) any {
 		return rulesPage{}
 	case "audit":
 		return auditPage{}
+	case "databases":
+		return databasesPage{}
+	case "dryrun":
+		return dryRunPage{}
+	case "channels":
+		return channelsPage{}
+	case "explain":
+		return explainPage{}
+	case "conflicts":
+		return conflictsPage{}
 	}
 	return errorPage{}
 }

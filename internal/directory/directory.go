@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,12 +68,38 @@ func save[T any](ctx context.Context, s *Service, actor clinic.Actor, action str
 
 // DatabaseInput creates or updates a clinical database. ConfirmShared must be true to change
 // respect_opt_out of a database that several clinics share (CON-2).
+//
+// Confirmed, when not nil, lists the clinics the confirmation named (the dashboard's prompt
+// sends the ones it showed): ConfirmShared then counts only if they are exactly the clinics
+// sharing the database at the time of saving, so a prompt shown before another clinic joined
+// the database is stale and is refused like no confirmation. The API's confirm_shared has no
+// such list (nil): its 409 names the clinics and the caller resends.
 type DatabaseInput struct {
-	Name          *string `json:"name"`
-	Kind          *string `json:"kind"`
-	Profile       *string `json:"software_profile"`
-	RespectOptOut *bool   `json:"respect_opt_out"`
-	ConfirmShared bool    `json:"confirm_shared,omitempty"`
+	Name          *string           `json:"name"`
+	Kind          *string           `json:"kind"`
+	Profile       *string           `json:"software_profile"`
+	RespectOptOut *bool             `json:"respect_opt_out"`
+	ConfirmShared bool              `json:"confirm_shared,omitempty"`
+	Confirmed     []clinic.ClinicID `json:"-"`
+}
+
+// confirmed reports whether in confirms a change shared by clinics cs (CON-2).
+func (in DatabaseInput) confirmed(cs []clinic.Clinic) bool {
+	if !in.ConfirmShared {
+		return false
+	}
+	if in.Confirmed == nil {
+		return true
+	}
+	if len(in.Confirmed) != len(cs) {
+		return false
+	}
+	for _, c := range cs {
+		if !slices.Contains(in.Confirmed, c.ID) {
+			return false
+		}
+	}
+	return true
 }
 
 // SharedDatabaseError lists the clinics a shared-database setting would change (CON-2).
@@ -111,7 +138,7 @@ func applyDatabase(ctx context.Context, tx *store.Tx, org clinic.OrgID, in Datab
 			if err != nil {
 				return err
 			}
-			if len(cs) > 1 && !in.ConfirmShared {
+			if len(cs) > 1 && !in.confirmed(cs) {
 				names := make([]string, len(cs))
 				for i, c := range cs {
 					names[i] = c.Name

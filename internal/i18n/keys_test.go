@@ -39,7 +39,7 @@ var (
 	// own decoding errors (internal/api, internal/web/problem.go) are for programs and stay
 	// English.
 	reasonPackages = []string{"dashboard", "portal", "page", "clinic", "booking", "store", "contact", "session",
-		"walltime", "input", "audit", "directory", "patient", "staff"}
+		"walltime", "input", "audit", "directory", "patient", "staff", "consent", "decide"}
 	// Reasons kept in constants (const ClockReason = "key") so that several places share them.
 	goReasonConst = regexp.MustCompile(`\b[A-Z]\w*Reason\s*=\s*` + goString)
 )

@@ -101,6 +101,15 @@ var allowed = map[string]string{
 	"GET /patients/{id}":                          "AMPR",
 	"GET /agenda":                                 "AMPR",
 	"GET /audit":                                  "A",
+	"GET /settings/databases":                     "A",
+	"GET /settings/databases/{id}/dry-run":        "A",
+	"POST /settings/databases/{id}":               "A",
+	"GET /settings/channels":                      "A",
+	"POST /settings/channels":                     "A",
+	"POST /patients/{id}/notifications":           "AM",
+	"POST /patients/{id}/consents":                "AM",
+	"GET /patients/{id}/explain":                  "AMPR",
+	"GET /consent/conflicts":                      "AM",
 }
 
 var initials = map[clinic.Role]string{clinic.RoleAdministrator: "A", clinic.RoleAppointmentManager: "M", clinic.RolePractitioner: "P", clinic.RoleReception: "R"}

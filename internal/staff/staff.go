@@ -31,9 +31,9 @@ import (
 	"github.com/tidings-health/tidings/internal/auth"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/contact"
+	"github.com/tidings-health/tidings/internal/i18n"
 	"github.com/tidings-health/tidings/internal/input"
 	"github.com/tidings-health/tidings/internal/store"
-	"github.com/tidings-health/tidings/internal/i18n"
 )
 
 // Audit actions written by this package.
