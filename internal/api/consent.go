@@ -12,6 +12,7 @@ import (
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
+	"strings"
 )
 
 // AgendaChannelsTable is a clinic's agenda × channel table (CON-5): per agenda, the channels
@@ -137,6 +138,9 @@ func (a *API) consentRoutes() []web.Route {
 			Doc: &web.Doc{Summary: "Would this patient get this message, and why (CON-9)", Tag: "Consent", Request: ExplainInput{}, Response: Decision{}}},
 		{Method: http.MethodPost, Pattern: Prefix + "/databases/{id}/opt-out-dry-run", Perm: clinic.PermManageDirectory, Handler: a.handler(a.dryRun),
 			Doc: &web.Doc{Summary: "Preview changing respect_opt_out: who would start or stop getting reminders (CON-1, CON-2)", Tag: "Consent", Request: DryRunInput{}, Response: DryRun{}}},
+		{Method: http.MethodGet, Pattern: Prefix + "/patients/{id}/decisions", Perm: clinic.PermReadPatients, Handler: a.handler(a.decisions),
+			Doc: &web.Doc{Summary: "A patient's decision log: every decision to send or not send a message, newest first (CON-9)", Tag: "Consent",
+				Response: StoredDecision{}, List: true, Query: pageParams}},
 		{Method: http.MethodGet, Pattern: Prefix + "/consent-conflicts", Perm: clinic.PermPatientConsent, Handler: a.handler(a.conflicts),
 			Doc: &web.Doc{Summary: "Patients whose clinical-software opt-out and Tidings choice disagree", Tag: "Consent", Response: Conflict{}, List: true,
 				Query: []web.Param{{Name: "clinic_id", Type: "integer", Description: "only the patients of this clinic's database"}}}},
@@ -302,6 +306,50 @@ func (a *API) conflicts(ctx context.Context, r *http.Request, _ http.ResponseWri
 	for _, c := range cs {
 		out.Items = append(out.Items, Conflict{Patient: PatientRef{ID: int64(c.Patient.ID), Name: c.Patient.Name}, PMSOptOut: c.PMSOptOut,
 			PMSOptOutReadAt: c.PMSReadAt, Choice: recordOut(c.Choice)})
+	}
+	return http.StatusOK, out, nil
+}
+
+// StoredDecision is one decision of a patient's decision log (CON-9).
+type StoredDecision struct {
+	ID             int64     `json:"id"`
+	NotificationID *int64    `json:"notification_id"`
+	Purpose        string    `json:"purpose"`
+	Channel        string    `json:"channel"`
+	Allowed        bool      `json:"allowed"`
+	Outcome        string    `json:"outcome"`
+	Rule           string    `json:"rule,omitempty"`
+	Text           string    `json:"text"`
+	Trace          []string  `json:"trace"`
+	At             time.Time `json:"at"`
+}
+
+func (a *API) decisions(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := &query{r: r}
+	page := q.page()
+	if err := q.v.Err(); err != nil {
+		return 0, nil, err
+	}
+	ds, err := decide.Log(ctx, a.db, web.MustActor(ctx), clinic.PatientID(id), page)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := ListOf[StoredDecision]{Items: []StoredDecision{}}
+	for _, d := range ds {
+		sd := StoredDecision{ID: d.ID, Purpose: d.Purpose, Channel: d.Channel, Allowed: d.Allowed, Outcome: d.Outcome, Rule: d.Rule,
+			Text: d.Text, Trace: strings.Split(d.Trace, "\n"), At: d.At}
+		if d.NotificationID != 0 {
+			n := d.NotificationID
+			sd.NotificationID = &n
+		}
+		out.Items = append(out.Items, sd)
+	}
+	if len(ds) == page.Size() {
+		out.NextCursor = encodeCursor(ds[len(ds)-1].ID)
 	}
 	return http.StatusOK, out, nil
 }

@@ -111,7 +111,7 @@ var writes = regexp.MustCompile(`^(Create|Update|Delete|Set|Add|Link|Unlink|Reco
 // seeders of synthetic data (the demo organisation and the benchmarks write thousands of
 // rows in one transaction for a clinic nobody is treating; they have no actor to audit).
 func writers() []string {
-	return []string{"store", "store/storetest", "audit", "booking", "directory", "patient", "staff", "session", "jobs", "demo", "bench"}
+	return []string{"store", "store/storetest", "audit", "booking", "directory", "patient", "staff", "session", "jobs", "decide", "demo", "bench"}
 }
 
 func TestStoreWritesOnlyFromUseCases(t *testing.T) {
@@ -235,4 +235,4 @@ func TestEveryTxMethodClassified(t *testing.T) {
 
 // reads matches the *store.Tx methods that only read (nouns, lookups, the transaction's own
 // helpers).
-var reads = regexp.MustCompile(`^(Directory|Patients|Schedule|Appointments|Staff|AuditTrail|Appointment|ListAppointments|ListPatients|AppointmentEvents|Agenda|Agendas|AgendasOffering|Absences|AuditLog|Clinic|Clinics|ClinicsOfDatabase|Database|Databases|Exceptions|IdempotentLookup|Organisation|OrganisationBySlug|Organisations|Patient|Patients|Practitioner|Practitioners|PractitionerAppointments|Reason|Reasons|Relatives|Session|Token|TokenByHash|User|UserByEmail|Users|Tokens|WorkingHours|OverlappingAppointments|ConsentRecords|AgendaChannelsOff|PatientsWithConsent|Consent|ReasonSwitches|PMSOptedOut|UpcomingClinics|AppointmentsByTime|BusyIntervals|PatientsByIDs|UsersByIDs|SessionByToken|Statements|Raw|Dialect|OnCommit|Savepoint)$|^(Count|Exists|Find|Get|List|Lookup|Has)`)
+var reads = regexp.MustCompile(`^(Directory|Patients|Schedule|Appointments|Staff|AuditTrail|Appointment|ListAppointments|ListPatients|AppointmentEvents|Agenda|Agendas|AgendasOffering|Absences|AuditLog|Clinic|Clinics|ClinicsOfDatabase|Database|Databases|Exceptions|IdempotentLookup|Organisation|OrganisationBySlug|Organisations|Patient|Patients|Practitioner|Practitioners|PractitionerAppointments|Reason|Reasons|Relatives|Session|Token|TokenByHash|User|UserByEmail|Users|Tokens|WorkingHours|OverlappingAppointments|ConsentRecords|AgendaChannelsOff|PatientsWithConsent|Consent|ReasonSwitches|PMSOptedOut|UpcomingClinics|Decisions|AppointmentsByTime|BusyIntervals|PatientsByIDs|UsersByIDs|SessionByToken|Statements|Raw|Dialect|OnCommit|Savepoint)$|^(Count|Exists|Find|Get|List|Lookup|Has)`)

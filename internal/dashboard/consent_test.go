@@ -463,3 +463,34 @@ func TestExplainAndConflicts(t *testing.T) {
 		t.Error("the conflicts list is not audited")
 	}
 }
+
+// TestCommunicationLog: a decision the notification work stored is shown on the patient file
+// in plain words and in the reader's language, with the rules checked (CON-9).
+func TestCommunicationLog(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	m := decide.Message{PatientID: e.fx.Patient.ID, Channel: consent.ChannelSMS, Purpose: consent.PurposeReminder, Status: clinic.StatusBooked,
+		BookedBy: clinic.BookedByStaff, AgendaID: e.fx.Agenda.ID, ReasonID: e.fx.Reason.ID}
+	err := e.db.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.Consent().SetAgendaChannelsOff(ctx, e.fx.Org.ID, e.fx.Agenda.ID, []string{"sms"}); err != nil {
+			return err
+		}
+		facts, err := decide.Load(ctx, tx, e.fx.Org.ID, []decide.Message{m})
+		if err != nil {
+			return err
+		}
+		return decide.LogTx(ctx, tx, e.fx.Org.ID, []decide.Decided{{Message: m, Decision: consent.Decide(facts[0])}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/patients/%d", e.fx.Patient.ID)
+	en := e.do(request{method: http.MethodGet, path: path, actor: actorOf(e.recep)})
+	if !strings.Contains(en.body, "Not sent: notifications by SMS are switched off for this agenda.") || !strings.Contains(en.body, "CON-5") {
+		t.Errorf("English log lacks the decision or its trace:\n%s", en.body)
+	}
+	fr := e.do(request{method: http.MethodGet, path: path, actor: actorOf(e.recep), header: map[string]string{"Accept-Language": "fr"}})
+	if strings.Contains(fr.body, "Not sent:") || !strings.Contains(fr.body, "Non envoyé") {
+		t.Errorf("French log is not in French")
+	}
+}

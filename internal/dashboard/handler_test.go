@@ -461,7 +461,8 @@ func TestPatientShow(t *testing.T) {
 			checkNoPatientDataInURLs(t, res, e.fx.Patient)
 		})
 	}
-	want := []string{fmt.Sprintf("patient.consent.read %d", e.fx.Patient.ID), fmt.Sprintf("patient.read %d", e.fx.Patient.ID), fmt.Sprintf("relative.list %d", child.ID)}
+	want := []string{fmt.Sprintf("patient.consent.read %d", e.fx.Patient.ID), fmt.Sprintf("patient.decisions %d", e.fx.Patient.ID),
+		fmt.Sprintf("patient.read %d", e.fx.Patient.ID), fmt.Sprintf("relative.list %d", child.ID)}
 	if diff := cmp.Diff(want, e.auditRows(e.fx.Org.ID)); diff != "" {
 		t.Errorf("audit (-want +got):\n%s", diff)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
+	"strings"
 )
 
 // pastShown bounds the past appointments a patient file lists, most recent first.
@@ -53,6 +54,9 @@ type patientFile struct {
 	Consent         []consentRow
 	History         []historyRow
 	Explain         explainForm
+	// Log is the decision log (CON-9): every decision to send or not send a message to
+	// the patient, newest first, in plain words with its trace.
+	Log []decisionRow
 
 	database clinic.Database
 }
@@ -136,6 +140,16 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	file.consent(f, h.Patient, h.Records)
+	// The decision log too (decide.Log audits its read).
+	ds, err := decide.Log(ctx, d.db, web.MustActor(ctx), file.ID, store.Page{Limit: maxLogRows})
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	for _, x := range ds {
+		file.Log = append(file.Log, decisionRow{At: f.stamp(x.At), Channel: x.Channel, Purpose: x.Purpose, Allowed: x.Allowed,
+			Text: x.Text, Trace: strings.Split(x.Trace, "\n")})
+	}
 	relatives := make([]clinic.PatientID, len(file.Relatives))
 	for i, x := range file.Relatives {
 		relatives[i] = x.ID
@@ -279,4 +293,16 @@ func directoryNames(ctx context.Context, tx *store.Tx, org clinic.OrgID) (names,
 		n.reasons[x.ID] = x.Name
 	}
 	return n, nil
+}
+
+// maxLogRows bounds the decisions the patient file shows (the newest).
+const maxLogRows = 50
+
+// decisionRow is one decision of the communication log: when, on which channel, for which
+// purpose, and why, in the sentence the catalog translates, with the rules checked.
+type decisionRow struct {
+	At, Channel, Purpose string
+	Allowed              bool
+	Text                 string
+	Trace                []string
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/store/storetest"
+	"strings"
 )
 
 var ctx = context.Background()
@@ -307,4 +308,64 @@ func TestLoadStatements(t *testing.T) {
 	if small != large || large > 6 {
 		t.Errorf("statements: %d for 10 messages, %d for 1,000; want the same, at most 6", small, large)
 	}
+}
+
+// TestDecisionLog: decisions stored in the dispatcher's transaction come back, newest first,
+// with their sentence and trace, to those who may read the patient (CON-9).
+func TestDecisionLog(t *testing.T) {
+	w := setup(t)
+	id := w.patients["out-a"]
+	msgs := []decide.Message{
+		{PatientID: id, Channel: consent.ChannelSMS, Purpose: consent.PurposeReminder, Status: clinic.StatusBooked, BookedBy: clinic.BookedByStaff, AgendaID: w.f.Agenda.ID, ReasonID: w.f.Reason.ID},
+		{PatientID: id, Channel: consent.ChannelEmail, Purpose: consent.PurposeInvite},
+	}
+	err := w.db.Update(ctx, func(tx *store.Tx) error {
+		facts, err := decide.Load(ctx, tx, w.f.Org.ID, msgs)
+		if err != nil {
+			return err
+		}
+		var ds []decide.Decided
+		for i, f := range facts {
+			ds = append(ds, decide.Decided{Message: msgs[i], Decision: consent.Decide(f), NotificationID: int64(i + 1)})
+		}
+		return decide.LogTx(ctx, tx, w.f.Org.ID, ds)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := decide.Log(ctx, w.db, w.admin, id, store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 {
+		t.Fatalf("%d decisions, want 2", len(log))
+	}
+	// Newest first: the invite by e-mail (no address: skipped), then the SMS reminder (the
+	// patient is opted out in the PMS, which the database respects).
+	if got := log[0]; got.Channel != "email" || got.Allowed || got.Outcome != string(consent.OutcomeNoDestination) || got.NotificationID != 2 {
+		t.Errorf("newest decision: %+v", got)
+	}
+	if got := log[1]; got.Outcome != string(consent.OutcomeOptedOutPMS) || got.Rule != "CON-1" ||
+		got.Text != "Not sent: the patient is opted out in the clinical software (read at an unknown time) and this database respects it." ||
+		len(splitLines(got.Trace)) != 8 {
+		t.Errorf("reminder decision: %+v", got)
+	}
+	other := storetest.Seed(t, w.db, "other")
+	outsider := clinic.Actor{Kind: clinic.ActorStaff, OrgID: other.Org.ID, Role: clinic.RoleAdministrator, UserID: 9, Label: "user:9"}
+	if _, err := decide.Log(ctx, w.db, outsider, id, store.Page{}); !errors.Is(err, clinic.ErrNotFound) {
+		t.Errorf("another organisation reads the log: %v, want not found", err)
+	}
+	if _, err := decide.Log(ctx, w.db, clinic.PatientActor(w.f.Org.ID, w.patients["out-b"]), id, store.Page{}); !errors.Is(err, clinic.ErrNotFound) {
+		t.Errorf("another patient reads the log: %v, want not found", err)
+	}
+}
+
+func splitLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -91,6 +91,7 @@ var allowed = map[string]string{
 	"POST /api/v1/patients/{id}/consents":         "AM",
 	"POST /api/v1/patients/{id}/consent/explain":  "AMPR",
 	"POST /api/v1/databases/{id}/opt-out-dry-run": "A",
+	"GET /api/v1/patients/{id}/decisions":         "AMPR",
 	"GET /api/v1/consent-conflicts":               "AM",
 	"POST /logout":                                "AMPR",
 	"POST /settings/language":                     "AMPR",

@@ -173,3 +173,67 @@ func (tx Consent) UpcomingClinics(ctx context.Context, org clinic.OrgID, patient
 	}
 	return out, err
 }
+
+// Decision is one stored decision to send or not send a message (CON-9): what was decided,
+// the sentence for the communication log and the trace, one rule checked per line.
+type Decision struct {
+	ID             int64
+	PatientID      clinic.PatientID
+	NotificationID int64 // 0 until notifications are stored
+	Purpose        string
+	Channel        string
+	Allowed        bool
+	Outcome        string
+	Rule           string
+	Text           string
+	Trace          string
+	At             time.Time
+}
+
+// RecordDecisions appends decisions, dated now, in statements of up to 100 rows (a dispatch
+// batch writes its decisions together).
+//
+// Errors: clinic.ErrNotFound when a patient is not one of org's.
+func (tx Consent) RecordDecisions(ctx context.Context, org clinic.OrgID, ds []Decision) error {
+	const batch = 100
+	for len(ds) > 0 {
+		n := min(len(ds), batch)
+		var b strings.Builder
+		b.WriteString(`INSERT INTO consent_decisions (organisation_id, patient_id, notification_id, purpose, channel, allowed, outcome, rule, text, trace, at) VALUES `)
+		args := make([]any, 0, n*11)
+		for i, d := range ds[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			k := len(args)
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10, k+11)
+			args = append(args, org, d.PatientID, zeroNil(d.NotificationID), d.Purpose, d.Channel, d.Allowed, d.Outcome, d.Rule, d.Text, d.Trace, tx.Now)
+		}
+		if _, err := tx.q.exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("record decisions: %w", err)
+		}
+		ds = ds[n:]
+	}
+	return nil
+}
+
+// Decisions lists a patient's decisions, newest first; Page.After is an id to continue below.
+//
+// Errors: none of its own.
+func (tx Consent) Decisions(ctx context.Context, org clinic.OrgID, patient clinic.PatientID, p Page) ([]Decision, error) {
+	before := p.After
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	return collect(ctx, tx, func(r row) (Decision, error) {
+		var d Decision
+		var nid *int64
+		err := r.Scan(&d.ID, &d.PatientID, &nid, &d.Purpose, &d.Channel, &d.Allowed, &d.Outcome, &d.Rule, &d.Text, &d.Trace, &d.At)
+		if nid != nil {
+			d.NotificationID = *nid
+		}
+		d.At = d.At.UTC()
+		return d, err
+	}, `SELECT id, patient_id, notification_id, purpose, channel, allowed, outcome, rule, text, trace, at FROM consent_decisions
+		WHERE organisation_id = $1 AND patient_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4`, org, patient, before, p.Size())
+}
