@@ -12,7 +12,7 @@ import (
 
 // appointmentCancel cancels an appointment (POST /appointments/{id}/cancel, fields version
 // and next) and returns to next, or the appointment's day. The cancellation is an
-// appointment event, so the patient is notified; a stale version is a 409. Audited as
+// appointment event, which the notification work will turn into a notice; a stale version is a 409. Audited as
 // "appointment.cancel".
 func (d *Dashboard) appointmentCancel(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {

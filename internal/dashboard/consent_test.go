@@ -361,7 +361,7 @@ func TestConsentRoles(t *testing.T) {
 
 	// Reception reads the file but is offered no switch.
 	res := e.do(request{method: http.MethodGet, path: patientPath, actor: actorOf(e.recep)})
-	wantBody(t, res, `data-testid="patient-switch"`, `data-testid="consent-table"`, "Appointments the patient books online themselves are still notified.")
+	wantBody(t, res, `data-testid="patient-switch"`, `data-testid="consent-table"`, "It does not apply to appointments the patient books online themselves (CON-8).")
 	if strings.Contains(res.body, `action="`+patientPath+`/notifications"`) || strings.Contains(res.body, `action="`+patientPath+`/consents"`) {
 		t.Error("reception is offered the switch or the consent forms")
 	}
@@ -381,7 +381,7 @@ func TestConsentRoles(t *testing.T) {
 
 	// The file shows the switch, the consent that counts and the history.
 	res = e.do(request{method: http.MethodGet, path: patientPath + "?done=consent-recorded", actor: actorOf(e.manager)})
-	wantBody(t, res, "Consent recorded.", "This patient gets no appointment reminders or booking notices.", "Switch notifications on",
+	wantBody(t, res, "Consent recorded.", "Appointment reminders and booking notices are switched off for this patient.", "Switch notifications on",
 		`data-consent="sms:reminder">`, "Opted out", "set by user:", "the dashboard", `data-testid="consent-history"`, `action="`+patientPath+`/explain"`)
 }
 
