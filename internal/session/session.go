@@ -166,21 +166,27 @@ func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	email = strings.ToLower(strings.TrimSpace(email))
 	ip := m.ClientIP(r)
 	pair := "acct:" + email + "\x00ip:" + ip
+	// A refusal is logged with the client's address and the limit that refused it, so that
+	// IT can see who is hammering the sign-in; never with the e-mail address typed.
+	limited := func(limit string) (clinic.User, error) {
+		m.log.WarnContext(ctx, "sign-in refused: rate limited", "client", ip, "limit", limit)
+		return clinic.User{}, ErrRateLimited
+	}
 	refundIP, ok := m.byIP.Reserve("ip:" + ip)
 	if !ok {
-		return clinic.User{}, ErrRateLimited
+		return limited("address")
 	}
 	attempt, _, ok := m.byPair.Begin(pair)
 	if !ok {
 		refundIP()
-		return clinic.User{}, ErrRateLimited
+		return limited("account_and_address")
 	}
 	refundAcct := func() {}
 	if !m.usual.Has(pair) {
 		if refundAcct, ok = m.byAcct.Reserve("acct:" + email); !ok {
 			attempt.Cancel()
 			refundIP()
-			return clinic.User{}, ErrRateLimited
+			return limited("account")
 		}
 	}
 	u, err := m.signIn(ctx, w, r, email, password)
