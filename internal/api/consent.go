@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"fmt"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/consent"
 	"github.com/tidings-health/tidings/internal/decide"
@@ -19,6 +20,18 @@ import (
 // switched off.
 type AgendaChannelsTable struct {
 	Rows []directory.AgendaChannels `json:"rows"`
+}
+
+// AgendaChannelsInput saves rows of the table: each row replaces its agenda's switches, so
+// both of its fields are required (an absent "off" would switch every channel back on).
+type AgendaChannelsInput struct {
+	Rows []AgendaChannelsRow `json:"rows"`
+}
+
+// AgendaChannelsRow is one agenda's row: the channels to switch off ([] for none).
+type AgendaChannelsRow struct {
+	AgendaID *int64    `json:"agenda_id"`
+	Off      *[]string `json:"off"`
 }
 
 // NotificationsInput turns a patient's notifications on or off (CON-7).
@@ -127,7 +140,7 @@ func (a *API) consentRoutes() []web.Route {
 		{Method: http.MethodGet, Pattern: Prefix + "/clinics/{id}/agenda-channels", Perm: clinic.PermReadDirectory, Handler: a.handler(a.getAgendaChannels),
 			Doc: &web.Doc{Summary: "The agenda × channel notification switches of a clinic (CON-5)", Tag: "Consent", Response: AgendaChannelsTable{}}},
 		{Method: http.MethodPut, Pattern: Prefix + "/clinics/{id}/agenda-channels", Perm: clinic.PermManageDirectory, Handler: a.handler(a.putAgendaChannels),
-			Doc: &web.Doc{Summary: "Save the agenda × channel switches of a clinic", Tag: "Consent", Request: AgendaChannelsTable{}, Response: AgendaChannelsTable{}}},
+			Doc: &web.Doc{Summary: "Save the agenda × channel switches of a clinic", Tag: "Consent", Request: AgendaChannelsInput{}, Response: AgendaChannelsTable{}}},
 		{Method: http.MethodPut, Pattern: Prefix + "/patients/{id}/notifications", Perm: clinic.PermPatientConsent, Handler: a.handler(a.putNotifications),
 			Doc: &web.Doc{Summary: "Turn a patient's appointment notifications on or off (CON-7)", Tag: "Consent", Request: NotificationsInput{}, Response: Patient{}}},
 		{Method: http.MethodGet, Pattern: Prefix + "/patients/{id}/consents", Perm: clinic.PermReadPatients, Handler: a.handler(a.getConsents),
@@ -161,11 +174,35 @@ func (a *API) putAgendaChannels(ctx context.Context, r *http.Request, w http.Res
 	if err != nil {
 		return 0, nil, err
 	}
-	var in AgendaChannelsTable
+	var in AgendaChannelsInput
 	if err := web.DecodeJSON(w, r, &in); err != nil {
 		return 0, nil, err
 	}
-	rows, err := a.directory.SetClinicChannels(ctx, web.MustActor(ctx), clinic.ClinicID(id), in.Rows)
+	var c checker
+	if in.Rows == nil {
+		c.Add("rows", "is required: one row per agenda to save")
+	}
+	rows := make([]directory.AgendaChannels, 0, len(in.Rows))
+	for i, row := range in.Rows {
+		var out directory.AgendaChannels
+		if c.Required(fmt.Sprintf("rows[%d].agenda_id", i), row.AgendaID != nil, true) {
+			out.AgendaID = clinic.AgendaID(*row.AgendaID)
+		}
+		if c.Required(fmt.Sprintf("rows[%d].off", i), row.Off != nil, true) {
+			for _, ch := range *row.Off {
+				out.Off = append(out.Off, consent.Channel(ch))
+			}
+		}
+		rows = append(rows, out)
+	}
+	if err := c.Err(); err != nil {
+		// The clinic is looked up first: another organisation's is "not found".
+		if _, gerr := a.directory.ClinicChannels(ctx, web.MustActor(ctx), clinic.ClinicID(id)); gerr != nil {
+			return 0, nil, gerr
+		}
+		return 0, nil, err
+	}
+	rows, err = a.directory.SetClinicChannels(ctx, web.MustActor(ctx), clinic.ClinicID(id), rows)
 	return http.StatusOK, AgendaChannelsTable{Rows: rows}, err
 }
 

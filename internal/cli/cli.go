@@ -277,7 +277,7 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 		log.Info("listening", "addr", ln.Addr().String(), "db", string(db.Dialect()), "startup_ms", time.Since(start).Milliseconds())
 		fmt.Fprintf(env.Stdout, "Tidings %s is running: %s\n", Version, url)
 		if seedDemo {
-			fmt.Fprintf(env.Stdout, "Demo organisation %q (%s). Sign in at %slogin with password %s as:\n", seeded.Org.Name, map[bool]string{true: "created", false: "already there"}[seeded.Created], url, demo.Password)
+			fmt.Fprintf(env.Stdout, "Demo organisation %q (slug %s, %s). Sign in at %slogin with password %s as:\n", seeded.Org.Name, seeded.Org.Slug, map[bool]string{true: "created", false: "already there"}[seeded.Created], url, demo.Password)
 			for _, l := range seeded.Logins {
 				fmt.Fprintf(env.Stdout, "  %-20s %s\n", l.Role, l.Email)
 			}

@@ -141,8 +141,9 @@ func newConsentEnv(t *testing.T) *consentEnv {
 			Notifications: true, AgendaIDs: []clinic.AgendaID{agenda.ID}}); err != nil {
 			return err
 		}
+		readAt := testNow.Add(-48 * time.Hour) // as the last sync read the flag
 		if e.optedOut, err = tx.Patients().CreatePatient(ctx, e.fx.Org.ID, clinic.Patient{DatabaseID: e.fx.Database.ID, GivenName: "Olive",
-			FamilyName: "Optout", Mobile: "+61412345679", Language: "en", PMSOptOut: true}); err != nil {
+			FamilyName: "Optout", Mobile: "+61412345679", Language: "en", PMSOptOut: true, PMSOptOutReadAt: &readAt}); err != nil {
 			return err
 		}
 		start := time.Date(2026, 4, 9, 9, 0, 0, 0, loc)

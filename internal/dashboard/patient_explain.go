@@ -23,12 +23,13 @@ type explainForm struct {
 	Channels  []choice
 	Notices   []choice
 	BookedBy  []choice
+	Statuses  []choice // the appointment's status at decision time (NOT-3)
 	Agendas   []option // 0: none
 	Reasons   []option // 0: none
 }
 
-// explainFormFor fills the form with the current clinic's agendas and reasons, selecting
-// what q asked.
+// explainFormFor fills the form with the agendas and reasons of the clinics of the patient's
+// database (clinicChoices), selecting what q asked.
 func explainFormFor(id clinic.PatientID, agendas []clinic.Agenda, reasons []clinic.Reason, q url.Values) explainForm {
 	sel := func(k, def string) string {
 		if v := q.Get(k); v != "" {
@@ -41,6 +42,7 @@ func explainFormFor(id clinic.PatientID, agendas []clinic.Agenda, reasons []clin
 		Channels: choices(consent.Channels(), channelName, sel("channel", string(consent.ChannelSMS))),
 		Notices:  choices(consent.Notices(), noticeName, sel("notice", string(consent.NoticeConfirmation))),
 		BookedBy: choices([]clinic.BookedBy{clinic.BookedByStaff, clinic.BookedByPatient, clinic.BookedBySync}, bookedByLabel, sel("booked_by", string(clinic.BookedByStaff))),
+		Statuses: choices(clinic.Statuses(), statusLabel, sel("status", string(clinic.StatusBooked))),
 		Agendas:  []option{{Value: 0, Label: "None"}},
 		Reasons:  []option{{Value: 0, Label: "None"}},
 	}
@@ -116,7 +118,7 @@ func (d *Dashboard) patientExplain(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		page.ID, page.Name = p.ID, p.FullName()
-		agendas, reasons, err := clinicChoices(ctx, tx, f)
+		agendas, reasons, err := clinicChoices(ctx, tx, f, p)
 		page.Form = explainFormFor(p.ID, agendas, reasons, q)
 		return err
 	})
@@ -132,7 +134,7 @@ func (d *Dashboard) patientExplain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := decide.Message{PatientID: page.ID, Purpose: consent.Purpose(q.Get("purpose")), Channel: consent.Channel(q.Get("channel")),
-		BookedBy: clinic.BookedBy(q.Get("booked_by"))}
+		BookedBy: clinic.BookedBy(q.Get("booked_by")), Status: clinic.Status(q.Get("status"))}
 	if m.Purpose == consent.PurposeBookingNotice {
 		m.Notice = consent.Notice(q.Get("notice"))
 	}
@@ -158,15 +160,36 @@ func (d *Dashboard) patientExplain(w http.ResponseWriter, r *http.Request) {
 	d.send(w, r, rp)
 }
 
-// clinicChoices are the current clinic's agendas and reasons, for the explain form.
-func clinicChoices(ctx context.Context, tx *store.Tx, f frame) ([]clinic.Agenda, []clinic.Reason, error) {
-	if f.Clinic.ID == 0 {
-		return nil, nil, nil
+// clinicChoices are the agendas and reasons of every clinic that uses the patient's clinical
+// database, for the explain form: an appointment of theirs may be in any of them. With
+// several such clinics an agenda or reason is named "clinic — name".
+func clinicChoices(ctx context.Context, tx *store.Tx, f frame, p clinic.Patient) ([]clinic.Agenda, []clinic.Reason, error) {
+	var agendas []clinic.Agenda
+	var reasons []clinic.Reason
+	var theirs []clinic.Clinic
+	for _, c := range f.Clinics {
+		if c.DatabaseID == p.DatabaseID {
+			theirs = append(theirs, c)
+		}
 	}
-	agendas, err := clinicAgendas(ctx, tx, f.Org.ID, f.Clinic.ID)
-	if err != nil {
-		return nil, nil, err
+	for _, c := range theirs {
+		as, err := clinicAgendas(ctx, tx, f.Org.ID, c.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		rs, err := clinicReasons(ctx, tx, f.Org.ID, c.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(theirs) > 1 {
+			for i := range as {
+				as[i].Name = c.Name + " — " + as[i].Name
+			}
+			for i := range rs {
+				rs[i].Name = c.Name + " — " + rs[i].Name
+			}
+		}
+		agendas, reasons = append(agendas, as...), append(reasons, rs...)
 	}
-	reasons, err := clinicReasons(ctx, tx, f.Org.ID, f.Clinic.ID)
-	return agendas, reasons, err
+	return agendas, reasons, nil
 }

@@ -125,7 +125,7 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 		if file, err = readPatientFile(ctx, tx, f, clinic.PatientID(id), d.now()); err != nil {
 			return err
 		}
-		agendas, reasons, err := clinicChoices(ctx, tx, f)
+		agendas, reasons, err := clinicChoices(ctx, tx, f, clinic.Patient{ID: file.ID, DatabaseID: file.database.ID})
 		file.Explain = explainFormFor(file.ID, agendas, reasons, nil)
 		return err
 	})

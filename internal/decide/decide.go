@@ -170,17 +170,31 @@ func Explain(ctx context.Context, db *store.DB, actor clinic.Actor, m Message) (
 		v.Add("status", "must be one of booked, confirmed, arrived, seen, no_show, excused_absence, cancelled")
 	}
 	err := db.View(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Patients().Patient(ctx, actor.OrgID, m.PatientID); err != nil {
+		p, err := tx.Patients().Patient(ctx, actor.OrgID, m.PatientID)
+		if err != nil {
 			return err
 		}
-		if m.AgendaID != 0 {
-			if _, err := tx.Directory().Agenda(ctx, actor.OrgID, m.AgendaID); err != nil {
-				v.Fields = append(v.Fields, clinic.FieldError{Field: "agenda_id", Reason: "does not exist"})
+		// The agenda and reason must be ones an appointment of this patient could have: of
+		// a clinic of the patient's database, the reason offered by the agenda.
+		ofPatient := func(c clinic.ClinicID) bool {
+			cl, err := tx.Directory().Clinic(ctx, actor.OrgID, c)
+			return err == nil && cl.DatabaseID == p.DatabaseID
+		}
+		var reason clinic.Reason
+		if m.ReasonID != 0 {
+			if reason, err = tx.Directory().Reason(ctx, actor.OrgID, m.ReasonID); err != nil {
+				v.Add("reason_id", "does not exist")
+			} else if !ofPatient(reason.ClinicID) {
+				v.Add("reason_id", "is not a reason of the patient's clinics")
 			}
 		}
-		if m.ReasonID != 0 {
-			if _, err := tx.Directory().Reason(ctx, actor.OrgID, m.ReasonID); err != nil {
-				v.Fields = append(v.Fields, clinic.FieldError{Field: "reason_id", Reason: "does not exist"})
+		if m.AgendaID != 0 {
+			if ag, err := tx.Directory().Agenda(ctx, actor.OrgID, m.AgendaID); err != nil {
+				v.Add("agenda_id", "does not exist")
+			} else if !ofPatient(ag.ClinicID) {
+				v.Add("agenda_id", "is not an agenda of the patient's clinics")
+			} else if reason.ID != 0 && !slices.Contains(reason.AgendaIDs, ag.ID) {
+				v.Add("reason_id", "is not offered by this agenda")
 			}
 		}
 		if err := v.Err(); err != nil {

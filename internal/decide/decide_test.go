@@ -78,7 +78,8 @@ func setup(t *testing.T) *world {
 			return err
 		}
 		for i, r := range rows {
-			p := clinic.Patient{DatabaseID: w.f.Database.ID, GivenName: r.name, FamilyName: "Test", PMSOptOut: r.pmsOut, Language: "en"}
+			read := now.Add(-48 * time.Hour) // as the last sync read the flag
+			p := clinic.Patient{DatabaseID: w.f.Database.ID, GivenName: r.name, FamilyName: "Test", PMSOptOut: r.pmsOut, PMSOptOutReadAt: &read, Language: "en"}
 			if r.phone {
 				p.Mobile = fmt.Sprintf("+6141200%04d", i)
 			}
@@ -346,7 +347,7 @@ func TestDecisionLog(t *testing.T) {
 		t.Errorf("newest decision: %+v", got)
 	}
 	if got := log[1]; got.Outcome != string(consent.OutcomeOptedOutPMS) || got.Rule != "CON-1" ||
-		got.Text != "Not sent: the patient is opted out in the clinical software (read at an unknown time) and this database respects it." ||
+		got.Text != "Not sent: the patient is opted out in the clinical software (read 2 days ago) and this database respects it." ||
 		len(splitLines(got.Trace)) != 8 {
 		t.Errorf("reminder decision: %+v", got)
 	}
@@ -368,4 +369,55 @@ func splitLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// TestOptOutDryRunAsTheDispatcher: the dry run decides each upcoming appointment's reminder
+// on each channel as the dispatcher would, so the clinic's switches count (a patient switched
+// off is not said to start getting reminders) and a Tidings opt-in for SMS only still lets
+// the setting change their e-mail reminders (found in review).
+func TestOptOutDryRunAsTheDispatcher(t *testing.T) {
+	w := setup(t)
+	org := w.f.Org.ID
+	var both, off clinic.Patient
+	err := w.db.Update(ctx, func(tx *store.Tx) (err error) {
+		if both, err = tx.Patients().CreatePatient(ctx, org, clinic.Patient{DatabaseID: w.f.Database.ID, GivenName: "sms-in", FamilyName: "Test",
+			PMSOptOut: true, Mobile: "+61412009998", Email: "x@example.com", Language: "en"}); err != nil {
+			return err
+		}
+		if off, err = tx.Patients().CreatePatient(ctx, org, clinic.Patient{DatabaseID: w.f.Database.ID, GivenName: "switched-off", FamilyName: "Test",
+			PMSOptOut: true, Mobile: "+61412009997", NotificationsOff: true, Language: "en"}); err != nil {
+			return err
+		}
+		if _, err := tx.Consent().RecordConsent(ctx, org, store.ConsentRecord{PatientID: both.ID, Channel: "sms", Purpose: "reminder", OptIn: true,
+			Source: "dashboard", Actor: "user:2"}); err != nil {
+			return err
+		}
+		for i, p := range []clinic.Patient{both, off} {
+			a := clinic.Appointment{ClinicID: w.f.Clinic.ID, AgendaID: w.f.Agenda.ID, ReasonID: w.f.Reason.ID, PatientID: p.ID, Status: clinic.StatusBooked,
+				BookedBy: clinic.BookedByStaff, Start: now.Add(time.Duration(300+i) * time.Hour)}
+			a.End = a.Start.Add(15 * time.Minute)
+			if _, err := tx.Appointments().CreateAppointment(ctx, org, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	respect := false
+	d, err := decide.OptOutDryRun(ctx, w.db, w.admin, w.f.Database.ID, &respect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The four of TestOptOutDryRun, plus sms-in (their e-mail reminders start); not
+	// switched-off (the patient switch blocks a staff booking's reminder either way).
+	if d.Start != 5 || d.Clinics[0].Start != 3 {
+		t.Errorf("start %d (Main St %d), want 5 (3): %+v", d.Start, d.Clinics[0].Start, d.Clinics[0].Sample)
+	}
+	for _, p := range d.Clinics[0].Sample {
+		if p.ID == off.ID {
+			t.Errorf("a patient switched off is counted as starting")
+		}
+	}
 }

@@ -43,20 +43,6 @@ type DryRun struct {
 	WithoutAppointment int
 }
 
-// reminderAllowed is whether p would get a reminder on some channel under respect.
-func reminderAllowed(p clinic.Patient, db clinic.Database, records []consent.Record, respect bool) bool {
-	for _, ch := range []consent.Channel{consent.ChannelSMS, consent.ChannelEmail} {
-		f := consent.Facts{Purpose: consent.PurposeReminder, Channel: ch, Status: clinic.StatusBooked, BookedBy: clinic.BookedByStaff,
-			Switches: consent.Switches{Agenda: true, Reason: true, Patient: true}, Consents: records}
-		fillPatient(&f, p, db)
-		f.PMS.Respect = respect
-		if consent.Decide(f).Allowed {
-			return true
-		}
-	}
-	return false
-}
-
 // OptOutDryRun previews saving respect for database id: only patients opted out in the
 // clinical software can change, and each is decided by the consent engine under the old and
 // the new value (a Tidings-side choice overrides either way, CON-3). Administrators only;
@@ -106,49 +92,97 @@ func OptOutDryRun(ctx context.Context, db *store.DB, actor clinic.Actor, id clin
 		if err != nil {
 			return err
 		}
-		records, err := tx.Consent().ConsentRecords(ctx, org, ids)
+		appts, err := tx.Consent().UpcomingAppointments(ctx, org, ids, tx.Now)
 		if err != nil {
 			return err
 		}
-		upcoming, err := tx.Consent().UpcomingClinics(ctx, org, ids, tx.Now)
-		if err != nil {
-			return err
-		}
-		byPatient := map[clinic.PatientID][]consent.Record{}
-		for _, r := range records {
-			if r.Source != string(consent.SourcePMS) {
-				byPatient[r.PatientID] = append(byPatient[r.PatientID], Record(r))
+		// The messages the setting decides: each upcoming appointment's reminder on each
+		// channel, with the appointment's own agenda, reason and who booked it (so the
+		// clinic's switches count as the dispatcher would count them), or a recall for a
+		// patient with no upcoming appointment. They are decided under the current and the
+		// previewed value; a patient starts (or stops) when some message flips.
+		var msgs []Message
+		var clinicOf []clinic.ClinicID
+		has := map[clinic.PatientID]bool{}
+		for _, a := range appts {
+			has[a.PatientID] = true
+			for _, ch := range []consent.Channel{consent.ChannelSMS, consent.ChannelEmail, consent.ChannelPush} {
+				msgs = append(msgs, Message{PatientID: a.PatientID, Channel: ch, Purpose: consent.PurposeReminder, AgendaID: a.AgendaID,
+					ReasonID: a.ReasonID, BookedBy: a.BookedBy, Status: a.Status})
+				clinicOf = append(clinicOf, a.ClinicID)
 			}
 		}
 		for _, pid := range ids {
-			p := patients[pid]
-			before, after := reminderAllowed(p, d, byPatient[pid], d.RespectOptOut), reminderAllowed(p, d, byPatient[pid], respect)
+			if has[pid] {
+				continue
+			}
+			for _, ch := range []consent.Channel{consent.ChannelSMS, consent.ChannelEmail, consent.ChannelPush} {
+				msgs = append(msgs, Message{PatientID: pid, Channel: ch, Purpose: consent.PurposeRecall})
+				clinicOf = append(clinicOf, 0)
+			}
+		}
+		facts, err := Load(ctx, tx, org, msgs)
+		if err != nil {
+			return err
+		}
+		type change struct{ start, stop bool }
+		byPatient := map[clinic.PatientID]change{}
+		byClinic := map[clinic.ClinicID]map[clinic.PatientID]change{}
+		for i, f := range facts {
+			f.PMS.Respect = d.RespectOptOut
+			before := consent.Decide(f).Allowed
+			f.PMS.Respect = respect
+			after := consent.Decide(f).Allowed
 			if before == after {
 				continue
 			}
-			starts := after
-			if starts {
+			pid, c := msgs[i].PatientID, clinicOf[i]
+			ch := byPatient[pid]
+			ch.start, ch.stop = ch.start || after, ch.stop || before
+			byPatient[pid] = ch
+			if c != 0 {
+				if byClinic[c] == nil {
+					byClinic[c] = map[clinic.PatientID]change{}
+				}
+				cc := byClinic[c][pid]
+				cc.start, cc.stop = cc.start || after, cc.stop || before
+				byClinic[c][pid] = cc
+			}
+		}
+		for _, pid := range ids {
+			ch, ok := byPatient[pid]
+			if !ok {
+				continue
+			}
+			if ch.start {
 				out.Start++
-			} else {
+			}
+			if ch.stop {
 				out.Stop++
 			}
-			cs := upcoming[pid]
-			if len(cs) == 0 {
+			if !has[pid] {
 				out.WithoutAppointment++
 			}
-			for _, c := range cs {
-				i, ok := index[c]
+		}
+		for c, ps := range byClinic {
+			i, ok := index[c]
+			if !ok {
+				continue
+			}
+			im := &out.Clinics[i]
+			for _, pid := range ids { // in id order, for a stable sample
+				ch, ok := ps[pid]
 				if !ok {
 					continue
 				}
-				im := &out.Clinics[i]
-				if starts {
+				if ch.start {
 					im.Start++
-				} else {
+				}
+				if ch.stop {
 					im.Stop++
 				}
 				if len(im.Sample) < SampleSize {
-					im.Sample = append(im.Sample, PatientRef{ID: pid, Name: p.FullName()})
+					im.Sample = append(im.Sample, PatientRef{ID: pid, Name: patients[pid].FullName()})
 					named = append(named, pid)
 				}
 			}
@@ -212,8 +246,8 @@ func Conflicts(ctx context.Context, db *store.DB, actor clinic.Actor, clinicID c
 		}
 		for _, pid := range ids {
 			p, r := patients[pid], latest[pid]
-			if r.ID == 0 || p.PMSOptOut != r.OptIn {
-				continue // no choice about reminders, or both say the same
+			if r.ID == 0 || p.PMSOptOut != r.OptIn || p.PMSOptOutReadAt == nil {
+				continue // no choice about reminders, both say the same, or the PMS value was never read
 			}
 			out = append(out, Conflict{Patient: PatientRef{ID: pid, Name: p.FullName()}, DatabaseID: p.DatabaseID, PMSOptOut: p.PMSOptOut,
 				PMSReadAt: p.PMSOptOutReadAt, Choice: r})

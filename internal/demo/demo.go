@@ -257,6 +257,9 @@ func (s *seeder) patients(ctx context.Context, db clinic.Database, n int, region
 			}
 		}
 		p.PMSOptOut = i%20 == 7
+		// The flag as the last sync read it, for every patient of the clinical software.
+		read := s.now.Add(-time.Duration(1+s.rng.IntN(72)) * time.Hour)
+		p.PMSOptOutReadAt = &read
 		created, err := s.tx.Patients().CreatePatient(ctx, s.org, p)
 		if err != nil {
 			return nil, err

@@ -74,10 +74,15 @@ func (s *Service) SetClinicChannels(ctx context.Context, actor clinic.Actor, id 
 			return err
 		}
 		var v clinic.ValidationError
+		seen := map[clinic.AgendaID]bool{}
 		for i, r := range rows {
-			if !slices.Contains(agendas, r.AgendaID) {
+			switch {
+			case !slices.Contains(agendas, r.AgendaID):
 				v.Add(fmt.Sprintf("rows[%d].agenda_id", i), "is not an agenda of this clinic")
+			case seen[r.AgendaID]:
+				v.Add(fmt.Sprintf("rows[%d].agenda_id", i), "appears in two rows")
 			}
+			seen[r.AgendaID] = true
 			for j, ch := range r.Off {
 				if !ch.Valid() {
 					v.Add(fmt.Sprintf("rows[%d].off[%d]", i, j), consent.ChannelReason)

@@ -49,3 +49,24 @@ func TestClinicChannels(t *testing.T) {
 		t.Errorf("another organisation's clinic: %v, want not found", err)
 	}
 }
+
+// TestBestPracticeSettingCannotChange: a profile whose opt-out flag cannot be read keeps the
+// setting as it is (CON-4): saving another value is refused naming the field.
+func TestBestPracticeSettingCannotChange(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, nil)
+	f := storetest.Seed(t, db, "a")
+	svc := directory.New(db)
+	admin := clinic.Actor{Kind: clinic.ActorStaff, OrgID: f.Org.ID, Role: clinic.RoleAdministrator, UserID: 1, Label: "user:1"}
+	name, kind, profile := "BP", "hl7v2", "best_practice"
+	bp, err := svc.CreateDatabase(ctx, admin, directory.DatabaseInput{Name: &name, Kind: &kind, Profile: &profile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	_, err = svc.UpdateDatabase(ctx, admin, bp.ID, directory.DatabaseInput{RespectOptOut: &off})
+	var v *clinic.ValidationError
+	if !errors.As(err, &v) || v.Fields[0].Field != "respect_opt_out" {
+		t.Errorf("turning off Best Practice's setting: %v, want a field error on respect_opt_out", err)
+	}
+}

@@ -132,6 +132,12 @@ func applyDatabase(ctx context.Context, tx *store.Tx, org clinic.OrgID, in Datab
 			c.Add("software_profile", "must be one of generic, best_practice, medical_director, zedmed, optomate")
 		}
 	}
+	if in.RespectOptOut != nil && *in.RespectOptOut != v.RespectOptOut && !v.Profile.CanReadOptOut() {
+		// CON-4: the flag cannot be read, consent is managed in Tidings only; a stored
+		// value would mean nothing (and would look as if it did).
+		c.Add("respect_opt_out", "cannot be changed: this clinical software's opt-out flag cannot be read, so consent is managed in Tidings only")
+		return c.Err()
+	}
 	if in.RespectOptOut != nil && *in.RespectOptOut != v.RespectOptOut {
 		if !creating {
 			cs, err := tx.Directory().ClinicsOfDatabase(ctx, org, v.ID)

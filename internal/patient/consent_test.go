@@ -132,3 +132,22 @@ func TestPMSFlagHistory(t *testing.T) {
 		t.Errorf("manager switches a patient off: %v, %v", p.NotificationsOff, err)
 	}
 }
+
+// TestPMSFlagNeedsConsentPermission: the clinical software's opt-out flag changes who is
+// messaged, so reception cannot set it through the API, as it cannot record consent (found
+// in review: reception set it and the history credited the clinical software).
+func TestPMSFlagNeedsConsentPermission(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, nil)
+	f := storetest.Seed(t, db, "a")
+	svc := patient.New(db)
+	recep := clinic.TokenActor(clinic.Token{ID: 4, OrgID: f.Org.ID, Role: clinic.RoleReception})
+	no := false
+	if _, err := svc.Update(ctx, recep, f.Patient.ID, patient.Input{PMSOptOut: &no}); !errors.Is(err, clinic.ErrForbidden) {
+		t.Errorf("reception sets pms_opt_out: %v, want forbidden", err)
+	}
+	name := "Grace"
+	if _, err := svc.Update(ctx, recep, f.Patient.ID, patient.Input{GivenName: &name}); err != nil {
+		t.Errorf("reception edits a name: %v", err)
+	}
+}

@@ -148,12 +148,17 @@ func Normalise(ctx context.Context, tx *store.Tx, org clinic.OrgID, in Input, v 
 }
 
 // allow checks a staff, token or system actor's permission; patients change their own
-// records through the portal's use cases, not these.
-func allow(actor clinic.Actor, what string) error {
-	if actor.Kind != clinic.ActorPatient && actor.Can(clinic.PermWritePatients) {
-		return nil
+// records through the portal's use cases, not these. Setting the clinical software's opt-out
+// flag (an integration reporting the PMS value, CON-1) changes who is messaged, so it needs
+// the consent permission too (appointment managers and above), as the consent does.
+func allow(actor clinic.Actor, what string, in Input) error {
+	if actor.Kind == clinic.ActorPatient || !actor.Can(clinic.PermWritePatients) {
+		return fmt.Errorf("%s: %s needs %s: %w", what, actor.Label, clinic.PermWritePatients, clinic.ErrForbidden)
 	}
-	return fmt.Errorf("%s: %s needs %s: %w", what, actor.Label, clinic.PermWritePatients, clinic.ErrForbidden)
+	if in.PMSOptOut != nil && !actor.Can(clinic.PermPatientConsent) {
+		return fmt.Errorf("%s: pms_opt_out: %s needs %s: %w", what, actor.Label, clinic.PermPatientConsent, clinic.ErrForbidden)
+	}
+	return nil
 }
 
 var errExternalID = &clinic.ConflictError{Field: "external_id", Reason: "another patient of this database has this external id"}
@@ -163,7 +168,7 @@ var errExternalID = &clinic.ConflictError{Field: "external_id", Reason: "another
 func (s *Service) Create(ctx context.Context, actor clinic.Actor, in Input) (clinic.Patient, error) {
 	var p clinic.Patient
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		if err := allow(actor, "create patient"); err != nil {
+		if err := allow(actor, "create patient", in); err != nil {
 			return err
 		}
 		if err := Normalise(ctx, tx, actor.OrgID, in, &p, true); err != nil {
@@ -191,7 +196,7 @@ func (s *Service) Create(ctx context.Context, actor clinic.Actor, in Input) (cli
 func (s *Service) Update(ctx context.Context, actor clinic.Actor, id clinic.PatientID, in Input) (clinic.Patient, error) {
 	var p clinic.Patient
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		if err := allow(actor, "update patient"); err != nil {
+		if err := allow(actor, "update patient", in); err != nil {
 			return err
 		}
 		var err error
@@ -230,7 +235,7 @@ type RelativeInput struct {
 func (s *Service) LinkRelative(ctx context.Context, actor clinic.Actor, id clinic.PatientID, in RelativeInput) ([]clinic.Relative, error) {
 	var out []clinic.Relative
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		if err := allow(actor, "link relative"); err != nil {
+		if err := allow(actor, "link relative", Input{}); err != nil {
 			return err
 		}
 		org := actor.OrgID

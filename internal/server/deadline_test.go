@@ -44,7 +44,7 @@ func TestPerRouteWriteDeadline(t *testing.T) {
 				w.Header().Set("Content-Type", "text/event-stream")
 				chunks(w, 6)
 			}},
-		{Method: "GET", Pattern: "/longer", Auth: web.Public, WriteTimeout: 10 * deadline,
+		{Method: "GET", Pattern: "/longer", Auth: web.Public, WriteTimeout: 50 * deadline, // room for a loaded CI machine
 			Handler: func(w http.ResponseWriter, r *http.Request) { chunks(w, 6) }},
 	}}
 	srv, err := server.New(server.Config{Pages: pages, WriteTimeout: deadline})

@@ -150,28 +150,19 @@ func (tx Consent) PMSOptedOut(ctx context.Context, org clinic.OrgID, db clinic.D
 	}, `SELECT id FROM patients WHERE organisation_id = $1 AND database_id = $2 AND pms_opt_out ORDER BY id`, org, db)
 }
 
-// UpcomingClinics maps each of patients to the clinics where they have an active
-// appointment starting at or after from, in one statement (a dry run counts per clinic).
+// UpcomingAppointments lists the active appointments of patients starting at or after from,
+// in one statement (a dry run decides their reminders).
 //
 // Errors: none of its own.
-func (tx Consent) UpcomingClinics(ctx context.Context, org clinic.OrgID, patients []clinic.PatientID, from time.Time) (map[clinic.PatientID][]clinic.ClinicID, error) {
-	out := map[clinic.PatientID][]clinic.ClinicID{}
+func (tx Consent) UpcomingAppointments(ctx context.Context, org clinic.OrgID, patients []clinic.PatientID, from time.Time) ([]clinic.Appointment, error) {
 	if len(patients) == 0 {
-		return out, nil
+		return nil, nil
 	}
-	type pc struct {
-		p clinic.PatientID
-		c clinic.ClinicID
-	}
-	rows, err := collect(ctx, tx, func(r row) (pc, error) {
-		var v pc
-		return v, r.Scan(&v.p, &v.c)
-	}, `SELECT DISTINCT patient_id, clinic_id FROM appointments WHERE organisation_id = $1 AND patient_id IN (`+idList(patients)+`)
-		AND starts_at >= $2 AND status IN `+activeStatuses()+` ORDER BY patient_id, clinic_id`, org, from)
-	for _, v := range rows {
-		out[v.p] = append(out[v.p], v.c)
-	}
-	return out, err
+	return collect(ctx, tx, func(r row) (clinic.Appointment, error) {
+		var a clinic.Appointment
+		return a, r.Scan(&a.ID, &a.PatientID, &a.ClinicID, &a.AgendaID, &a.ReasonID, &a.BookedBy, &a.Status)
+	}, `SELECT id, patient_id, clinic_id, agenda_id, reason_id, booked_by, status FROM appointments WHERE organisation_id = $1
+		AND patient_id IN (`+idList(patients)+`) AND starts_at >= $2 AND status IN `+activeStatuses()+` ORDER BY patient_id, id`, org, from)
 }
 
 // Decision is one stored decision to send or not send a message (CON-9): what was decided,
