@@ -87,6 +87,6 @@
 // Australia/Adelaide, Europe/Paris and America/New_York (dst_test.go).
 //
 // Dependency rule: the standard library, internal/clinic (field errors) and internal/walltime
-// (wall time to instant) only; TestPure holds it. The caller supplies the *time.Location;
+// (wall time to instant) only; internal/architecture.TestEnginesArePure holds it. The caller supplies the *time.Location;
 // the binary embeds time/tzdata (cmd/tidings), and so do these tests.
 package sendtime
