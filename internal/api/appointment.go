@@ -57,7 +57,7 @@ func checkStatus(c *checker, field string, in *string, dst *clinic.Status) {
 	c.Add(field, statusReason)
 }
 
-const statusReason = booking.StatusReason
+const statusReason = clinic.StatusReason
 
 func (a *API) appointmentCrud() crud[clinic.Appointment, AppointmentUpdate, Appointment] {
 	return crud[clinic.Appointment, AppointmentUpdate, Appointment]{

@@ -27,7 +27,7 @@ func layers() map[string]int {
 	place := map[string]int{}
 	for i, layer := range [][]string{
 		{"clinic"},
-		{"availability", "walltime", "input", "contact", "auth", "i18n", "config", "consent", "sendtime", "sms", "sms/twilio", "sms/twilio/twiliotest"},
+		{"availability", "walltime", "zonetest", "input", "contact", "auth", "i18n", "config", "consent", "sendtime", "sms", "sms/twilio", "sms/twilio/twiliotest"},
 		{"store", "store/storetest"},
 		{"audit", "jobs", "booking", "directory", "patient", "staff", "session", "lifecycle", "decide"},
 		{"web", "page", "api", "dashboard"},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tidings-health/tidings/internal/zonetest"
 )
 
 // DST tests: every offset change 2024-2030 of the zones below, found
@@ -33,7 +34,7 @@ func dstCases(t *testing.T) []dstCase {
 	var out []dstCase
 	for _, name := range dstZoneNames {
 		loc := zone(t, name)
-		trs := transitions(loc, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
+		trs := zonetest.Transitions(loc, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
 		if len(trs) != 14 {
 			t.Fatalf("%s: found %d transitions in 2024-2030, want 14", name, len(trs))
 		}

@@ -4,12 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata" // zone data must not depend on the host
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tidings-health/tidings/internal/zonetest"
 	"pgregory.net/rapid"
 )
 
@@ -27,65 +27,11 @@ var propZoneNames = []string{
 // 23:00 of the previous day until 2019).
 var midnightZoneNames = []string{"America/Sao_Paulo", "America/Havana", "Asia/Beirut"}
 
-var (
-	zoneOnce  sync.Once
-	zoneCache map[string]*time.Location
-	zoneTrans map[string][]time.Time // transitions 2024..2030
-)
+// zones loads the property tests' zones once, with their transitions.
+var zones = zonetest.NewSet(zonetest.Span{Names: propZoneNames, From: 2024, To: 2031},
+	zonetest.Span{Names: midnightZoneNames, From: 2008, To: 2020})
 
-func loadZones() {
-	zoneCache = map[string]*time.Location{}
-	zoneTrans = map[string][]time.Time{}
-	for _, name := range propZoneNames {
-		loc, err := time.LoadLocation(name)
-		if err != nil {
-			panic(err)
-		}
-		zoneCache[name] = loc
-		zoneTrans[name] = transitions(loc,
-			time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
-	}
-	for _, name := range midnightZoneNames {
-		loc, err := time.LoadLocation(name)
-		if err != nil {
-			panic(err)
-		}
-		zoneCache[name] = loc
-		zoneTrans[name] = transitions(loc,
-			time.Date(2008, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
-	}
-}
-
-func zone(tb testing.TB, name string) *time.Location {
-	tb.Helper()
-	zoneOnce.Do(loadZones)
-	if loc, ok := zoneCache[name]; ok {
-		return loc
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return loc
-}
-
-// transitions returns every instant in [from, to) at which loc's offset
-// changes, found with ZoneBounds.
-func transitions(loc *time.Location, from, to time.Time) []time.Time {
-	var out []time.Time
-	for t := from; ; {
-		_, end := t.In(loc).ZoneBounds()
-		if end.IsZero() || !end.Before(to) {
-			return out
-		}
-		_, o1 := end.Add(-time.Second).In(loc).Zone()
-		_, o2 := end.In(loc).Zone()
-		if o1 != o2 {
-			out = append(out, end)
-		}
-		t = end
-	}
-}
+func zone(tb testing.TB, name string) *time.Location { return zones.Zone(tb, name) }
 
 func dateCmp(a, b Date) int {
 	switch {
@@ -243,15 +189,14 @@ type shared struct {
 var epoch2024 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func drawShared(t *rapid.T, o genOpts) shared {
-	zoneOnce.Do(loadZones)
 	names := o.zones
 	if names == nil {
 		names = propZoneNames
 	}
 	name := rapid.SampledFrom(names).Draw(t, "zone")
-	loc := zoneCache[name]
+	loc := zones.Zone(t, name)
 	var ws time.Time
-	if tr := zoneTrans[name]; len(tr) > 0 && (o.nearDST || rapid.IntRange(0, 9).Draw(t, "nearDSTRoll") < 5) {
+	if tr := zones.Transitions(name); len(tr) > 0 && (o.nearDST || rapid.IntRange(0, 9).Draw(t, "nearDSTRoll") < 5) {
 		ws = rapid.SampledFrom(tr).Draw(t, "transition").
 			Add(-time.Duration(rapid.IntRange(0, 3*24*60).Draw(t, "minutesBeforeTransition")) * time.Minute)
 	} else {

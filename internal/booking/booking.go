@@ -436,7 +436,7 @@ func (s *Service) current(ctx context.Context, tx *store.Tx, org clinic.OrgID, c
 		return a, err
 	}
 	v := clinic.ValidationError{Fields: c.Problems}
-	if c.Version == 0 && !hasField(v.Fields, "version") {
+	if c.Version == 0 && !clinic.HasField(v.Fields, "version") {
 		v.Add("version", "is required: send the version you read, so that a concurrent change is not overwritten")
 	}
 	if err := v.Err(); err != nil {
@@ -468,7 +468,7 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 			v.Within("start", start, tx.Now, maxPast, maxAhead)
 		}
 		c.Problems = append(c.Problems, v.Fields...)
-	} else if !hasField(c.Problems, "start") {
+	} else if !clinic.HasField(c.Problems, "start") {
 		c.Problems = append(c.Problems, clinic.FieldError{Field: "start", Reason: "is required"})
 	}
 	a, err := s.current(ctx, tx, org, c)

@@ -36,24 +36,37 @@ func CheckHours(hs []clinic.WorkingHours) error {
 		if h.Weekday < time.Sunday || h.Weekday > time.Saturday {
 			v.Add(f+".weekday", "must be 0 (Sunday) to 6 (Saturday)")
 		}
-		switch {
-		case h.Start < 0 || h.End < 0:
-		case h.Start >= 1440:
-			v.Add(f+".start", "must be from 00:00 to 23:59")
-		case h.End == 0 || h.End > 1440:
-			v.Add(f+".end", "must be from 00:01 to 24:00")
-		case h.End <= h.Start:
-			v.Add(f+".end", "must be after start")
-		default:
-			for _, o := range hs[:i] {
-				if o.Start >= 0 && o.End > o.Start && o.Weekday == h.Weekday && h.Start < o.End && o.Start < h.End {
-					v.Add(f, fmt.Sprintf("overlaps %s–%s on the same day", walltime.Clock(o.Start), walltime.Clock(o.End)))
-					break
-				}
+		if h.Start < 0 || h.End < 0 || !checkInterval(&v, f, h.Start, h.End) {
+			continue
+		}
+		for _, o := range hs[:i] {
+			if o.Start >= 0 && o.End > o.Start && o.Weekday == h.Weekday && h.Start < o.End && o.Start < h.End {
+				v.Add(f, fmt.Sprintf("overlaps %s–%s on the same day", walltime.Clock(o.Start), walltime.Clock(o.End)))
+				break
 			}
 		}
 	}
 	return v.Err()
+}
+
+// checkInterval checks that [start, end) in minutes after midnight lies within one day and
+// ends after it starts, naming prefix+"start" or prefix+"end"; it reports whether it does.
+// An interval the surface could not read (a negative minute) is its own problem, not this.
+func checkInterval(v *clinic.ValidationError, prefix string, start, end int) bool {
+	if prefix != "" {
+		prefix += "."
+	}
+	switch {
+	case start >= 1440:
+		v.Add(prefix+"start", "must be from 00:00 to 23:59")
+	case end == 0 || end > 1440:
+		v.Add(prefix+"end", "must be from 00:01 to 24:00")
+	case end <= start:
+		v.Add(prefix+"end", "must be after start")
+	default:
+		return true
+	}
+	return false
 }
 
 // SetHours replaces an agenda's weekly working hours (POR-2) and returns them as stored.
@@ -97,18 +110,11 @@ func CheckException(e clinic.ScheduleException) error {
 	var v input.Checker
 	day := e.Day
 	v.Date("day", &e.Day, &day, false)
-	if e.Start < 0 || e.End < 0 {
-		// Not readable: the surface reports it.
-	} else if e.End != 0 || e.Start != 0 {
-		switch {
-		case e.Start < 0 || e.Start >= 1440:
-			v.Add("start", "must be from 00:00 to 23:59")
-		case e.End <= 0 || e.End > 1440:
-			v.Add("end", "must be from 00:01 to 24:00")
-		case e.End <= e.Start:
-			v.Add("end", "must be after start")
-		}
-	} else if !e.Closed {
+	switch {
+	case e.Start < 0 || e.End < 0: // not readable: the surface reports it
+	case e.End != 0 || e.Start != 0:
+		checkInterval(&v.ValidationError, "", e.Start, e.End)
+	case !e.Closed:
 		v.Add("closed", "an exception either closes the day or adds hours (start and end)")
 	}
 	checkNote(&v, "note", e.Note)
@@ -234,12 +240,4 @@ func (s *Service) DeleteAbsence(ctx context.Context, actor clinic.Actor, id int6
 		}
 		return audit.Record(ctx, tx, actor, "absence.delete")
 	})
-}
-
-// Agenda reads one agenda of actor's organisation, so that a surface can answer "not
-// found" for another organisation's agenda before reporting a request's own problems.
-func (s *Service) Agenda(ctx context.Context, actor clinic.Actor, id clinic.AgendaID) (clinic.Agenda, error) {
-	var ag clinic.Agenda
-	err := s.db.View(ctx, func(tx *store.Tx) (err error) { ag, err = tx.Directory().Agenda(ctx, actor.OrgID, id); return err })
-	return ag, err
 }

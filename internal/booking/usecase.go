@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/audit"
@@ -29,10 +28,6 @@ func allow(actor clinic.Actor, p clinic.Permission, what string) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %s needs %s: %w", what, actor.Label, p, clinic.ErrForbidden)
-}
-
-func hasField(fs []clinic.FieldError, field string) bool {
-	return slices.ContainsFunc(fs, func(f clinic.FieldError) bool { return f.Field == field })
 }
 
 // Idempotency makes a retried booking safe: the first successful answer to (actor, Key) is
@@ -182,9 +177,9 @@ func (s *Service) Cancel(ctx context.Context, actor clinic.Actor, c Change) (cli
 func (s *Service) SetStatus(ctx context.Context, actor clinic.Actor, c Change, to clinic.Status) (clinic.Appointment, error) {
 	return s.change(ctx, actor, c, "appointment.status", clinic.PermSetStatus, func(tx *store.Tx, a clinic.Appointment, c Change) (clinic.Appointment, error) {
 		switch {
-		case hasField(c.Problems, "status"):
+		case clinic.HasField(c.Problems, "status"):
 		case !to.Valid():
-			c.Problems = append(c.Problems, clinic.FieldError{Field: "status", Reason: StatusReason})
+			c.Problems = append(c.Problems, clinic.FieldError{Field: "status", Reason: clinic.StatusReason})
 		case to == clinic.StatusCancelled:
 			// One way to cancel, with its own permission, on every surface.
 			c.Problems = append(c.Problems, clinic.FieldError{Field: "status", Reason: "cannot be set to cancelled: cancel the appointment instead"})
@@ -197,9 +192,6 @@ func (s *Service) SetStatus(ctx context.Context, actor clinic.Actor, c Change, t
 		return s.setStatus(ctx, tx, actor.OrgID, c, to)
 	})
 }
-
-// StatusReason is the field error for a status that is not one of clinic.Statuses.
-const StatusReason = "must be one of booked, confirmed, arrived, seen, no_show, excused_absence, cancelled"
 
 // DetailsInput edits an appointment's details; moving, cancelling and status changes have
 // their own use cases, which apply the booking rules. Version is the one read.

@@ -253,6 +253,9 @@ const (
 	StatusCancelled      Status = "cancelled"
 )
 
+// StatusReason is the field error for a status that is not one of Statuses.
+const StatusReason = "must be one of booked, confirmed, arrived, seen, no_show, excused_absence, cancelled"
+
 // Statuses lists every status in the order of an appointment's life.
 func Statuses() []Status {
 	return []Status{StatusBooked, StatusConfirmed, StatusArrived, StatusSeen, StatusNoShow, StatusExcusedAbsence, StatusCancelled}

@@ -83,3 +83,41 @@ func MissingReference(field string, err error) error {
 	}
 	return err
 }
+
+// FieldsOf returns the fields of the validation error in err's chain, nil for any other
+// error: surfaces use it to show a refused form's problems beside their fields.
+func FieldsOf(err error) []FieldError {
+	var v *ValidationError
+	if errors.As(err, &v) {
+		return v.Fields
+	}
+	return nil
+}
+
+// HasField reports whether fields names field.
+func HasField(fields []FieldError, field string) bool {
+	for _, f := range fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// RenameFields rewrites the fields of the validation error in err's chain with rename, which
+// returns the field as a surface names it (a use case's "end" is a form's "end_time") and
+// whether to keep it; any other error is returned as it is. Surfaces use it to show a use
+// case's problems under their own fields.
+func RenameFields(err error, rename func(FieldError) (FieldError, bool)) error {
+	var v *ValidationError
+	if !errors.As(err, &v) {
+		return err
+	}
+	out := &ValidationError{}
+	for _, f := range v.Fields {
+		if f, keep := rename(f); keep {
+			out.Fields = append(out.Fields, f)
+		}
+	}
+	return out
+}

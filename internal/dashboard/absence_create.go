@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"errors"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/walltime"
@@ -67,7 +66,7 @@ func (d *Dashboard) absenceCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		http.Redirect(w, r, withDone(fmt.Sprintf("/practitioners/%d/absences", id), done)+fmt.Sprintf("#absence-%d", ab.ID), http.StatusSeeOther)
 	case formError(err):
-		d.showSchedules(w, r, http.StatusUnprocessableEntity, scheduleOverride{Practitioner: clinic.PractitionerID(id), Absence: &form, AbsenceErrors: fieldsOf(err)})
+		d.showSchedules(w, r, http.StatusUnprocessableEntity, scheduleOverride{Practitioner: clinic.PractitionerID(id), Absence: &form, AbsenceErrors: clinic.FieldsOf(err)})
 	default:
 		d.fail(w, r, err)
 	}
@@ -76,16 +75,10 @@ func (d *Dashboard) absenceCreate(w http.ResponseWriter, r *http.Request) {
 // renameFields renames the fields of a validation error from a use case's names to the
 // form's (a use case's "end" is the form's "end_time"); other errors pass through.
 func renameFields(err error, names map[string]string) error {
-	var v *clinic.ValidationError
-	if !errors.As(err, &v) {
-		return err
-	}
-	out := &clinic.ValidationError{}
-	for _, f := range v.Fields {
+	return clinic.RenameFields(err, func(f clinic.FieldError) (clinic.FieldError, bool) {
 		if n, ok := names[f.Field]; ok {
 			f.Field = n
 		}
-		out.Fields = append(out.Fields, f)
-	}
-	return out
+		return f, true
+	})
 }

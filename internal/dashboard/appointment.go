@@ -49,15 +49,6 @@ func formError(err error) bool {
 	return s == http.StatusUnprocessableEntity || s == http.StatusConflict
 }
 
-// fieldsOf lists the fields a validation error names.
-func fieldsOf(err error) []clinic.FieldError {
-	var ve *clinic.ValidationError
-	if errors.As(err, &ve) {
-		return ve.Fields
-	}
-	return nil
-}
-
 // postedID reads a posted form and the {id} of its path, answering the error page itself
 // when either is wrong; ok says whether the handler may go on.
 func (d *Dashboard) postedID(w http.ResponseWriter, r *http.Request) (id int64, ok bool) {
@@ -137,7 +128,7 @@ func (d *Dashboard) change(r *http.Request,
 		return out, err
 	}
 	version, err := formVersion(r)
-	ch := booking.Change{ID: out.Before.ID, Version: version, Problems: fieldsOf(err)}
+	ch := booking.Change{ID: out.Before.ID, Version: version, Problems: clinic.FieldsOf(err)}
 	out.After, err = do(ctx, out.Before, out.Loc, ch)
 	return out, err
 }

@@ -27,11 +27,11 @@ func (d *Dashboard) appointmentCreate(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, inErr)
 		return
 	}
-	v := clinic.ValidationError{Fields: fieldsOf(inErr)}
+	v := clinic.ValidationError{Fields: clinic.FieldsOf(inErr)}
 	if in.ReasonID == 0 {
 		v.Add("reason_id", "is required")
 	}
-	if in.Start == "" && !hasField(v.Fields, "start") {
+	if in.Start == "" && !clinic.HasField(v.Fields, "start") {
 		v.Add("start", "is required: choose one of the free times")
 	}
 	if in.PatientID == 0 {
@@ -60,18 +60,8 @@ func (d *Dashboard) appointmentCreate(w http.ResponseWriter, r *http.Request) {
 			msg = conflictMessage(err)
 			in.Start = ""
 		}
-		d.showBook(w, r, in, status, msg, fieldsOf(err))
+		d.showBook(w, r, in, status, msg, clinic.FieldsOf(err))
 	default:
 		d.fail(w, r, err)
 	}
-}
-
-// hasField reports whether fields names field.
-func hasField(fields []clinic.FieldError, field string) bool {
-	for _, f := range fields {
-		if f.Field == field {
-			return true
-		}
-	}
-	return false
 }

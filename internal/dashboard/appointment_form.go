@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"github.com/tidings-health/tidings/internal/clinic"
 	"net/http"
 )
 
@@ -19,5 +20,5 @@ func (d *Dashboard) appointmentForm(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	d.showBook(w, r, in, http.StatusOK, "", fieldsOf(err))
+	d.showBook(w, r, in, http.StatusOK, "", clinic.FieldsOf(err))
 }

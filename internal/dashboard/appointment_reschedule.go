@@ -27,7 +27,7 @@ func (d *Dashboard) appointmentReschedule(w http.ResponseWriter, r *http.Request
 	res, err := d.change(r, func(ctx context.Context, _ clinic.Appointment, loc *time.Location, ch booking.Change) (clinic.Appointment, error) {
 		v := clinic.ValidationError{Fields: ch.Problems}
 		agenda, err := formID(r, "agenda_id")
-		v.Fields = append(v.Fields, fieldsOf(err)...)
+		v.Fields = append(v.Fields, clinic.FieldsOf(err)...)
 		var start time.Time
 		if s := r.PostFormValue("slot"); s != "" {
 			if start, err = time.Parse(time.RFC3339, s); err != nil {
@@ -61,7 +61,7 @@ func (d *Dashboard) appointmentReschedule(w http.ResponseWriter, r *http.Request
 			}
 		}
 		status, msg := moveStatus(err)
-		d.showMove(w, r, in, status, msg, fieldsOf(err))
+		d.showMove(w, r, in, status, msg, clinic.FieldsOf(err))
 	default:
 		d.fail(w, r, err)
 	}

@@ -25,7 +25,7 @@ func (d *Dashboard) appointmentStatus(w http.ResponseWriter, r *http.Request) {
 	res, err := d.change(r, func(ctx context.Context, _ clinic.Appointment, _ *time.Location, ch booking.Change) (clinic.Appointment, error) {
 		to := clinic.Status(r.PostFormValue("status"))
 		if !to.Valid() {
-			ch.Problems = append(ch.Problems, clinic.FieldError{Field: "status", Reason: booking.StatusReason})
+			ch.Problems = append(ch.Problems, clinic.FieldError{Field: "status", Reason: clinic.StatusReason})
 		}
 		return d.booking.SetStatus(ctx, web.MustActor(ctx), ch, to)
 	})

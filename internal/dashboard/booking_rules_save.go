@@ -45,7 +45,7 @@ func (d *Dashboard) bookingRulesSave(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		rules, rerr := readRules(in)
-		_, err = d.directory.UpdateClinic(ctx, web.MustActor(ctx), c.ID, directory.ClinicInput{Booking: &rules, Problems: fieldsOf(rerr)})
+		_, err = d.directory.UpdateClinic(ctx, web.MustActor(ctx), c.ID, directory.ClinicInput{Booking: &rules, Problems: clinic.FieldsOf(rerr)})
 		err = renameFields(err, map[string]string{"booking.horizon_days": "horizon_days", "booking.min_notice_hours": "min_notice_hours",
 			"booking.cancel_notice_hours": "cancel_notice_hours", "booking.grid_minutes": "grid_minutes"})
 	}
@@ -54,7 +54,7 @@ func (d *Dashboard) bookingRulesSave(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, withDone("/settings/booking", "rules-saved"), http.StatusSeeOther)
 	case formError(err) && c.ID != 0:
 		page := rulesForm(c, in)
-		page.Fields = fieldsOf(err)
+		page.Fields = clinic.FieldsOf(err)
 		d.send(w, r, reply{Status: web.Status(err), Page: "rules", View: view{Title: "Booking rules", Header: f.header(r, "settings"), Data: page}})
 	default:
 		d.fail(w, r, err)

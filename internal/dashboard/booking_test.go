@@ -16,11 +16,12 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/store/storetest"
+	"github.com/tidings-health/tidings/internal/zonetest"
 )
 
 // at is a wall time in Sydney, the fixture clinic's zone.
 func at(t testing.TB, y int, m time.Month, d, h, min int) time.Time {
-	return time.Date(y, m, d, h, min, 0, 0, mustZone(t, "Australia/Sydney"))
+	return time.Date(y, m, d, h, min, 0, 0, zonetest.Load(t, "Australia/Sydney"))
 }
 
 // openHours gives the fixture agenda 08:00–18:00 every day of the week.

@@ -111,7 +111,7 @@ func (d *Dashboard) channelsSave(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		page := channelsTable(c, agendas, current)
-		page.Fields = fieldsOf(err)
+		page.Fields = clinic.FieldsOf(err)
 		d.send(w, r, reply{Status: http.StatusUnprocessableEntity, Page: "channels", View: view{Title: "Notification channels", Header: f.header(r, "channels"), Data: page}})
 	default:
 		d.fail(w, r, err)

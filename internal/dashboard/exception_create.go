@@ -25,16 +25,15 @@ func (d *Dashboard) exceptionCreate(w http.ResponseWriter, r *http.Request) {
 		End: r.PostFormValue("end"), Note: strings.TrimSpace(r.PostFormValue("note"))}
 	e, problems := readException(form)
 	actor := web.MustActor(ctx)
-	_, err := d.booking.Agenda(ctx, actor, clinic.AgendaID(id))
-	if err == nil {
-		e.AgendaID = clinic.AgendaID(id)
-		_, err = d.booking.AddException(ctx, actor, e, problems)
-	}
+	// AddException reads the agenda before it judges the form (another organisation's is
+	// "not found").
+	e.AgendaID = clinic.AgendaID(id)
+	_, err := d.booking.AddException(ctx, actor, e, problems)
 	switch {
 	case err == nil:
 		http.Redirect(w, r, withDone("/schedules", "exception-added")+fmt.Sprintf("#agenda-%d", id), http.StatusSeeOther)
 	case formError(err):
-		d.showSchedules(w, r, web.Status(err), scheduleOverride{Agenda: clinic.AgendaID(id), Exception: &form, ExceptionErrors: fieldsOf(err)})
+		d.showSchedules(w, r, web.Status(err), scheduleOverride{Agenda: clinic.AgendaID(id), Exception: &form, ExceptionErrors: clinic.FieldsOf(err)})
 	default:
 		d.fail(w, r, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"errors"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/walltime"
 	"github.com/tidings-health/tidings/internal/web"
@@ -34,17 +33,15 @@ func (d *Dashboard) hoursSave(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	rows, hours, names, problems := readHours(r.PostForm)
 	actor := web.MustActor(ctx)
-	// The agenda is read first, so another organisation's is "not found" whatever the form.
-	_, err := d.booking.Agenda(ctx, actor, clinic.AgendaID(id))
-	if err == nil {
-		_, err = d.booking.SetHours(ctx, actor, clinic.AgendaID(id), hours, problems)
-		err = hoursFields(err, names)
-	}
+	// SetHours reads the agenda before it judges the form, so another organisation's is
+	// "not found" whatever the form says.
+	_, err := d.booking.SetHours(ctx, actor, clinic.AgendaID(id), hours, problems)
+	err = hoursFields(err, names)
 	switch {
 	case err == nil:
 		http.Redirect(w, r, withDone("/schedules", "hours")+fmt.Sprintf("#agenda-%d", id), http.StatusSeeOther)
 	case formError(err):
-		d.showSchedules(w, r, web.Status(err), scheduleOverride{Agenda: clinic.AgendaID(id), Hours: rows, HoursErrors: fieldsOf(err)})
+		d.showSchedules(w, r, web.Status(err), scheduleOverride{Agenda: clinic.AgendaID(id), Hours: rows, HoursErrors: clinic.FieldsOf(err)})
 	default:
 		d.fail(w, r, err)
 	}
@@ -123,12 +120,7 @@ func readHours(form url.Values) (map[time.Weekday][]hoursRow, []clinic.WorkingHo
 // hoursFields renames booking.CheckHours' problems (hours[3].end) after the form's fields
 // (hours[Monday][1].end); an overlap is shown at the later interval's start.
 func hoursFields(err error, names []string) error {
-	var v *clinic.ValidationError
-	if !errors.As(err, &v) {
-		return err
-	}
-	out := &clinic.ValidationError{}
-	for _, f := range v.Fields {
+	return clinic.RenameFields(err, func(f clinic.FieldError) (clinic.FieldError, bool) {
 		var i int
 		var rest string
 		if n, _ := fmt.Sscanf(f.Field, "hours[%d]%s", &i, &rest); n >= 1 && i >= 0 && i < len(names) {
@@ -137,7 +129,6 @@ func hoursFields(err error, names []string) error {
 			}
 			f.Field = names[i] + rest
 		}
-		out.Fields = append(out.Fields, f)
-	}
-	return out
+		return f, true
+	})
 }

@@ -144,13 +144,13 @@ func (d *Dashboard) patientExplain(w http.ResponseWriter, r *http.Request) {
 	x, err := decide.Explain(ctx, d.db, web.MustActor(ctx), m)
 	if err == nil || web.Status(err) == http.StatusUnprocessableEntity {
 		// The ids' own problems are reported with the use case's, in one answer.
-		err = input.Merge(append(fieldsOf(aerr), fieldsOf(rerr)...), err)
+		err = input.Merge(append(clinic.FieldsOf(aerr), clinic.FieldsOf(rerr)...), err)
 	}
 	switch {
 	case err == nil:
 		page.Answer = decisionOf(x)
 	case web.Status(err) == http.StatusUnprocessableEntity:
-		page.Fields = fieldsOf(err)
+		page.Fields = clinic.FieldsOf(err)
 		rp.Status = http.StatusUnprocessableEntity
 		rp.Audit = []audit{{"patient.read", []clinic.PatientID{page.ID}}}
 	default:

@@ -12,7 +12,6 @@ import (
 	"github.com/tidings-health/tidings/internal/decide"
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/store"
-	"github.com/tidings-health/tidings/internal/web"
 	"strings"
 )
 
@@ -59,6 +58,7 @@ type patientFile struct {
 	Log []decisionRow
 
 	database clinic.Database
+	patient  clinic.Patient
 }
 
 // consentRow is one purpose of the consent table.
@@ -107,8 +107,10 @@ type appointmentRow struct {
 
 // patientShow shows one patient's file (GET /patients/{id}): details, relatives and
 // appointments, each in its clinic's zone. Another organisation's patient, or an id that is
-// not a number, is "not found". The read is audited as "patient.read" (and the relatives
-// listed as "relative.list") before the page is written.
+// not a number, is "not found". Everything is read in one View, and the reads are audited
+// together before the page is written: "patient.consent.read" and "patient.decisions" (the
+// consent history and the decision log, the same rows their use cases write for the API),
+// "patient.read", and the relatives listed as "relative.list".
 func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -118,6 +120,7 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 	}
 	var f frame
 	var file patientFile
+	var ds []store.Decision
 	err = d.db.View(ctx, func(tx *store.Tx) (err error) {
 		if f, err = d.frameTx(ctx, tx, r); err != nil {
 			return err
@@ -125,23 +128,19 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 		if file, err = readPatientFile(ctx, tx, f, clinic.PatientID(id), d.now()); err != nil {
 			return err
 		}
-		agendas, reasons, err := clinicChoices(ctx, tx, f, clinic.Patient{ID: file.ID, DatabaseID: file.database.ID})
+		agendas, reasons, err := clinicChoices(ctx, tx, f, file.patient)
+		if err != nil {
+			return err
+		}
 		file.Explain = explainFormFor(file.ID, agendas, reasons, nil)
+		records, err := tx.Consent().ConsentRecords(ctx, f.Org.ID, []clinic.PatientID{file.ID})
+		if err != nil {
+			return err
+		}
+		file.consent(f, file.patient, records)
+		ds, err = tx.Consent().Decisions(ctx, f.Org.ID, file.ID, store.Page{Limit: maxLogRows})
 		return err
 	})
-	if err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	// The consent history is read through its use case, which audits the read.
-	h, err := d.patients.ConsentHistory(ctx, web.MustActor(ctx), file.ID)
-	if err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	file.consent(f, h.Patient, h.Records)
-	// The decision log too (decide.Log audits its read).
-	ds, err := decide.Log(ctx, d.db, web.MustActor(ctx), file.ID, store.Page{Limit: maxLogRows})
 	if err != nil {
 		d.fail(w, r, err)
 		return
@@ -155,9 +154,10 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 		relatives[i] = x.ID
 	}
 	d.send(w, r, reply{
-		Page:  "patient",
-		View:  view{Title: "Patient file", Header: f.header(r, "patients"), Data: file},
-		Audit: []audit{{"patient.read", []clinic.PatientID{file.ID}}, {"relative.list", relatives}},
+		Page: "patient",
+		View: view{Title: "Patient file", Header: f.header(r, "patients"), Data: file},
+		Audit: []audit{{patient.ActionConsentRead, []clinic.PatientID{file.ID}}, {decide.ActionLogRead, []clinic.PatientID{file.ID}},
+			{"patient.read", []clinic.PatientID{file.ID}}, {"relative.list", relatives}},
 	})
 }
 
@@ -206,7 +206,7 @@ func readPatientFile(ctx context.Context, tx *store.Tx, f frame, id clinic.Patie
 	if err != nil {
 		return file, err
 	}
-	file.Database, file.database = db.Name, db
+	file.Database, file.database, file.patient = db.Name, db, p
 	file.NotificationsOn, file.CanConsent = !p.NotificationsOff, f.Actor.Can(clinic.PermPatientConsent)
 	file.PMSReadAt = f.when(p.PMSOptOutReadAt)
 	file.PMSRespected, file.PMSUnreadable = db.RespectOptOut, !db.Profile.CanReadOptOut()

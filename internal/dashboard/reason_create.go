@@ -27,7 +27,7 @@ func (d *Dashboard) reasonCreate(w http.ResponseWriter, r *http.Request) {
 		x.ClinicID = f.Clinic.ID
 		cid := int64(f.Clinic.ID)
 		rin.ClinicID = &cid
-		rin.Problems = fieldsOf(err)
+		rin.Problems = clinic.FieldsOf(err)
 		_, err = d.directory.CreateReason(ctx, web.MustActor(ctx), rin)
 		err = reasonFields(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"errors"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/store"
@@ -137,19 +136,13 @@ func readReason(r *http.Request) (reasonInput, directory.ReasonInput, error) {
 // reasonFields names the use case's problems as the form does (agenda_ids[2] is the form's
 // agenda_id checkboxes).
 func reasonFields(err error) error {
-	var v *clinic.ValidationError
-	if !errors.As(err, &v) {
-		return err
-	}
-	out := &clinic.ValidationError{}
-	for _, f := range v.Fields {
-		if strings.HasPrefix(f.Field, "agenda_ids[") {
-			f = clinic.FieldError{Field: "agenda_id", Reason: "must be agendas of this reason's clinic"}
-			if hasField(out.Fields, "agenda_id") {
-				continue
-			}
+	agendas := false
+	return clinic.RenameFields(err, func(f clinic.FieldError) (clinic.FieldError, bool) {
+		if !strings.HasPrefix(f.Field, "agenda_ids[") {
+			return f, true
 		}
-		out.Fields = append(out.Fields, f)
-	}
-	return out
+		keep := !agendas // the form has one agenda_id field: name it once
+		agendas = true
+		return clinic.FieldError{Field: "agenda_id", Reason: "must be agendas of this reason's clinic"}, keep
+	})
 }

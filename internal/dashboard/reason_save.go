@@ -28,7 +28,7 @@ func (d *Dashboard) reasonSave(w http.ResponseWriter, r *http.Request) {
 	})
 	in, rin, ferr := readReason(r)
 	if err == nil {
-		rin.Problems = fieldsOf(ferr)
+		rin.Problems = clinic.FieldsOf(ferr)
 		_, err = d.directory.UpdateReason(ctx, actor, x.ID, rin)
 		err = reasonFields(err)
 	}
@@ -58,7 +58,7 @@ func (d *Dashboard) showReason(w http.ResponseWriter, r *http.Request, x clinic.
 		d.fail(w, r, err)
 		return
 	}
-	page.Fields = fieldsOf(refused)
+	page.Fields = clinic.FieldsOf(refused)
 	title := "Edit reason"
 	if x.ID == 0 {
 		title = "New reason"

@@ -48,7 +48,7 @@ func parsePagesWith(a *assets, cat *i18n.Catalog) (*pageSet, error) {
 		Pages:   files,
 		Blocks:  []string{"layout", "bare", "content"},
 		// invalid marks a form control whose field an error names (aria-invalid).
-		Funcs:   template.FuncMap{"invalid": hasField},
+		Funcs:   template.FuncMap{"invalid": clinic.HasField},
 		Assets:  a,
 		Catalog: cat,
 	})

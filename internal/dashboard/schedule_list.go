@@ -194,7 +194,7 @@ func (d *Dashboard) loadSchedules(ctx context.Context, tx *store.Tx, f frame, o 
 				x.N = i + 1
 				x.StartName = fmt.Sprintf("hours[%s][%d].start", wd, x.Index)
 				x.EndName = fmt.Sprintf("hours[%s][%d].end", wd, x.Index)
-				x.StartInvalid, x.EndInvalid = hasField(sa.HoursErrors, x.StartName), hasField(sa.HoursErrors, x.EndName)
+				x.StartInvalid, x.EndInvalid = clinic.HasField(sa.HoursErrors, x.StartName), clinic.HasField(sa.HoursErrors, x.EndName)
 			}
 			sa.Days = append(sa.Days, hoursDay{Name: wd.String(), Rows: rows})
 		}

@@ -37,11 +37,17 @@ type Message struct {
 	Status    clinic.Status
 }
 
-// Load fills the consent facts of msgs from the store in six statements whatever their number
-// (TestLoadStatements): the patients, their databases, their consent records, the agendas'
-// channel switches, the reasons' switches. A message about a patient of another organisation
-// gets facts that fail closed (no destination).
+// Load fills the consent facts of msgs from the store in five statements whatever their
+// number (TestLoadStatements): the patients, their databases, their consent records, the
+// agendas' channel switches, the reasons' switches. A message about a patient of another
+// organisation gets facts that fail closed (no destination).
 func Load(ctx context.Context, tx *store.Tx, org clinic.OrgID, msgs []Message) ([]consent.Facts, error) {
+	facts, _, err := load(ctx, tx, org, msgs)
+	return facts, err
+}
+
+// load is Load, also returning the patients it read (a dry run names some of them).
+func load(ctx context.Context, tx *store.Tx, org clinic.OrgID, msgs []Message) ([]consent.Facts, map[clinic.PatientID]clinic.Patient, error) {
 	var pids []clinic.PatientID
 	var aids []clinic.AgendaID
 	var rids []clinic.ReasonID
@@ -57,34 +63,31 @@ func Load(ctx context.Context, tx *store.Tx, org clinic.OrgID, msgs []Message) (
 	pids, aids, rids = uniq(pids), uniq(aids), uniq(rids)
 	patients, err := tx.Patients().PatientsByIDs(ctx, org, pids)
 	if err != nil {
-		return nil, fmt.Errorf("load consent facts: %w", err)
+		return nil, nil, fmt.Errorf("load consent facts: %w", err)
 	}
 	dbs, err := tx.Directory().Databases(ctx, org, store.Page{Limit: 500})
 	if err != nil {
-		return nil, fmt.Errorf("load consent facts: %w", err)
+		return nil, nil, fmt.Errorf("load consent facts: %w", err)
 	}
 	records, err := tx.Consent().ConsentRecords(ctx, org, pids)
 	if err != nil {
-		return nil, fmt.Errorf("load consent facts: %w", err)
+		return nil, nil, fmt.Errorf("load consent facts: %w", err)
 	}
 	off, err := tx.Consent().AgendaChannelsOff(ctx, org, aids)
 	if err != nil {
-		return nil, fmt.Errorf("load consent facts: %w", err)
+		return nil, nil, fmt.Errorf("load consent facts: %w", err)
 	}
 	reasons, err := tx.Consent().ReasonSwitches(ctx, org, rids)
 	if err != nil {
-		return nil, fmt.Errorf("load consent facts: %w", err)
+		return nil, nil, fmt.Errorf("load consent facts: %w", err)
 	}
 	byDB := map[clinic.DatabaseID]clinic.Database{}
 	for _, d := range dbs {
 		byDB[d.ID] = d
 	}
-	byPatient := map[clinic.PatientID][]consent.Record{}
+	byPatient := map[clinic.PatientID][]store.ConsentRecord{}
 	for _, r := range records {
-		if r.Source == string(consent.SourcePMS) {
-			continue // the history of the PMS flag; the flag itself is on the patient
-		}
-		byPatient[r.PatientID] = append(byPatient[r.PatientID], Record(r))
+		byPatient[r.PatientID] = append(byPatient[r.PatientID], r)
 	}
 	out := make([]consent.Facts, len(msgs))
 	for i, m := range msgs {
@@ -95,7 +98,7 @@ func Load(ctx context.Context, tx *store.Tx, org clinic.OrgID, msgs []Message) (
 			continue
 		}
 		fillPatient(&f, p, byDB[p.DatabaseID])
-		f.Consents = byPatient[p.ID]
+		f.Consents = Records(byPatient[p.ID])
 		f.Switches = consent.Switches{Agenda: true, Reason: true, Patient: !p.NotificationsOff}
 		if m.AgendaID != 0 && slices.Contains(off[m.AgendaID], string(m.Channel)) {
 			f.Switches.Agenda = false
@@ -105,7 +108,7 @@ func Load(ctx context.Context, tx *store.Tx, org clinic.OrgID, msgs []Message) (
 		}
 		out[i] = f
 	}
-	return out, nil
+	return out, patients, nil
 }
 
 // fillPatient sets what the patient's record and database say: destinations (stored numbers
@@ -118,16 +121,27 @@ func fillPatient(f *consent.Facts, p clinic.Patient, db clinic.Database) {
 	if p.Email != "" {
 		f.Email = consent.Valid
 	}
+	// Push stays Missing: the portal does not register push subscriptions yet, so there is
+	// no address to send to (skipped: no destination, NOT-5) rather than a pretended one.
 	f.PMS = consent.PMS{Respect: db.RespectOptOut, Profile: db.Profile, OptedOut: p.PMSOptOut}
 	if p.PMSOptOutReadAt != nil {
 		f.PMS.ReadAt = *p.PMSOptOutReadAt
 	}
 }
 
-// Record is a stored consent record as the engine reads it.
-func Record(r store.ConsentRecord) consent.Record {
-	return consent.Record{Channel: consent.Channel(r.Channel), Purpose: consent.Purpose(r.Purpose), OptIn: r.OptIn,
-		Source: consent.Source(r.Source), Actor: r.Actor, At: r.At}
+// Records are a patient's stored consent records as the engine reads them: the Tidings-side
+// ones (CON-3). Records of source pms mirror the clinical software's flag for the history;
+// the flag itself is on the patient (Facts.PMS), so they are left out.
+func Records(rs []store.ConsentRecord) []consent.Record {
+	var out []consent.Record
+	for _, r := range rs {
+		if r.Source == string(consent.SourcePMS) {
+			continue
+		}
+		out = append(out, consent.Record{Channel: consent.Channel(r.Channel), Purpose: consent.Purpose(r.Purpose), OptIn: r.OptIn,
+			Source: consent.Source(r.Source), Actor: r.Actor, At: r.At})
+	}
+	return out
 }
 
 func uniq[T ~int64](ids []T) []T {
@@ -167,7 +181,7 @@ func Explain(ctx context.Context, db *store.DB, actor clinic.Actor, m Message) (
 		v.Add("booked_by", "must be staff, patient_online or sync")
 	}
 	if m.Status != "" && !m.Status.Valid() {
-		v.Add("status", "must be one of booked, confirmed, arrived, seen, no_show, excused_absence, cancelled")
+		v.Add("status", clinic.StatusReason)
 	}
 	err := db.View(ctx, func(tx *store.Tx) error {
 		p, err := tx.Patients().Patient(ctx, actor.OrgID, m.PatientID)

@@ -29,12 +29,7 @@ type Choice struct {
 // reads the CON-3 and CON-1 steps of its trace, so that the table cannot disagree with what
 // the dispatcher decides. It is pure.
 func Effective(p clinic.Patient, d clinic.Database, records []store.ConsentRecord) []Choice {
-	var rs []consent.Record
-	for _, r := range records {
-		if r.Source != string(consent.SourcePMS) {
-			rs = append(rs, Record(r))
-		}
-	}
+	rs := Records(records)
 	var out []Choice
 	for _, ch := range consent.Channels() {
 		for _, pu := range consent.Purposes() {
@@ -42,10 +37,9 @@ func Effective(p clinic.Patient, d clinic.Database, records []store.ConsentRecor
 				continue
 			}
 			f := consent.Facts{Purpose: pu, Channel: ch, Notice: consent.NoticeConfirmation, Status: clinic.StatusBooked,
-				BookedBy: clinic.BookedByStaff, Switches: consent.Switches{Agenda: true, Reason: true, Patient: true},
-				Mobile: consent.Valid, Email: consent.Valid, Push: consent.Valid, Consents: rs}
+				BookedBy: clinic.BookedByStaff, Switches: consent.Switches{Agenda: true, Reason: true, Patient: true}, Consents: rs}
 			fillPatient(&f, p, d)
-			f.Mobile, f.Email, f.Push = consent.Valid, consent.Valid, consent.Valid
+			f.Mobile, f.Email, f.Push = consent.Valid, consent.Valid, consent.Valid // consent alone, whatever the addresses
 			c := Choice{Channel: ch, Purpose: pu, OptIn: true}
 			for _, s := range consent.Decide(f).Steps() {
 				switch s.Rule {

@@ -54,5 +54,9 @@ func Log(ctx context.Context, db *store.DB, actor clinic.Actor, id clinic.Patien
 	if err != nil {
 		return nil, err
 	}
-	return out, audit.Read(ctx, db, actor, "patient.decisions", id)
+	return out, audit.Read(ctx, db, actor, ActionLogRead, id)
 }
+
+// ActionLogRead is the audit action of a read of a patient's decision log, also written by
+// a page that shows it with the rest of the patient file.
+const ActionLogRead = "patient.decisions"

@@ -88,10 +88,6 @@ func OptOutDryRun(ctx context.Context, db *store.DB, actor clinic.Actor, id clin
 		if err != nil {
 			return err
 		}
-		patients, err := tx.Patients().PatientsByIDs(ctx, org, ids)
-		if err != nil {
-			return err
-		}
 		appts, err := tx.Consent().UpcomingAppointments(ctx, org, ids, tx.Now)
 		if err != nil {
 			return err
@@ -121,7 +117,7 @@ func OptOutDryRun(ctx context.Context, db *store.DB, actor clinic.Actor, id clin
 				clinicOf = append(clinicOf, 0)
 			}
 		}
-		facts, err := Load(ctx, tx, org, msgs)
+		facts, patients, err := load(ctx, tx, org, msgs)
 		if err != nil {
 			return err
 		}

@@ -241,11 +241,7 @@ func Merge(problems []clinic.FieldError, err error) error {
 	var ve *clinic.ValidationError
 	if errors.As(err, &ve) {
 		for _, f := range ve.Fields {
-			seen := false
-			for _, g := range v.Fields {
-				seen = seen || g.Field == f.Field
-			}
-			if !seen {
+			if !clinic.HasField(v.Fields, f.Field) {
 				v.Fields = append(v.Fields, f)
 			}
 		}

@@ -2,7 +2,6 @@ package patient
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/tidings-health/tidings/internal/audit"
@@ -112,14 +111,14 @@ func (s *Service) RecordConsent(ctx context.Context, actor clinic.Actor, id clin
 		if in.Channel == nil {
 			v.Add("channel", "is required")
 		} else if c, err := consent.ParseChannel(*in.Channel); err != nil {
-			v.Fields = append(v.Fields, fieldsOf(err)...)
+			v.Fields = append(v.Fields, clinic.FieldsOf(err)...)
 		} else {
 			ch = c
 		}
 		if in.Purpose == nil {
 			v.Add("purpose", "is required")
 		} else if p, err := consent.ParseRecordPurpose(*in.Purpose); err != nil {
-			v.Fields = append(v.Fields, fieldsOf(err)...)
+			v.Fields = append(v.Fields, clinic.FieldsOf(err)...)
 		} else {
 			pu = p
 		}
@@ -128,7 +127,7 @@ func (s *Service) RecordConsent(ctx context.Context, actor clinic.Actor, id clin
 		}
 		src, err := sourceOf(actor, in.Source)
 		if err != nil {
-			v.Fields = append(v.Fields, fieldsOf(err)...)
+			v.Fields = append(v.Fields, clinic.FieldsOf(err)...)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -168,17 +167,12 @@ func (s *Service) ConsentHistory(ctx context.Context, actor clinic.Actor, id cli
 	if err != nil {
 		return h, err
 	}
-	return h, audit.Read(ctx, s.db, actor, "patient.consent.read", id)
+	return h, audit.Read(ctx, s.db, actor, ActionConsentRead, id)
 }
 
-// fieldsOf returns the fields of a validation error (nil for other errors).
-func fieldsOf(err error) []clinic.FieldError {
-	var v *clinic.ValidationError
-	if errors.As(err, &v) {
-		return v.Fields
-	}
-	return nil
-}
+// ActionConsentRead is the audit action of a read of a patient's consent history, also
+// written by a page that shows it with the rest of the patient file.
+const ActionConsentRead = "patient.consent.read"
 
 // recordPMS keeps the history of the value read from the clinical software beside the
 // Tidings-side records (source pms, for every channel and purpose): the consent history

@@ -28,7 +28,7 @@ func changes(t *testing.T) []change {
 	var out []change
 	for _, name := range dstZoneNames {
 		loc := zone(t, name)
-		trs := zoneTrans[name]
+		trs := zones.Transitions(name)
 		if len(trs) != 14 {
 			t.Fatalf("%s: found %d changes in 2024-2030, want 14", name, len(trs))
 		}

@@ -4,11 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata" // zone data must not depend on the host
 
+	"github.com/tidings-health/tidings/internal/zonetest"
 	"pgregory.net/rapid"
 )
 
@@ -24,62 +24,11 @@ var (
 	midnightZoneNames = []string{"America/Havana", "Asia/Beirut", "America/Sao_Paulo", "Pacific/Apia"}
 )
 
-var (
-	zoneOnce  sync.Once
-	zoneCache map[string]*time.Location
-	zoneTrans map[string][]time.Time
-)
+// zones loads the property tests' zones once, with their transitions.
+var zones = zonetest.NewSet(zonetest.Span{Names: dstZoneNames, From: 2024, To: 2031},
+	zonetest.Span{Names: midnightZoneNames, From: 2008, To: 2020}, zonetest.Span{Names: []string{"UTC"}, From: 2024, To: 2031})
 
-func loadZones() {
-	zoneCache = map[string]*time.Location{}
-	zoneTrans = map[string][]time.Time{}
-	load := func(name string, from, to int) {
-		loc, err := time.LoadLocation(name)
-		if err != nil {
-			panic(err)
-		}
-		zoneCache[name] = loc
-		zoneTrans[name] = transitions(loc, time.Date(from, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(to, 1, 1, 0, 0, 0, 0, time.UTC))
-	}
-	for _, name := range dstZoneNames {
-		load(name, 2024, 2031)
-	}
-	for _, name := range midnightZoneNames {
-		load(name, 2008, 2020)
-	}
-	load("UTC", 2024, 2031)
-}
-
-func zone(tb testing.TB, name string) *time.Location {
-	tb.Helper()
-	zoneOnce.Do(loadZones)
-	if loc, ok := zoneCache[name]; ok {
-		return loc
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return loc
-}
-
-// transitions returns every instant in [from, to) at which loc's offset changes, found by
-// walking the zone's periods (as internal/availability's tests do).
-func transitions(loc *time.Location, from, to time.Time) []time.Time {
-	var out []time.Time
-	for t := from; ; {
-		_, end := t.In(loc).ZoneBounds()
-		if end.IsZero() || !end.Before(to) {
-			return out
-		}
-		_, o1 := end.Add(-time.Second).In(loc).Zone()
-		_, o2 := end.In(loc).Zone()
-		if o1 != o2 {
-			out = append(out, end)
-		}
-		t = end
-	}
-}
+func zone(tb testing.TB, name string) *time.Location { return zones.Zone(tb, name) }
 
 // ---- the oracle ----
 
@@ -183,11 +132,10 @@ func show(t time.Time, loc *time.Location) string {
 var epoch2024 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func drawZone(t *rapid.T) (string, *time.Location) {
-	zoneOnce.Do(loadZones)
 	names := append(append([]string{"UTC"}, dstZoneNames...), dstZoneNames...) // the DST zones twice as often
 	names = append(names, midnightZoneNames...)
 	name := rapid.SampledFrom(names).Draw(t, "zone")
-	return name, zoneCache[name]
+	return name, zones.Zone(t, name)
 }
 
 // drawOffset draws any valid offset; an "at" rule's clock is near minute when minute >= 0.
@@ -223,7 +171,7 @@ func drawOffset(t *rapid.T, minute int) Offset {
 // two instants). Sometimes the start has seconds.
 func drawCase(t *rapid.T) (name string, loc *time.Location, o Offset, start time.Time) {
 	name, loc = drawZone(t)
-	tr := zoneTrans[name]
+	tr := zones.Transitions(name)
 	if len(tr) == 0 || rapid.IntRange(0, 9).Draw(t, "nearChangeRoll") >= 8 {
 		o = drawOffset(t, -1)
 		start = epoch2024.Add(time.Duration(rapid.Int64Range(0, 7*365*1440).Draw(t, "startMinute2024")) * time.Minute)
@@ -383,7 +331,7 @@ func TestNextAllowedMatchesOracle(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		name, loc := drawZone(t)
 		var at time.Time
-		if tr := zoneTrans[name]; len(tr) > 0 && rapid.IntRange(0, 9).Draw(t, "nearChangeRoll") < 8 {
+		if tr := zones.Transitions(name); len(tr) > 0 && rapid.IntRange(0, 9).Draw(t, "nearChangeRoll") < 8 {
 			at = rapid.SampledFrom(tr).Draw(t, "change").Add(time.Duration(rapid.IntRange(-36*60, 12*60).Draw(t, "minutesFromChange")) * time.Minute)
 		} else {
 			at = epoch2024.Add(time.Duration(rapid.Int64Range(0, 7*365*1440).Draw(t, "minute2024")) * time.Minute)

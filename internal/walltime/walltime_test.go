@@ -5,17 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-health/tidings/internal/zonetest"
 	"pgregory.net/rapid"
 )
-
-func mustZone(t testing.TB, name string) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
 
 func TestAtWall(t *testing.T) {
 	tests := []struct {
@@ -47,7 +39,7 @@ func TestAtWall(t *testing.T) {
 			if !ok {
 				t.Fatalf("ParseClock(%q) failed", tc.clock)
 			}
-			got, repeated, ok := At(day, minute, mustZone(t, tc.zone))
+			got, repeated, ok := At(day, minute, zonetest.Load(t, tc.zone))
 			if tc.want == "" {
 				if ok {
 					t.Fatalf("got %v, want no such time", got)
@@ -67,7 +59,7 @@ func TestAtWall(t *testing.T) {
 func TestAtWallRoundTrip(t *testing.T) {
 	var zones []*time.Location
 	for _, z := range []string{"Australia/Sydney", "Australia/Lord_Howe", "Australia/Adelaide", "Europe/Paris", "America/New_York", "UTC"} {
-		zones = append(zones, mustZone(t, z))
+		zones = append(zones, zonetest.Load(t, z))
 	}
 	for _, loc := range zones {
 		for _, day := range []string{"2026-03-07", "2026-03-28", "2026-04-04", "2026-10-03", "2026-10-24", "2026-10-31"} {

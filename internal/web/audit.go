@@ -14,9 +14,9 @@ func AuditRead(ctx context.Context, db *store.DB, action string, ids ...clinic.P
 	return audit.Read(ctx, db, MustActor(ctx), action, ids...)
 }
 
-// AuditTx records the caller's action inside tx.
-//
-// Deprecated: writes are audited by their use case; this remains for reads that page.
+// AuditTx records a read by the caller of ctx inside tx: a page writes the audit rows of
+// everything it showed in one transaction before it is sent. Writes are audited by their use
+// case, in the transaction of the write.
 func AuditTx(ctx context.Context, tx *store.Tx, action string, ids ...clinic.PatientID) error {
 	return audit.Record(ctx, tx, MustActor(ctx), action, ids...)
 }
