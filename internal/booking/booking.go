@@ -29,6 +29,7 @@ import (
 	"github.com/tidings-health/tidings/internal/availability"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/input"
+	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/store"
 )
 
@@ -392,7 +393,10 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, org clinic.OrgID, ac
 			return err
 		}
 		a = created
-		return tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: actor.Label})
+		if err := tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: actor.Label}); err != nil {
+			return err
+		}
+		return notify.Plan(ctx, tx, org, notify.Change{Kind: notify.Booked, Appointment: a})
 	}
 	var err error
 	if more {
@@ -529,7 +533,10 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	if err != nil {
 		return a, err
 	}
-	return updated, tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventRescheduled, Status: updated.Status, PreviousStart: &prev, Actor: c.actor})
+	if err := tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventRescheduled, Status: updated.Status, PreviousStart: &prev, Actor: c.actor}); err != nil {
+		return updated, err
+	}
+	return updated, notify.Plan(ctx, tx, org, notify.Change{Kind: notify.Rescheduled, Appointment: updated})
 }
 
 // setStatus changes an appointment's status when the transition is one a clinic makes.
@@ -559,6 +566,7 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 			return a, err
 		}
 	}
+	from := a.Status
 	a.Status = to
 	updated, err := tx.Appointments().UpdateAppointment(ctx, org, a)
 	if errors.Is(err, store.ErrSlotTaken) {
@@ -571,7 +579,18 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 	if to == clinic.StatusCancelled {
 		kind = store.EventCancelled
 	}
-	return updated, tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: kind, Status: to, Actor: c.actor})
+	if err := tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: kind, Status: to, Actor: c.actor}); err != nil {
+		return updated, err
+	}
+	// Other statuses plan nothing: reminders are decided at their send time (NOT-3), so a
+	// status set and removed again before then changes nothing.
+	switch {
+	case to == clinic.StatusCancelled:
+		return updated, notify.Plan(ctx, tx, org, notify.Change{Kind: notify.Cancelled, Appointment: updated})
+	case from == clinic.StatusCancelled:
+		return updated, notify.Plan(ctx, tx, org, notify.Change{Kind: notify.Reinstated, Appointment: updated})
+	}
+	return updated, nil
 }
 
 // AffectedTx lists the active appointments of a practitioner's agendas during [start, end),

@@ -226,8 +226,12 @@ type Patient struct {
 	// NotificationsOff is the patient switch (CON-7): staff turned this patient's
 	// appointment notifications off; online bookings are still notified (CON-8).
 	NotificationsOff bool
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// EmailBounce says why e-mail to Email failed for good (an SMTP 5xx or a bounce report,
+	// NOT-6); empty when it did not. Later e-mails skip the address with this reason until
+	// the address is changed, which clears it.
+	EmailBounce string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // FullName is the name staff see.

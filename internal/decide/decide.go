@@ -46,6 +46,39 @@ func Load(ctx context.Context, tx *store.Tx, org clinic.OrgID, msgs []Message) (
 	return facts, err
 }
 
+// LoadPatients is Load, also returning the patients read, with their push subscriptions
+// when a message is on the push channel (one more statement): the dispatcher renders and
+// addresses the messages it decides with them.
+func LoadPatients(ctx context.Context, tx *store.Tx, org clinic.OrgID, msgs []Message) ([]consent.Facts, map[clinic.PatientID]clinic.Patient, map[clinic.PatientID][]store.PushSubscription, error) {
+	facts, patients, err := load(ctx, tx, org, msgs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var push []clinic.PatientID
+	for _, m := range msgs {
+		if m.Channel == consent.ChannelPush {
+			push = append(push, m.PatientID)
+		}
+	}
+	subs := map[clinic.PatientID][]store.PushSubscription{}
+	if len(push) == 0 {
+		return facts, patients, subs, nil
+	}
+	rows, err := tx.Notifications().PushSubscriptions(ctx, org, uniq(push))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("load consent facts: %w", err)
+	}
+	for _, r := range rows {
+		subs[r.PatientID] = append(subs[r.PatientID], r)
+	}
+	for i, m := range msgs {
+		if m.Channel == consent.ChannelPush && len(subs[m.PatientID]) > 0 {
+			facts[i].Push = consent.Valid
+		}
+	}
+	return facts, patients, subs, nil
+}
+
 // load is Load, also returning the patients it read (a dry run names some of them).
 func load(ctx context.Context, tx *store.Tx, org clinic.OrgID, msgs []Message) ([]consent.Facts, map[clinic.PatientID]clinic.Patient, error) {
 	var pids []clinic.PatientID
@@ -118,11 +151,14 @@ func fillPatient(f *consent.Facts, p clinic.Patient, db clinic.Database) {
 	if p.Mobile != "" {
 		f.Mobile = consent.Valid
 	}
-	if p.Email != "" {
+	switch {
+	case p.Email != "" && p.EmailBounce != "":
+		f.Email = consent.Invalid // bounced for good (NOT-6), until the address changes
+	case p.Email != "":
 		f.Email = consent.Valid
 	}
-	// Push stays Missing: the portal does not register push subscriptions yet, so there is
-	// no address to send to (skipped: no destination, NOT-5) rather than a pretended one.
+	// Push stays Missing here: LoadPatients marks it valid for a patient with a live
+	// subscription.
 	f.PMS = consent.PMS{Respect: db.RespectOptOut, Profile: db.Profile, OptedOut: p.PMSOptOut}
 	if p.PMSOptOutReadAt != nil {
 		f.PMS.ReadAt = *p.PMSOptOutReadAt

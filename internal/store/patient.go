@@ -11,7 +11,7 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 )
 
-const patientCols = `id, organisation_id, database_id, external_id, given_name, family_name, birth_date, mobile, email, language, pms_opt_out, pms_opt_out_read_at, notifications_off, created_at, updated_at`
+const patientCols = `id, organisation_id, database_id, external_id, given_name, family_name, birth_date, mobile, email, language, pms_opt_out, pms_opt_out_read_at, notifications_off, email_bounce, created_at, updated_at`
 
 func scanPatient(r row) (clinic.Patient, error) {
 	var p clinic.Patient
@@ -22,7 +22,7 @@ func scanPatient(r row) (clinic.Patient, error) {
 func scanPatientInto(r row, p *clinic.Patient, leading ...any) error {
 	var ext, birth *string
 	err := r.Scan(append(leading, &p.ID, &p.OrgID, &p.DatabaseID, &ext, &p.GivenName, &p.FamilyName, &birth,
-		&p.Mobile, &p.Email, &p.Language, &p.PMSOptOut, &p.PMSOptOutReadAt, &p.NotificationsOff, &p.CreatedAt, &p.UpdatedAt)...)
+		&p.Mobile, &p.Email, &p.Language, &p.PMSOptOut, &p.PMSOptOutReadAt, &p.NotificationsOff, &p.EmailBounce, &p.CreatedAt, &p.UpdatedAt)...)
 	if p.PMSOptOutReadAt != nil {
 		t := p.PMSOptOutReadAt.UTC()
 		p.PMSOptOutReadAt = &t
@@ -99,7 +99,9 @@ func (tx Patients) Patient(ctx context.Context, org clinic.OrgID, id clinic.Pati
 // p.ExternalID is already used by another patient of its database.
 func (tx Patients) UpdatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
 	err := one(tx.q.exec(ctx, `UPDATE patients SET external_id = $3, given_name = $4, family_name = $5, search_name = $6, birth_date = $7,
-		mobile = $8, email = $9, language = $10, pms_opt_out = $11, pms_opt_out_read_at = $12, notifications_off = $13, updated_at = $14
+		mobile = $8, email = $9, language = $10, pms_opt_out = $11, pms_opt_out_read_at = $12, notifications_off = $13, updated_at = $14,
+		email_bounce = CASE WHEN LOWER(email) = LOWER($9) THEN email_bounce ELSE '' END,
+		email_bounced_at = CASE WHEN LOWER(email) = LOWER($9) THEN email_bounced_at ELSE NULL END
 		WHERE organisation_id = $1 AND id = $2`,
 		org, p.ID, nullable(p.ExternalID), p.GivenName, p.FamilyName, SearchKey(p.FamilyName+" "+p.GivenName), nullable(p.BirthDate),
 		p.Mobile, p.Email, p.Language, p.PMSOptOut, p.PMSOptOutReadAt, p.NotificationsOff, tx.Now))
@@ -173,7 +175,7 @@ func (tx Patients) Relatives(ctx context.Context, org clinic.OrgID, id clinic.Pa
 		var rel clinic.Relative
 		return rel, scanPatientInto(r, &rel.Patient, &rel.Relationship)
 	}, `SELECT r.relationship, p.id, p.organisation_id, p.database_id, p.external_id, p.given_name, p.family_name, p.birth_date,
-			p.mobile, p.email, p.language, p.pms_opt_out, p.pms_opt_out_read_at, p.notifications_off, p.created_at, p.updated_at
+			p.mobile, p.email, p.language, p.pms_opt_out, p.pms_opt_out_read_at, p.notifications_off, p.email_bounce, p.created_at, p.updated_at
 		FROM patient_relatives r JOIN patients p ON p.organisation_id = r.organisation_id AND p.id = r.relative_id
 		WHERE r.organisation_id = $1 AND r.patient_id = $2 ORDER BY p.id`, org, id)
 }
