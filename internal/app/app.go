@@ -8,29 +8,140 @@
 package app
 
 import (
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/api"
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/dashboard"
 	"github.com/tidings-health/tidings/internal/directory"
+	"github.com/tidings-health/tidings/internal/dispatch"
+	"github.com/tidings-health/tidings/internal/email"
+	"github.com/tidings-health/tidings/internal/hooks"
+	"github.com/tidings-health/tidings/internal/inbound"
+	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/server"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/webpush"
 )
 
-// Services are the use cases, one of each per process.
+// Services are the use cases, one of each per process, and the notification dispatcher.
 type Services struct {
 	Booking   *booking.Service
 	Directory *directory.Service
 	Patients  *patient.Service
+	Notify    *notify.Service
+	Inbound   *inbound.Service
+	// Dispatcher sends due notifications; the command line runs it as a component of serve.
+	Dispatcher *dispatch.Dispatcher
 }
 
-// NewServices builds the use cases over db.
-func NewServices(db *store.DB) Services {
-	return Services{Booking: booking.New(db), Directory: directory.New(db), Patients: patient.New(db)}
+// NewServices builds the use cases over db, with the notification channels of n.
+func NewServices(db *store.DB, n Notify, log *slog.Logger) (Services, error) {
+	svc := Services{Booking: booking.New(db), Directory: directory.New(db), Patients: patient.New(db), Notify: notify.New(db)}
+	senders, err := n.senders(db)
+	if err != nil {
+		return svc, err
+	}
+	svc.Dispatcher = dispatch.New(db, dispatch.Config{PublicURL: n.PublicURL, EmailDomain: n.emailDomain()}, senders, log)
+	svc.Inbound = inbound.New(db, svc.Booking)
+	svc.Inbound.PublicURL, svc.Inbound.BounceToken, svc.Inbound.EmailDomain = n.PublicURL, n.BounceToken, n.emailDomain()
+	svc.Inbound.Wake = svc.Dispatcher.Wake
+	return svc, nil
+}
+
+// Notify configures the notification channels (NOT-6).
+type Notify struct {
+	// PublicURL is the server's public base URL (links, SMS status callbacks).
+	PublicURL string
+	// SMTPURL is the mail server (smtp://user:pass@host:port?tls=starttls&from=addr); empty:
+	// no e-mail provider.
+	SMTPURL string
+	// Outbox keeps messages of clinics with no provider in the outbox.
+	Outbox bool
+	// BounceToken is the secret of the bounce webhook.
+	BounceToken string
+	// VAPID keys and subject of Web Push; empty: no push provider.
+	VAPIDPublic, VAPIDPrivate, VAPIDSubject string
+	// HTTP is the client for SMS providers (tests: short timeouts); default 15 s timeout.
+	HTTP *http.Client
+}
+
+func (n Notify) emailDomain() string {
+	if u, err := url.Parse(n.PublicURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "tidings.invalid"
+}
+
+// senders builds the channels: SMS through the organisations' accounts (the outbox for
+// those with none, when Outbox is set), e-mail through SMTPURL (else the outbox, or none),
+// push with the VAPID keys.
+func (n Notify) senders(db *store.DB) (dispatch.Senders, error) {
+	breakers := dispatch.NewBreakers(db.Now)
+	client := n.HTTP
+	if client == nil {
+		client = &http.Client{Timeout: 15 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	s := dispatch.Senders{SMS: &dispatch.SMS{PublicURL: n.PublicURL, HTTP: client, Breakers: breakers}}
+	if n.Outbox {
+		s.SMS.Fallback = dispatch.Outbox{}
+		s.Email = dispatch.Outbox{}
+	}
+	if n.SMTPURL != "" {
+		cfg, err := SMTPConfig(n.SMTPURL)
+		if err != nil {
+			return s, err
+		}
+		sender, err := email.New(cfg)
+		if err != nil {
+			return s, fmt.Errorf("--smtp: %w", err)
+		}
+		s.Email = &dispatch.Email{Sender: sender, Domain: n.emailDomain(), Breakers: breakers}
+	}
+	if n.VAPIDPublic != "" || n.VAPIDPrivate != "" {
+		keys := webpush.Keys{Public: n.VAPIDPublic, Private: n.VAPIDPrivate}
+		if err := keys.Valid(); err != nil {
+			return s, fmt.Errorf("TIDINGS_VAPID_*: %w", err)
+		}
+		if n.VAPIDSubject == "" {
+			return s, fmt.Errorf("TIDINGS_VAPID_SUBJECT: is required with VAPID keys (a mailto: or https: contact)")
+		}
+		s.Push = &dispatch.Push{Sender: &webpush.Sender{Keys: keys, Subject: n.VAPIDSubject, Client: client}, Breakers: breakers}
+	}
+	return s, nil
+}
+
+// SMTPConfig reads an smtp:// URL: smtp://user:password@host:port?tls=none|starttls|tls&from=addr&from_name=Name.
+// The password never appears in an error.
+func SMTPConfig(raw string) (email.Config, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+		return email.Config{}, fmt.Errorf("--smtp: must be smtp://user:password@host:port?from=address")
+	}
+	cfg := email.Config{Host: u.Hostname(), TLS: u.Query().Get("tls"), From: u.Query().Get("from"), FromName: u.Query().Get("from_name")}
+	if u.Scheme == "smtps" && cfg.TLS == "" {
+		cfg.TLS = email.TLSImplicit
+	}
+	if p := u.Port(); p != "" {
+		if cfg.Port, err = strconv.Atoi(p); err != nil {
+			return email.Config{}, fmt.Errorf("--smtp: the port must be a number")
+		}
+	}
+	if u.User != nil {
+		cfg.Username = u.User.Username()
+		cfg.Password, _ = u.User.Password()
+	}
+	if cfg.From == "" {
+		return email.Config{}, fmt.Errorf("--smtp: from= is required (the sender address)")
+	}
+	return cfg, nil
 }
 
 // Config is what New needs from the process.
@@ -40,20 +151,25 @@ type Config struct {
 	Logger   *slog.Logger
 	Now      func() time.Time // the dashboard's clock; default time.Now
 	Version  string
+	Notify   Notify
 }
 
 // New builds the services and the server over them.
 func New(cfg Config) (*server.Server, Services, error) {
-	svc := NewServices(cfg.DB)
+	svc, err := NewServices(cfg.DB, cfg.Notify, cfg.Logger)
+	if err != nil {
+		return nil, svc, err
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	pages, err := dashboard.New(dashboard.Deps{DB: cfg.DB, Sessions: cfg.Sessions, Logger: cfg.Logger, Now: cfg.Now,
-		Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients})
+		Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients, Notify: svc.Notify})
 	if err != nil {
 		return nil, svc, err
 	}
-	a := api.New(api.Deps{DB: cfg.DB, Logger: cfg.Logger, Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients})
-	srv, err := server.New(server.Config{Logger: cfg.Logger, DB: cfg.DB, Sessions: cfg.Sessions, Pages: pages, API: a.Routes(), Version: cfg.Version})
+	a := api.New(api.Deps{DB: cfg.DB, Logger: cfg.Logger, Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients, Notify: svc.Notify})
+	routes := append(a.Routes(), hooks.New(svc.Inbound, cfg.Logger).Routes()...)
+	srv, err := server.New(server.Config{Logger: cfg.Logger, DB: cfg.DB, Sessions: cfg.Sessions, Pages: pages, API: routes, Version: cfg.Version})
 	return srv, svc, err
 }

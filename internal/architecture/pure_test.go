@@ -17,7 +17,9 @@ import (
 // can change its answer.
 func pure() map[string][]string {
 	return map[string][]string{
-		"consent":  {module + "clinic", "strconv", "strings", "time"},
+		"consent": {module + "clinic", "strconv", "strings", "time"},
+		"compose": {module + "i18n", module + "sms", "bytes", "errors", "fmt", "html", "net/url", "slices", "strconv", "strings", "time",
+			"unicode", "unicode/utf8"},
 		"sendtime": {module + "clinic", module + "walltime", "errors", "fmt", "slices", "strconv", "strings", "time"},
 	}
 }

@@ -272,3 +272,38 @@ func Actions(actor clinic.Actor, a clinic.Appointment) Allowed {
 	out.Cancel = write && CanTransition(a.Status, clinic.StatusCancelled)
 	return out
 }
+
+// ConfirmTx marks appointments confirmed inside tx, for a patient's SMS reply (NOT-10): the
+// caller (the inbound SMS use case) has matched the reply to the message that asked for it
+// and keeps the reply and its answer in the same transaction. A booked appointment becomes
+// confirmed, with its event; one already confirmed stays so and counts; any other (cancelled,
+// arrived, past) is left alone. It returns the appointments confirmed or already confirmed.
+func (s *Service) ConfirmTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, ids []clinic.AppointmentID) ([]clinic.AppointmentID, error) {
+	var out []clinic.AppointmentID
+	for _, id := range ids {
+		a, err := tx.Appointments().Appointment(ctx, actor.OrgID, id)
+		if errors.Is(err, clinic.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !a.Start.After(tx.Now):
+			continue
+		case a.Status == clinic.StatusConfirmed:
+			out = append(out, id)
+			continue
+		case a.Status != clinic.StatusBooked:
+			continue
+		}
+		if _, err := s.setStatus(ctx, tx, actor.OrgID, Change{ID: id, Version: a.Version, actor: actor.Label}, clinic.StatusConfirmed); err != nil {
+			return nil, err
+		}
+		if err := audit.Record(ctx, tx, actor, "appointment.status", a.PatientID); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}

@@ -19,13 +19,15 @@ import (
 // line.
 func runBench(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return usageError{fmt.Errorf("bench: name a benchmark: slots")}
+		return usageError{fmt.Errorf("bench: name a benchmark: slots, dispatch")}
 	}
 	switch args[0] {
 	case "slots":
 		return benchSlots(ctx, env, args[1:])
+	case "dispatch":
+		return benchDispatch(ctx, env, args[1:])
 	}
-	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots)", args[0])}
+	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots, dispatch)", args[0])}
 }
 
 // benchDB opens --db, or a fresh temporary SQLite database when none is given.
@@ -84,4 +86,40 @@ func benchSlots(ctx context.Context, env Env, args []string) error {
 		defer pprof.StopCPUProfile()
 	}
 	return bench.Slots(ctx, db, c, env.Stdout)
+}
+
+func benchDispatch(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("bench dispatch", env)
+	var c bench.DispatchConfig
+	fs.IntVar(&c.Backlog, "backlog", 20000, "reminders due at once, drained first")
+	fs.IntVar(&c.Rate, "rate", 500, "reminders falling due per second in the steady phase")
+	fs.DurationVar(&c.Steady, "steady", time.Minute, "length of the steady phase")
+	fs.IntVar(&c.Batch, "batch", 0, "notifications claimed per round (0: the dispatcher's default)")
+	fs.IntVar(&c.Workers, "workers", 0, "concurrent sends (0: the dispatcher's default)")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "db" })
+	explicit = explicit || env.Getenv("TIDINGS_DB") != ""
+	if err := cfg.Finish(); err != nil {
+		return usageError{err}
+	}
+	db, done, err := benchDB(ctx, env, cfg, explicit)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if p := env.Getenv("TIDINGS_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return usageError{fmt.Errorf("TIDINGS_CPUPROFILE: %w", err)}
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	return bench.Dispatch(ctx, db, c, env.Stdout)
 }

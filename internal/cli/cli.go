@@ -231,7 +231,9 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	}
 	sessions := session.New(db, queue, session.Config{Idle: cfg.SessionIdle, Logger: log, SecureCookies: cfg.SecureCookies,
 		TrustedProxies: cfg.TrustedProxies})
-	srv, _, err := app.New(app.Config{Logger: log, DB: db, Sessions: sessions, Version: Version})
+	srv, svc, err := app.New(app.Config{Logger: log, DB: db, Sessions: sessions, Version: Version, Notify: app.Notify{
+		PublicURL: cfg.PublicURL, SMTPURL: cfg.SMTPURL, Outbox: cfg.Outbox || seedDemo, BounceToken: cfg.BounceToken,
+		VAPIDPublic: cfg.VAPIDPublic, VAPIDPrivate: cfg.VAPIDPrivate, VAPIDSubject: cfg.VAPIDSubject}})
 	if err != nil {
 		return err
 	}
@@ -258,6 +260,16 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 			defer cancel()
 			return queue.Stop(sctx)
+		}},
+		// The dispatcher sends due notifications (NOT-6); on PostgreSQL every instance may
+		// run one. It stops before the queue: a round in flight finishes recording.
+		{Name: "notifications", RunFunc: func(ctx context.Context, ready func()) error {
+			ready()
+			if !cfg.Dispatch {
+				<-ctx.Done()
+				return nil
+			}
+			return svc.Dispatcher.Run(ctx)
 		}},
 		{Name: "http", RunFunc: func(ctx context.Context, ready func()) error {
 			errc := make(chan error, 1)

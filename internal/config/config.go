@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -27,6 +28,27 @@ type Config struct {
 	// TrustedProxies lists the reverse proxies (CIDRs) whose X-Forwarded-For names the
 	// client, TIDINGS_TRUSTED_PROXIES (comma-separated).
 	TrustedProxies []netip.Prefix
+
+	// Notifications (NOT-6).
+	//
+	// PublicURL is the server's address as patients and providers reach it (portal links in
+	// messages, SMS status callbacks, whose signatures are computed on it): TIDINGS_PUBLIC_URL,
+	// default http://ADDR.
+	PublicURL string
+	// SMTPURL is the mail server: smtp://user:password@host:587?tls=starttls&from=clinic@example.com
+	// (TIDINGS_SMTP_URL); empty: no e-mail provider.
+	SMTPURL string
+	// Outbox sends the messages of clinics with no provider to the dashboard's outbox instead
+	// of failing them (TIDINGS_OUTBOX=true; the demo turns it on).
+	Outbox bool
+	// BounceToken is the secret the bounce webhook requires (TIDINGS_BOUNCE_TOKEN).
+	BounceToken string
+	// Dispatch runs the notification dispatcher in this process (TIDINGS_DISPATCH, default
+	// true; several instances on PostgreSQL may all dispatch).
+	Dispatch bool
+	// VAPID keys of Web Push (TIDINGS_VAPID_PUBLIC_KEY, TIDINGS_VAPID_PRIVATE_KEY) and the
+	// contact the push services are given (TIDINGS_VAPID_SUBJECT, a mailto: or https: URL).
+	VAPIDPublic, VAPIDPrivate, VAPIDSubject string
 
 	envErr error // a bad value read from the environment, reported by Finish
 }
@@ -71,6 +93,12 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 	if v := getenv("TIDINGS_TRUSTED_PROXIES"); v != "" {
 		c.envErr = errors.Join(c.envErr, prefixed("TIDINGS_TRUSTED_PROXIES", proxies(v)))
 	}
+	fs.StringVar(&c.PublicURL, "public-url", env("TIDINGS_PUBLIC_URL", ""), "the server's public base URL, for links in messages and SMS callbacks (env TIDINGS_PUBLIC_URL; default http://ADDR)")
+	fs.StringVar(&c.SMTPURL, "smtp", env("TIDINGS_SMTP_URL", ""), "mail server, smtp://user:pass@host:587?tls=starttls&from=addr (env TIDINGS_SMTP_URL)")
+	fs.BoolVar(&c.Outbox, "outbox", env("TIDINGS_OUTBOX", "") == "true", "keep messages of clinics with no provider in the dashboard's outbox (env TIDINGS_OUTBOX=true)")
+	fs.StringVar(&c.BounceToken, "bounce-token", env("TIDINGS_BOUNCE_TOKEN", ""), "secret of the e-mail bounce webhook (env TIDINGS_BOUNCE_TOKEN)")
+	fs.BoolVar(&c.Dispatch, "dispatch", env("TIDINGS_DISPATCH", "true") != "false", "send due notifications from this process (env TIDINGS_DISPATCH)")
+	c.VAPIDPublic, c.VAPIDPrivate, c.VAPIDSubject = getenv("TIDINGS_VAPID_PUBLIC_KEY"), getenv("TIDINGS_VAPID_PRIVATE_KEY"), getenv("TIDINGS_VAPID_SUBJECT")
 	idle := env("TIDINGS_SESSION_IDLE", "30m")
 	fs.Func("session-idle", "staff session idle timeout (env TIDINGS_SESSION_IDLE; default 30m)", func(s string) error {
 		d, err := time.ParseDuration(s)
@@ -108,5 +136,12 @@ func (c *Config) Finish() error {
 	if strings.TrimSpace(c.Addr) == "" {
 		return fmt.Errorf("--addr: must not be empty")
 	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--public-url: must be an absolute http(s) URL such as https://tidings.example.com")
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tidings-health/tidings/internal/auth"
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/contact"
 	"github.com/tidings-health/tidings/internal/store"
 )
@@ -326,6 +327,29 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 		return err
 	}
 	today := s.now.In(loc)
+	var changes []notify.Change
+	book := func(a clinic.Appointment) error {
+		created, err := s.tx.Appointments().CreateAppointment(ctx, s.org, a)
+		if err != nil {
+			return err
+		}
+		if created.Status.Upcoming() && created.Start.After(s.now) {
+			// Synced from the clinical software: reminders, no booking confirmations.
+			changes = append(changes, notify.Change{Kind: notify.Booked, Appointment: created, NoNotice: true})
+		}
+		return nil
+	}
+	// Three appointments just over two hours away, so that their 2 h reminders fall due in
+	// the first minute of the demo and a newcomer sees them reach the outbox.
+	soon := s.now.Truncate(time.Minute).Add(2*time.Hour + time.Minute)
+	for i := range 3 {
+		start := soon.Add(time.Duration(i) * 20 * time.Second)
+		reason := st.reasons[0]
+		if err := book(clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: st.agendas[i%len(st.agendas)].ID, ReasonID: reason.ID,
+			PatientID: pool[i].ID, Start: start, End: start.Add(reason.Duration), Status: clinic.StatusBooked, BookedBy: clinic.BookedBySync}); err != nil {
+			return err
+		}
+	}
 	for d := 0; d < 14; d++ {
 		day := time.Date(today.Year(), today.Month(), today.Day()+d, 0, 0, 0, 0, loc)
 		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
@@ -355,7 +379,7 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 						if reason.OnlineBookable && s.rng.IntN(3) == 0 {
 							booked = clinic.BookedByPatient
 						}
-						_, err := s.tx.Appointments().CreateAppointment(ctx, s.org, clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
+						err := book(clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
 							PatientID: pool[s.rng.IntN(len(pool))].ID, Start: start, End: start.Add(reason.Duration), Status: status, BookedBy: booked})
 						if err != nil {
 							return err
@@ -366,5 +390,5 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 			}
 		}
 	}
-	return nil
+	return notify.Plan(ctx, s.tx, s.org, changes...)
 }

@@ -74,7 +74,7 @@ type SendError struct {
 	Provider string
 	// Circuit: not sent because the provider's circuit is open.
 	Circuit bool
-	Err      error
+	Err     error
 }
 
 func (e *SendError) Error() string {
@@ -105,12 +105,20 @@ func classify(err error) *SendError {
 		}
 		return out
 	}
+	if errors.Is(err, email.ErrInvalidAddress) {
+		return &SendError{Kind: Permanent, Bounce: true, Reason: "the e-mail address is not valid", Err: err}
+	}
+	if errors.Is(err, email.ErrInvalidMessage) {
+		return &SendError{Kind: Permanent, Reason: "the e-mail could not be built", Err: err}
+	}
 	var ee *email.Error
 	if errors.As(err, &ee) {
 		out := &SendError{Reason: emailReason(ee), Err: err}
 		switch {
 		case errors.Is(err, email.ErrPermanent):
-			out.Kind, out.Bounce = Permanent, true
+			// Only a refusal of the address flags it (5.1.x, 5.2.x); a spam or policy
+			// refusal (5.7.x) says nothing against the patient's address.
+			out.Kind, out.Bounce = Permanent, ee.AddressRefused()
 		case errors.Is(err, email.ErrTransient):
 			out.Kind = Transient
 		default:

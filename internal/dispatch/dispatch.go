@@ -45,7 +45,8 @@ import (
 type Config struct {
 	Batch       int           // notifications claimed per round (500)
 	Lease       time.Duration // how long a claim is held (1 min)
-	Workers     int           // concurrent sends (64)
+	Workers     int           // concurrent sends per round (64)
+	Parallel    int           // rounds in flight at once (2)
 	SendTimeout time.Duration // per send (15 s); the lease must outlast it
 	Idle        time.Duration // the longest sleep when nothing is due (1 s)
 	// ReconcileAfter is how long an unknown SMS waits for a status callback before the
@@ -68,6 +69,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Workers <= 0 {
 		c.Workers = 64
+	}
+	if c.Parallel <= 0 {
+		c.Parallel = 2
 	}
 	if c.SendTimeout <= 0 {
 		c.SendTimeout = 15 * time.Second
@@ -133,21 +137,42 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Run dispatches until ctx ends: rounds back to back while there is work, otherwise a
-// sleep until the next due time (at most Idle); every few seconds expired leases are taken
-// back, accounts reloaded and unknown SMS reconciled.
+// Run dispatches until ctx ends: Parallel round loops (one can be in the database while
+// another waits on providers), each running rounds back to back while there is work and
+// otherwise sleeping until the next due time (at most Idle); every few seconds expired
+// leases are taken back, accounts reloaded and unknown SMS reconciled.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	var lastMaint time.Time
-	for {
-		if ctx.Err() != nil {
-			return nil
-		}
-		if time.Since(lastMaint) > 2*time.Second {
-			lastMaint = time.Now()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
 			if err := d.Maintain(ctx); err != nil && ctx.Err() == nil {
 				d.log.Error("notification maintenance", "err", err)
 			}
+			t := time.NewTimer(2 * time.Second)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
 		}
+	}()
+	for range d.cfg.Parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.loop(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// loop runs rounds until ctx ends.
+func (d *Dispatcher) loop(ctx context.Context) {
+	for ctx.Err() == nil {
 		n, err := d.Round(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.log.Error("notification round", "err", err)
@@ -170,7 +195,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil
+			return
 		case <-d.wake:
 			t.Stop()
 		case <-t.C:
@@ -391,7 +416,10 @@ func (d *Dispatcher) record(ctx context.Context, jobs []*job) error {
 			}
 		}
 	}
-	return d.db.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+	// What was sent is recorded even when the dispatcher is stopping: a shutdown must not
+	// turn sent messages into unknown ones.
+	ctx = context.WithoutCancel(ctx)
+	return d.db.Update(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Notifications().Transitions(ctx, ts); err != nil {
 			return err
 		}

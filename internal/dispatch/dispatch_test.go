@@ -11,9 +11,9 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/dispatch"
+	"github.com/tidings-health/tidings/internal/sms/twilio/twiliotest"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/store/storetest"
-	"github.com/tidings-health/tidings/internal/sms/twilio/twiliotest"
 )
 
 var ctx = context.Background()

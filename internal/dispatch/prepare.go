@@ -81,6 +81,9 @@ func (d *Dispatcher) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, n
 	if w.appts, err = tx.Notifications().AppointmentsByIDs(ctx, org, apptIDs); err != nil {
 		return nil, err
 	}
+	if w.settings, err = notify.SettingsTx(ctx, tx, org, clinicIDs); err != nil {
+		return nil, err
+	}
 	for _, id := range clinicIDs {
 		cl, err := tx.Directory().Clinic(ctx, org, id)
 		if err != nil {
@@ -93,16 +96,13 @@ func (d *Dispatcher) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, n
 		if w.phones[id], err = tx.Notifications().ClinicPhone(ctx, org, id); err != nil {
 			return nil, err
 		}
-		if sms[id] {
+		if sms[id] && w.settings[id].SMSBudget > 0 {
 			lt := now.In(w.zones[id])
 			month := time.Date(lt.Year(), lt.Month(), 1, 0, 0, 0, 0, w.zones[id])
 			if w.used[id], err = tx.Notifications().SegmentsSent(ctx, org, id, month); err != nil {
 				return nil, err
 			}
 		}
-	}
-	if w.settings, err = notify.SettingsTx(ctx, tx, org, clinicIDs); err != nil {
-		return nil, err
 	}
 	ts, err := tx.Notifications().Templates(ctx, org, clinicIDs)
 	if err != nil {

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
-	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/sms/twilio"
+	"github.com/tidings-health/tidings/internal/store"
 )
 
 // Reconcile settles the SMS whose outcome is unknown (NOT-6, NOT-7) once ReconcileAfter has

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -181,29 +182,51 @@ type Decision struct {
 	At             time.Time
 }
 
-// RecordDecisions appends decisions, dated now, in statements of up to 100 rows (a dispatch
-// batch writes its decisions together).
+// RecordDecisions appends decisions, dated now, in one statement whatever their number (a
+// dispatch batch writes its decisions together; the rows travel as one JSON parameter).
 //
 // Errors: clinic.ErrNotFound when a patient is not one of org's.
 func (tx Consent) RecordDecisions(ctx context.Context, org clinic.OrgID, ds []Decision) error {
-	const batch = 100
-	for len(ds) > 0 {
-		n := min(len(ds), batch)
-		var b strings.Builder
-		b.WriteString(`INSERT INTO consent_decisions (organisation_id, patient_id, notification_id, purpose, channel, allowed, outcome, rule, text, trace, at) VALUES `)
-		args := make([]any, 0, n*11)
-		for i, d := range ds[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			k := len(args)
-			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10, k+11)
-			args = append(args, org, d.PatientID, zeroNil(d.NotificationID), d.Purpose, d.Channel, d.Allowed, d.Outcome, d.Rule, d.Text, d.Trace, tx.Now)
+	if len(ds) == 0 {
+		return nil
+	}
+	type dec struct {
+		Patient      int64  `json:"patient"`
+		Notification *int64 `json:"notification"`
+		Purpose      string `json:"purpose"`
+		Channel      string `json:"channel"`
+		Allowed      int    `json:"allowed"`
+		Outcome      string `json:"outcome"`
+		Rule         string `json:"rule"`
+		Text         string `json:"text"`
+		Trace        string `json:"trace"`
+	}
+	rows := make([]dec, len(ds))
+	for i, d := range ds {
+		r := dec{Patient: int64(d.PatientID), Purpose: d.Purpose, Channel: d.Channel, Outcome: d.Outcome, Rule: d.Rule, Text: d.Text, Trace: d.Trace}
+		if d.NotificationID != 0 {
+			id := d.NotificationID
+			r.Notification = &id
 		}
-		if _, err := tx.q.exec(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("record decisions: %w", err)
+		if d.Allowed {
+			r.Allowed = 1
 		}
-		ds = ds[n:]
+		rows[i] = r
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	allowed := "v.allowed <> 0"
+	if tx.dialect == SQLite {
+		allowed = "v.allowed"
+	}
+	_, err = tx.q.exec(ctx, `INSERT INTO consent_decisions (organisation_id, patient_id, notification_id, purpose, channel, allowed, outcome, rule, text, trace, at)
+		SELECT $2, v.patient, v.notification, v.purpose, v.channel, `+allowed+`, v.outcome, v.rule, v.text, v.trace, $3 FROM `+
+		tx.jsonRows([][2]string{{"patient", "bigint"}, {"notification", "bigint"}, {"purpose", "text"}, {"channel", "text"}, {"allowed", "int"},
+			{"outcome", "text"}, {"rule", "text"}, {"text", "text"}, {"trace", "text"}}), string(b), org, tx.Now)
+	if err != nil {
+		return fmt.Errorf("record decisions: %w", err)
 	}
 	return nil
 }
@@ -227,4 +250,22 @@ func (tx Consent) Decisions(ctx context.Context, org clinic.OrgID, patient clini
 		return d, err
 	}, `SELECT id, patient_id, notification_id, purpose, channel, allowed, outcome, rule, text, trace, at FROM consent_decisions
 		WHERE organisation_id = $1 AND patient_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4`, org, patient, before, p.Size())
+}
+
+// DecisionsOf lists the decisions recorded for a notification, oldest first (one per send
+// time it was decided at).
+//
+// Errors: none of its own.
+func (tx Consent) DecisionsOf(ctx context.Context, org clinic.OrgID, notification int64) ([]Decision, error) {
+	return collect(ctx, tx, func(r row) (Decision, error) {
+		var d Decision
+		var nid *int64
+		err := r.Scan(&d.ID, &d.PatientID, &nid, &d.Purpose, &d.Channel, &d.Allowed, &d.Outcome, &d.Rule, &d.Text, &d.Trace, &d.At)
+		if nid != nil {
+			d.NotificationID = *nid
+		}
+		d.At = d.At.UTC()
+		return d, err
+	}, `SELECT id, patient_id, notification_id, purpose, channel, allowed, outcome, rule, text, trace, at FROM consent_decisions
+		WHERE organisation_id = $1 AND notification_id = $2 ORDER BY id`, org, notification)
 }

@@ -251,28 +251,34 @@ type Event struct {
 	At             time.Time
 }
 
-// RecordEvents appends status events, dated now, in statements of up to 100 rows.
+// RecordEvents appends status events, dated now, in one statement whatever their number
+// (the rows travel as one JSON parameter, so the statement's text, and its parse, stay the
+// same size).
 //
 // Errors: none of its own.
 func (tx Notifications) RecordEvents(ctx context.Context, evs []Event) error {
-	const batch = 100
-	for len(evs) > 0 {
-		k := min(len(evs), batch)
-		var b strings.Builder
-		b.WriteString(`INSERT INTO notification_events (organisation_id, notification_id, state, reason, at) VALUES `)
-		args := make([]any, 0, k*5)
-		for i, e := range evs[:k] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			n := len(args)
-			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
-			args = append(args, e.OrgID, e.NotificationID, e.State, e.Reason, tx.Now)
-		}
-		if _, err := tx.q.exec(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("record notification events: %w", err)
-		}
-		evs = evs[k:]
+	if len(evs) == 0 {
+		return nil
+	}
+	type ev struct {
+		Org    int64  `json:"org"`
+		ID     int64  `json:"id"`
+		State  string `json:"state"`
+		Reason string `json:"reason"`
+	}
+	rows := make([]ev, len(evs))
+	for i, e := range evs {
+		rows[i] = ev{int64(e.OrgID), e.NotificationID, e.State, e.Reason}
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	_, err = tx.q.exec(ctx, `INSERT INTO notification_events (organisation_id, notification_id, state, reason, at)
+		SELECT v.org, v.id, v.state, v.reason, $2 FROM `+tx.jsonRows([][2]string{{"org", "bigint"}, {"id", "bigint"}, {"state", "text"}, {"reason", "text"}}),
+		string(b), tx.Now)
+	if err != nil {
+		return fmt.Errorf("record notification events: %w", err)
 	}
 	return nil
 }
@@ -507,8 +513,8 @@ func (tx Notifications) Transitions(ctx context.Context, ts []Transition) ([]int
 		if t.Event != "" {
 			state = t.Event
 		}
-		if state == NotePlanned {
-			continue
+		if state == NotePlanned || state == NoteSending {
+			continue // planned is the row's creation; sending is its sending_at
 		}
 		evs = append(evs, Event{OrgID: t.OrgID, NotificationID: t.ID, State: state, Reason: t.Reason})
 	}
@@ -619,7 +625,9 @@ type NotificationFilter struct {
 	PatientID clinic.PatientID // 0: any
 	ClinicID  clinic.ClinicID  // 0: any
 	State     string           // "": any
-	From, To  time.Time        // created in [From, To); zero: unbounded
+	Channel   string           // "": any
+	Provider  string           // "": any (ProviderOutbox: the outbox)
+	From, To  time.Time        // due in [From, To); zero: unbounded
 	Page      Page             // After: an id to continue below
 }
 
@@ -637,11 +645,17 @@ func (tx Notifications) ListNotifications(ctx context.Context, org clinic.OrgID,
 	if f.State != "" {
 		c.add("state = $%d", f.State)
 	}
+	if f.Channel != "" {
+		c.add("channel = $%d", f.Channel)
+	}
+	if f.Provider != "" {
+		c.add("provider = $%d", f.Provider)
+	}
 	if !f.From.IsZero() {
-		c.add("created_at >= $%d", f.From.UTC())
+		c.add("due_at >= $%d", f.From.UTC())
 	}
 	if !f.To.IsZero() {
-		c.add("created_at < $%d", f.To.UTC())
+		c.add("due_at < $%d", f.To.UTC())
 	}
 	if f.Page.After > 0 {
 		c.add("id < $%d", f.Page.After)
@@ -720,6 +734,13 @@ func (tx Notifications) GroupCandidates(ctx context.Context, org clinic.OrgID, m
 	if len(mobiles) == 0 || len(agendas) == 0 {
 		return nil, nil
 	}
+	// Most mobiles belong to one patient: find the shared ones first (an index search), and
+	// look for candidates among those only.
+	shared, err := tx.SharedMobiles(ctx, org, mobiles)
+	if err != nil || len(shared) == 0 {
+		return nil, err
+	}
+	mobiles = shared
 	cols := "n." + strings.ReplaceAll(strings.Join(strings.Fields(notificationCols), " "), ", ", ", n.")
 	acols := "a." + strings.ReplaceAll(appointmentCols, ", ", ", a.")
 	args := []any{org, from.UTC(), to.UTC()}
@@ -770,4 +791,25 @@ func (tx Notifications) UnknownSMS(ctx context.Context, before time.Time, limit 
 	return collect(ctx, tx, scanNotification, `SELECT `+notificationCols+` FROM notifications
 		WHERE state = 'unknown' AND channel = 'sms' AND provider_id = '' AND COALESCE(sending_at, updated_at) < $1
 		ORDER BY id LIMIT $2`, before.UTC(), limit)
+}
+
+// SharedMobiles returns those of mobiles that more than one of org's patients has.
+//
+// Errors: none of its own.
+func (tx Notifications) SharedMobiles(ctx context.Context, org clinic.OrgID, mobiles []string) ([]string, error) {
+	if len(mobiles) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(mobiles)
+	if err != nil {
+		return nil, err
+	}
+	in := "SELECT value FROM json_each($2)"
+	if tx.dialect == Postgres {
+		in = "SELECT json_array_elements_text($2::json)"
+	}
+	return collect(ctx, tx, func(r row) (string, error) {
+		var m string
+		return m, r.Scan(&m)
+	}, `SELECT mobile FROM patients WHERE organisation_id = $1 AND mobile IN (`+in+`) GROUP BY mobile HAVING COUNT(*) > 1`, org, string(b))
 }

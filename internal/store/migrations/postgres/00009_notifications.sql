@@ -91,6 +91,8 @@ CREATE INDEX notifications_patient ON notifications (organisation_id, patient_id
 CREATE INDEX notifications_clinic ON notifications (organisation_id, clinic_id, id);
 CREATE INDEX notifications_provider ON notifications (provider_id) WHERE provider_id <> '';
 CREATE INDEX notifications_destination ON notifications (destination, sent_at) WHERE channel = 'sms' AND destination <> '';
+-- The monthly SMS budget sums a clinic's segments since the first of the month.
+CREATE INDEX notifications_sms_sent ON notifications (organisation_id, clinic_id, sending_at) WHERE channel = 'sms';
 
 -- The status history of each notification, for the communication log.
 CREATE TABLE notification_events (
