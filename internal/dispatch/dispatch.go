@@ -108,10 +108,16 @@ type Dispatcher struct {
 	jitter  func() float64
 	wake    chan struct{}
 
-	// beforeSend, when set, runs just before each send (crash tests kill the process there).
-	beforeSend func(Outgoing)
-	// afterSend runs after each send returned, before the outcome is recorded.
-	afterSend func(Outgoing, error)
+	hooks Hooks
+}
+
+// Hooks are functions called at the points where a crash matters (the crash-safety tests
+// kill the process there with SIGKILL); nil ones are skipped.
+type Hooks struct {
+	AfterClaim   func(claimed int)     // the batch is claimed, nothing decided
+	BeforeSend   func(Outgoing)        // marked sending, about to leave
+	AfterSend    func(Outgoing, error) // the provider answered, nothing recorded
+	BeforeRecord func(outcomes int)    // every send of the round answered, about to record
 }
 
 // New returns a dispatcher over db.
@@ -123,10 +129,8 @@ func New(db *store.DB, cfg Config, senders Senders, log *slog.Logger) *Dispatche
 		wake: make(chan struct{}, 1)}
 }
 
-// Hooks sets functions called around each send (tests: crash points, counters).
-func (d *Dispatcher) Hooks(before func(Outgoing), after func(Outgoing, error)) {
-	d.beforeSend, d.afterSend = before, after
-}
+// SetHooks sets the functions called at the crash points (tests).
+func (d *Dispatcher) SetHooks(h Hooks) { d.hooks = h }
 
 // Wake makes an idle dispatcher look for due notifications at once (a use case just
 // planned one due now).
@@ -234,6 +238,9 @@ type job struct {
 	// segments and asksReply are recorded with the sending mark.
 	segments  int
 	asksReply bool
+	// fallback: an SMS of a clinic that does not send e-mail; if it fails for good, an
+	// e-mail is planned in its place (NOT-7), decided by consent at its own send time.
+	fallback bool
 	err       error
 	receipt   Receipt
 }
@@ -251,6 +258,9 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	})
 	if err != nil || len(claimed) == 0 {
 		return 0, err
+	}
+	if d.hooks.AfterClaim != nil {
+		d.hooks.AfterClaim(len(claimed))
 	}
 	byOrg := map[clinic.OrgID][]store.Notification{}
 	var orgs []clinic.OrgID
@@ -328,14 +338,14 @@ func (d *Dispatcher) send(ctx context.Context, jobs []*job, leaseEnd time.Time) 
 					j.err = errNotSent
 					continue
 				}
-				if d.beforeSend != nil {
-					d.beforeSend(j.out)
+				if d.hooks.BeforeSend != nil {
+					d.hooks.BeforeSend(j.out)
 				}
 				sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
 				j.receipt, j.err = d.channel(j.out.Channel).Send(sctx, j.out)
 				cancel()
-				if d.afterSend != nil {
-					d.afterSend(j.out, j.err)
+				if d.hooks.AfterSend != nil {
+					d.hooks.AfterSend(j.out, j.err)
 				}
 			}
 		}()
@@ -380,6 +390,9 @@ func (d *Dispatcher) record(ctx context.Context, jobs []*job) error {
 	if len(jobs) == 0 {
 		return nil
 	}
+	if d.hooks.BeforeRecord != nil {
+		d.hooks.BeforeRecord(len(jobs))
+	}
 	now := d.now()
 	var ts []store.Transition
 	type bounce struct {
@@ -394,9 +407,15 @@ func (d *Dispatcher) record(ctx context.Context, jobs []*job) error {
 		endpoint string
 	}
 	var gones []gone
+	var fallbacks []store.Notification
 	for _, j := range jobs {
 		t := d.outcome(j, now)
 		ts = append(ts, t)
+		if j.fallback && t.State == store.NoteFailed && j.err != nil && classify(j.err).Kind != Transient {
+			fallbacks = append(fallbacks, store.Notification{OrgID: j.n.OrgID, ClinicID: j.n.ClinicID, PatientID: j.n.PatientID,
+				AppointmentID: j.n.AppointmentID, Kind: j.n.Kind, Purpose: j.n.Purpose, Channel: string(consent.ChannelEmail), Offset: j.n.Offset,
+				Due: now, Deadline: j.n.Deadline, Reason: fmt.Sprintf("in place of SMS notification %d, which failed", j.n.ID)})
+		}
 		for _, m := range j.members {
 			mt := t
 			mt.ID, mt.OrgID, mt.Fence, mt.GroupID = m.ID, m.OrgID, m.Fence, j.n.ID
@@ -430,6 +449,11 @@ func (d *Dispatcher) record(ctx context.Context, jobs []*job) error {
 		}
 		for _, g := range gones {
 			if err := tx.Notifications().DeletePushSubscription(ctx, g.org, g.endpoint); err != nil {
+				return err
+			}
+		}
+		for _, f := range fallbacks {
+			if _, err := tx.Notifications().PlanNotifications(ctx, f.OrgID, []store.Notification{f}); err != nil {
 				return err
 			}
 		}

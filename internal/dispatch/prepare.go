@@ -272,7 +272,8 @@ func (d *Dispatcher) decideOne(n store.Notification, f consent.Facts, w *world, 
 		return t, nil
 	}
 	ch := consent.Channel(n.Channel)
-	j := &job{n: n, out: Outgoing{ID: n.ID, OrgID: n.OrgID, ClinicID: n.ClinicID, Channel: ch}}
+	j := &job{n: n, out: Outgoing{ID: n.ID, OrgID: n.OrgID, ClinicID: n.ClinicID, Channel: ch},
+		fallback: ch == consent.ChannelSMS && n.AppointmentID != 0 && !set.Sends(consent.ChannelEmail)}
 	if n.Purpose == string(consent.PurposeReply) {
 		// An answer to the patient's own SMS: planned with its number and text.
 		j.out.To, j.out.Text = n.Destination, n.Body
