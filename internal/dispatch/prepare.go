@@ -192,19 +192,47 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 		}
 		p.jobs = append(p.jobs, j)
 	}
+	// A candidate joins a group only once it is ours: it is taken from planned to claimed
+	// (fenced, in a small transaction of its own, rare) before the carrier's text names it,
+	// so another dispatcher cannot send it on its own meanwhile.
+	var grab []store.Transition
+	var grabbed []store.GroupCandidate
 	for i, c := range candidates {
-		if taken[c.ID] || !consent.Decide(candFacts[i]).Allowed {
+		if taken[c.ID] {
+			continue
+		}
+		dec := consent.Decide(candFacts[i])
+		if !dec.Allowed {
 			continue // decided at its own due time
 		}
 		carrier, ok := groups[groupKeyOf(c.Mobile, c.Appointment, c.Offset, w)]
 		if !ok || carrier.n.ID == c.ID {
 			continue
 		}
-		cn := c.Notification
-		cn.State = store.NotePlanned
-		carrier.members = append(carrier.members, cn)
-		w.appts[c.Appointment.ID] = c.Appointment
 		taken[c.ID] = true
+		grab = append(grab, store.Transition{ID: c.ID, OrgID: c.OrgID, Fence: c.Fence, From: store.NotePlanned, State: store.NoteClaimed, Lease: leaseEnd})
+		grabbed = append(grabbed, c)
+		p.decided = append(p.decided, decide.Decided{Message: message(c.Notification, c.Appointment), Decision: dec, NotificationID: c.ID})
+	}
+	if len(grab) > 0 {
+		var owned []int64
+		if err := d.db.Update(ctx, func(tx *store.Tx) error {
+			var err error
+			owned, err = tx.Notifications().Transitions(ctx, grab)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		for _, c := range grabbed {
+			if !slices.Contains(owned, c.ID) {
+				continue
+			}
+			carrier := groups[groupKeyOf(c.Mobile, c.Appointment, c.Offset, w)]
+			cn := c.Notification
+			cn.State = store.NoteClaimed
+			carrier.members = append(carrier.members, cn)
+			w.appts[c.Appointment.ID] = c.Appointment
+		}
 	}
 	// Render every job (a carrier with members as one grouped SMS) and mark it sending.
 	for _, j := range p.jobs {
@@ -222,10 +250,8 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 				p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NoteClaimed,
 					State: store.NoteSkipped, Reason: "the clinic's monthly SMS budget is used up"})
 				for _, m := range j.members {
-					if m.State == store.NoteClaimed {
-						p.marks = append(p.marks, store.Transition{ID: m.ID, OrgID: m.OrgID, Fence: m.Fence, From: store.NoteClaimed,
-							State: store.NoteSkipped, Reason: "the clinic's monthly SMS budget is used up"})
-					}
+					p.marks = append(p.marks, store.Transition{ID: m.ID, OrgID: m.OrgID, Fence: m.Fence, From: store.NoteClaimed,
+						State: store.NoteSkipped, Reason: "the clinic's monthly SMS budget is used up"})
 				}
 				j.n.ID = 0
 				continue
@@ -235,11 +261,7 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 		p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NoteClaimed, State: store.NoteSending,
 			Lease: leaseEnd, Destination: j.out.To, Subject: j.out.Subject, Body: j.out.Text, Segments: j.segments, AsksReply: j.asksReply})
 		for _, m := range j.members {
-			from := store.NoteClaimed
-			if m.State == store.NotePlanned {
-				from = store.NotePlanned
-			}
-			p.marks = append(p.marks, store.Transition{ID: m.ID, OrgID: m.OrgID, Fence: m.Fence, From: from, State: store.NoteSending,
+			p.marks = append(p.marks, store.Transition{ID: m.ID, OrgID: m.OrgID, Fence: m.Fence, From: store.NoteClaimed, State: store.NoteSending,
 				Lease: leaseEnd, Destination: j.out.To, GroupID: j.n.ID, AsksReply: j.asksReply,
 				Reason: fmt.Sprintf("carried by notification %d (NOT-4)", j.n.ID)})
 		}

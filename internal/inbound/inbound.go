@@ -286,7 +286,11 @@ var errDuplicate = errors.New("inbound SMS already handled")
 // confirm confirms the appointments the message that asked for the reply was about: the
 // carrier and the members of a NOT-4 message.
 func (s *Service) confirm(ctx context.Context, tx *store.Tx, actor clinic.Actor, last store.Notification) ([]clinic.AppointmentID, error) {
-	members, err := tx.Notifications().GroupMembers(ctx, last.OrgID, last.ID)
+	carrier := last.ID
+	if last.GroupID != 0 {
+		carrier = last.GroupID
+	}
+	members, err := tx.Notifications().GroupMembers(ctx, last.OrgID, carrier)
 	if err != nil {
 		return nil, err
 	}

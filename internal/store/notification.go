@@ -588,7 +588,8 @@ func (tx Notifications) SetProviderStatus(ctx context.Context, org clinic.OrgID,
 }
 
 // LastAsking finds the latest SMS sent to a number that asked for a reply, within since;
-// the inbound C/Y is matched to it (NOT-10). ok is false when there is none; ambiguous is
+// the inbound C/Y is matched to it (NOT-10). A NOT-4 message is found by its carrier (the
+// notifications it carried have group_id set). ok is false when there is none; ambiguous is
 // true when two such messages were sent at the same second for different appointments
 // (the reply goes to staff rather than guessing).
 //
@@ -596,11 +597,12 @@ func (tx Notifications) SetProviderStatus(ctx context.Context, org clinic.OrgID,
 func (tx Notifications) LastAsking(ctx context.Context, org clinic.OrgID, number string, since time.Time) (n Notification, ok, ambiguous bool, err error) {
 	ns, err := collect(ctx, tx, scanNotification, `SELECT `+notificationCols+` FROM notifications
 		WHERE organisation_id = $1 AND destination = $2 AND channel = 'sms' AND asks_reply AND state IN ('sent', 'delivered') AND sent_at >= $3
+		AND group_id IS NULL
 		ORDER BY sent_at DESC, id DESC LIMIT 2`, org, number, since.UTC())
 	if err != nil || len(ns) == 0 {
 		return n, false, false, err
 	}
-	if len(ns) == 2 && ns[0].SentAt.Truncate(time.Second).Equal(ns[1].SentAt.Truncate(time.Second)) && ns[0].AppointmentID != ns[1].AppointmentID && ns[0].GroupID == 0 && ns[1].GroupID != ns[0].ID {
+	if len(ns) == 2 && ns[0].SentAt.Truncate(time.Second).Equal(ns[1].SentAt.Truncate(time.Second)) && ns[0].AppointmentID != ns[1].AppointmentID {
 		return ns[0], true, true, nil
 	}
 	return ns[0], true, false, nil
