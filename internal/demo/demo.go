@@ -339,17 +339,6 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 		}
 		return nil
 	}
-	// Three appointments just over two hours away, so that their 2 h reminders fall due in
-	// the first minute of the demo and a newcomer sees them reach the outbox.
-	soon := s.now.Truncate(time.Minute).Add(2*time.Hour + time.Minute)
-	for i := range 3 {
-		start := soon.Add(time.Duration(i) * 20 * time.Second)
-		reason := st.reasons[0]
-		if err := book(clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: st.agendas[i%len(st.agendas)].ID, ReasonID: reason.ID,
-			PatientID: pool[i].ID, Start: start, End: start.Add(reason.Duration), Status: clinic.StatusBooked, BookedBy: clinic.BookedBySync}); err != nil {
-			return err
-		}
-	}
 	for d := 0; d < 14; d++ {
 		day := time.Date(today.Year(), today.Month(), today.Day()+d, 0, 0, 0, 0, loc)
 		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
@@ -388,6 +377,19 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 					m += dur
 				}
 			}
+		}
+	}
+	// Three appointments just over two hours away, so that their 2 h reminders fall due in
+	// the first minute of the demo and a newcomer sees them reach the outbox. They are made
+	// last and synced (the clinical software may double-book), so they never take a slot the
+	// day's own bookings were checked against.
+	soon := s.now.Truncate(time.Minute).Add(2*time.Hour + time.Minute)
+	for i := range 3 {
+		start := soon.Add(time.Duration(i) * 20 * time.Second)
+		reason := st.reasons[0]
+		if err := book(clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: st.agendas[i%len(st.agendas)].ID, ReasonID: reason.ID,
+			PatientID: pool[i].ID, Start: start, End: start.Add(reason.Duration), Status: clinic.StatusBooked, BookedBy: clinic.BookedBySync}); err != nil {
+			return err
 		}
 	}
 	return notify.Plan(ctx, s.tx, s.org, changes...)
