@@ -17,8 +17,8 @@ import (
 
 	"github.com/tidings-health/tidings/internal/auth"
 	"github.com/tidings-health/tidings/internal/clinic"
-	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/contact"
+	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/store"
 )
 
