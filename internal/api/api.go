@@ -1,8 +1,9 @@
 // Package api is the JSON API v1 (ADM-5): wire types, handlers and the OpenAPI 3.1 document
 // generated from the same route table the server mounts, so the document cannot drift from
 // the routes (testdata/openapi.json is its golden copy). Handlers decode, call a use case
-// (booking, directory, patient) and encode: the rules, the transaction and the audit row of
-// every write are the use case's. Errors are RFC 9457 problem documents naming the field and the reason.
+// (booking, directory, patient, notify) and encode: the rules, the transaction and the audit
+// row of every write are the use case's. Errors are RFC 9457 problem documents naming the
+// field and the reason.
 //
 // Patient data never travels in URLs: searches by name, phone or e-mail are POST bodies.
 // Every read or write of patient data is audited (ADM-2) before the answer is written.
@@ -23,6 +24,7 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/directory"
+	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
@@ -38,6 +40,7 @@ type API struct {
 	booking   *booking.Service
 	directory *directory.Service
 	patients  *patient.Service
+	notify    *notify.Service
 	buffers   sync.Pool // of *pooledJSON
 }
 
@@ -49,6 +52,7 @@ type Deps struct {
 	Booking   *booking.Service
 	Directory *directory.Service
 	Patients  *patient.Service
+	Notify    *notify.Service
 }
 
 // New builds the API.
@@ -56,7 +60,7 @@ func New(d Deps) *API {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &API{db: d.DB, log: d.Logger, booking: d.Booking, directory: d.Directory, patients: d.Patients}
+	return &API{db: d.DB, log: d.Logger, booking: d.Booking, directory: d.Directory, patients: d.Patients, notify: d.Notify}
 }
 
 // ListOf is the envelope of every list: a page of items and the cursor of the next page
@@ -187,6 +191,7 @@ func (a *API) Routes() []web.Route {
 	rs = append(rs, a.appointmentRoutes()...)
 	rs = append(rs, a.scheduleRoutes()...)
 	rs = append(rs, a.consentRoutes()...)
+	rs = append(rs, a.notifyRoutes()...)
 	for i := range rs {
 		rs[i].Auth = web.Bearer
 	}

@@ -28,8 +28,8 @@ type DispatchConfig struct {
 	// Rate and Steady are the steady phase: Rate reminders falling due per second for Steady.
 	Rate   int
 	Steady time.Duration
-	// Batch and Workers tune the dispatcher (0: its defaults).
-	Batch, Workers int
+	// Batch, Workers and Parallel tune the dispatcher (0: its defaults).
+	Batch, Workers, Parallel int
 }
 
 func (c *DispatchConfig) defaults() {
@@ -125,7 +125,7 @@ func Dispatch(ctx context.Context, db *store.DB, cfg DispatchConfig, out io.Writ
 	}
 	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}}
 	sms := &dispatch.SMS{PublicURL: "https://bench.invalid", HTTP: client, Breakers: dispatch.NewBreakers(db.Now)}
-	d := dispatch.New(db, dispatch.Config{Batch: cfg.Batch, Workers: cfg.Workers, PublicURL: "https://bench.invalid"},
+	d := dispatch.New(db, dispatch.Config{Batch: cfg.Batch, Workers: cfg.Workers, Parallel: cfg.Parallel, PublicURL: "https://bench.invalid"},
 		dispatch.Senders{SMS: sms}, slog.New(slog.DiscardHandler))
 	if err := d.Maintain(ctx); err != nil {
 		return err

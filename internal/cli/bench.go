@@ -95,7 +95,8 @@ func benchDispatch(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&c.Rate, "rate", 500, "reminders falling due per second in the steady phase")
 	fs.DurationVar(&c.Steady, "steady", time.Minute, "length of the steady phase")
 	fs.IntVar(&c.Batch, "batch", 0, "notifications claimed per round (0: the dispatcher's default)")
-	fs.IntVar(&c.Workers, "workers", 0, "concurrent sends (0: the dispatcher's default)")
+	fs.IntVar(&c.Workers, "workers", 0, "concurrent sends per round (0: the dispatcher's default)")
+	fs.IntVar(&c.Parallel, "parallel", 0, "rounds in flight at once (0: the dispatcher's default)")
 	if err := parse(fs, args, env); err != nil {
 		return err
 	}

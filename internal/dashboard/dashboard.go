@@ -9,6 +9,7 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/directory"
+	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
@@ -33,6 +34,8 @@ type Deps struct {
 	Booking   *booking.Service
 	Directory *directory.Service
 	Patients  *patient.Service
+	// Notify is the notification settings, templates, communication log and SMS inbox.
+	Notify *notify.Service
 }
 
 // Dashboard serves the staff pages. Build it with New; it is safe for concurrent use.
@@ -41,6 +44,7 @@ type Dashboard struct {
 	booking   *booking.Service
 	directory *directory.Service
 	patients  *patient.Service
+	notify    *notify.Service
 	sessions  *session.Manager
 	log       *slog.Logger
 	now       func() time.Time
@@ -58,8 +62,8 @@ func New(d Deps) (*Dashboard, error) {
 	if d.Sessions == nil {
 		return nil, errors.New("dashboard: Deps.Sessions is required")
 	}
-	if d.Booking == nil || d.Directory == nil || d.Patients == nil {
-		return nil, errors.New("dashboard: Deps.Booking, Directory and Patients are required")
+	if d.Booking == nil || d.Directory == nil || d.Patients == nil || d.Notify == nil {
+		return nil, errors.New("dashboard: Deps.Booking, Directory, Patients and Notify are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -75,7 +79,7 @@ func New(d Deps) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dashboard{db: d.DB, booking: d.Booking, directory: d.Directory, patients: d.Patients, sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
+	return &Dashboard{db: d.DB, booking: d.Booking, directory: d.Directory, patients: d.Patients, notify: d.Notify, sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
 }
 
 // Routes is the dashboard's route table. The server mounts each entry as
@@ -89,7 +93,10 @@ func New(d Deps) (*Dashboard, error) {
 // cancelling PermWriteSchedule, working hours, exceptions and absences PermManageSchedule,
 // editing reasons, booking rules, a database's opt-out setting and the agenda × channel
 // table PermManageDirectory, and a patient's switch and consent and the consent conflicts
-// PermPatientConsent (the use cases check the same permissions again).
+// PermPatientConsent. The communication log, the outbox and the SMS inbox need
+// PermReadPatients (they show messages to patients); the clinic's sending settings, its
+// message templates and the SMS accounts PermManageDirectory, like the booking rules (the use
+// cases check the same permissions again).
 func (d *Dashboard) Routes() []web.Route {
 	const get, post = http.MethodGet, http.MethodPost
 	session := func(method, pattern string, perm clinic.Permission, h http.HandlerFunc) web.Route {
@@ -138,6 +145,20 @@ func (d *Dashboard) Routes() []web.Route {
 		session(get, "/patients/{id}/explain", clinic.PermReadPatients, d.patientExplain),
 		session(get, "/consent/conflicts", clinic.PermPatientConsent, d.consentConflicts),
 		session(get, "/audit", clinic.PermReadAudit, d.auditList),
+		session(get, "/notifications", clinic.PermReadPatients, d.notificationList),
+		session(get, "/notifications/{id}", clinic.PermReadPatients, d.notificationShow),
+		session(get, "/outbox", clinic.PermReadPatients, d.outboxList),
+		session(get, "/inbox", clinic.PermReadPatients, d.inboxList),
+		session(post, "/inbox/read", clinic.PermReadPatients, d.inboxRead),
+		session(get, "/settings/notifications", clinic.PermManageDirectory, d.sendingEdit),
+		session(post, "/settings/notifications", clinic.PermManageDirectory, d.sendingSave),
+		session(get, "/settings/templates", clinic.PermManageDirectory, d.templateList),
+		session(get, "/settings/templates/{kind}/{channel}/{lang}", clinic.PermManageDirectory, d.templateEdit),
+		session(post, "/settings/templates/{kind}/{channel}/{lang}", clinic.PermManageDirectory, d.templateSave),
+		session(post, "/settings/templates/{kind}/{channel}/{lang}/preview", clinic.PermManageDirectory, d.templatePreview),
+		session(get, "/settings/sms", clinic.PermManageDirectory, d.smsAccountList),
+		session(post, "/settings/sms", clinic.PermManageDirectory, d.smsAccountSave),
+		session(post, "/settings/sms-accounts/{id}/delete", clinic.PermManageDirectory, d.smsAccountDelete),
 		{Method: get, Pattern: "/static/", Auth: web.Public, Handler: d.Static().ServeHTTP},
 	}
 }

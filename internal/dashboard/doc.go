@@ -6,7 +6,12 @@
 // (CON-1..9: each clinical database's "respect opt-out status" setting with its dry run and,
 // for a shared database, a confirmation naming every clinic; the agenda × channel table; the
 // patient switch, consent per channel and purpose, its history and "why would or wouldn't
-// this patient get…?" in the patient file; the consent conflicts) and the audit log (ADM-5).
+// this patient get…?" in the patient file; the consent conflicts), the notifications (the
+// clinic's communication log with today's counts and the SMS budget, NOT-9; one notification
+// with its history, consent decisions and NOT-4 group; the outbox the demo sends to; the SMS
+// inbox with its unread badge in the navigation, NOT-10; the clinic's sending settings, NOT-8;
+// the message templates with a live preview and SMS segment count, NOT-2; the SMS accounts;
+// and each patient's latest messages in the file) and the audit log (ADM-5).
 // It owns its handlers (one file per action, Miniflux style), its templates and its static
 // assets, all embedded and all parsed by New, so a broken template fails the boot rather
 // than a request.
@@ -20,7 +25,9 @@
 //   - Another organisation's records are "not found", never "forbidden".
 //   - Pages work without JavaScript. htmx (embedded, loaded with defer) only narrows round
 //     trips: the patient searches swap their results fragment, and a status button swaps
-//     the agenda from the page its redirect leads to. It is configured by a
+//     the agenda from the page its redirect leads to. The template editor's own small script
+//     (static/preview.js) posts the text as one types and swaps in the preview fragment;
+//     without it, the editor's Preview button renders the same on the whole page. It is configured by a
 //     <meta name="htmx-config"> tag because the Content-Security-Policy (default-src 'self')
 //     forbids inline script and style.
 //
@@ -32,7 +39,9 @@
 // at. Handlers decode the form, call a use case (booking, directory, patient) and show its
 // answer: the rules, the permission finer than the route's, the transaction and the audit
 // row are the use case's, the same for the API. A form's own decoding problems (a time not
-// written HH:MM) travel with the call so that one answer names every field.
+// written HH:MM) travel with the call so that one answer names every field. The notification
+// settings forms show each problem beside its field under the field's label ("Grace period"),
+// not its wire name (grace_seconds), since the people who fill them in never see the API.
 //
 // Times are typed as the clinic's clock shows them and resolved in its zone by
 // walltime.At, not by time.Date, which picks a side of a daylight-saving change without
@@ -52,6 +61,7 @@
 // before the handler, answering refusals through RenderError.
 //
 // It must not import the api or server packages (server imports it, and api is its JSON
-// sibling); it reaches the database only through the store, and changes appointments only
-// through the booking service (internal/booking), which keeps them conflict-safe.
+// sibling), nor the dispatcher (the outbox is named by a constant); it reaches the database
+// only through the store, and changes appointments only through the booking service
+// (internal/booking), which keeps them conflict-safe.
 package dashboard

@@ -32,6 +32,12 @@ func flashes() page.Flashes {
 		"notifications-on":      "Notifications switched on for this patient.",
 		"notifications-off":     "Notifications switched off for this patient.",
 		"consent-recorded":      "Consent recorded.",
+		"sending-saved":         "Sending settings saved.",
+		"template-saved":        "Template saved.",
+		"template-reset":        "Template reset to the text Tidings ships.",
+		"sms-saved":             "SMS account saved.",
+		"sms-deleted":           "SMS account deleted.",
+		"inbox-read":            "Marked as read.",
 	}
 }
 

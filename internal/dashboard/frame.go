@@ -32,6 +32,9 @@ type frame struct {
 	// header's selector), else the browser's (Accept-Language), else the current clinic's
 	// (i18n.ForRegion), else English (page.Negotiate).
 	Locale i18n.Locale
+	// Unread counts the current clinic's inbound SMS no one has read (NOT-10), for the
+	// badge beside the Inbox link; 0 for a user who may not read patients.
+	Unread int
 }
 
 // loadFrame reads the frame in its own View; handlers that read more call frameTx inside
@@ -85,6 +88,14 @@ func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) 
 	if f.Loc, err = f.Clinic.Location(); err != nil {
 		return f, fmt.Errorf("clinic %d zone: %w", f.Clinic.ID, err)
 	}
+	// The inbox badge is on every page, so it is one COUNT in the page's own transaction
+	// rather than notify.Service.Unread, which would open a second one per page. Its rule
+	// (nothing for a role that may not read patients) is the same.
+	if f.Actor.Can(clinic.PermReadPatients) {
+		if f.Unread, err = tx.Notifications().UnreadInbox(ctx, org, f.Clinic.ID); err != nil {
+			return f, fmt.Errorf("unread SMS of clinic %d: %w", f.Clinic.ID, err)
+		}
+	}
 	return f, nil
 }
 
@@ -115,15 +126,20 @@ type header struct {
 	// Next is where the clinic switcher returns to: the current page when it was a GET.
 	Next string
 	// Nav is the current section: "agenda", "week", "patients", "schedules", "reasons",
-	// "settings", "databases", "channels", "conflicts" or "audit".
+	// "settings", "databases", "channels", "conflicts", "audit", "notifications", "outbox",
+	// "inbox", "sending", "templates" or "sms".
 	Nav          string
 	CanAgenda    bool
-	CanPatient   bool
+	CanPatient   bool // the patients, and the communication log, outbox and SMS inbox
 	CanAudit     bool
 	CanSchedules bool // working hours, exceptions, absences
 	CanReasons   bool // the list of consultation reasons
-	CanRules     bool // the clinic's booking rules, clinical databases, notification channels
+	// CanRules: the clinic's booking rules, clinical databases, notification channels,
+	// sending settings, message templates and SMS accounts (administrators).
+	CanRules     bool
 	CanConflicts bool // the consent conflicts (appointment managers and above)
+	// Unread is the badge of the Inbox link (frame.Unread).
+	Unread int
 	// Locale is the language the page is shown in (frame.Locale).
 	Locale i18n.Locale
 	// Chosen is the language the user chose ("" for the browser's), for the selector.
@@ -155,6 +171,7 @@ func (f frame) header(r *http.Request, nav string) *header {
 		Locale:       f.Locale,
 		Chosen:       f.User.Locale,
 		CanChoose:    f.User.ID != 0,
+		Unread:       f.Unread,
 	}
 	if h.UserName == "" && h.UserEmail == "" {
 		h.UserName = f.Actor.Label
@@ -188,6 +205,12 @@ func navPath(nav string) string {
 		return "/settings/channels"
 	case "conflicts":
 		return "/consent/conflicts"
+	case "sending":
+		return "/settings/notifications"
+	case "templates":
+		return "/settings/templates"
+	case "sms":
+		return "/settings/sms"
 	}
 	return "/" + nav
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/jobs"
+	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
@@ -40,12 +42,33 @@ type env struct {
 	fx    storetest.Fixture
 	admin clinic.User
 	recep clinic.User
+	clock *testClock // testNow unless a test moves it
+}
+
+// testClock is the clock of an env's database and dashboard, which a test may move (to let
+// a notification come due).
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	now := func() time.Time { return testNow }
+	clock := &testClock{t: testNow}
+	now := clock.Now
 	db := storetest.Open(t, now)
 	if err := jobs.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
@@ -54,7 +77,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, fx: storetest.Seed(t, db, "acme")}
+	e := &env{t: t, db: db, fx: storetest.Seed(t, db, "acme"), clock: clock}
 	hash, err := auth.HashPassword(testPassword)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +95,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.d, err = New(Deps{DB: db, Sessions: session.New(db, queue, session.Config{Now: now}), Now: now,
-		Booking: booking.New(db), Directory: directory.New(db), Patients: patient.New(db)})
+		Booking: booking.New(db), Directory: directory.New(db), Patients: patient.New(db), Notify: notify.New(db)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,6 +269,20 @@ func TestRoutes(t *testing.T) {
 		{"GET /patients/{id}/explain", web.Session, clinic.PermReadPatients},
 		{"GET /consent/conflicts", web.Session, clinic.PermPatientConsent},
 		{"GET /audit", web.Session, clinic.PermReadAudit},
+		{"GET /notifications", web.Session, clinic.PermReadPatients},
+		{"GET /notifications/{id}", web.Session, clinic.PermReadPatients},
+		{"GET /outbox", web.Session, clinic.PermReadPatients},
+		{"GET /inbox", web.Session, clinic.PermReadPatients},
+		{"POST /inbox/read", web.Session, clinic.PermReadPatients},
+		{"GET /settings/notifications", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/notifications", web.Session, clinic.PermManageDirectory},
+		{"GET /settings/templates", web.Session, clinic.PermManageDirectory},
+		{"GET /settings/templates/{kind}/{channel}/{lang}", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/templates/{kind}/{channel}/{lang}", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/templates/{kind}/{channel}/{lang}/preview", web.Session, clinic.PermManageDirectory},
+		{"GET /settings/sms", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/sms", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/sms-accounts/{id}/delete", web.Session, clinic.PermManageDirectory},
 		{"GET /static/", web.Public, ""},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

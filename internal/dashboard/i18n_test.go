@@ -15,7 +15,9 @@ import (
 	"github.com/tidings-health/tidings/internal/consent"
 	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/i18n"
+	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/page"
+	"github.com/tidings-health/tidings/internal/sendtime"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 	"net/url"
@@ -203,6 +205,70 @@ func TestPagesInFrench(t *testing.T) {
 				Actor: "user:3", Source: sourceName(consent.SourceDashboard)}}},
 			[]string{"Désaccords de consentement", "Tous les cabinets", "Refusé", "Accepté", "par user:3 via le tableau de bord"}},
 		{"error", "", page.ErrorTitle(422), page.ErrorOf(clinic.Invalid("date", "is required")), []string{"Vérifiez votre demande", "Certains champs ne sont pas valides.", "est obligatoire"}},
+		{"notifications", "", "Messages", logPage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris",
+			Summary: summaryOf(notify.Summary{Counts: map[string]int{store.NoteSent: 3}, SMSUsed: 850, SMSBudget: 1000, BudgetAlert: true, Unread: 2}),
+			States:  choices(noteStates(), stateLabel, store.NoteSkipped), Channels: choices(consent.Channels(), channelName, ""),
+			Rows: []noteRow{{ID: 9, Due: f.stamp(start), PatientID: 7, Patient: "Léa Dupont", Kind: kindLabel("reminder"), Channel: noteChannel("sms"),
+				State: store.NoteSkipped, StateLabel: stateLabel(store.NoteSkipped), Reason: "quiet hours: waiting for the clinic's SMS window (08:00-20:00)",
+				ProviderID: "SM9", Segments: 2}}, Older: "/notifications?after=9"},
+			[]string{"Prévus aujourd’hui", "(85\u00a0%)", "Au moins 80\u00a0%", "2 réponses non lues", "Ignoré", "heures de silence\u00a0: en attente", "Messages plus anciens", "Rappel"}},
+		{"notifications", "", "Messages", logPage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris", To: "2026-03-01",
+			Errors: notesOf(clinic.Invalid("to", "must be the first day or a later one"), logLabels, nil)},
+			[]string{"Au jour", "doit être le premier jour ou un jour suivant"}},
+		{"notification", "", "Message", notePage{ID: 9, Kind: kindLabel("reminder_group"), Channel: noteChannel("sms"), Purpose: purposeName(consent.PurposeReminder),
+			State: store.NoteSent, StateLabel: stateLabel(store.NoteSent), Reason: "reconciled: the provider had it", PatientID: 7, Patient: "Léa Dupont",
+			AppointmentID: 3, Appointment: f.stamp(start), Offset: "72h", Due: f.stamp(start), Created: f.stamp(start), Sent: f.stamp(start), Attempts: 1,
+			Destination: "+33612345678", Body: "Bonjour, rappel de vos rendez-vous", Segments: 1, AsksReply: true, Provider: "outbox", ProviderID: "outbox-9",
+			Outbox: true, Zone: "Europe/Paris", Events: []eventRow{{At: f.stamp(start), State: store.NotePlanned, StateLabel: stateLabel(store.NotePlanned)},
+				{At: f.stamp(start), State: store.NoteCancelled, StateLabel: stateLabel(store.NoteCancelled), Reason: "carried by notification 8 (NOT-4)"}},
+			Decisions: decisionRows(f, []store.Decision{{Purpose: "recall", Channel: "sms", Text: frenchDecision().Decision.Text(frenchDecision().At),
+				Trace: "CON-1 block", At: start}}),
+			Members:  []noteRow{{ID: 8, PatientID: 8, Patient: "Hugo Dupont", Kind: kindLabel("reminder"), State: store.NoteCancelled, StateLabel: stateLabel(store.NoteCancelled)}},
+			Carrying: true},
+			[]string{"Rappel familial", "Envoyé", "rapproché\u00a0: le fournisseur", "boîte d’envoi", "Historique", "porté par la notification 8 (NOT-4)",
+				"le logiciel médical (lu il y a 2 jours)", "Relances", "Ce SMS portait aussi", "Invite le patient à répondre C"}},
+		{"notification", "", "Message", notePage{ID: 9, Kind: kindLabel("confirmation"), Channel: noteChannel("email"), State: store.NotePlanned,
+			StateLabel: stateLabel(store.NotePlanned), AppointmentID: 3}, []string{"Pas encore rédigé", "N’existe plus", "Pas encore décidé"}},
+		{"outbox", "", "Outbox", outboxPage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris", Older: "/outbox?after=9",
+			Rows: []outboxRow{{ID: 9, At: f.stamp(start), PatientID: 7, Patient: "Léa Dupont", Kind: kindLabel("confirmation"), Channel: noteChannel("email"),
+				Destination: "lea@example.fr", Subject: "Votre rendez-vous", Body: "Bonjour Léa,\n\nVotre rendez-vous est réservé.", Segments: 2}}},
+			[]string{"Boîte d’envoi", "n’ont pas été remis aux patients", "Confirmation de réservation", "Votre rendez-vous est réservé.", "2 segments"}},
+		{"inbox", "", "Inbox", inboxPage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris", Next: "/inbox",
+			Rows: []inboxRow{{ID: 4, Received: f.stamp(start), From: "+33612345678", PatientID: 7, Patient: "Léa Dupont", Appointment: f.stamp(start),
+				AgendaDay: "/agenda?date=2026-03-29", Body: "Je serai en retard", Why: "a reply for staff"},
+				{ID: 3, Received: f.stamp(start), From: "+33612345678", Body: "C", Why: "handled: appointment confirmed", Handled: true, Read: true}}},
+			[]string{"Boîte de réception", "une réponse pour l’équipe", "traité\u00a0: rendez-vous confirmé", "Marquer comme lu", "Numéro inconnu", "Je serai en retard"}},
+		{"sending", "", "Sending settings", func() sendingPage {
+			p := sendingForm(clinic.Clinic{ID: 1, Name: "Cabinet du Marais", Zone: "Europe/Paris"}, sendingValues(notify.DefaultSettings(1), "+33123456789"))
+			p.Errors = notesOf(&clinic.ValidationError{Fields: []clinic.FieldError{{Field: "reminder_offsets[1]", Reason: sendtime.OffsetReason},
+				{Field: "grace_seconds", Reason: "must be a whole number of seconds"}, {Field: "window_to", Reason: sendtime.WindowReason}}},
+				sendingLabels, map[string][]string{"reminder_offsets": {"72h", "3 jours"}})
+			return p
+		}(), []string{"Réglages d’envoi", "Rappels avant le rendez-vous", "doit être un délai avant le rendez-vous", "la veille à 10:00",
+			"Délai de regroupement", "doit être un nombre entier de secondes", "doit différer du début de la plage", "Plage d’envoi des SMS",
+			"Ce sont les réglages par défaut", "Inviter les patients à répondre C"}},
+		{"templates", "", "Message templates", templatesPage{Clinic: "Cabinet du Marais", Rows: []templateRow{{Kind: "reminder", Channel: "sms", Lang: "fr",
+			KindLabel: kindLabel("reminder"), ChannelLabel: noteChannel("sms"), LangLabel: languageLabel("fr"), Custom: true, UpdatedBy: "Camille Martin", UpdatedAt: f.stamp(start)},
+			{Kind: "reply_stop", Channel: "sms", Lang: "en", KindLabel: kindLabel("reply_stop"), ChannelLabel: noteChannel("sms"), LangLabel: languageLabel("en")}}},
+			[]string{"Modèles de messages", "Modifié", "par Camille Martin", "Par défaut", "Réponse\u00a0: désinscription", "Anglais"}},
+		{"template", "", "Edit template", templatePage{ClinicID: 1, Clinic: "Cabinet du Marais", Kind: "reminder", Channel: "sms", Lang: "fr",
+			KindLabel: kindLabel("reminder"), ChannelLabel: noteChannel("sms"), LangLabel: languageLabel("fr"), Body: "Rappel {first_name}",
+			Variables: []string{"{first_name}", "{reply_hint}"}, Preview: previewView{Shown: true, Text: "Rappel Camille", SMS: true, Segments: 1, Encoding: "GSM-7"}},
+			[]string{"Le texte fourni avec Tidings", "Aperçu", "avec des valeurs d’exemple", "1 segment (GSM-7)", "Écrivez {{ et }}"}},
+		{"template", "", "Edit template", func() templatePage {
+			p := templatePage{ClinicID: 1, Clinic: "Cabinet du Marais", Kind: "reminder", Channel: "email", Lang: "fr", KindLabel: kindLabel("reminder"),
+				ChannelLabel: noteChannel("email"), LangLabel: languageLabel("fr"), HasSubject: true, Custom: true, Body: "Bonjour {prenom}"}
+			_, p.Errors = previewOf(notify.TemplateInput{Kind: "reminder", Channel: "email", Lang: "fr", Subject: "", Body: "Bonjour {prenom}"})
+			return p
+		}(), []string{"Objet", "est obligatoire", "variable inconnue {prenom}\u00a0; les variables sont", "Rétablir le texte par défaut"}},
+		{"sms", "", "SMS accounts", func() smsPage {
+			p := smsForm(frame{Clinics: []clinic.Clinic{{ID: 1, Name: "Cabinet du Marais"}}}, []notify.Account{{ID: 2, ClinicID: 1, BaseURL: "https://api.twilio.com",
+				AccountSID: "AC123", Sender: "+33600000000", TokenHint: "…abcd"}, {ID: 3, Failover: true, AccountSID: "AC456", Sender: "Marais"}}, smsInput{ClinicID: "1"})
+			p.Errors = notesOf(clinic.Invalid("auth_token", "must be the account's auth token (8 to 128 characters)"), smsLabels, nil)
+			return p
+		}(), []string{"Comptes SMS", "Toute l’organisation", "Secours", "Principal", "Jeton d’authentification", "doit être le jeton d’authentification",
+			"votre URL publique", "Webhook entrant"}},
+		{"sms", "", "SMS accounts", smsForm(frame{}, nil, smsInput{}), []string{"Aucun compte SMS"}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {

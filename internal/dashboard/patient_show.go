@@ -12,11 +12,16 @@ import (
 	"github.com/tidings-health/tidings/internal/decide"
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/web"
 	"strings"
 )
 
 // pastShown bounds the past appointments a patient file lists, most recent first.
 const pastShown = 50
+
+// messagesShown bounds the notifications a patient file lists, newest first; the
+// communication log has them all.
+const messagesShown = 20
 
 // patientFile is the data of templates/patient.html.
 type patientFile struct {
@@ -56,6 +61,11 @@ type patientFile struct {
 	// Log is the decision log (CON-9): every decision to send or not send a message to
 	// the patient, newest first, in plain words with its trace.
 	Log []decisionRow
+	// Messages are the patient's latest notifications (messagesShown), newest first, each
+	// linking to its page; EmailBounce says why e-mail to the patient's address failed for
+	// good, when it did (later e-mails skip it until the address changes).
+	Messages    []noteRow
+	EmailBounce string
 
 	database clinic.Database
 	patient  clinic.Patient
@@ -110,7 +120,8 @@ type appointmentRow struct {
 // not a number, is "not found". Everything is read in one View, and the reads are audited
 // together before the page is written: "patient.consent.read" and "patient.decisions" (the
 // consent history and the decision log, the same rows their use cases write for the API),
-// "patient.read", and the relatives listed as "relative.list".
+// "patient.read", and the relatives listed as "relative.list". The patient's latest messages
+// are notify.List's, which audits them itself.
 func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -145,9 +156,14 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	for _, x := range ds {
-		file.Log = append(file.Log, decisionRow{At: f.stamp(x.At), Channel: x.Channel, Purpose: x.Purpose, Allowed: x.Allowed,
-			Text: x.Text, Trace: strings.Split(x.Trace, "\n")})
+	file.Log = decisionRows(f, ds)
+	ns, err := d.notify.List(ctx, web.MustActor(ctx), store.NotificationFilter{PatientID: file.ID, Page: store.Page{Limit: messagesShown}})
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	for _, n := range ns {
+		file.Messages = append(file.Messages, rowOf(f, n, ""))
 	}
 	relatives := make([]clinic.PatientID, len(file.Relatives))
 	for i, x := range file.Relatives {
@@ -199,7 +215,7 @@ func readPatientFile(ctx context.Context, tx *store.Tx, f frame, id clinic.Patie
 	file := patientFile{
 		ID: p.ID, Name: p.FullName(), GivenName: p.GivenName, FamilyName: p.FamilyName,
 		BirthDate: civilDate(p.BirthDate), Mobile: p.Mobile, Email: p.Email, Language: languageLabel(p.Language),
-		PMSOptOut: p.PMSOptOut, ExternalID: p.ExternalID,
+		PMSOptOut: p.PMSOptOut, ExternalID: p.ExternalID, EmailBounce: p.EmailBounce,
 		ShowClinic: len(f.Clinics) > 1, CanAudit: f.Actor.Role.Can(clinic.PermReadAudit),
 	}
 	db, err := tx.Directory().Database(ctx, org, p.DatabaseID)
@@ -299,10 +315,21 @@ func directoryNames(ctx context.Context, tx *store.Tx, org clinic.OrgID) (names,
 const maxLogRows = 50
 
 // decisionRow is one decision of the communication log: when, on which channel, for which
-// purpose, and why, in the sentence the catalog translates, with the rules checked.
+// purpose (labels), and why, in the sentence the catalog translates, with the rules checked.
 type decisionRow struct {
 	At, Channel, Purpose string
 	Allowed              bool
 	Text                 string
 	Trace                []string
+}
+
+// decisionRows are stored decisions as the decision log shows them (templates/parts.html,
+// "decision-log"), in the order given: the patient file's and a notification's page share it.
+func decisionRows(f frame, ds []store.Decision) []decisionRow {
+	out := make([]decisionRow, 0, len(ds))
+	for _, x := range ds {
+		out = append(out, decisionRow{At: f.stamp(x.At), Channel: channelName(consent.Channel(x.Channel)), Purpose: purposeName(consent.Purpose(x.Purpose)), Allowed: x.Allowed,
+			Text: x.Text, Trace: strings.Split(x.Trace, "\n")})
+	}
+	return out
 }

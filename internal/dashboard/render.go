@@ -21,7 +21,8 @@ var templateFS embed.FS
 // pageNames lists the page templates under templates/, each parsed with the two layouts.
 func pageNames() []string {
 	return []string{"login", "patients", "patient", "agenda", "week", "book", "move", "schedules", "absences",
-		"reasons", "reason", "rules", "audit", "databases", "dryrun", "channels", "explain", "conflicts", "error"}
+		"reasons", "reason", "rules", "audit", "databases", "dryrun", "channels", "explain", "conflicts",
+		"notifications", "notification", "outbox", "inbox", "sending", "templates", "template", "sms", "error"}
 }
 
 // pageSet is the dashboard's parsed pages, one copy per locale (page.Set).

@@ -256,6 +256,22 @@ func zeroData(page string) any {
 		return explainPage{}
 	case "conflicts":
 		return conflictsPage{}
+	case "notifications":
+		return logPage{}
+	case "notification":
+		return notePage{}
+	case "outbox":
+		return outboxPage{}
+	case "inbox":
+		return inboxPage{}
+	case "sending":
+		return sendingPage{}
+	case "templates":
+		return templatesPage{}
+	case "template":
+		return templatePage{}
+	case "sms":
+		return smsPage{}
 	}
 	return errorPage{}
 }

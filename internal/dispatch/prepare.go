@@ -237,8 +237,11 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 	// Render every job (a carrier with members as one grouped SMS) and mark it sending.
 	for _, j := range p.jobs {
 		if err := d.render(j, w, patients); err != nil {
+			// A stored template that no longer renders (it was checked when saved): the
+			// cause goes to the log, staff see why the message failed.
+			d.log.Error("render notification", "notification", j.n.ID, "err", err)
 			p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NoteClaimed,
-				State: store.NoteFailed, Reason: "the template could not be rendered: " + err.Error()})
+				State: store.NoteFailed, Reason: "the template could not be rendered"})
 			j.n.ID = 0
 			continue
 		}

@@ -39,7 +39,8 @@ var (
 	// own decoding errors (internal/api, internal/web/problem.go) are for programs and stay
 	// English.
 	reasonPackages = []string{"dashboard", "portal", "page", "clinic", "booking", "store", "contact", "session",
-		"walltime", "input", "audit", "directory", "patient", "staff", "consent", "decide"}
+		"walltime", "input", "audit", "directory", "patient", "staff", "consent", "decide", "notify", "sendtime", "compose",
+		"dispatch", "inbound"}
 	// Reasons kept in constants (const ClockReason = "key") so that several places share them.
 	goReasonConst = regexp.MustCompile(`\b[A-Z]\w*Reason\s*=\s*` + goString)
 )

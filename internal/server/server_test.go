@@ -111,6 +111,34 @@ var allowed = map[string]string{
 	"POST /patients/{id}/consents":                "AM",
 	"GET /patients/{id}/explain":                  "AMPR",
 	"GET /consent/conflicts":                      "AM",
+
+	// Notifications: the communication log, settings, templates, SMS accounts and inbox.
+	"GET /api/v1/notifications":                                "AMPR",
+	"GET /api/v1/notifications/{id}":                           "AMPR",
+	"GET /api/v1/clinics/{id}/notification-settings":           "AMPR",
+	"PUT /api/v1/clinics/{id}/notification-settings":           "A",
+	"GET /api/v1/clinics/{id}/templates":                       "AMPR",
+	"PUT /api/v1/clinics/{id}/templates":                       "A",
+	"POST /api/v1/templates/preview":                           "AMPR",
+	"GET /api/v1/sms-accounts":                                 "A",
+	"POST /api/v1/sms-accounts":                                "A",
+	"DELETE /api/v1/sms-accounts/{id}":                         "A",
+	"GET /api/v1/sms-inbox":                                    "AMPR",
+	"POST /api/v1/sms-inbox/read":                              "AMPR",
+	"GET /notifications":                                       "AMPR",
+	"GET /notifications/{id}":                                  "AMPR",
+	"GET /outbox":                                              "AMPR",
+	"GET /inbox":                                               "AMPR",
+	"POST /inbox/read":                                         "AMPR",
+	"GET /settings/notifications":                              "A",
+	"POST /settings/notifications":                             "A",
+	"GET /settings/templates":                                  "A",
+	"GET /settings/templates/{kind}/{channel}/{lang}":          "A",
+	"POST /settings/templates/{kind}/{channel}/{lang}":         "A",
+	"POST /settings/templates/{kind}/{channel}/{lang}/preview": "A",
+	"GET /settings/sms":                                        "A",
+	"POST /settings/sms":                                       "A",
+	"POST /settings/sms-accounts/{id}/delete":                  "A",
 }
 
 var initials = map[clinic.Role]string{clinic.RoleAdministrator: "A", clinic.RoleAppointmentManager: "M", clinic.RolePractitioner: "P", clinic.RoleReception: "R"}
@@ -143,7 +171,7 @@ func path(t *testing.T, pattern string, ids map[string]int64) string {
 func (h *harness) ids(f storeFixture) map[string]int64 {
 	return map[string]int64{"patients": int64(f.Patient.ID), "clinics": int64(f.Clinic.ID), "databases": int64(f.Database.ID),
 		"practitioners": int64(f.Practitioner.ID), "agendas": int64(f.Agenda.ID), "reasons": int64(f.Reason.ID), "appointments": int64(f.appointment),
-		"exceptions": f.exception, "absences": f.absence}
+		"exceptions": f.exception, "absences": f.absence, "notifications": f.notification, "sms-accounts": f.smsAccount}
 }
 
 type storeFixture struct {
@@ -156,6 +184,8 @@ type storeFixture struct {
 	appointment  clinic.AppointmentID
 	exception    int64
 	absence      int64
+	notification int64
+	smsAccount   int64
 }
 
 func (h *harness) fixture(which string) storeFixture {
@@ -166,6 +196,8 @@ func (h *harness) fixture(which string) storeFixture {
 	var appt clinic.Appointment
 	var exc clinic.ScheduleException
 	var abs clinic.Absence
+	var notes []int64
+	var acct store.SMSAccount
 	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
 	err := h.db.Update(ctx, func(tx *store.Tx) (err error) {
 		appt, err = tx.Appointments().CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
@@ -176,13 +208,21 @@ func (h *harness) fixture(which string) storeFixture {
 		if exc, err = tx.Schedule().AddException(ctx, f.Org.ID, clinic.ScheduleException{AgendaID: f.Agenda.ID, Day: "2030-01-01", Closed: true}); err != nil {
 			return err
 		}
-		abs, err = tx.Schedule().CreateAbsence(ctx, f.Org.ID, clinic.Absence{PractitionerID: f.Practitioner.ID, Start: start.Add(240 * time.Hour), End: start.Add(250 * time.Hour)})
+		if abs, err = tx.Schedule().CreateAbsence(ctx, f.Org.ID, clinic.Absence{PractitionerID: f.Practitioner.ID, Start: start.Add(240 * time.Hour), End: start.Add(250 * time.Hour)}); err != nil {
+			return err
+		}
+		if notes, err = tx.Notifications().PlanNotifications(ctx, f.Org.ID, []store.Notification{{ClinicID: f.Clinic.ID, PatientID: f.Patient.ID,
+			AppointmentID: appt.ID, Kind: "reminder", Purpose: "reminder", Channel: "sms", Offset: "2h", Due: start.Add(-2 * time.Hour)}}); err != nil {
+			return err
+		}
+		acct, err = tx.Notifications().PutSMSAccount(ctx, f.Org.ID, store.SMSAccount{ClinicID: f.Clinic.ID, AccountSID: "AC" + which, AuthToken: "token-" + which,
+			Sender: "+61400000000"})
 		return err
 	})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return storeFixture{f.Patient, f.Clinic, f.Database, f.Practitioner, f.Agenda, f.Reason, appt.ID, exc.ID, abs.ID}
+	return storeFixture{f.Patient, f.Clinic, f.Database, f.Practitioner, f.Agenda, f.Reason, appt.ID, exc.ID, abs.ID, notes[0], acct.ID}
 }
 
 // TestRoleMatrix checks every authenticated route against the hand-written policy, for

@@ -543,17 +543,6 @@ func (tx Notifications) NotificationsByIDs(ctx context.Context, ids []int64) ([]
 	return collect(ctx, tx, scanNotification, `SELECT `+notificationCols+` FROM notifications WHERE id IN (`+idList(ids)+`) ORDER BY id`)
 }
 
-// NotificationByProviderID finds the notification a provider's message id belongs to.
-//
-// Errors: clinic.ErrNotFound.
-func (tx Notifications) NotificationByProviderID(ctx context.Context, provider, providerID string) (Notification, error) {
-	n, err := scanNotification(tx.q.queryRow(ctx, `SELECT `+notificationCols+` FROM notifications WHERE provider_id = $1 AND provider = $2 ORDER BY id LIMIT 1`, providerID, provider))
-	if err != nil {
-		return n, fmt.Errorf("notification of provider message: %w", err)
-	}
-	return n, nil
-}
-
 // GroupMembers lists the notifications a NOT-4 message carried with id.
 //
 // Errors: none of its own.
@@ -563,17 +552,20 @@ func (tx Notifications) GroupMembers(ctx context.Context, org clinic.OrgID, id i
 
 // SetProviderStatus records a provider's delivery report on a sent notification (and the
 // members of its group): the provider status, and the state it implies (delivered or
-// failed) when given. The caller checks the status never goes backwards.
+// failed) when given. provider and providerID fill the notification's own when it has none
+// (a callback that came before the dispatcher recorded the send's answer, or for a send
+// whose answer was lost). The caller checks the status never goes backwards.
 //
 // Errors: none of its own.
-func (tx Notifications) SetProviderStatus(ctx context.Context, org clinic.OrgID, ids []int64, providerID, status, state, reason string) error {
+func (tx Notifications) SetProviderStatus(ctx context.Context, org clinic.OrgID, ids []int64, provider, providerID, status, state, reason string) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	_, err := tx.q.exec(ctx, `UPDATE notifications SET provider_status = $2, provider_id = CASE WHEN provider_id = '' THEN $3 ELSE provider_id END,
+		provider = CASE WHEN provider = '' THEN $7 ELSE provider END,
 		state = CASE WHEN $4 <> '' THEN $4 ELSE state END, reason = CASE WHEN $4 <> '' THEN $5 ELSE reason END,
 		sent_at = COALESCE(sent_at, $6), updated_at = $6
-		WHERE organisation_id = $1 AND id IN (`+idList(ids)+`)`, org, status, providerID, state, reason, tx.Now)
+		WHERE organisation_id = $1 AND id IN (`+idList(ids)+`)`, org, status, providerID, state, reason, tx.Now, provider)
 	if err != nil {
 		return fmt.Errorf("set provider status: %w", err)
 	}
@@ -662,10 +654,7 @@ func (tx Notifications) ListNotifications(ctx context.Context, org clinic.OrgID,
 	if f.Page.After > 0 {
 		c.add("id < $%d", f.Page.After)
 	}
-	limit := f.Page.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
+	limit := f.Page.Size()
 	return collect(ctx, tx, scanNotification, `SELECT `+notificationCols+` FROM notifications WHERE organisation_id = $1`+c.sql.String()+
 		fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit), c.args...)
 }

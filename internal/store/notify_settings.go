@@ -211,13 +211,15 @@ type InboxMessage struct {
 }
 
 // AddInbox stores an inbound message; the same provider message id twice (a webhook
-// retried) is stored once, and ok reports whether this call stored it.
+// retried) is stored once, and ok reports whether this call stored it. A message with
+// ReadAt set (one the inbound use case handled itself) is stored read.
 //
 // Errors: none of its own.
 func (tx Notifications) AddInbox(ctx context.Context, org clinic.OrgID, m InboxMessage) (ok bool, err error) {
-	n, err := tx.q.exec(ctx, `INSERT INTO sms_inbox (organisation_id, clinic_id, patient_id, appointment_id, notification_id, provider_id, from_number, body, why, received_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (organisation_id, provider_id) DO NOTHING`,
-		org, zeroNil(int64(m.ClinicID)), zeroNil(int64(m.PatientID)), zeroNil(int64(m.AppointmentID)), zeroNil(m.NotificationID), m.ProviderID, m.From, m.Body, m.Why, tx.Now)
+	n, err := tx.q.exec(ctx, `INSERT INTO sms_inbox (organisation_id, clinic_id, patient_id, appointment_id, notification_id, provider_id, from_number, body, why, received_at, read_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (organisation_id, provider_id) DO NOTHING`,
+		org, zeroNil(int64(m.ClinicID)), zeroNil(int64(m.PatientID)), zeroNil(int64(m.AppointmentID)), zeroNil(m.NotificationID), m.ProviderID, m.From, m.Body, m.Why, tx.Now,
+		timeNil(m.ReadAt))
 	if err != nil {
 		return false, fmt.Errorf("store inbound SMS: %w", err)
 	}
@@ -232,10 +234,7 @@ func (tx Notifications) Inbox(ctx context.Context, org clinic.OrgID, cl clinic.C
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	limit := p.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
+	limit := p.Size()
 	return collect(ctx, tx, func(r row) (InboxMessage, error) {
 		var m InboxMessage
 		var cl, pid, aid, nid *int64

@@ -89,8 +89,10 @@ CREATE INDEX notifications_lease ON notifications (lease_until) WHERE state IN (
 CREATE INDEX notifications_appointment ON notifications (appointment_id) WHERE appointment_id IS NOT NULL;
 CREATE INDEX notifications_patient ON notifications (organisation_id, patient_id, id);
 CREATE INDEX notifications_clinic ON notifications (organisation_id, clinic_id, id);
-CREATE INDEX notifications_provider ON notifications (provider_id) WHERE provider_id <> '';
-CREATE INDEX notifications_destination ON notifications (destination, sent_at) WHERE channel = 'sms' AND destination <> '';
+-- Every update of a notification rewrites each index (its state is in their predicates), so
+-- they are few: C/Y replies look for the last SMS that asked for one, and only such SMS are
+-- indexed for it.
+CREATE INDEX notifications_asking ON notifications (organisation_id, destination, sent_at) WHERE asks_reply AND group_id IS NULL;
 -- The monthly SMS budget sums a clinic's segments since the first of the month.
 CREATE INDEX notifications_sms_sent ON notifications (organisation_id, clinic_id, sending_at) WHERE channel = 'sms';
 
