@@ -53,6 +53,9 @@ func (h *Handler) Routes() []web.Route {
 	}
 }
 
+// maxForm bounds a provider's form (a status callback or an inbound SMS is about 1 KiB).
+const maxForm = 64 << 10
+
 func (h *Handler) verifier(r *http.Request) inbound.Verifier {
 	return func(token string) error { return twilio.Verify(token, h.svc.PublicURL, r) }
 }
@@ -63,6 +66,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "n: must be the notification id this callback was requested for", http.StatusBadRequest)
 		return
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "unreadable form", http.StatusBadRequest)
 		return
@@ -71,6 +75,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) inbound(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "unreadable form", http.StatusBadRequest)
 		return
@@ -88,7 +93,10 @@ func (h *Handler) inbound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) bounce(w http.ResponseWriter, r *http.Request) {
-	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !bearer {
+		token = "" // the secret travels as a Bearer token only
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {
 		http.Error(w, "the report is larger than 1 MiB", http.StatusRequestEntityTooLarge)

@@ -76,28 +76,32 @@ const ReplyWindow = 7 * 24 * time.Hour
 // *twilio.ParseError for a malformed form.
 func (s *Service) Status(ctx context.Context, id int64, verify Verifier, form url.Values) error {
 	return s.db.Update(ctx, func(tx *store.Tx) error {
-		ns, err := tx.Notifications().NotificationsByIDs(ctx, []int64{id})
-		if err != nil {
-			return err
-		}
-		if len(ns) == 0 || ns[0].Channel != string(consent.ChannelSMS) {
-			return fmt.Errorf("notification %d: %w", id, clinic.ErrNotFound)
-		}
-		n := ns[0]
-		accounts, err := tx.Notifications().SMSAccounts(ctx, n.OrgID)
+		// The signature first, with the token of the account the callback names, so that
+		// an unsigned caller learns nothing, not even which ids exist.
+		accounts, err := tx.Notifications().SMSAccounts(ctx, 0)
 		if err != nil {
 			return err
 		}
 		sid := form.Get("AccountSid")
 		var token string
+		var org clinic.OrgID
 		for _, a := range accounts {
-			if a.AccountSID == sid {
-				token = a.AuthToken
+			if a.AccountSID == sid && verify(a.AuthToken) == nil {
+				token, org = a.AuthToken, a.OrgID
+				break
 			}
 		}
-		if token == "" || verify(token) != nil {
+		if token == "" {
 			return ErrSignature
 		}
+		ns, err := tx.Notifications().NotificationsByIDs(ctx, []int64{id})
+		if err != nil {
+			return err
+		}
+		if len(ns) == 0 || ns[0].OrgID != org || ns[0].Channel != string(consent.ChannelSMS) {
+			return fmt.Errorf("notification %d: %w", id, clinic.ErrNotFound)
+		}
+		n := ns[0]
 		cb, err := twilio.ParseStatus(form)
 		if err != nil {
 			return err
@@ -132,7 +136,10 @@ func (s *Service) Status(ctx context.Context, id int64, verify Verifier, form ur
 				ids = append(ids, m.ID)
 			}
 		}
-		return tx.Notifications().SetProviderStatus(ctx, n.OrgID, ids, cb.MessageSID, string(cb.Status), state, reason)
+		// The callback may come before the dispatcher recorded the send's answer (the row is
+		// still sending, and the dispatcher's record then finds it moved on): the account
+		// the callback proved it came from names the provider, as dispatch.ProviderName does.
+		return tx.Notifications().SetProviderStatus(ctx, n.OrgID, ids, "twilio:"+sid, cb.MessageSID, string(cb.Status), state, reason)
 	})
 }
 
@@ -270,7 +277,11 @@ func (s *Service) Inbound(ctx context.Context, verify Verifier, form url.Values)
 		if reply == "" {
 			return nil
 		}
-		return s.planReply(ctx, tx, org, clinicID, entry.PatientID, in.From, reply)
+		var about clinic.AppointmentID // the appointment a reply_confirmed names
+		if reply == compose.KindReplyConfirmed {
+			about = last.AppointmentID
+		}
+		return s.planReply(ctx, tx, org, clinicID, entry.PatientID, about, in.From, reply)
 	})
 	if errors.Is(err, errDuplicate) {
 		return Handled{Keyword: h.Keyword, Duplicate: true}, nil
@@ -303,8 +314,10 @@ func (s *Service) confirm(ctx context.Context, tx *store.Tx, actor clinic.Actor,
 	return s.booking.ConfirmTx(ctx, tx, actor, ids)
 }
 
-// planReply plans the automatic answer, due now, in the clinic's (or patient's) language.
-func (s *Service) planReply(ctx context.Context, tx *store.Tx, org clinic.OrgID, cl clinic.ClinicID, patient clinic.PatientID, to string, kind compose.Kind) error {
+// planReply plans the automatic answer, due now, in the clinic's (or patient's) language;
+// appt, when not 0, is the appointment it names (the one a C/Y confirmed).
+func (s *Service) planReply(ctx context.Context, tx *store.Tx, org clinic.OrgID, cl clinic.ClinicID, patient clinic.PatientID, appt clinic.AppointmentID,
+	to string, kind compose.Kind) error {
 	if cl == 0 {
 		cs, err := tx.Directory().Clinics(ctx, org, store.Page{Limit: 1})
 		if err != nil || len(cs) == 0 {
@@ -317,10 +330,32 @@ func (s *Service) planReply(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 		return err
 	}
 	lang := i18n.ForRegion(c.Region)
+	vars := compose.Vars{Clinic: c.Name, PortalLink: strings.TrimSuffix(s.PublicURL, "/") + "/p/" + c.Slug}
 	if patient != 0 {
 		if p, err := tx.Patients().Patient(ctx, org, patient); err == nil {
 			if l, ok := i18n.Parse(p.Language); ok {
 				lang = l
+			}
+			vars.FirstName = p.GivenName
+		}
+	}
+	if appt != 0 {
+		a, err := tx.Appointments().Appointment(ctx, org, appt)
+		if err != nil {
+			return err
+		}
+		if vars.Zone, err = c.Location(); err != nil {
+			return fmt.Errorf("zone of clinic %d: %w", c.ID, err)
+		}
+		vars.Start = a.Start
+		ag, err := tx.Directory().Agenda(ctx, org, a.AgendaID)
+		if err != nil {
+			return err
+		}
+		vars.Practitioner = ag.Name
+		if ag.PractitionerID != nil {
+			if pr, err := tx.Directory().Practitioner(ctx, org, *ag.PractitionerID); err == nil {
+				vars.Practitioner = pr.Name
 			}
 		}
 	}
@@ -341,7 +376,8 @@ func (s *Service) planReply(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 			tpl.Body = t.Body
 		}
 	}
-	r, err := compose.Render(tpl, compose.Vars{Clinic: c.Name, ClinicPhone: phone, PortalLink: strings.TrimSuffix(s.PublicURL, "/") + "/p/" + c.Slug})
+	vars.ClinicPhone = phone
+	r, err := compose.Render(tpl, vars)
 	if err != nil {
 		return err
 	}
@@ -351,9 +387,15 @@ func (s *Service) planReply(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 	return err
 }
 
-// Bounce applies an RFC 3464 delivery status notification (NOT-6): a permanent failure marks
-// the notification its Message-ID names as bounced and flags the address on the patients
-// who have it; a delay is ignored. token must be the configured secret.
+// Bounce applies an RFC 3464 delivery status notification (NOT-6, NOT-7) to the
+// notification its Message-ID names. A recipient the reporting server gave up on fails the
+// notification: "bounced" for a permanent (5.x.x) failure, "failed" when a temporary one
+// outlasted the server's retries (4.x.x, the message expired). Only a refusal of the
+// address itself (email.Recipient.AddressRefused: no such user, mailbox disabled or full)
+// flags the address on the patients who have it, the rule the dispatcher applies to its own
+// refusals: a message refused as spam or for its size says nothing against the address. A
+// delay is ignored. token must be the configured secret. bounced reports whether the report
+// failed the notification.
 //
 // Errors: ErrSignature for a wrong token; an email parse error naming what is missing;
 // clinic.ErrNotFound for a Message-ID that is not one of ours.
@@ -371,14 +413,16 @@ func (s *Service) Bounce(ctx context.Context, token string, raw []byte) (bounced
 	}
 	var failed *email.Recipient
 	for i, r := range rep.Recipients {
-		if r.Permanent() {
+		// The recipient that says the most: a refused address, else a permanent failure,
+		// else any the server gave up on.
+		if r.Failed() && (failed == nil || rank(r) > rank(*failed)) {
 			failed = &rep.Recipients[i]
 		}
 	}
 	if failed == nil {
 		return false, nil
 	}
-	return true, s.db.Update(ctx, func(tx *store.Tx) error {
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
 		ns, err := tx.Notifications().NotificationsByIDs(ctx, []int64{id})
 		if err != nil {
 			return err
@@ -387,9 +431,15 @@ func (s *Service) Bounce(ctx context.Context, token string, raw []byte) (bounced
 			return fmt.Errorf("notification %d: %w", id, clinic.ErrNotFound)
 		}
 		n := ns[0]
-		why := "bounced: " + failed.Status
-		if err := tx.Notifications().SetProviderStatus(ctx, n.OrgID, []int64{n.ID}, "", "bounced", store.NoteFailed, why); err != nil {
+		status, why := "bounced", "bounced: "+failed.Status
+		if !failed.Permanent() {
+			status, why = "failed", "not delivered: the mail server gave up ("+failed.Status+")"
+		}
+		if err := tx.Notifications().SetProviderStatus(ctx, n.OrgID, []int64{n.ID}, "", "", status, store.NoteFailed, why); err != nil {
 			return err
+		}
+		if !failed.AddressRefused() || n.Destination == "" {
+			return nil
 		}
 		flagged, err := tx.Notifications().FlagEmailBounce(ctx, n.OrgID, n.Destination, why)
 		if err != nil || len(flagged) == 0 {
@@ -397,4 +447,16 @@ func (s *Service) Bounce(ctx context.Context, token string, raw []byte) (bounced
 		}
 		return audit.Record(ctx, tx, clinic.SystemActor(n.OrgID, "email"), "patient.email_bounced", flagged...)
 	})
+	return err == nil, err
+}
+
+// rank orders what a failed recipient of a report says.
+func rank(r email.Recipient) int {
+	switch {
+	case r.AddressRefused():
+		return 2
+	case r.Permanent():
+		return 1
+	}
+	return 0
 }

@@ -147,6 +147,7 @@ func Plan(ctx context.Context, tx *store.Tx, org clinic.OrgID, changes ...Change
 	var withdraw []int64
 	var postpone []int64
 	var superseded []int64
+	var dropped []int64 // reminders of cancelled appointments
 	for _, c := range changes {
 		a := c.Appointment
 		set := settings[a.ClinicID]
@@ -181,10 +182,11 @@ func Plan(ctx context.Context, tx *store.Tx, org clinic.OrgID, changes ...Change
 				}
 			}
 		}
-		superseded = append(superseded, reminderIDs...) // none for a new appointment
 		if c.Kind == Cancelled {
+			dropped = append(dropped, reminderIDs...)
 			continue
 		}
+		superseded = append(superseded, reminderIDs...) // none for a new appointment
 		plan, err := sendtime.Plan(a.Start, zones[a.ClinicID], set.Offsets, tx.Now)
 		if err != nil {
 			return fmt.Errorf("plan reminders of appointment %d: %w", a.ID, err)
@@ -203,6 +205,9 @@ func Plan(ctx context.Context, tx *store.Tx, org clinic.OrgID, changes ...Change
 		return err
 	}
 	if err := tx.Notifications().Withdraw(ctx, org, superseded, "the appointment changed: reminders planned again"); err != nil {
+		return err
+	}
+	if err := tx.Notifications().Withdraw(ctx, org, dropped, "the appointment was cancelled"); err != nil {
 		return err
 	}
 	if len(postpone) > 0 {

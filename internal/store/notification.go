@@ -485,7 +485,7 @@ func (tx Notifications) Transitions(ctx context.Context, ts []Transition) ([]int
 			asks_reply = CASE WHEN v.state = 'sending' THEN ` + asBool + ` ELSE notifications.asks_reply END,
 			provider = CASE WHEN v.provider <> '' THEN v.provider ELSE notifications.provider END,
 			provider_id = CASE WHEN v.provider_id <> '' THEN v.provider_id ELSE notifications.provider_id END,
-			group_id = COALESCE(v.group_id, notifications.group_id),
+			group_id = CASE WHEN v.state = 'sending' THEN v.group_id ELSE COALESCE(v.group_id, notifications.group_id) END,
 			sending_at = CASE WHEN v.state = 'sending' THEN $2 ELSE notifications.sending_at END,
 			sent_at = CASE WHEN v.state = 'sent' AND notifications.sent_at IS NULL THEN $2 ELSE notifications.sent_at END,
 			updated_at = $2
