@@ -25,7 +25,8 @@ type breaker struct {
 	openUntil time.Time
 	cool      time.Duration
 	probing   bool
-	opened    int // times opened, for tests and metrics
+	probeAt   time.Time // when the probe went out
+	opened    int       // times opened, for tests and metrics
 }
 
 // NewBreakers returns breakers with the defaults: 5 failures, 5 s doubling to 2 min.
@@ -61,10 +62,12 @@ func (b *Breakers) Open(name string) (time.Duration, bool) {
 	if now.Before(s.openUntil) {
 		return s.openUntil.Sub(now), true
 	}
-	if s.probing {
+	if s.probing && now.Sub(s.probeAt) < s.cool {
 		return time.Second, true // a probe is out; the rest wait for its answer
 	}
-	s.probing = true
+	// The first probe, or another when the last one never reported back (a caller that
+	// neither succeeded nor failed must not hold the circuit open for ever).
+	s.probing, s.probeAt = true, now
 	return 0, false
 }
 

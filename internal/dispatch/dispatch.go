@@ -73,6 +73,10 @@ func (c Config) withDefaults() Config {
 	if c.Parallel <= 0 {
 		c.Parallel = 2
 	}
+	if c.Lease < c.SendTimeout+2*time.Second {
+		// A round sends only what it can finish within its lease.
+		c.Lease = c.SendTimeout + 2*time.Second
+	}
 	if c.SendTimeout <= 0 {
 		c.SendTimeout = 15 * time.Second
 	}
@@ -146,6 +150,11 @@ func (d *Dispatcher) Wake() {
 // otherwise sleeping until the next due time (at most Idle); every few seconds expired
 // leases are taken back, accounts reloaded and unknown SMS reconciled.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	// The SMS accounts before any round: a round without them would fail every due SMS as
+	// unconfigured.
+	if err := d.loadAccounts(ctx); err != nil {
+		return fmt.Errorf("load SMS accounts: %w", err)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -216,18 +225,27 @@ func (d *Dispatcher) Maintain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.senders.SMS != nil {
-		var accounts []store.SMSAccount
-		if err := d.db.View(ctx, func(tx *store.Tx) error {
-			var err error
-			accounts, err = tx.Notifications().SMSAccounts(ctx, 0)
-			return err
-		}); err != nil {
-			return err
-		}
-		d.senders.SMS.SetAccounts(accounts)
+	if err := d.loadAccounts(ctx); err != nil {
+		return err
 	}
 	return d.Reconcile(ctx)
+}
+
+// loadAccounts reloads the organisations' SMS accounts into the SMS channel.
+func (d *Dispatcher) loadAccounts(ctx context.Context) error {
+	if d.senders.SMS == nil {
+		return nil
+	}
+	var accounts []store.SMSAccount
+	if err := d.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		accounts, err = tx.Notifications().SMSAccounts(ctx, 0)
+		return err
+	}); err != nil {
+		return err
+	}
+	d.senders.SMS.SetAccounts(accounts)
+	return nil
 }
 
 // job is one message to send, with what the outcome is recorded against.
@@ -241,8 +259,8 @@ type job struct {
 	// fallback: an SMS of a clinic that does not send e-mail; if it fails for good, an
 	// e-mail is planned in its place (NOT-7), decided by consent at its own send time.
 	fallback bool
-	err       error
-	receipt   Receipt
+	err      error
+	receipt  Receipt
 }
 
 // Round runs one batch: claim, decide, mark, send, record. It returns how many

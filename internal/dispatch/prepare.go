@@ -265,7 +265,7 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 			Lease: leaseEnd, Destination: j.out.To, Subject: j.out.Subject, Body: j.out.Text, Segments: j.segments, AsksReply: j.asksReply})
 		for _, m := range j.members {
 			p.marks = append(p.marks, store.Transition{ID: m.ID, OrgID: m.OrgID, Fence: m.Fence, From: store.NoteClaimed, State: store.NoteSending,
-				Lease: leaseEnd, Destination: j.out.To, GroupID: j.n.ID, AsksReply: j.asksReply,
+				Lease: leaseEnd, Destination: j.out.To, Body: j.out.Text, GroupID: j.n.ID, AsksReply: j.asksReply,
 				Reason: fmt.Sprintf("carried by notification %d (NOT-4)", j.n.ID)})
 		}
 	}

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -142,13 +143,16 @@ func (s *SMS) Send(ctx context.Context, m Outgoing) (Receipt, error) {
 		}
 		se := classify(err)
 		se.Provider = name
-		if se.Kind == Transient {
+		var te *twilio.Error
+		switch {
+		case se.Kind == Transient:
 			s.Breakers.Failure(name)
 			last = se
 			continue // the failover account, if any
-		}
-		if se.Kind == Unknown {
+		case se.Kind == Unknown:
 			s.Breakers.Failure(name)
+		case errors.As(err, &te) && te.HTTPStatus != 0:
+			s.Breakers.Success(name) // refused, but answered: the provider is up
 		}
 		return Receipt{Provider: name}, se
 	}
@@ -176,8 +180,12 @@ func (e *Email) Send(ctx context.Context, m Outgoing) (Receipt, error) {
 	if err != nil {
 		se := classify(err)
 		se.Provider = name
-		if se.Kind == Transient || se.Kind == Unknown {
+		var ee *email.Error
+		switch {
+		case se.Kind == Transient || se.Kind == Unknown:
 			e.Breakers.Failure(name)
+		case errors.As(err, &ee) && ee.Code != 0:
+			e.Breakers.Success(name) // refused, but answered: the server is up
 		}
 		return Receipt{Provider: name, ProviderID: id}, se
 	}
@@ -206,8 +214,12 @@ func (p *Push) Send(ctx context.Context, m Outgoing) (Receipt, error) {
 	if err != nil {
 		se := classify(err)
 		se.Provider = name
-		if se.Kind == Transient || se.Kind == Unknown {
+		var pe *webpush.Error
+		switch {
+		case se.Kind == Transient || se.Kind == Unknown:
 			p.Breakers.Failure(name)
+		case errors.As(err, &pe) && pe.Status != 0:
+			p.Breakers.Success(name) // refused, but answered: the service is up
 		}
 		return Receipt{Provider: name}, se
 	}
