@@ -132,8 +132,8 @@ func (d *Dispatcher) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, n
 	return w, nil
 }
 
-// prepare decides and renders one organisation's claimed notifications.
-func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.Notification, now, leaseEnd time.Time) (*prepared, error) {
+// prepare decides and renders one organisation's due notifications, taken in tx.
+func (d *Dispatcher) prepare(ctx context.Context, tx *store.Tx, org clinic.OrgID, ns []store.Notification, now, leaseEnd time.Time) (*prepared, error) {
 	p := &prepared{}
 	var w *world
 	var facts []consent.Facts
@@ -192,10 +192,10 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 		}
 		p.jobs = append(p.jobs, j)
 	}
-	// A candidate joins a group only once it is ours: it is taken from planned to claimed
-	// (fenced, in a small transaction of its own, rare) before the carrier's text names it,
-	// so another dispatcher cannot send it on its own meanwhile.
-	var grab []store.Transition
+	// A candidate joins a group only once it is ours: it is locked in the round's
+	// transaction (skipped if another dispatcher holds it) before the carrier's text names
+	// it, and marked sending with the carrier.
+	var grab []int64
 	var grabbed []store.GroupCandidate
 	for i, c := range candidates {
 		if taken[c.ID] {
@@ -210,17 +210,13 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 			continue
 		}
 		taken[c.ID] = true
-		grab = append(grab, store.Transition{ID: c.ID, OrgID: c.OrgID, Fence: c.Fence, From: store.NotePlanned, State: store.NoteClaimed, Lease: leaseEnd})
+		grab = append(grab, c.ID)
 		grabbed = append(grabbed, c)
 		p.decided = append(p.decided, decide.Decided{Message: message(c.Notification, c.Appointment), Decision: dec, NotificationID: c.ID})
 	}
 	if len(grab) > 0 {
-		var owned []int64
-		if err := d.db.Update(ctx, func(tx *store.Tx) error {
-			var err error
-			owned, err = tx.Notifications().Transitions(ctx, grab)
-			return err
-		}); err != nil {
+		owned, err := tx.Notifications().LockPlanned(ctx, org, grab)
+		if err != nil {
 			return nil, err
 		}
 		for _, c := range grabbed {
@@ -228,9 +224,7 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 				continue
 			}
 			carrier := groups[groupKeyOf(c.Mobile, c.Appointment, c.Offset, w)]
-			cn := c.Notification
-			cn.State = store.NoteClaimed
-			carrier.members = append(carrier.members, cn)
+			carrier.members = append(carrier.members, c.Notification)
 			w.appts[c.Appointment.ID] = c.Appointment
 		}
 	}
@@ -240,7 +234,7 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 			// A stored template that no longer renders (it was checked when saved): the
 			// cause goes to the log, staff see why the message failed.
 			d.log.Error("render notification", "notification", j.n.ID, "err", err)
-			p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NoteClaimed,
+			p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NotePlanned,
 				State: store.NoteFailed, Reason: "the template could not be rendered"})
 			j.n.ID = 0
 			continue
@@ -250,10 +244,10 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 			set := w.settings[j.n.ClinicID]
 			segs := max(j.segments, 1)
 			if set.SMSBudget > 0 && w.used[j.n.ClinicID]+segs > set.SMSBudget {
-				p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NoteClaimed,
+				p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NotePlanned,
 					State: store.NoteSkipped, Reason: "the clinic's monthly SMS budget is used up"})
 				for _, m := range j.members {
-					p.marks = append(p.marks, store.Transition{ID: m.ID, OrgID: m.OrgID, Fence: m.Fence, From: store.NoteClaimed,
+					p.marks = append(p.marks, store.Transition{ID: m.ID, OrgID: m.OrgID, Fence: m.Fence, From: store.NotePlanned,
 						State: store.NoteSkipped, Reason: "the clinic's monthly SMS budget is used up"})
 				}
 				j.n.ID = 0
@@ -261,12 +255,14 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 			}
 			w.used[j.n.ClinicID] += segs
 		}
-		p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NoteClaimed, State: store.NoteSending,
-			Lease: leaseEnd, Destination: j.out.To, Subject: j.out.Subject, Body: j.out.Text, Segments: j.segments, AsksReply: j.asksReply})
-		for _, m := range j.members {
-			p.marks = append(p.marks, store.Transition{ID: m.ID, OrgID: m.OrgID, Fence: m.Fence, From: store.NoteClaimed, State: store.NoteSending,
+		p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NotePlanned, State: store.NoteSending,
+			Lease: leaseEnd, Destination: j.out.To, Subject: j.out.Subject, Body: j.out.Text, Segments: j.segments, AsksReply: j.asksReply, Bump: true})
+		j.n.Fence++ // the fence the outcome must match
+		for i, m := range j.members {
+			p.marks = append(p.marks, store.Transition{ID: m.ID, OrgID: m.OrgID, Fence: m.Fence, From: store.NotePlanned, State: store.NoteSending,
 				Lease: leaseEnd, Destination: j.out.To, Body: j.out.Text, GroupID: j.n.ID, AsksReply: j.asksReply,
-				Reason: fmt.Sprintf("carried by notification %d (NOT-4)", j.n.ID)})
+				Reason: fmt.Sprintf("carried by notification %d (NOT-4)", j.n.ID), Bump: true})
+			j.members[i].Fence++
 		}
 	}
 	p.jobs = slices.DeleteFunc(p.jobs, func(j *job) bool { return j.n.ID == 0 })
@@ -278,7 +274,7 @@ func (d *Dispatcher) prepare(ctx context.Context, org clinic.OrgID, ns []store.N
 // notification not sent now (j nil), or the job to send.
 func (d *Dispatcher) decideOne(n store.Notification, f consent.Facts, w *world, patients map[clinic.PatientID]clinic.Patient,
 	subs map[clinic.PatientID][]store.PushSubscription, now, leaseEnd time.Time, p *prepared) (store.Transition, *job) {
-	t := store.Transition{ID: n.ID, OrgID: n.OrgID, Fence: n.Fence, From: store.NoteClaimed}
+	t := store.Transition{ID: n.ID, OrgID: n.OrgID, Fence: n.Fence, From: store.NotePlanned}
 	if !n.Deadline.IsZero() && !now.Before(n.Deadline) {
 		t.State, t.Reason = store.NoteFailed, "too late: its deadline passed before it could be sent"
 		if n.AppointmentID != 0 {

@@ -316,6 +316,45 @@ func (tx Notifications) Claim(ctx context.Context, limit int, leaseUntil time.Ti
 	return ns, nil
 }
 
+// LockDue takes up to limit planned notifications due by now, oldest due first, for the
+// caller's transaction: on PostgreSQL they are locked (FOR UPDATE SKIP LOCKED), so a
+// concurrent dispatcher takes others; on SQLite the transaction holds the single writer. The
+// dispatcher decides them and marks them sending in the same transaction, so a row is
+// written once before it leaves, not twice (a claim, then the mark). Its rows are planned
+// until that mark commits; a crash before it leaves them planned.
+//
+// Errors: none of its own.
+func (tx Notifications) LockDue(ctx context.Context, limit int) ([]Notification, error) {
+	lock := ""
+	if tx.dialect == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	ns, err := collect(ctx, tx, scanNotification, `SELECT `+notificationCols+` FROM notifications
+		WHERE state = 'planned' AND due_at <= $1 ORDER BY due_at LIMIT $2`+lock, tx.Now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("lock due notifications: %w", err)
+	}
+	return ns, nil
+}
+
+// LockPlanned locks those of ids still planned for the caller's transaction, skipping rows
+// another transaction holds (PostgreSQL), and returns the ids locked.
+//
+// Errors: none of its own.
+func (tx Notifications) LockPlanned(ctx context.Context, org clinic.OrgID, ids []int64) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	lock := ""
+	if tx.dialect == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	return collect(ctx, tx, func(r row) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	}, `SELECT id FROM notifications WHERE organisation_id = $1 AND id IN (`+idList(ids)+`) AND state = 'planned'`+lock, org)
+}
+
 // NextDue reports the earliest due time of a planned notification (zero when none), so
 // that an idle dispatcher sleeps until then.
 //
@@ -379,6 +418,9 @@ type Transition struct {
 	GroupID                    int64
 	// Attempt counts one more attempt.
 	Attempt bool
+	// Bump moves the fence on (a row handed to a provider): a later write must match the
+	// new fence, Fence+1.
+	Bump bool
 }
 
 // transitionRow is a Transition as the JSON the batch statements read.
@@ -400,6 +442,7 @@ type transitionRow struct {
 	ProviderID  string  `json:"provider_id"`
 	GroupID     *int64  `json:"group_id"`
 	Attempt     int     `json:"attempt"`
+	Bump        int     `json:"bump"`
 }
 
 // jsonRows is the dialect's table expression over a JSON array of objects with the given
@@ -431,7 +474,7 @@ func (tx *Tx) jsonRows(cols [][2]string) string {
 
 var transitionCols = [][2]string{{"id", "bigint"}, {"org", "bigint"}, {"fence", "bigint"}, {"from_state", "text"}, {"state", "text"}, {"reason", "text"},
 	{"due", "timestamptz"}, {"lease", "timestamptz"}, {"destination", "text"}, {"subject", "text"}, {"body", "text"},
-	{"segments", "int"}, {"asks_reply", "int"}, {"provider", "text"}, {"provider_id", "text"}, {"group_id", "bigint"}, {"attempt", "int"}}
+	{"segments", "int"}, {"asks_reply", "int"}, {"provider", "text"}, {"provider_id", "text"}, {"group_id", "bigint"}, {"attempt", "int"}, {"bump", "int"}}
 
 // Transitions applies fenced changes in one statement and returns the ids it changed; a
 // row whose fence moved on (its lease expired and another dispatcher took it) is not
@@ -460,6 +503,9 @@ func (tx Notifications) Transitions(ctx context.Context, ts []Transition) ([]int
 		if t.Attempt {
 			r.Attempt = 1
 		}
+		if t.Bump {
+			r.Bump = 1
+		}
 		if t.GroupID != 0 {
 			r.GroupID = &t.GroupID
 		}
@@ -476,6 +522,7 @@ func (tx Notifications) Transitions(ctx context.Context, ts []Transition) ([]int
 	q := `UPDATE notifications SET state = v.state,
 			reason = v.reason,
 			attempts = notifications.attempts + v.attempt,
+			fence = notifications.fence + v.bump,
 			due_at = COALESCE(v.due, notifications.due_at),
 			lease_until = CASE WHEN v.state IN ('claimed', 'sending') THEN COALESCE(v.lease, notifications.lease_until) ELSE NULL END,
 			destination = CASE WHEN v.destination <> '' THEN v.destination ELSE notifications.destination END,
