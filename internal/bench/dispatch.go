@@ -154,24 +154,40 @@ func Dispatch(ctx context.Context, db *store.DB, cfg DispatchConfig, out io.Writ
 	rate := float64(len(ids)) / drain.Seconds()
 	fmt.Fprintf(out, "drained %d in %s: %.0f sends/s\n", len(ids), drain.Round(time.Millisecond), rate)
 
-	// Phase 2: steady, Rate due per second, planned a second ahead of their due time.
+	// Phase 2: steady, Rate due per second. The patients and appointments are made first;
+	// during the phase only the notifications are written, a tick's worth a second ahead of
+	// their due times, as the booking use cases would have planned them.
 	fmt.Fprintf(out, "steady %d due/s for %s…\n", cfg.Rate, cfg.Steady)
-	var steadyIDs []int64
 	tick := 100 * time.Millisecond
 	perTick := max(1, cfg.Rate/10)
+	ticks := int(cfg.Steady / tick)
+	pending, err := w.prepareSteady(ctx, db, perTick*ticks)
+	if err != nil {
+		stop()
+		return err
+	}
+	var steadyIDs []int64
 	t0 := time.Now()
-	for time.Since(t0) < cfg.Steady {
+	for k := range ticks {
+		time.Sleep(time.Until(t0.Add(time.Duration(k) * tick)))
 		base := time.Now().Add(time.Second)
-		ids, err := w.plan(ctx, db, perTick, func(i int) time.Time { return base.Add(time.Duration(i) * tick / time.Duration(perTick)) })
-		if err != nil {
+		batch := pending[k*perTick : (k+1)*perTick]
+		for i := range batch {
+			batch[i].Due = base.Add(time.Duration(i) * tick / time.Duration(perTick)).Truncate(time.Microsecond)
+		}
+		var ids []int64
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			var err error
+			ids, err = tx.Notifications().PlanNotifications(ctx, w.org, batch)
+			return err
+		}); err != nil {
 			stop()
 			return err
 		}
 		for i, id := range ids {
-			due[id] = base.Add(time.Duration(i) * tick / time.Duration(perTick)).Truncate(time.Microsecond)
+			due[id] = batch[i].Due
 		}
 		steadyIDs = append(steadyIDs, ids...)
-		time.Sleep(time.Until(t0.Add(time.Duration(len(steadyIDs)/perTick) * tick)))
 	}
 	want := int64(len(ids) + len(steadyIDs))
 	end := time.Now().Add(30 * time.Second)
@@ -293,15 +309,38 @@ func seedDispatch(ctx context.Context, db *store.DB, p *provider, base string) (
 	return w, err
 }
 
-// plan makes n patients (one mobile each, so no two reminders share an SMS) with an
-// appointment tomorrow and a planned SMS reminder due at due(i), in transactions of 1,000.
+// plan makes n patients with an appointment and a planned SMS reminder due at due(i).
 func (w *dispatchWorld) plan(ctx context.Context, db *store.DB, n int, due func(int) time.Time) ([]int64, error) {
+	ns, err := w.prepareSteady(ctx, db, n)
+	if err != nil {
+		return nil, err
+	}
 	var ids []int64
+	for done := 0; done < len(ns); done += 500 {
+		batch := ns[done:min(done+500, len(ns))]
+		for i := range batch {
+			batch[i].Due = due(done + i)
+		}
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			got, err := tx.Notifications().PlanNotifications(ctx, w.org, batch)
+			ids = append(ids, got...)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// prepareSteady makes n patients (one mobile each, so no two reminders share an SMS) with an
+// appointment tomorrow, in transactions of 1,000, and returns their reminders, not yet
+// written and without due times.
+func (w *dispatchWorld) prepareSteady(ctx context.Context, db *store.DB, n int) ([]store.Notification, error) {
+	ns := make([]store.Notification, 0, n)
 	for done := 0; done < n; {
 		k := min(1000, n-done)
 		err := db.Update(ctx, func(tx *store.Tx) error {
-			ns := make([]store.Notification, 0, k)
-			for i := range k {
+			for range k {
 				w.patient++
 				pt, err := tx.Patients().CreatePatient(ctx, w.org, clinic.Patient{DatabaseID: w.db, GivenName: "Pat", FamilyName: strconv.Itoa(w.patient),
 					Mobile: fmt.Sprintf("+614%08d", w.patient), Language: "en"})
@@ -315,16 +354,14 @@ func (w *dispatchWorld) plan(ctx context.Context, db *store.DB, n int, due func(
 					return err
 				}
 				ns = append(ns, store.Notification{ClinicID: w.clinic, PatientID: pt.ID, AppointmentID: a.ID, Kind: notify.KindReminder,
-					Purpose: "reminder", Channel: "sms", Offset: "24h", Due: due(done + i), Deadline: a.Start})
+					Purpose: "reminder", Channel: "sms", Offset: "24h", Deadline: a.Start})
 			}
-			got, err := tx.Notifications().PlanNotifications(ctx, w.org, ns)
-			ids = append(ids, got...)
-			return err
+			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 		done += k
 	}
-	return ids, nil
+	return ns, nil
 }

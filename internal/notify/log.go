@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +81,7 @@ func (s *Service) Detail(ctx context.Context, actor clinic.Actor, id int64) (Det
 		if d.Events, err = tx.Notifications().Events(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
+		d.Events = History(d.Notification, d.Events)
 		if d.Decisions, err = tx.Consent().DecisionsOf(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
@@ -483,4 +485,29 @@ func (s *Service) Subscribe(ctx context.Context, actor clinic.Actor, raw json.Ra
 		}
 		return audit.Record(ctx, tx, actor, "patient.push_subscribe", actor.PatientID)
 	})
+}
+
+// History is a notification's status history for the communication log: the events stored
+// for it, with the steps the row's own times record (planned at created_at, handed to the
+// provider at sending_at, sent at sent_at) put in their place, since the dispatcher writes
+// no event row for those.
+func History(n store.Notification, evs []store.Event) []store.Event {
+	has := func(state string) bool {
+		for _, e := range evs {
+			if e.State == state {
+				return true
+			}
+		}
+		return false
+	}
+	out := []store.Event{{OrgID: n.OrgID, NotificationID: n.ID, State: store.NotePlanned, At: n.CreatedAt}}
+	if !n.SendingAt.IsZero() && !has(store.NoteSending) {
+		out = append(out, store.Event{OrgID: n.OrgID, NotificationID: n.ID, State: store.NoteSending, At: n.SendingAt})
+	}
+	if !n.SentAt.IsZero() && !has(store.NoteSent) {
+		out = append(out, store.Event{OrgID: n.OrgID, NotificationID: n.ID, State: store.NoteSent, At: n.SentAt})
+	}
+	out = append(out, evs...)
+	slices.SortStableFunc(out, func(a, b store.Event) int { return a.At.Compare(b.At) })
+	return out
 }

@@ -164,7 +164,7 @@ func Plan(ctx context.Context, tx *store.Tx, org clinic.OrgID, changes ...Change
 		if !c.NoNotice {
 			heard := false
 			if c.Kind == Cancelled && pending == KindConfirmation {
-				if heard, err = tx.Notifications().SentForAppointment(ctx, org, a.ID, KindConfirmation, KindReschedule, KindReminder); err != nil {
+				if heard, err = tx.Notifications().SentForAppointment(ctx, org, a.PatientID, a.ID, KindConfirmation, KindReschedule, KindReminder); err != nil {
 					return fmt.Errorf("plan notifications: %w", err)
 				}
 			}

@@ -180,10 +180,13 @@ func (tx Notifications) PlannedForAppointments(ctx context.Context, org clinic.O
 // whether the patient heard of a booking before it is cancelled.
 //
 // Errors: none of its own.
-func (tx Notifications) SentForAppointment(ctx context.Context, org clinic.OrgID, id clinic.AppointmentID, kinds ...string) (bool, error) {
+//
+// It searches the patient's notifications (the appointment index holds planned rows only,
+// so that a notification leaving planned does not write it).
+func (tx Notifications) SentForAppointment(ctx context.Context, org clinic.OrgID, patient clinic.PatientID, id clinic.AppointmentID, kinds ...string) (bool, error) {
 	var n int
-	err := tx.q.queryRow(ctx, `SELECT COUNT(*) FROM notifications WHERE organisation_id = $1 AND appointment_id = $2
-		AND state IN ('sending', 'sent', 'delivered', 'unknown') AND kind IN (`+quoteList(kinds)+`)`, org, id).Scan(&n)
+	err := tx.q.queryRow(ctx, `SELECT COUNT(*) FROM notifications WHERE organisation_id = $1 AND patient_id = $2 AND appointment_id = $3
+		AND state IN ('sending', 'sent', 'delivered', 'unknown') AND kind IN (`+quoteList(kinds)+`)`, org, patient, id).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("notifications sent for appointment %d: %w", id, err)
 	}
@@ -560,8 +563,11 @@ func (tx Notifications) Transitions(ctx context.Context, ts []Transition) ([]int
 		if t.Event != "" {
 			state = t.Event
 		}
-		if state == NotePlanned || state == NoteSending {
-			continue // planned is the row's creation; sending is its sending_at
+		if state == NotePlanned || state == NoteSending || (state == NoteSent && t.Reason == "") {
+			// The row's own times say these: created_at (planned), sending_at, sent_at;
+			// the history shows them from there (notify.Detail). An event row each would
+			// double the writes of a send.
+			continue
 		}
 		evs = append(evs, Event{OrgID: t.OrgID, NotificationID: t.ID, State: state, Reason: t.Reason})
 	}
@@ -723,13 +729,15 @@ func (tx Notifications) CountStates(ctx context.Context, org clinic.OrgID, cl cl
 		GROUP BY state ORDER BY state`, org, cl, from.UTC(), to.UTC())
 }
 
-// SegmentsSent sums the SMS segments a clinic sent since from (its monthly budget).
+// SegmentsSent sums the SMS segments a clinic handed to its provider among the SMS due since
+// from (its monthly budget counts the messages of the month by their due time, which one
+// index serves with the day's counts).
 //
 // Errors: none of its own.
 func (tx Notifications) SegmentsSent(ctx context.Context, org clinic.OrgID, cl clinic.ClinicID, from time.Time) (int, error) {
 	var n *int64
-	err := tx.q.queryRow(ctx, `SELECT SUM(segments) FROM notifications WHERE organisation_id = $1 AND clinic_id = $2 AND channel = 'sms'
-		AND state IN ('sending', 'sent', 'delivered', 'unknown') AND sending_at >= $3`, org, cl, from.UTC()).Scan(&n)
+	err := tx.q.queryRow(ctx, `SELECT SUM(segments) FROM notifications WHERE organisation_id = $1 AND clinic_id = $2 AND due_at >= $3
+		AND channel = 'sms' AND state IN ('sending', 'sent', 'delivered', 'unknown')`, org, cl, from.UTC()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("SMS segments sent: %w", err)
 	}

@@ -81,20 +81,19 @@ CREATE TABLE notifications (
     sent_at          TIMESTAMP,
     created_at       TIMESTAMP NOT NULL,
     updated_at       TIMESTAMP NOT NULL,
-    UNIQUE (organisation_id, id),
     FOREIGN KEY (organisation_id, clinic_id) REFERENCES clinics(organisation_id, id) ON DELETE CASCADE
 );
 CREATE INDEX notifications_due ON notifications (due_at) WHERE state = 'planned';
 CREATE INDEX notifications_lease ON notifications (lease_until) WHERE state IN ('claimed', 'sending');
-CREATE INDEX notifications_appointment ON notifications (appointment_id) WHERE appointment_id IS NOT NULL;
+-- The planner merges and replaces the planned notifications of an appointment.
+CREATE INDEX notifications_appointment ON notifications (appointment_id) WHERE state = 'planned';
 CREATE INDEX notifications_patient ON notifications (organisation_id, patient_id, id);
-CREATE INDEX notifications_clinic ON notifications (organisation_id, clinic_id, id);
+-- A clinic's day and month: the communication log's counts and the SMS budget.
+CREATE INDEX notifications_clinic_due ON notifications (organisation_id, clinic_id, due_at);
 -- Every update of a notification rewrites each index (its state is in their predicates), so
 -- they are few: C/Y replies look for the last SMS that asked for one, and only such SMS are
 -- indexed for it.
 CREATE INDEX notifications_asking ON notifications (organisation_id, destination, sent_at) WHERE asks_reply AND group_id IS NULL;
--- The monthly SMS budget sums a clinic's segments since the first of the month.
-CREATE INDEX notifications_sms_sent ON notifications (organisation_id, clinic_id, sending_at) WHERE channel = 'sms';
 
 -- The status history of each notification, for the communication log.
 CREATE TABLE notification_events (
@@ -104,7 +103,9 @@ CREATE TABLE notification_events (
     state            TEXT NOT NULL,
     reason           TEXT NOT NULL DEFAULT '',
     at               TIMESTAMP NOT NULL,
-    FOREIGN KEY (organisation_id, notification_id) REFERENCES notifications(organisation_id, id) ON DELETE CASCADE
+    -- The notification's id alone: a unique (organisation_id, id) on notifications would be
+    -- one more index entry on every change of a notification, its hottest write.
+    FOREIGN KEY (notification_id) REFERENCES notifications(id) ON DELETE CASCADE
 );
 CREATE INDEX notification_events_notification ON notification_events (notification_id, id);
 
