@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,32 +41,13 @@ type env struct {
 	fx    storetest.Fixture
 	admin clinic.User
 	recep clinic.User
-	clock *testClock // testNow unless a test moves it
-}
-
-// testClock is the clock of an env's database and dashboard, which a test may move (to let
-// a notification come due).
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	clock *storetest.Clock // testNow unless a test moves it
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	clock := &testClock{t: testNow}
+	clock := storetest.NewClock(testNow)
 	now := clock.Now
 	db := storetest.Open(t, now)
 	if err := jobs.Migrate(ctx, db); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,31 +17,11 @@ import (
 
 var ctx = context.Background()
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
-
 // world is an organisation with a Twilio-compatible account on a loopback provider, the
 // booking use cases and a dispatcher, on a clock the test moves.
 type world struct {
 	t        *testing.T
-	clock    *clock
+	clock    *storetest.Clock
 	db       *store.DB
 	f        storetest.Fixture
 	booking  *booking.Service
@@ -57,7 +36,7 @@ var start = time.Date(2026, 3, 1, 21, 30, 0, 0, time.UTC)
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{t: t, clock: &clock{t: start}}
+	w := &world{t: t, clock: storetest.NewClock(start)}
 	w.db = storetest.Open(t, w.clock.Now)
 	w.f = storetest.Seed(t, w.db, "acme")
 	w.booking = booking.New(w.db)

@@ -108,7 +108,7 @@ func (g *gate) serve(ln net.Listener) {
 // provider, whose script plays the provider's failures once the gate is up.
 type outage struct {
 	t        *testing.T
-	clock    *clock
+	clock    *storetest.Clock
 	db       *store.DB
 	f        storetest.Fixture
 	fake     *twiliotest.Server
@@ -130,7 +130,7 @@ type sendRecord struct {
 const outageSendTimeout = 300 * time.Millisecond
 
 func newOutage(t *testing.T, script ...twiliotest.Outcome) *outage {
-	o := &outage{t: t, clock: &clock{t: start}}
+	o := &outage{t: t, clock: storetest.NewClock(start)}
 	o.db = storetest.Open(t, o.clock.Now)
 	o.f = storetest.Seed(t, o.db, "outage")
 	o.fake = twiliotest.NewServer(twiliotest.WithClock(o.clock.Now), twiliotest.WithCallbackCopies(1, 1), twiliotest.WithScript(script...))
@@ -400,7 +400,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 // Fails on the current code: SMS.Send calls neither Success nor Failure on a Permanent
 // error (nor do Email.Send and Push.Send), which leaves Breakers.probing set.
 func TestBreakerClosesAfterRefusedProbe(t *testing.T) {
-	c := &clock{t: start}
+	c := storetest.NewClock(start)
 	fake := twiliotest.NewServer(twiliotest.WithClock(c.Now), twiliotest.WithCallbackCopies(1, 1), twiliotest.WithScript(
 		twiliotest.Unavailable(), twiliotest.Unavailable(), twiliotest.Unavailable(), twiliotest.Unavailable(), twiliotest.Unavailable(),
 		twiliotest.Fail(twilio.CodeInvalidTo)))

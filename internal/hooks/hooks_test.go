@@ -11,7 +11,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,28 +36,11 @@ const (
 	sender      = "+61400000000"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // server is the whole application (app.New) over a fresh database, with an SMS account on
 // a loopback provider whose own callbacks go nowhere (the tests post theirs).
 type server struct {
 	t        *testing.T
-	clock    *clock
+	clock    *storetest.Clock
 	db       *store.DB
 	f        storetest.Fixture
 	svc      app.Services
@@ -68,7 +50,7 @@ type server struct {
 
 func newServer(t *testing.T) *server {
 	t.Helper()
-	s := &server{t: t, clock: &clock{t: time.Date(2026, 3, 1, 21, 30, 0, 0, time.UTC)}} // Monday 08:30 in Sydney
+	s := &server{t: t, clock: storetest.NewClock(time.Date(2026, 3, 1, 21, 30, 0, 0, time.UTC))} // Monday 08:30 in Sydney
 	s.db = storetest.Open(t, s.clock.Now)
 	if err := jobs.Migrate(ctx, s.db); err != nil {
 		t.Fatal(err)

@@ -31,26 +31,6 @@ const (
 	sender = "+61400000000"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
-
 // start is Monday 2026-03-02 08:30 in Sydney (UTC+11): inside the SMS window.
 var start = time.Date(2026, 3, 1, 21, 30, 0, 0, time.UTC)
 
@@ -61,7 +41,7 @@ var start = time.Date(2026, 3, 1, 21, 30, 0, 0, time.UTC)
 // local server.
 type world struct {
 	t        *testing.T
-	clock    *clock
+	clock    *storetest.Clock
 	db       *store.DB
 	f        storetest.Fixture
 	booking  *booking.Service
@@ -84,7 +64,7 @@ func holdCallbacks(w *world) { w.gate = make(chan struct{}) }
 
 func newWorld(t *testing.T, opts []option, provider ...twiliotest.Option) *world {
 	t.Helper()
-	w := &world{t: t, clock: &clock{t: start}}
+	w := &world{t: t, clock: storetest.NewClock(start)}
 	for _, o := range opts {
 		o(w)
 	}

@@ -3,7 +3,6 @@ package notify_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,31 +18,11 @@ import (
 
 var ctx = context.Background()
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
-
 // env is the fixture organisation with the booking use cases and a dispatcher that sends
 // everything to the outbox, on a clock the test moves.
 type env struct {
 	t       *testing.T
-	clock   *clock
+	clock   *storetest.Clock
 	db      *store.DB
 	f       storetest.Fixture
 	booking *booking.Service
@@ -57,7 +36,7 @@ var t0 = time.Date(2026, 3, 1, 21, 30, 0, 0, time.UTC)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{t: t0}}
+	e := &env{t: t, clock: storetest.NewClock(t0)}
 	e.db = storetest.Open(t, e.clock.Now)
 	e.f = storetest.Seed(t, e.db, "acme")
 	e.booking = booking.New(e.db)
