@@ -433,7 +433,7 @@ func TestSMSAccountsAPI(t *testing.T) {
 	if !strings.Contains(string(r.body), `"items":[]`) {
 		t.Errorf("list %s", r.body)
 	}
-	r = e.admin(http.MethodPost, "/api/v1/sms-accounts", SMSAccountInput{ClinicID: int64(e.a.Clinic.ID), AccountSID: "AC0123", AuthToken: token, Sender: "+61400000000"})
+	r = e.admin(http.MethodPost, "/api/v1/sms-accounts", SMSAccountInput{ClinicID: int64(e.a.Clinic.ID), AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: token, Sender: "+61400000000"})
 	wantStatus(t, "create", r, http.StatusCreated)
 	var acct SMSAccount
 	r.decode(t, &acct)

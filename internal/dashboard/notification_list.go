@@ -203,7 +203,7 @@ func (d *Dashboard) noteRows(ctx context.Context, f frame, ns []store.Notificati
 // rowOf is notification n as a list shows it, due in its clinic's zone.
 func rowOf(f frame, n store.Notification, patient string) noteRow {
 	return noteRow{ID: n.ID, Due: f.Locale.Stamp(n.Due.In(f.zoneOf(n.ClinicID))), PatientID: n.PatientID, Patient: patient,
-		Kind: kindLabel(n.Kind), Channel: noteChannel(n.Channel), State: n.State, StateLabel: stateLabel(n.State), Reason: n.Reason,
+		Kind: kindLabel(n.Kind), Channel: noteChannel(n.Channel), State: n.State, StateLabel: noteLabel(n), Reason: n.Reason,
 		ProviderID: n.ProviderID, Segments: n.Segments}
 }
 

@@ -95,7 +95,7 @@ func (d *Dashboard) notificationShow(w http.ResponseWriter, r *http.Request) {
 		return f.Locale.Stamp(t.In(loc))
 	}
 	page := notePage{ID: n.ID, Kind: kindLabel(n.Kind), Channel: noteChannel(n.Channel), Purpose: purposeName(consent.Purpose(n.Purpose)),
-		State: n.State, StateLabel: stateLabel(n.State), Reason: n.Reason, PatientID: n.PatientID, AppointmentID: n.AppointmentID,
+		State: n.State, StateLabel: noteLabel(n), Reason: n.Reason, PatientID: n.PatientID, AppointmentID: n.AppointmentID,
 		Offset: n.Offset, Due: at(n.Due), Deadline: at(n.Deadline), Created: at(n.CreatedAt), Sent: at(n.SentAt), Attempts: n.Attempts,
 		Destination: n.Destination, Subject: n.Subject, Body: n.Body, Segments: n.Segments, AsksReply: n.AsksReply,
 		Provider: n.Provider, ProviderID: n.ProviderID, ProviderStatus: n.ProviderStatus, Outbox: n.Provider == providerOutbox, Zone: loc.String(),

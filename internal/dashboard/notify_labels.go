@@ -21,6 +21,15 @@ func noteStates() []string {
 		store.NoteSkipped, store.NoteFailed, store.NoteCancelled, store.NoteUnknown}
 }
 
+// noteLabel is the state of a notification as staff should read it: a message the outbox
+// took is not "sent" to anyone, whatever its state says.
+func noteLabel(n store.Notification) string {
+	if n.Provider == providerOutbox && (n.State == store.NoteSent || n.State == store.NoteDelivered) {
+		return "In the outbox (not delivered)"
+	}
+	return stateLabel(n.State)
+}
+
 func stateLabel(s string) string {
 	switch s {
 	case store.NotePlanned:

@@ -251,7 +251,7 @@ func TestNotificationPage(t *testing.T) {
 	if res.status != http.StatusOK {
 		t.Fatalf("status %d\n%s", res.status, res.body)
 	}
-	wantBody(t, res, "<h1>Booking confirmation <span class=\"sub\">SMS</span></h1>", `data-testid="state">Sent</span>`,
+	wantBody(t, res, "<h1>Booking confirmation <span class=\"sub\">SMS</span></h1>", `data-testid="state">In the outbox (not delivered)</span>`,
 		"This message went to the outbox", "Fri 10 Apr 2026 09:00 AEST", "&#43;61412345678", `<code data-testid="provider-id">`+sms.ProviderID+`</code>`,
 		`<pre class="message-text" data-testid="body">Grace, you&#39;re booked with Dr Ada Lovelace`, `data-testid="events"`,
 		`<span class="badge note-sent">Sent</span></td>`, `data-testid="decision-log"`, "Allowed: consent and every notification switch permit this message.",
@@ -548,10 +548,10 @@ func TestSMSAccountPages(t *testing.T) {
 	checkCSP(t, res.body)
 
 	const token = "secret-token-5678"
-	form := url.Values{"clinic_id": {"0"}, "account_sid": {"AC0123456789"}, "auth_token": {token}, "sender": {"+61400000000"}}
+	form := url.Values{"clinic_id": {"0"}, "account_sid": {"AC0123456789abcdef0123456789abcdef"}, "auth_token": {token}, "sender": {"+61400000000"}}
 	wantRedirect(t, e.do(request{method: http.MethodPost, path: "/settings/sms", actor: admin, form: form}), "/settings/sms?done=sms-saved")
 	res = e.do(request{method: http.MethodGet, path: "/settings/sms?done=sms-saved", actor: admin})
-	wantBody(t, res, "SMS account saved.", "<code>AC0123456789</code>", "<code>…5678</code>", "<code>https://api.twilio.com</code>", "Primary")
+	wantBody(t, res, "SMS account saved.", "<code>AC0123456789abcdef0123456789abcdef</code>", "<code>…5678</code>", "<code>https://api.twilio.com</code>", "Primary")
 	wantNoBody(t, res, token, `id="no-account"`)
 
 	// Refused: the labels, and the token is not sent back.

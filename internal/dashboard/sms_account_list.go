@@ -40,7 +40,7 @@ type smsInput struct {
 // smsLabels name the account form's fields.
 var smsLabels = map[string]fieldLabel{
 	"clinic_id": {"scope", "Used by"}, "base_url": {"base_url", "API address"}, "account_sid": {"account_sid", "Account SID"},
-	"auth_token": {"auth_token", "Auth token"}, "sender": {"sender", "Sender"},
+	"auth_token": {"auth_token", "Auth token"}, "sender": {"sender", "Sender"}, "failover": {"failover", "Role"},
 }
 
 // smsForm is the page with the accounts and the form holding in.

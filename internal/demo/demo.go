@@ -134,22 +134,26 @@ func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 		zone       string
 		region     string
 		address    string
+		phone      string // given in the answer to an SMS HELP and in every message
 		doctors    [2][2]string
 		reasons    []reasonSpec
 	}{
-		{sydDB, "surry-hills", "Harbourside Surry Hills", "Australia/Sydney", "AU", "12 Crown St, Surry Hills NSW 2010",
+		{sydDB, "surry-hills", "Harbourside Surry Hills", "Australia/Sydney", "AU", "12 Crown St, Surry Hills NSW 2010", "+61290000101",
 			[2][2]string{{"Dr Amelia Nguyen", "General practitioner"}, {"Dr Oliver Smith", "General practitioner"}},
 			[]reasonSpec{{"Standard consultation", 15, true, true}, {"Long consultation", 30, true, true}, {"Vaccination", 15, true, true}, {"Home visit", 60, false, false}}},
-		{sydDB, "bondi", "Harbourside Bondi", "Australia/Sydney", "AU", "80 Campbell Pde, Bondi Beach NSW 2026",
+		{sydDB, "bondi", "Harbourside Bondi", "Australia/Sydney", "AU", "80 Campbell Pde, Bondi Beach NSW 2026", "+61290000202",
 			[2][2]string{{"Dr Priya Patel", "General practitioner"}, {"Nurse Jack Wilson", "Practice nurse"}},
 			[]reasonSpec{{"Standard consultation", 15, true, true}, {"Skin check", 30, true, true}}},
-		{parisDB, "paris-marais", "Cabinet du Marais", "Europe/Paris", "FR", "14 rue des Archives, 75004 Paris",
+		{parisDB, "paris-marais", "Cabinet du Marais", "Europe/Paris", "FR", "14 rue des Archives, 75004 Paris", "+33140000303",
 			[2][2]string{{"Dr Camille Martin", "Médecin généraliste"}, {"Dr Louis Bernard", "Médecin généraliste"}},
 			[]reasonSpec{{"Consultation", 20, true, true}, {"Téléconsultation", 15, true, true}}},
 	}
 	var sites []site
 	for _, sp := range specs {
 		c, err := tx.Directory().CreateClinic(ctx, org.ID, clinic.Clinic{DatabaseID: sp.db.ID, Slug: sp.slug, Name: sp.name, Zone: sp.zone, Region: sp.region, Address: sp.address})
+		if err == nil {
+			err = tx.Notifications().SetClinicPhone(ctx, org.ID, c.ID, sp.phone)
+		}
 		if err != nil {
 			return err
 		}

@@ -354,18 +354,18 @@ func (d *Dispatcher) send(ctx context.Context, jobs []*job, leaseEnd time.Time) 
 		go func() {
 			defer wg.Done()
 			for j := range next {
-				if ctx.Err() != nil {
-					j.err = errNotSent
-					continue
-				}
-				if !d.now().Add(d.cfg.SendTimeout + time.Second).Before(leaseEnd) {
-					j.err = errNotSent
-					continue
-				}
 				if d.hooks.BeforeSend != nil {
 					d.hooks.BeforeSend(j.out)
 				}
-				sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+				// Checked last thing before the request: a dispatcher that was stopped,
+				// or paused past its lease (another may own the row now), sends nothing.
+				if ctx.Err() != nil || !d.now().Add(d.cfg.SendTimeout+time.Second).Before(leaseEnd) {
+					j.err = errNotSent
+					continue
+				}
+				// A send that started finishes even when the dispatcher is stopping (bounded
+				// by SendTimeout): cut short, it would be an unknown outcome to reconcile.
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.SendTimeout)
 				j.receipt, j.err = d.channel(j.out.Channel).Send(sctx, j.out)
 				cancel()
 				if d.hooks.AfterSend != nil {
@@ -490,7 +490,7 @@ func (d *Dispatcher) outcome(j *job, now time.Time) store.Transition {
 	n := j.n
 	t := store.Transition{ID: n.ID, OrgID: n.OrgID, Fence: n.Fence, From: store.NoteSending}
 	if j.err == nil {
-		t.State, t.Provider, t.ProviderID = store.NoteSent, j.receipt.Provider, j.receipt.ProviderID
+		t.State, t.Provider, t.ProviderID, t.Attempt = store.NoteSent, j.receipt.Provider, j.receipt.ProviderID, true
 		return t
 	}
 	if errors.Is(j.err, errNotSent) {

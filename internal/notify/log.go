@@ -421,22 +421,35 @@ func (s *Service) SetAccount(ctx context.Context, actor clinic.Actor, in Account
 		if !strings.HasPrefix(in.BaseURL, "https://") && !strings.HasPrefix(in.BaseURL, "http://127.0.0.1") && !strings.HasPrefix(in.BaseURL, "http://localhost") {
 			v.Add("base_url", "must be an https:// URL")
 		}
-		if len(in.AccountSID) < 2 || len(in.AccountSID) > 64 || strings.ContainsAny(in.AccountSID, " /?#") {
+		if !validSID(in.AccountSID) {
+			// The same rule the provider's callbacks are read with: an account whose SID
+			// they would refuse could send but never receive a reply.
 			v.Add("account_sid", "must be the account SID, such as AC followed by 32 characters")
 		}
 		if len(in.AuthToken) < 8 || len(in.AuthToken) > 128 {
 			v.Add("auth_token", "must be the account's auth token (8 to 128 characters)")
 		}
 		in.Sender = strings.TrimSpace(in.Sender)
-		if in.Sender == "" || len(in.Sender) > 20 {
+		if !validSender(in.Sender) {
 			v.Add("sender", "must be a phone number in international form (+61…) or an alphanumeric sender ID of at most 11 characters")
-		}
-		if err := v.Err(); err != nil {
-			return err
 		}
 		prio := 0
 		if in.Failover {
 			prio = 1
+			existing, err := tx.Notifications().SMSAccounts(ctx, actor.OrgID)
+			if err != nil {
+				return err
+			}
+			primary := false
+			for _, a := range existing {
+				primary = primary || (a.Priority == 0 && int64(a.ClinicID) == in.ClinicID)
+			}
+			if !primary {
+				v.Add("failover", "needs a primary account for the same clinic (or the organisation) first")
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
 		}
 		a, err := tx.Notifications().PutSMSAccount(ctx, actor.OrgID, store.SMSAccount{ClinicID: clinic.ClinicID(in.ClinicID), Priority: prio,
 			BaseURL: in.BaseURL, AccountSID: in.AccountSID, AuthToken: in.AuthToken, Sender: in.Sender})
@@ -510,4 +523,49 @@ func History(n store.Notification, evs []store.Event) []store.Event {
 	out = append(out, evs...)
 	slices.SortStableFunc(out, func(a, b store.Event) int { return a.At.Compare(b.At) })
 	return out
+}
+
+// validSID reports whether s reads as a Twilio-style SID: two capital letters and 32
+// hexadecimal digits (AC… for an account).
+func validSID(s string) bool {
+	if len(s) != 34 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
+		return false
+	}
+	for _, c := range s[2:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// validSender reports whether s is a sender SMS providers accept: an E.164 number, or an
+// alphanumeric sender ID of 1 to 11 letters, digits and spaces with at least one letter.
+func validSender(s string) bool {
+	if strings.HasPrefix(s, "+") {
+		digits := s[1:]
+		if len(digits) < 7 || len(digits) > 15 || digits[0] == '0' {
+			return false
+		}
+		for _, c := range digits {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	if len(s) == 0 || len(s) > 11 {
+		return false
+	}
+	letter := false
+	for _, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			letter = true
+		case '0' <= c && c <= '9', c == ' ':
+		default:
+			return false
+		}
+	}
+	return letter
 }

@@ -210,22 +210,19 @@ func Plan(ctx context.Context, tx *store.Tx, org clinic.OrgID, changes ...Change
 	if err := tx.Notifications().Withdraw(ctx, org, dropped, "the appointment was cancelled"); err != nil {
 		return err
 	}
-	if len(postpone) > 0 {
-		// Every change of these appointments gives them the same grace; settings per
-		// clinic differ, so postpone per clinic.
-		byDue := map[time.Time][]int64{}
-		for _, c := range changes {
-			due := tx.Now.Add(settings[c.Appointment.ClinicID].Grace)
-			for _, n := range planned[c.Appointment.ID] {
-				if isNotice(n.Kind) && slices.Contains(postpone, n.ID) {
-					byDue[due] = append(byDue[due], n.ID)
-				}
+	// A notice kept waiting gets the grace period again, and the appointment's start as it
+	// is now for its deadline (a moved appointment's confirmation must not go out after the
+	// new time); one statement per appointment kept.
+	for _, c := range changes {
+		var ids []int64
+		for _, n := range planned[c.Appointment.ID] {
+			if isNotice(n.Kind) && slices.Contains(postpone, n.ID) {
+				ids = append(ids, n.ID)
 			}
 		}
-		for due, ids := range byDue {
-			if err := tx.Notifications().Postpone(ctx, org, ids, due); err != nil {
-				return err
-			}
+		due := tx.Now.Add(settings[c.Appointment.ClinicID].Grace)
+		if err := tx.Notifications().Postpone(ctx, org, ids, due, c.Appointment.Start); err != nil {
+			return err
 		}
 	}
 	if _, err := tx.Notifications().PlanNotifications(ctx, org, add); err != nil {

@@ -183,6 +183,13 @@ func TestPlanDebounce(t *testing.T) {
 		if diff := cmp.Diff(want, notesOf(e.notes(a.ID), store.NotePlanned, false)); diff != "" {
 			t.Errorf("planned after two moves (-want +got):\n%s", diff)
 		}
+		// The confirmation kept waiting may not go out after the new time: its deadline
+		// moved with the appointment.
+		for _, n := range e.notes(a.ID) {
+			if n.State == store.NotePlanned && !n.Deadline.Equal(a.Start) {
+				t.Errorf("%s by %s: deadline %s, want the appointment's new start %s", n.Kind, n.Channel, n.Deadline, a.Start)
+			}
+		}
 		// Two sets of reminders were withdrawn, with the reason; no reschedule notice exists.
 		var withdrawn []note
 		for _, at := range []time.Time{e.at(6, 10, 0), e.at(6, 11, 0)} {

@@ -228,16 +228,17 @@ func (tx Notifications) Withdraw(ctx context.Context, org clinic.OrgID, ids []in
 	return tx.Notifications().RecordEvents(ctx, evs)
 }
 
-// Postpone sets the due time of planned notifications (a booking notice debounced again by
-// a later change within the grace period).
+// Postpone sets the due time and deadline of planned notifications (a booking notice
+// debounced again by a later change within the grace period, its deadline the
+// appointment's new start).
 //
 // Errors: none of its own.
-func (tx Notifications) Postpone(ctx context.Context, org clinic.OrgID, ids []int64, due time.Time) error {
+func (tx Notifications) Postpone(ctx context.Context, org clinic.OrgID, ids []int64, due, deadline time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := tx.q.exec(ctx, `UPDATE notifications SET due_at = $2, updated_at = $3
-		WHERE organisation_id = $1 AND id IN (`+idList(ids)+`) AND state = 'planned'`, org, due.UTC(), tx.Now)
+	_, err := tx.q.exec(ctx, `UPDATE notifications SET due_at = $2, deadline_at = $3, updated_at = $4
+		WHERE organisation_id = $1 AND id IN (`+idList(ids)+`) AND state = 'planned'`, org, due.UTC(), timeNil(deadline), tx.Now)
 	if err != nil {
 		return fmt.Errorf("postpone notifications: %w", err)
 	}
