@@ -59,32 +59,12 @@ func benchSlots(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&c.HTTPDuration, "http-duration", 20*time.Second, "length of the HTTP load phase")
 	fs.IntVar(&c.ReadRate, "read-rps", 100, "availability requests per second over HTTP")
 	fs.IntVar(&c.WriteRate, "write-rps", 50, "booking attempts per second over HTTP at the same time")
-	if err := parse(fs, args, env); err != nil {
-		return err
-	}
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "db" })
-	explicit = explicit || env.Getenv("TIDINGS_DB") != ""
-	if err := cfg.Finish(); err != nil {
-		return usageError{err}
-	}
-	db, done, err := benchDB(ctx, env, cfg, explicit)
+	db, done, err := benchStart(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}
 	defer done()
 	c.Log = env.Stderr
-	if p := env.Getenv("TIDINGS_CPUPROFILE"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			return usageError{fmt.Errorf("TIDINGS_CPUPROFILE: %w", err)}
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	return bench.Slots(ctx, db, c, env.Stdout)
 }
 
@@ -97,30 +77,43 @@ func benchDispatch(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&c.Batch, "batch", 0, "notifications claimed per round (0: the dispatcher's default)")
 	fs.IntVar(&c.Workers, "workers", 0, "concurrent sends per round (0: the dispatcher's default)")
 	fs.IntVar(&c.Parallel, "parallel", 0, "rounds in flight at once (0: the dispatcher's default)")
-	if err := parse(fs, args, env); err != nil {
-		return err
-	}
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "db" })
-	explicit = explicit || env.Getenv("TIDINGS_DB") != ""
-	if err := cfg.Finish(); err != nil {
-		return usageError{err}
-	}
-	db, done, err := benchDB(ctx, env, cfg, explicit)
+	db, done, err := benchStart(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if p := env.Getenv("TIDINGS_CPUPROFILE"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			return usageError{fmt.Errorf("TIDINGS_CPUPROFILE: %w", err)}
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	return bench.Dispatch(ctx, db, c, env.Stdout)
+}
+
+// benchStart is what every benchmark does before measuring: parse its flags, open --db (or
+// a fresh temporary SQLite database) and, with TIDINGS_CPUPROFILE=FILE, start a CPU profile.
+// done stops the profile and closes the database.
+func benchStart(ctx context.Context, env Env, fs *flag.FlagSet, cfg *config.Config, args []string) (*store.DB, func(), error) {
+	if err := parse(fs, args, env); err != nil {
+		return nil, nil, err
+	}
+	explicit := env.Getenv("TIDINGS_DB") != ""
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "db" })
+	if err := cfg.Finish(); err != nil {
+		return nil, nil, usageError{err}
+	}
+	db, closeDB, err := benchDB(ctx, env, cfg, explicit)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := env.Getenv("TIDINGS_CPUPROFILE")
+	if p == "" {
+		return db, closeDB, nil
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		closeDB()
+		return nil, nil, usageError{fmt.Errorf("TIDINGS_CPUPROFILE: %w", err)}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		closeDB()
+		return nil, nil, err
+	}
+	return db, func() { pprof.StopCPUProfile(); f.Close(); closeDB() }, nil
 }

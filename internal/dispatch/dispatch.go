@@ -227,8 +227,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 // Maintain takes back expired leases, reloads the SMS accounts and reconciles unknown SMS.
 func (d *Dispatcher) Maintain(ctx context.Context) error {
 	err := d.db.Update(ctx, func(tx *store.Tx) error {
-		_, _, err := tx.Notifications().Expire(ctx, 1000)
-		return err
+		return tx.Notifications().Expire(ctx, 1000)
 	})
 	if err != nil {
 		return err

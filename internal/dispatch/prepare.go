@@ -31,19 +31,15 @@ type prepared struct {
 
 // world is what a batch's decisions and texts read, loaded in a fixed number of statements.
 type world struct {
-	appts     map[clinic.AppointmentID]clinic.Appointment
-	clinics   map[clinic.ClinicID]clinic.Clinic
-	zones     map[clinic.ClinicID]*time.Location
-	settings  map[clinic.ClinicID]notify.Settings
-	phones    map[clinic.ClinicID]string
-	templates map[string]store.Template // clinic/kind/channel/lang
-	agendas   map[clinic.AgendaID]clinic.Agenda
-	names     map[clinic.PractitionerID]string
-	used      map[clinic.ClinicID]int // SMS segments sent this month
-}
-
-func templateKey(cl clinic.ClinicID, kind, channel, lang string) string {
-	return fmt.Sprintf("%d/%s/%s/%s", cl, kind, channel, lang)
+	appts    map[clinic.AppointmentID]clinic.Appointment
+	clinics  map[clinic.ClinicID]clinic.Clinic
+	zones    map[clinic.ClinicID]*time.Location
+	settings map[clinic.ClinicID]notify.Settings
+	phones   map[clinic.ClinicID]string
+	texts    notify.Texts
+	agendas  map[clinic.AgendaID]clinic.Agenda
+	names    map[clinic.PractitionerID]string
+	used     map[clinic.ClinicID]int // SMS segments sent this month
 }
 
 // message is the consent question of a notification about its appointment as it is now.
@@ -61,7 +57,7 @@ func message(n store.Notification, a clinic.Appointment) decide.Message {
 // load reads the world of a batch.
 func (d *Dispatcher) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, ns []store.Notification, now time.Time) (*world, error) {
 	w := &world{clinics: map[clinic.ClinicID]clinic.Clinic{}, zones: map[clinic.ClinicID]*time.Location{}, phones: map[clinic.ClinicID]string{},
-		templates: map[string]store.Template{}, agendas: map[clinic.AgendaID]clinic.Agenda{}, names: map[clinic.PractitionerID]string{},
+		agendas: map[clinic.AgendaID]clinic.Agenda{}, names: map[clinic.PractitionerID]string{},
 		used: map[clinic.ClinicID]int{}}
 	var apptIDs []clinic.AppointmentID
 	var clinicIDs []clinic.ClinicID
@@ -104,12 +100,8 @@ func (d *Dispatcher) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, n
 			}
 		}
 	}
-	ts, err := tx.Notifications().Templates(ctx, org, clinicIDs)
-	if err != nil {
+	if w.texts, err = notify.TextsOf(ctx, tx, org, clinicIDs); err != nil {
 		return nil, err
-	}
-	for _, t := range ts {
-		w.templates[templateKey(t.ClinicID, t.Kind, t.Channel, t.Lang)] = t
 	}
 	if len(apptIDs) > 0 {
 		for _, id := range clinicIDs {
@@ -414,12 +406,9 @@ func (d *Dispatcher) render(j *job, w *world, patients map[clinic.PatientID]clin
 		}
 		vars.Group = group
 	}
-	tpl, ok := compose.Default(kind, compose.Channel(n.Channel), lang.String())
+	tpl, ok := w.texts.Template(n.ClinicID, kind, compose.Channel(n.Channel), lang.String())
 	if !ok {
 		return fmt.Errorf("no template for %s by %s", kind, n.Channel)
-	}
-	if own, ok := w.templates[templateKey(n.ClinicID, string(kind), n.Channel, lang.String())]; ok {
-		tpl.Subject, tpl.Body = own.Subject, own.Body
 	}
 	r, err := compose.Render(tpl, vars)
 	if err != nil {

@@ -33,6 +33,7 @@ import (
 	"github.com/tidings-health/tidings/internal/consent"
 	"github.com/tidings-health/tidings/internal/email"
 	"github.com/tidings-health/tidings/internal/i18n"
+	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/sms"
 	"github.com/tidings-health/tidings/internal/sms/twilio"
 	"github.com/tidings-health/tidings/internal/store"
@@ -363,18 +364,13 @@ func (s *Service) planReply(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 	if err != nil {
 		return err
 	}
-	tpl, ok := compose.Default(kind, compose.ChannelSMS, lang.String())
-	if !ok {
-		return fmt.Errorf("no %s template", kind)
-	}
-	ts, err := tx.Notifications().Templates(ctx, org, []clinic.ClinicID{cl})
+	texts, err := notify.TextsOf(ctx, tx, org, []clinic.ClinicID{cl})
 	if err != nil {
 		return err
 	}
-	for _, t := range ts {
-		if t.Kind == string(kind) && t.Channel == string(compose.ChannelSMS) && t.Lang == lang.String() {
-			tpl.Body = t.Body
-		}
+	tpl, ok := texts.Template(cl, kind, compose.ChannelSMS, lang.String())
+	if !ok {
+		return fmt.Errorf("no %s template", kind)
 	}
 	vars.ClinicPhone = phone
 	r, err := compose.Render(tpl, vars)

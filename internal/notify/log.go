@@ -11,6 +11,7 @@ import (
 	"github.com/tidings-health/tidings/internal/audit"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/compose"
+	"github.com/tidings-health/tidings/internal/sms/twilio"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/webpush"
 )
@@ -181,20 +182,6 @@ func (s *Service) Inbox(ctx context.Context, actor clinic.Actor, cl clinic.Clini
 		}
 	}
 	return out, audit.Read(ctx, s.db, actor, ActionInboxRead, ids...)
-}
-
-// Unread counts the unread inbound SMS of a clinic (0: all), for the navigation.
-func (s *Service) Unread(ctx context.Context, actor clinic.Actor, cl clinic.ClinicID) (int, error) {
-	if !actor.Can(clinic.PermReadPatients) {
-		return 0, nil
-	}
-	var n int
-	err := s.db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		n, err = tx.Notifications().UnreadInbox(ctx, actor.OrgID, cl)
-		return err
-	})
-	return n, err
 }
 
 // MarkRead marks inbound SMS read.
@@ -421,7 +408,7 @@ func (s *Service) SetAccount(ctx context.Context, actor clinic.Actor, in Account
 		if !strings.HasPrefix(in.BaseURL, "https://") && !strings.HasPrefix(in.BaseURL, "http://127.0.0.1") && !strings.HasPrefix(in.BaseURL, "http://localhost") {
 			v.Add("base_url", "must be an https:// URL")
 		}
-		if !validSID(in.AccountSID) {
+		if !twilio.ValidSID(in.AccountSID) {
 			// The same rule the provider's callbacks are read with: an account whose SID
 			// they would refuse could send but never receive a reply.
 			v.Add("account_sid", "must be the account SID, such as AC followed by 32 characters")
@@ -525,20 +512,6 @@ func History(n store.Notification, evs []store.Event) []store.Event {
 	return out
 }
 
-// validSID reports whether s reads as a Twilio-style SID: two capital letters and 32
-// hexadecimal digits (AC… for an account).
-func validSID(s string) bool {
-	if len(s) != 34 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
-		return false
-	}
-	for _, c := range s[2:] {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
 // validSender reports whether s is a sender SMS providers accept: an E.164 number, or an
 // alphanumeric sender ID of 1 to 11 letters, digits and spaces with at least one letter.
 func validSender(s string) bool {
@@ -568,4 +541,38 @@ func validSender(s string) bool {
 		}
 	}
 	return letter
+}
+
+// Texts are clinics' own templates, read once for a batch of messages.
+type Texts map[textKey]store.Template
+
+type textKey struct {
+	clinic              clinic.ClinicID
+	kind, channel, lang string
+}
+
+// TextsOf reads the own templates of clinics in one statement.
+func TextsOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, clinics []clinic.ClinicID) (Texts, error) {
+	ts, err := tx.Notifications().Templates(ctx, org, clinics)
+	if err != nil {
+		return nil, err
+	}
+	out := make(Texts, len(ts))
+	for _, t := range ts {
+		out[textKey{t.ClinicID, t.Kind, t.Channel, t.Lang}] = t
+	}
+	return out, nil
+}
+
+// Template is the text clinic cl sends for kind on ch in lang (NOT-2): its own if it edited
+// one, else the shipped default; ok is false when no such template exists.
+func (t Texts) Template(cl clinic.ClinicID, kind compose.Kind, ch compose.Channel, lang string) (compose.Template, bool) {
+	tpl, ok := compose.Default(kind, ch, lang)
+	if !ok {
+		return tpl, false
+	}
+	if own, found := t[textKey{cl, string(kind), string(ch), lang}]; found {
+		tpl.Subject, tpl.Body = own.Subject, own.Body
+	}
+	return tpl, true
 }

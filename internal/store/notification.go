@@ -26,8 +26,10 @@ func (tx *Tx) Notifications() Notifications { return Notifications{tx} }
 // The states of a notification. Terminal states never change again, but for a late
 // delivery report (sent → delivered or failed) and a reconciliation (unknown → sent).
 const (
-	NotePlanned   = "planned"   // waiting for due_at
-	NoteClaimed   = "claimed"   // a dispatcher holds it until lease_until
+	NotePlanned = "planned" // waiting for due_at
+	// NoteClaimed is a state no longer written: a dispatcher takes due rows in the
+	// transaction that marks them sending (dispatch.Round). Filters still accept it.
+	NoteClaimed   = "claimed"
 	NoteSending   = "sending"   // handed to the provider; the outcome is not recorded yet
 	NoteSent      = "sent"      // the provider accepted it (provider_id)
 	NoteDelivered = "delivered" // the provider reported delivery
@@ -300,26 +302,6 @@ func (tx Notifications) Events(ctx context.Context, org clinic.OrgID, id int64) 
 		WHERE organisation_id = $1 AND notification_id = $2 ORDER BY id`, org, id)
 }
 
-// Claim takes up to limit planned notifications due by now, oldest due first, for one
-// dispatcher: each becomes claimed until leaseUntil with a fence one higher than before,
-// which every later write of that dispatcher must match. On PostgreSQL concurrent claims
-// skip each other's rows (SKIP LOCKED); on SQLite the single writer serialises them.
-//
-// Errors: none of its own.
-func (tx Notifications) Claim(ctx context.Context, limit int, leaseUntil time.Time) ([]Notification, error) {
-	lock := ""
-	if tx.dialect == Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
-	ns, err := collect(ctx, tx, scanNotification, `UPDATE notifications SET state = 'claimed', fence = fence + 1, lease_until = $1, updated_at = $2
-		WHERE id IN (SELECT id FROM notifications WHERE state = 'planned' AND due_at <= $2 ORDER BY due_at LIMIT $3`+lock+`)
-		RETURNING `+notificationCols, leaseUntil.UTC(), tx.Now, limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim notifications: %w", err)
-	}
-	return ns, nil
-}
-
 // LockDue takes up to limit planned notifications due by now, oldest due first, for the
 // caller's transaction: on PostgreSQL they are locked (FOR UPDATE SKIP LOCKED), so a
 // concurrent dispatcher takes others; on SQLite the transaction holds the single writer. The
@@ -374,32 +356,26 @@ func (tx Notifications) NextDue(ctx context.Context) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// Expired lists notifications whose dispatcher's lease ran out (it crashed or hung): claimed
-// ones go back to planned (nothing reached a provider), sending ones become unknown (they
-// may have). Either way the fence moves on, so the old dispatcher can record nothing.
-// It returns the rows made unknown, for reconciliation.
+// Expire takes back the notifications whose dispatcher's lease ran out while they were
+// being sent (it crashed or hung): they become unknown, since they may have reached the
+// provider, and their fence moves on, so the old dispatcher can record nothing. The
+// dispatcher reconciles unknown SMS before any resend.
 //
 // Errors: none of its own.
-func (tx Notifications) Expire(ctx context.Context, limit int) (requeued int, unknown []Notification, err error) {
-	n, err := tx.q.exec(ctx, `UPDATE notifications SET state = 'planned', fence = fence + 1, lease_until = NULL, updated_at = $1
-		WHERE id IN (SELECT id FROM notifications WHERE state = 'claimed' AND lease_until < $1 LIMIT $2)`, tx.Now, limit)
-	if err != nil {
-		return 0, nil, fmt.Errorf("expire claims: %w", err)
-	}
+func (tx Notifications) Expire(ctx context.Context, limit int) error {
 	const why = "the dispatcher stopped while sending: it may have reached the provider"
-	unknown, err = collect(ctx, tx, scanNotification, `UPDATE notifications SET state = 'unknown', reason = $3, fence = fence + 1, lease_until = NULL, updated_at = $1
-		WHERE id IN (SELECT id FROM notifications WHERE state = 'sending' AND lease_until < $1 LIMIT $2) RETURNING `+notificationCols, tx.Now, limit, why)
+	unknown, err := collect(ctx, tx, func(r row) (Event, error) {
+		e := Event{State: NoteUnknown, Reason: why}
+		return e, r.Scan(&e.NotificationID, &e.OrgID)
+	}, `UPDATE notifications SET state = 'unknown', reason = $3, fence = fence + 1, lease_until = NULL, updated_at = $1
+		WHERE id IN (SELECT id FROM notifications WHERE state = 'sending' AND lease_until < $1 LIMIT $2) RETURNING id, organisation_id`, tx.Now, limit, why)
 	if err != nil {
-		return 0, nil, fmt.Errorf("expire sends: %w", err)
+		return fmt.Errorf("expire sends: %w", err)
 	}
-	evs := make([]Event, len(unknown))
-	for i, u := range unknown {
-		evs[i] = Event{OrgID: u.OrgID, NotificationID: u.ID, State: NoteUnknown, Reason: why}
-	}
-	return int(n), unknown, tx.Notifications().RecordEvents(ctx, evs)
+	return tx.Notifications().RecordEvents(ctx, unknown)
 }
 
-// Transition is one fenced change of a claimed notification by its dispatcher.
+// Transition is one fenced change of a notification by its dispatcher.
 type Transition struct {
 	ID    int64
 	OrgID clinic.OrgID
@@ -557,7 +533,7 @@ func (tx Notifications) Transitions(ctx context.Context, ts []Transition) ([]int
 	}
 	evs := make([]Event, 0, len(ids))
 	for _, t := range ts {
-		if !done[t.ID] || t.State == NoteClaimed {
+		if !done[t.ID] {
 			continue
 		}
 		state := t.State

@@ -134,14 +134,17 @@ func (p *parser) sid(name, alt string, required bool) string {
 		}
 		return ""
 	}
-	if !isSID(v) {
+	if !ValidSID(v) {
 		p.fail(field, "is malformed")
 		return ""
 	}
 	return v
 }
 
-func isSID(s string) bool {
+// ValidSID reports whether s reads as a provider SID: two capital letters and 32 hexadecimal
+// digits (AC… an account, SM… a message). Callbacks are read with it, so an account whose
+// SID it refuses could send but never be called back.
+func ValidSID(s string) bool {
 	if len(s) != 34 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
 		return false
 	}

@@ -47,7 +47,7 @@ func FuzzParseStatus(f *testing.F) {
 			checkNoValues(t, err, form)
 			return
 		}
-		if !isSID(cb.MessageSID) || !isSID(cb.AccountSID) || cb.Status == "" || cb.ErrorCode < 0 {
+		if !ValidSID(cb.MessageSID) || !ValidSID(cb.AccountSID) || cb.Status == "" || cb.ErrorCode < 0 {
 			t.Fatalf("accepted %+v", cb)
 		}
 		// Parsing the form it came from again gives the same answer.
@@ -77,7 +77,7 @@ func FuzzParseInbound(f *testing.F) {
 			checkNoValues(t, err, form)
 			return
 		}
-		if !isSID(in.MessageSID) || in.From == "" || in.To == "" || len(in.From) > maxAddress {
+		if !ValidSID(in.MessageSID) || in.From == "" || in.To == "" || len(in.From) > maxAddress {
 			t.Fatalf("accepted %+v", in)
 		}
 	})
