@@ -14,12 +14,14 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
@@ -70,21 +72,67 @@ type ListOf[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-func encodeCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(id, 10)))
+// cursor is where the next page of a list starts: after the item with this id, and for a
+// list ordered by time (appointments, by start) after this time too.
+type cursor struct {
+	ID int64
+	At time.Time // zero for lists ordered by id
 }
 
-func decodeCursor(s string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || !strings.HasPrefix(string(b), "id:") {
-		return 0, clinic.Invalid("cursor", "is not a cursor this API returned")
+// encodeCursor is the cursor of a list ordered by id.
+func encodeCursor(id int64) string { return cursor{ID: id}.String() }
+
+// String writes c opaquely: "id:N", or "at:MICROS:id:N" when it carries a time
+// (microseconds since 1970, the precision the store keeps).
+func (c cursor) String() string {
+	s := "id:" + strconv.FormatInt(c.ID, 10)
+	if !c.At.IsZero() {
+		s = "at:" + strconv.FormatInt(c.At.UnixMicro(), 10) + ":" + s
 	}
-	n, err := strconv.ParseInt(strings.TrimPrefix(string(b), "id:"), 10, 64)
-	if err != nil || n < 0 {
-		return 0, clinic.Invalid("cursor", "is not a cursor this API returned")
-	}
-	return n, nil
+	return base64.RawURLEncoding.EncodeToString([]byte(s))
 }
+
+// errCursor is the one refusal of a cursor: the client cannot fix it except by sending
+// the next_cursor it was given.
+func errCursor() error { return clinic.Invalid("cursor", "is not a cursor this API returned") }
+
+// decodeCursor reads the cursor of a list ordered by id.
+func decodeCursor(s string) (int64, error) {
+	c, err := parseCursor(s, false)
+	return c.ID, err
+}
+
+// parseCursor reads a cursor of a list ordered by id (timed false) or by time, then id
+// (timed true). A cursor of the other kind of list is refused, so that a page never starts
+// at the wrong place.
+func parseCursor(s string, timed bool) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, errCursor()
+	}
+	rest, c := string(b), cursor{}
+	if at, ok := strings.CutPrefix(rest, "at:"); ok {
+		micros, tail, ok := strings.Cut(at, ":")
+		n, err := strconv.ParseInt(micros, 10, 64)
+		if !ok || err != nil || n <= 0 || n >= maxCursorMicros {
+			return cursor{}, errCursor()
+		}
+		c.At, rest = time.UnixMicro(n).UTC(), tail
+	}
+	if c.At.IsZero() == timed {
+		return cursor{}, errCursor()
+	}
+	id, ok := strings.CutPrefix(rest, "id:")
+	n, err := strconv.ParseInt(id, 10, 64)
+	if !ok || err != nil || n < 0 {
+		return cursor{}, errCursor()
+	}
+	c.ID = n
+	return c, nil
+}
+
+// maxCursorMicros is the start of year 10000: no stored time is that late.
+const maxCursorMicros = 253402300800 * 1_000_000
 
 // query reads and validates query parameters, collecting every problem.
 type query struct {
@@ -92,7 +140,11 @@ type query struct {
 	v clinic.ValidationError
 }
 
-func (q *query) page() store.Page {
+// page reads limit and cursor for a list ordered by id.
+func (q *query) page() store.Page { return q.pageOf(false) }
+
+// pageOf reads limit and cursor; timed says the list is ordered by time, then id.
+func (q *query) pageOf(timed bool) store.Page {
 	var p store.Page
 	if s := q.r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -102,11 +154,11 @@ func (q *query) page() store.Page {
 		p.Limit = n
 	}
 	if s := q.r.URL.Query().Get("cursor"); s != "" {
-		n, err := decodeCursor(s)
+		c, err := parseCursor(s, timed)
 		if err != nil {
 			q.v.Add("cursor", "is not a cursor this API returned")
 		}
-		p.After = n
+		p.After, p.AfterTime = c.ID, c.At
 	}
 	return p
 }
@@ -135,13 +187,16 @@ func pathID(r *http.Request) (int64, error) {
 }
 
 // handler adapts a function returning (status, body, error) to http.HandlerFunc with the
-// one error path.
+// one error path. Every 201 says where the new resource is (Location, RFC 9110 §15.3.2).
 func (a *API) handler(f func(ctx context.Context, r *http.Request, w http.ResponseWriter) (int, any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		status, body, err := f(r.Context(), r, w)
 		if err != nil {
 			web.WriteProblem(w, r, a.log, err)
 			return
+		}
+		if status == http.StatusCreated && w.Header().Get("Location") == "" {
+			w.Header().Set("Location", location(r, body))
 		}
 		switch b := body.(type) {
 		case nil:
@@ -159,6 +214,29 @@ func (a *API) handler(f func(ctx context.Context, r *http.Request, w http.Respon
 			web.WriteJSON(w, status, body)
 		}
 	}
+}
+
+// locator is a created resource that has a URL of its own.
+type locator interface{ location() string }
+
+// location is the Location of a 201 answering r with body: the resource's own URL when it
+// has one; for an answer kept for an Idempotency-Key, the URL of the id it holds under the
+// collection posted to (the kept answer is the created resource); otherwise the list the
+// new item joined, which is the URL posted to (a consent record heads the patient's
+// consent history; a relative joins the patient's relatives).
+func location(r *http.Request, body any) string {
+	switch b := body.(type) {
+	case locator:
+		return b.location()
+	case rawJSON:
+		var v struct {
+			ID int64 `json:"id"`
+		}
+		if json.Unmarshal(b, &v) == nil && v.ID > 0 {
+			return r.URL.Path + "/" + strconv.FormatInt(v.ID, 10)
+		}
+	}
+	return r.URL.Path
 }
 
 // rawJSON is a body already encoded (large or stored answers), written as it is.

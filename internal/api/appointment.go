@@ -27,6 +27,18 @@ type Appointment struct {
 	Version    int64     `json:"version"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// Warnings are only in the answer to a booking (POST /appointments): what the booking
+	// went ahead despite, since the API does not stop to ask as the dashboard does.
+	Warnings []Warning `json:"warnings,omitempty"`
+}
+
+// Warning is one thing a booking went ahead despite. Code is stable ("same_day": the patient
+// already has an active appointment at the clinic that local day, listed in
+// appointment_ids); message says it in words.
+type Warning struct {
+	Code           string  `json:"code"`
+	Message        string  `json:"message"`
+	AppointmentIDs []int64 `json:"appointment_ids,omitempty"`
 }
 
 // AppointmentUpdate edits an appointment's details. Moving, cancelling and status changes
@@ -44,6 +56,19 @@ func appointmentOut(a clinic.Appointment) Appointment {
 	return Appointment{ID: int64(a.ID), ClinicID: int64(a.ClinicID), AgendaID: int64(a.AgendaID), ReasonID: int64(a.ReasonID), PatientID: int64(a.PatientID),
 		ExternalID: a.ExternalID, Start: a.Start, End: a.End, Status: string(a.Status), BookedBy: string(a.BookedBy), Note: a.Note,
 		Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+// bookedOut is the answer to a booking: the appointment and its warnings.
+func bookedOut(b booking.Booked) Appointment {
+	out := appointmentOut(b.Appointment)
+	if len(b.SameDay) > 0 {
+		w := Warning{Code: "same_day", Message: "the patient already has an appointment at this clinic that day"}
+		for _, o := range b.SameDay {
+			w.AppointmentIDs = append(w.AppointmentIDs, int64(o.ID))
+		}
+		out.Warnings = append(out.Warnings, w)
+	}
+	return out
 }
 
 func checkStatus(c *checker, field string, in *string, dst *clinic.Status) {
@@ -100,6 +125,8 @@ func (a *API) appointmentCrud() crud[clinic.Appointment, AppointmentUpdate, Appo
 		},
 		out:      appointmentOut,
 		id:       func(a clinic.Appointment) int64 { return int64(a.ID) },
+		at:       func(a clinic.Appointment) time.Time { return a.Start }, // ListAppointments' order
+		order:    "by start time, then id",
 		patients: func(a clinic.Appointment) []clinic.PatientID { return []clinic.PatientID{a.PatientID} },
 	}
 }
@@ -108,8 +135,10 @@ func (a *API) appointmentRoutes() []web.Route {
 	rs := a.appointmentCrud().routes(a)
 	return append(rs,
 		web.Route{Method: http.MethodPost, Pattern: Prefix + "/appointments", Perm: clinic.PermWriteSchedule, Handler: a.handler(a.book),
-			Doc: &web.Doc{Summary: "Book an appointment (send an Idempotency-Key header to retry safely)", Tag: "Appointments",
-				Request: BookingInput{}, Response: Appointment{}, Status: http.StatusCreated, Errors: []int{409}}},
+			Doc: &web.Doc{Summary: "Book an appointment (send an Idempotency-Key header to retry safely). A time outside the agenda's working hours or off the grid is refused (409 naming start) unless allow_outside_hours is true; a second appointment for the patient that day is booked with a same_day warning", Tag: "Appointments",
+				Request: BookingInput{}, Response: Appointment{}, Status: http.StatusCreated, Errors: []int{409},
+				Headers: []web.Param{{Name: "Idempotency-Key", Type: "string", MaxLength: 255,
+					Description: "any unique string: a retry with the same key and body gets the first answer again and books nothing more (kept a day); the same key with another body is refused"}}}},
 		web.Route{Method: http.MethodPost, Pattern: Prefix + "/appointments/{id}/status", Perm: clinic.PermSetStatus, Handler: a.handler(a.setStatus),
 			Doc: &web.Doc{Summary: "Set an appointment's status", Tag: "Appointments", Request: StatusInput{}, Response: Appointment{}, Errors: []int{409}}})
 }

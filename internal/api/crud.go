@@ -3,11 +3,13 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
-	"strings"
 )
 
 // crud builds the list / create / read / update routes of one resource. T is the domain
@@ -29,6 +31,10 @@ type crud[T, In, Out any] struct {
 	update func(ctx context.Context, actor clinic.Actor, id int64, in In) (T, error)
 	out    func(T) Out
 	id     func(T) int64
+	// at, when set, orders the list by this time and then id (the store must list in that
+	// order), and its cursors carry the time; order says so in the document.
+	at    func(T) time.Time
+	order string
 	// patients names the patients a value concerns; non-nil makes every read audited.
 	patients func(T) []clinic.PatientID
 }
@@ -55,8 +61,12 @@ func (c crud[T, In, Out]) routes(a *API) []web.Route {
 	base := Prefix + c.path
 	var rs []web.Route
 	if c.list != nil {
+		summary := "List " + c.noun + "s"
+		if c.order != "" {
+			summary += ", " + c.order
+		}
 		rs = append(rs, web.Route{Method: http.MethodGet, Pattern: base, Perm: c.readPerm, Handler: a.handler(c.listHandler(a)),
-			Doc: &web.Doc{Summary: "List " + c.noun + "s", Tag: c.tag, Response: zeroOut, List: true, Query: append(c.listQuery, pageParams...)}})
+			Doc: &web.Doc{Summary: summary, Tag: c.tag, Response: zeroOut, List: true, Query: append(c.listQuery, pageParams...)}})
 	}
 	if c.create != nil {
 		rs = append(rs, web.Route{Method: http.MethodPost, Pattern: base, Perm: c.writePerm, Handler: a.handler(c.createHandler()),
@@ -79,7 +89,7 @@ var pageParams = []web.Param{
 func (c crud[T, In, Out]) listHandler(a *API) func(context.Context, *http.Request, http.ResponseWriter) (int, any, error) {
 	return func(ctx context.Context, r *http.Request, _ http.ResponseWriter) (int, any, error) {
 		q := &query{r: r}
-		page := q.page()
+		page := q.pageOf(c.at != nil)
 		run := c.list(q)
 		if err := q.v.Err(); err != nil {
 			return 0, nil, err
@@ -97,7 +107,12 @@ func (c crud[T, In, Out]) listHandler(a *API) func(context.Context, *http.Reques
 			out.Items = append(out.Items, c.out(v))
 		}
 		if len(vs) == page.Size() {
-			out.NextCursor = encodeCursor(c.id(vs[len(vs)-1]))
+			last := vs[len(vs)-1]
+			next := cursor{ID: c.id(last)}
+			if c.at != nil {
+				next.At = c.at(last)
+			}
+			out.NextCursor = next.String()
 		}
 		return http.StatusOK, out, nil
 	}
@@ -131,6 +146,7 @@ func (c crud[T, In, Out]) createHandler() func(context.Context, *http.Request, h
 		if err != nil {
 			return 0, nil, err
 		}
+		w.Header().Set("Location", Prefix+c.path+"/"+strconv.FormatInt(c.id(v), 10))
 		return http.StatusCreated, c.out(v), nil
 	}
 }
@@ -153,10 +169,37 @@ func (c crud[T, In, Out]) updateHandler() func(context.Context, *http.Request, h
 	}
 }
 
-// article puts "a" or "an" before noun, as the OpenAPI summaries read.
+// article puts "a" or "an" before a noun phrase, by how its first word sounds: "an agenda",
+// "an SMS account", "an hour", but "a user", "a one-off", "a clinic".
 func article(noun string) string {
-	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+	if anSound(noun) {
 		return "an " + noun
 	}
 	return "a " + noun
+}
+
+// anSound reports whether phrase starts with a vowel sound. Spelling decides, except for the
+// words that sound otherwise: a "u" or "eu" read "you", "one", a silent "h", and initialisms
+// read letter by letter (SMS is "ess-em-ess").
+func anSound(phrase string) bool {
+	word, _, _ := strings.Cut(strings.TrimSpace(phrase), " ")
+	if word == "" {
+		return false
+	}
+	lower := strings.ToLower(word)
+	if len(word) > 1 && word == strings.ToUpper(word) && strings.ToLower(word) != word {
+		// An initialism: a letter whose name starts with a vowel sound.
+		return strings.ContainsRune("AEFHILMNORSX", rune(word[0]))
+	}
+	for _, p := range []string{"unic", "unif", "unio", "uniq", "unit", "univ", "usa", "use", "usu", "uti", "ure", "uri", "eu", "ewe", "one", "once"} {
+		if strings.HasPrefix(lower, p) {
+			return false
+		}
+	}
+	for _, p := range []string{"hour", "honest", "honor", "honour", "heir"} {
+		if strings.HasPrefix(lower, p) {
+			return true
+		}
+	}
+	return strings.ContainsRune("aeiou", rune(lower[0]))
 }

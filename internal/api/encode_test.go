@@ -31,10 +31,13 @@ func TestAvailabilityEncoding(t *testing.T) {
 		}
 		want := AvailabilityResult{ReasonID: 7, DurationMinutes: 15, Zone: "Australia/Sydney",
 			Agendas: []AgendaAvailability{{AgendaID: 1}, {AgendaID: 2}}}
+		// The format's list is there even when empty ("slots": [], never left out).
 		if offsets {
 			want.Agendas[0].Offsets = []int64{9 * 3600, 9*3600 + 900}
+			want.Agendas[1].Offsets = []int64{}
 		} else {
 			want.Agendas[0].Slots = av.Agendas[0].Slots
+			want.Agendas[1].Slots = []time.Time{}
 		}
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("offsets=%v (-want +got):\n%s", offsets, d)

@@ -34,14 +34,26 @@ func OpenAPI(routes []web.Route) map[string]any {
 			params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": map[string]any{"type": "integer"}})
 		}
 		for _, q := range r.Doc.Query {
-			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": map[string]any{"type": q.Type}})
+			params = append(params, param(q, "query"))
+		}
+		for _, h := range r.Doc.Headers {
+			params = append(params, param(h, "header"))
 		}
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
 		if r.Doc.Request != nil {
+			t := reflect.TypeOf(r.Doc.Request)
+			schema := g.ref(t)
+			if r.Method == http.MethodPost {
+				// A POST creates (or acts): the fields required to create are required
+				// here; a PATCH of the same schema may send any of them.
+				if req := createRequired(t); len(req) > 0 {
+					schema = map[string]any{"allOf": []any{schema}, "required": req}
+				}
+			}
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
-				"application/json": map[string]any{"schema": g.ref(reflect.TypeOf(r.Doc.Request))}}}
+				"application/json": map[string]any{"schema": schema}}}
 		}
 		status := r.Doc.Status
 		if status == 0 {
@@ -58,6 +70,12 @@ func OpenAPI(routes []web.Route) map[string]any {
 				}}
 			}
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": schema}}
+		}
+		if status == http.StatusCreated {
+			ok["headers"] = map[string]any{"Location": map[string]any{
+				"description": "the URL of what was created; when it has none of its own, the list it joined",
+				"required":    true,
+				"schema":      map[string]any{"type": "string", "format": "uri-reference"}}}
 		}
 		responses[strconv.Itoa(status)] = ok
 		errs := []int{400, 401, 403, 404, 422}
@@ -78,7 +96,14 @@ func OpenAPI(routes []web.Route) map[string]any {
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Tidings API", "version": "1",
 			"description": "Patient engagement for clinics. Authenticate with an API token (`tidings token create`) as a Bearer token. " +
-				"Errors are RFC 9457 problem documents whose `errors` name each refused field. Lists are paged with `next_cursor`."},
+				"Errors are RFC 9457 problem documents whose `errors` name each refused field; a method a path does not take is a 405 " +
+				"whose `Allow` header lists the ones it does. Lists are paged with `next_cursor`. Every 201 carries a `Location`.\n\n" +
+				"Times: instants are RFC 3339 with an offset, any offset is read, and availability answers write them in UTC (`Z`). Each clinic has an IANA time zone " +
+				"(`zone`), in which its hours, days (`YYYY-MM-DD`) and wall-clock times (`HH:MM`) are read; a field holding a wall-clock " +
+				"date and time without an offset is named `local_…`.\n\n" +
+				"Availability with `online=true` applies what a patient booking online is held to: a reason that cannot be booked " +
+				"online is refused with a 422 naming `reason_id`, as the booking itself would be, rather than offering slots nobody " +
+				"could book online."},
 		"servers": []map[string]any{{"url": "/"}},
 		"paths":   paths,
 		"components": map[string]any{
@@ -104,6 +129,33 @@ func operationID(r web.Route) string {
 }
 
 type schemaGen struct{ schemas map[string]any }
+
+// param is the OpenAPI parameter of p, in the query or a header.
+func param(p web.Param, in string) map[string]any {
+	schema := map[string]any{"type": p.Type}
+	if len(p.Enum) > 0 {
+		schema["enum"] = p.Enum
+	}
+	if p.MaxLength > 0 {
+		schema["maxLength"] = p.MaxLength
+	}
+	return map[string]any{"name": p.Name, "in": in, "description": p.Description, "schema": schema}
+}
+
+// createRequired lists the fields of request type t that creating requires (sorted).
+func createRequired(t reflect.Type) []string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	for name, r := range contracts[t.Name()].fields {
+		if r.required == onCreate {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // ref returns a $ref to the named schema of t, generating it once.
 func (g *schemaGen) ref(t reflect.Type) map[string]any {
@@ -142,6 +194,7 @@ func (g *schemaGen) schemaOf(t reflect.Type) map[string]any {
 	case t.Kind() == reflect.Struct:
 		props := map[string]any{}
 		var required []string
+		rules, request := contracts[t.Name()].fields, contracts[t.Name()].request
 		for i := range t.NumField() {
 			f := t.Field(i)
 			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -157,8 +210,19 @@ func (g *schemaGen) schemaOf(t reflect.Type) map[string]any {
 			} else {
 				fs = g.schemaOf(f.Type)
 			}
+			if r, ok := rules[name]; ok {
+				fs = r.apply(fs, request)
+			}
 			props[name] = fs
-			if f.Type.Kind() != reflect.Pointer && !strings.Contains(opts, "omitempty") {
+			omitted := strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
+			switch {
+			case request:
+				// A request's contract is its rules: a Go zero value does not say whether a
+				// client may leave the field out.
+				if rules[name].required == always {
+					required = append(required, name)
+				}
+			case f.Type.Kind() != reflect.Pointer && !omitted:
 				required = append(required, name)
 			}
 		}

@@ -17,17 +17,20 @@ import (
 	"strings"
 )
 
-// AgendaAvailability is one agenda's free start times: as RFC 3339 times in slots, or with
-// format=offsets as seconds after the window's start in offsets (a 90-day window of 50
-// agendas is some 100,000 slots: the compact form is a sixth of the size and far cheaper
-// to produce and parse).
+// AgendaAvailability is one agenda's free start times: as RFC 3339 instants in UTC in
+// slots, or with format=offsets as seconds after the window's start in offsets (a 90-day
+// window of 50 agendas is some 100,000 slots: the compact form is a sixth of the size and far
+// cheaper to produce and parse). The list of the chosen format is always there, [] when the
+// agenda has no free slot; the other one is absent.
 type AgendaAvailability struct {
 	AgendaID int64       `json:"agenda_id"`
-	Slots    []time.Time `json:"slots,omitempty"`
-	Offsets  []int64     `json:"offsets,omitempty"`
+	Slots    []time.Time `json:"slots,omitzero"`
+	Offsets  []int64     `json:"offsets,omitzero"`
 }
 
-// AvailabilityResult answers GET /availability.
+// AvailabilityResult answers GET /availability. Its instants are RFC 3339 in UTC (Z); zone
+// is the clinic's IANA time zone, in which its opening hours and the patient's wall-clock
+// times are read (FirstAvailable follows the same convention).
 type AvailabilityResult struct {
 	ReasonID        int64                `json:"reason_id"`
 	DurationMinutes int                  `json:"duration_minutes"`
@@ -35,12 +38,20 @@ type AvailabilityResult struct {
 	Agendas         []AgendaAvailability `json:"agendas"`
 }
 
-// FirstAvailable answers GET /availability/first; found is false when no slot is free.
+// FirstAvailable answers GET /availability/first; found is false (and nothing else is said)
+// when no slot is free. start is the instant in UTC; local_start is the same moment as the
+// clinic's wall clock reads it in zone, without an offset, labelled local so it is never
+// taken for an instant.
 type FirstAvailable struct {
-	Found    bool       `json:"found"`
-	AgendaID int64      `json:"agenda_id,omitempty"`
-	Start    *time.Time `json:"start,omitempty"`
+	Found      bool       `json:"found"`
+	AgendaID   int64      `json:"agenda_id,omitempty"`
+	Start      *time.Time `json:"start,omitempty"`
+	Zone       string     `json:"zone,omitempty"`
+	LocalStart string     `json:"local_start,omitempty"`
 }
+
+// localLayout writes a wall-clock time without an offset (RFC 3339's local date-time).
+const localLayout = "2006-01-02T15:04:05"
 
 // BookingInput books an appointment. Without agenda_id the first agenda free at start is
 // chosen ("no preference"), among agenda_ids when given.
@@ -52,18 +63,29 @@ type BookingInput struct {
 	Start     *string `json:"start"`
 	BookedBy  *string `json:"booked_by"`
 	Note      *string `json:"note"`
+	// AllowOutsideHours confirms a time outside the agenda's working hours or off the
+	// clinic's grid of start times (a patient squeezed in): without it such a booking is
+	// refused, 409 naming start, for the person to confirm.
+	AllowOutsideHours *bool `json:"allow_outside_hours"`
 }
 
 // RescheduleInput moves an appointment; agenda_id absent keeps the agenda.
+// allow_outside_hours confirms a time outside the agenda's working hours or off the grid, as
+// for a booking.
 type RescheduleInput struct {
-	Start    *string `json:"start"`
-	AgendaID *int64  `json:"agenda_id"`
-	Version  *int64  `json:"version"`
+	Start             *string `json:"start"`
+	AgendaID          *int64  `json:"agenda_id"`
+	Version           *int64  `json:"version"`
+	AllowOutsideHours *bool   `json:"allow_outside_hours"`
 }
 
-// CancelInput cancels an appointment read at version.
+// CancelInput cancels an appointment read at version. reason, optional (at most 300
+// characters), is kept in the appointment's history: the dashboard asks staff for one, while
+// the API leaves it optional so that integrations that do not know it (and clients written
+// before it existed) keep working.
 type CancelInput struct {
-	Version *int64 `json:"version"`
+	Version *int64  `json:"version"`
+	Reason  *string `json:"reason"`
 }
 
 // HoursInterval is one working interval: weekday 0 (Sunday) to 6, times "HH:MM" local.
@@ -130,8 +152,8 @@ func (a *API) scheduleRoutes() []web.Route {
 		{Name: "agenda_id", Type: "integer", Description: "repeatable: only these agendas (default: every agenda offering the reason)"},
 		{Name: "from", Type: "string", Description: "required: RFC 3339 start of the window"},
 		{Name: "to", Type: "string", Description: "required: RFC 3339 end of the window (at most 366 days after from)"},
-		{Name: "online", Type: "boolean", Description: "apply the clinic's patient-facing rules (horizon, minimum notice)"},
-		{Name: "format", Type: "string", Description: "times (default: RFC 3339 slots) or offsets (seconds after from)"},
+		{Name: "online", Type: "boolean", Description: "apply the clinic's patient-facing rules (horizon, minimum notice); a reason that cannot be booked online is refused (422 naming reason_id), as booking it online would be"},
+		{Name: "format", Type: "string", Enum: []string{"times", "offsets"}, Description: "times (default: slots, RFC 3339 instants in UTC) or offsets (seconds after from)"},
 	}
 	return []web.Route{
 		{Method: http.MethodGet, Pattern: Prefix + "/availability", Perm: read, Handler: a.handler(a.availability),
@@ -139,9 +161,9 @@ func (a *API) scheduleRoutes() []web.Route {
 		{Method: http.MethodGet, Pattern: Prefix + "/availability/first", Perm: read, Handler: a.handler(a.firstAvailable),
 			Doc: &web.Doc{Summary: "First free slot across agendas (no preference)", Tag: "Scheduling", Response: FirstAvailable{}, Query: avQuery}},
 		{Method: http.MethodPost, Pattern: Prefix + "/appointments/{id}/reschedule", Perm: write, Handler: a.handler(a.reschedule),
-			Doc: &web.Doc{Summary: "Move an appointment atomically", Tag: "Appointments", Request: RescheduleInput{}, Response: Appointment{}, Errors: []int{409}}},
+			Doc: &web.Doc{Summary: "Move an appointment atomically (a time outside the agenda's working hours or off the grid needs allow_outside_hours: true, else 409 naming start)", Tag: "Appointments", Request: RescheduleInput{}, Response: Appointment{}, Errors: []int{409}}},
 		{Method: http.MethodPost, Pattern: Prefix + "/appointments/{id}/cancel", Perm: write, Handler: a.handler(a.cancel),
-			Doc: &web.Doc{Summary: "Cancel an appointment", Tag: "Appointments", Request: CancelInput{}, Response: Appointment{}, Errors: []int{409}}},
+			Doc: &web.Doc{Summary: "Cancel an appointment, with an optional reason kept in its history (409 once the patient has arrived, or after its day)", Tag: "Appointments", Request: CancelInput{}, Response: Appointment{}, Errors: []int{409}}},
 		{Method: http.MethodGet, Pattern: Prefix + "/agendas/{id}/hours", Perm: clinic.PermReadDirectory, Handler: a.handler(a.getHours),
 			Doc: &web.Doc{Summary: "An agenda's weekly working hours", Tag: "Scheduling", Response: WorkingHours{}}},
 		{Method: http.MethodPut, Pattern: Prefix + "/agendas/{id}/hours", Perm: manage, Handler: a.handler(a.putHours),
@@ -242,7 +264,10 @@ func (a *API) firstAvailable(ctx context.Context, r *http.Request, _ http.Respon
 	if !ok {
 		return http.StatusOK, FirstAvailable{}, nil
 	}
-	return http.StatusOK, FirstAvailable{Found: true, AgendaID: int64(agenda), Start: &start}, nil
+	// The engine gives slots in the clinic's zone (availability.Query.Zone).
+	utc := start.UTC()
+	return http.StatusOK, FirstAvailable{Found: true, AgendaID: int64(agenda), Start: &utc,
+		Zone: start.Location().String(), LocalStart: start.Format(localLayout)}, nil
 }
 
 // book is POST /appointments. With an Idempotency-Key header, a retried request (same key,
@@ -288,6 +313,12 @@ func (a *API) book(ctx context.Context, r *http.Request, w http.ResponseWriter) 
 	if in.Note != nil {
 		req.Note = *in.Note // booking.BookTx checks it
 	}
+	if in.AllowOutsideHours != nil {
+		req.AllowOutsideHours = *in.AllowOutsideHours
+	}
+	// The API does not stop to ask about the patient's other appointment that day, as the
+	// dashboard does: it books, and says so in the answer's warnings.
+	req.AllowSameDay = true
 	if in.BookedBy != nil {
 		// The use case decides who may say what (only the sync says "sync").
 		req.BookedBy = clinic.BookedBy(*in.BookedBy)
@@ -301,7 +332,7 @@ func (a *API) book(ctx context.Context, r *http.Request, w http.ResponseWriter) 
 	var idem *booking.Idempotency
 	if key != "" {
 		hash := sha256.Sum256(body)
-		idem = &booking.Idempotency{Key: key, Hash: hash[:], Encode: func(ap clinic.Appointment) ([]byte, error) { return json.Marshal(appointmentOut(ap)) }}
+		idem = &booking.Idempotency{Key: key, Hash: hash[:], Encode: func(b booking.Booked) ([]byte, error) { return json.Marshal(bookedOut(b)) }}
 	}
 	res, err := a.booking.Book(ctx, web.MustActor(ctx), req, idem)
 	if err != nil {
@@ -310,7 +341,7 @@ func (a *API) book(ctx context.Context, r *http.Request, w http.ResponseWriter) 
 	if idem != nil {
 		return res.Status, rawJSON(res.Body), nil
 	}
-	return http.StatusCreated, appointmentOut(res.Appointment), nil
+	return http.StatusCreated, bookedOut(res), nil
 }
 
 // change decodes the path's appointment id and version for one booking change.
@@ -347,6 +378,7 @@ func (a *API) reschedule(ctx context.Context, r *http.Request, w http.ResponseWr
 	if err != nil {
 		return 0, nil, err
 	}
+	ch.AllowOutsideHours = in.AllowOutsideHours != nil && *in.AllowOutsideHours
 	appt, err := a.booking.Reschedule(ctx, web.MustActor(ctx), ch, agenda, start)
 	if err != nil {
 		return 0, nil, err
@@ -362,6 +394,9 @@ func (a *API) cancel(ctx context.Context, r *http.Request, w http.ResponseWriter
 	ch, err := change(r, in.Version, &checker{})
 	if err != nil {
 		return 0, nil, err
+	}
+	if in.Reason != nil {
+		ch.Reason = *in.Reason // booking.Cancel checks it
 	}
 	appt, err := a.booking.Cancel(ctx, web.MustActor(ctx), ch)
 	if err != nil {
@@ -616,27 +651,25 @@ func appendAvailability(b []byte, av booking.Availability, q availabilityParams)
 		}
 		b = append(b, `{"agenda_id":`...)
 		b = strconv.AppendInt(b, int64(ag.AgendaID), 10)
-		if len(ag.Slots) > 0 {
-			if q.Offsets {
-				b = append(b, `,"offsets":[`...)
-			} else {
-				b = append(b, `,"slots":[`...)
-			}
-			for j, s := range ag.Slots {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				if q.Offsets {
-					b = strconv.AppendInt(b, s.Unix()-from, 10)
-				} else {
-					b = append(b, '"')
-					b = s.UTC().AppendFormat(b, time.RFC3339)
-					b = append(b, '"')
-				}
-			}
-			b = append(b, ']')
+		// The format's list is always written, [] when the agenda has no free slot.
+		if q.Offsets {
+			b = append(b, `,"offsets":[`...)
+		} else {
+			b = append(b, `,"slots":[`...)
 		}
-		b = append(b, '}')
+		for j, s := range ag.Slots {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			if q.Offsets {
+				b = strconv.AppendInt(b, s.Unix()-from, 10)
+			} else {
+				b = append(b, '"')
+				b = s.UTC().AppendFormat(b, time.RFC3339)
+				b = append(b, '"')
+			}
+		}
+		b = append(b, "]}"...)
 	}
 	b = append(b, "]}\n"...)
 	return b

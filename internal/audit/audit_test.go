@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -52,5 +53,96 @@ func TestRecordEveryKind(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got, cmpopts.IgnoreFields(store.AuditEntry{}, "ID", "At")); d != "" {
 		t.Errorf("audit rows (-want +got):\n%s", d)
+	}
+}
+
+// TestChangeKeepsWhatChanged: a settings change stores only the fields whose values differ,
+// in the setting's own field order; a creation has null befores and a deletion null afters
+// (ADM-5, "before/after values on settings changes").
+func TestChangeKeepsWhatChanged(t *testing.T) {
+	type rules struct {
+		Step   int      `json:"step_minutes"`
+		Online bool     `json:"online"`
+		Name   string   `json:"name"`
+		Days   []string `json:"days"`
+	}
+	was := rules{Step: 15, Online: true, Name: "Dr Martin", Days: []string{"mon"}}
+	now := rules{Step: 10, Online: true, Name: "Dr Martin", Days: []string{"mon", "tue"}}
+	type fc struct{ Field, Before, After string }
+	flat := func(d audit.ChangeDetail) []fc {
+		var out []fc
+		for _, c := range d.Changes {
+			out = append(out, fc{c.Field, string(c.Before), string(c.After)})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name          string
+		before, after any
+		want          []fc
+	}{
+		{"edit", was, now, []fc{{"step_minutes", "15", "10"}, {"days", `["mon"]`, `["mon","tue"]`}}},
+		{"unchanged", was, was, nil},
+		{"create", nil, rules{Step: 5}, []fc{{"step_minutes", "null", "5"}, {"online", "null", "false"}, {"name", "null", `""`}}}, // days: null both sides
+		{"delete", map[string]int{"b": 2, "a": 1}, nil, []fc{{"a", "1", "null"}, {"b", "2", "null"}}},
+		{"scalar", 3, 4, []fc{{"value", "3", "4"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := audit.Diff("subject", tc.before, tc.after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, flat(d)); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	ctx := context.Background()
+	db := storetest.Open(t, nil)
+	f := storetest.Seed(t, db, "a")
+	admin := clinic.StaffActor(clinic.User{ID: 3, OrgID: f.Org.ID, Role: clinic.RoleAdministrator})
+	other := clinic.StaffActor(clinic.User{ID: 4, OrgID: f.Org.ID, Role: clinic.RoleAdministrator})
+	err := db.Update(ctx, func(tx *store.Tx) error {
+		if err := audit.Change(ctx, tx, admin, "clinic.booking_rules", "Clinic A", was, now); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, other, "agenda.hours")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []store.AuditEntry
+	db.View(ctx, func(tx *store.Tx) (err error) {
+		got, err = tx.AuditTrail().AuditLog(ctx, f.Org.ID, store.AuditFilter{UserID: 3, Action: "clinic."}, store.Page{})
+		return err
+	})
+	if len(got) != 1 || got[0].Action != "clinic.booking_rules" {
+		t.Fatalf("filtered by user and action prefix: %+v", got)
+	}
+	want := `{"subject":"Clinic A","changes":[{"field":"step_minutes","before":15,"after":10},{"field":"days","before":["mon"],"after":["mon","tue"]}]}`
+	if got[0].Detail != want {
+		t.Errorf("detail\n got %s\nwant %s", got[0].Detail, want)
+	}
+	for _, tc := range []struct {
+		name string
+		f    store.AuditFilter
+		n    int
+	}{
+		{"exact action", store.AuditFilter{Action: "agenda.hours"}, 1},
+		{"prefix is not a wildcard", store.AuditFilter{Action: "clinic_"}, 0},
+		{"prefix", store.AuditFilter{Action: "agenda."}, 1},
+		{"user", store.AuditFilter{UserID: 4}, 1},
+		{"from the future", store.AuditFilter{From: time.Now().Add(time.Hour)}, 0},
+		{"until the future", store.AuditFilter{To: time.Now().Add(time.Hour)}, 2},
+	} {
+		var es []store.AuditEntry
+		db.View(ctx, func(tx *store.Tx) (err error) {
+			es, err = tx.AuditTrail().AuditLog(ctx, f.Org.ID, tc.f, store.Page{})
+			return err
+		})
+		if len(es) != tc.n {
+			t.Errorf("%s: %d rows, want %d", tc.name, len(es), tc.n)
+		}
 	}
 }

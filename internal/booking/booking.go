@@ -11,6 +11,15 @@
 // writes the appointment event and the audit row in it. The API, the dashboard and the
 // surfaces to come call these functions, so a rule cannot differ between them.
 //
+// The status rules are one table (rules.go): which status an appointment may take next, and
+// on which days, as the clinic's clock reads them (attendance from the appointment's day on,
+// no cancelling once the patient has arrived, a seen appointment final). SetStatus and Cancel
+// refuse what it does not allow, with the reason in words, and Actions offers exactly what
+// it allows, so a surface's buttons match. Some bookings are asked rather than refused
+// (confirm.go): staff and API tokens confirm a time outside the agenda's working hours or off
+// the grid, and a second appointment for the patient the same day; patients online only ever
+// get free slots, and the clinical software's sync is not asked.
+//
 // Every appointment change is a compare-and-swap on the appointment's version and can never
 // double-book an agenda: on PostgreSQL an exclusion constraint refuses overlapping active
 // appointments, on SQLite the single writer makes the in-transaction overlap check atomic.
@@ -55,42 +64,6 @@ func New(db *store.DB) *Service {
 // absence, too soon, too far ahead, off the grid, or taken).
 var ErrNotAvailable = &clinic.ConflictError{Field: "start", Reason: "this time is not available"}
 
-// TransitionError refuses a status change a clinic would not make.
-type TransitionError struct{ From, To clinic.Status }
-
-func (e *TransitionError) Error() string {
-	return fmt.Sprintf("an appointment cannot go from %s to %s", e.From, e.To)
-}
-
-// Is makes it a conflict: the appointment's current state stands in the way.
-func (e *TransitionError) Is(target error) bool { return target == clinic.ErrConflict }
-
-// transitions lists the statuses staff may set next after from. Besides the forward moves
-// it holds the undos of a mistaken click (arrived → booked, seen → arrived, a cancelled
-// appointment reinstated if its slot is still free).
-func transitions(from clinic.Status) []clinic.Status {
-	switch from {
-	case clinic.StatusBooked:
-		return []clinic.Status{clinic.StatusConfirmed, clinic.StatusArrived, clinic.StatusSeen, clinic.StatusNoShow, clinic.StatusExcusedAbsence, clinic.StatusCancelled}
-	case clinic.StatusConfirmed:
-		return []clinic.Status{clinic.StatusBooked, clinic.StatusArrived, clinic.StatusSeen, clinic.StatusNoShow, clinic.StatusExcusedAbsence, clinic.StatusCancelled}
-	case clinic.StatusArrived:
-		return []clinic.Status{clinic.StatusBooked, clinic.StatusConfirmed, clinic.StatusSeen, clinic.StatusNoShow, clinic.StatusCancelled}
-	case clinic.StatusSeen:
-		return []clinic.Status{clinic.StatusArrived}
-	case clinic.StatusNoShow:
-		return []clinic.Status{clinic.StatusBooked, clinic.StatusConfirmed, clinic.StatusExcusedAbsence}
-	case clinic.StatusExcusedAbsence:
-		return []clinic.Status{clinic.StatusBooked, clinic.StatusConfirmed, clinic.StatusNoShow}
-	case clinic.StatusCancelled:
-		return []clinic.Status{clinic.StatusBooked}
-	}
-	return nil
-}
-
-// CanTransition reports whether staff may move an appointment from one status to another.
-func CanTransition(from, to clinic.Status) bool { return slices.Contains(transitions(from), to) }
-
 // Query asks for the free slots of one reason.
 type Query struct {
 	ReasonID  clinic.ReasonID
@@ -134,6 +107,11 @@ func (s *Service) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, q Qu
 	reason, err := tx.Directory().Reason(ctx, org, q.ReasonID)
 	if err != nil {
 		return loaded{}, err
+	}
+	if q.Online && !reason.OnlineBookable {
+		// The same refusal as Book's: slots that could not be booked online are not offered
+		// online (no "found" for a booking that would then be refused).
+		return loaded{}, clinic.Invalid("reason_id", "cannot be booked online")
 	}
 	cl, err := tx.Directory().Clinic(ctx, org, reason.ClinicID)
 	if err != nil {
@@ -276,6 +254,15 @@ type Request struct {
 	// Staff bookings may fall outside working hours (a squeezed-in patient) but never
 	// overlap another appointment.
 	Online bool
+	// AllowOutsideHours confirms a staff booking on a named agenda outside its working
+	// hours or off the grid of start times; without it such a booking is refused with a
+	// *HoursError, for the person to confirm. A patient online is never offered such a time,
+	// and the system (the sync) is not asked.
+	AllowOutsideHours bool
+	// AllowSameDay confirms a staff booking for a patient who already has an active
+	// appointment at the clinic that local day; without it the booking is refused with a
+	// *SameDayError. Either way Booked.SameDay lists those appointments.
+	AllowSameDay bool
 }
 
 // BookTx creates the appointment of r inside tx with every booking rule but the actor's
@@ -283,13 +270,27 @@ type Request struct {
 // composes a booking with its own writes in one transaction (seeding the demo or a
 // benchmark, and later sync). Everyone else calls Book.
 //
-// Errors: ErrNotAvailable (409) when the slot is not free; *clinic.ValidationError when the
-// request does not hold together; clinic.ErrNotFound for ids of another organisation. After
+// Errors: ErrNotAvailable (409) when the slot is not free; for a staff or token booking, a
+// *HoursError (ErrOutsideHours) and a *SameDayError (ErrSameDay), both 409 and joined when
+// both apply, when the booking needs the confirmation Request.AllowOutsideHours or
+// Request.AllowSameDay gives; *clinic.ValidationError when the request does not hold
+// together; clinic.ErrNotFound for ids of another organisation. After
 // an error the caller rolls tx back: on PostgreSQL a booking refused by the exclusion
 // constraint (a concurrent winner committed between the check and the insert) leaves tx
 // aborted.
 func (s *Service) BookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, r Request) (clinic.Appointment, error) {
+	a, _, err := s.bookTx(ctx, tx, actor, r)
+	return a, err
+}
+
+// bookTx is BookTx, and the patient's other active appointments that day for a staff or
+// token booking (what AllowSameDay confirms).
+//
+// Errors, besides BookTx's: a *HoursError and a *SameDayError (both 409, joined when both
+// apply, so that one answer asks every confirmation) when the booking needs confirming.
+func (s *Service) bookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, r Request) (clinic.Appointment, []clinic.Appointment, error) {
 	var a clinic.Appointment
+	var others []clinic.Appointment
 	org := actor.OrgID
 	var v input.Checker
 	if r.Start.IsZero() {
@@ -300,82 +301,119 @@ func (s *Service) BookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, 
 	note := r.Note
 	v.Note("note", &note, &r.Note, MaxNote)
 	if err := v.Err(); err != nil {
-		return a, err
+		return a, others, err
 	}
 	reason, err := tx.Directory().Reason(ctx, org, r.ReasonID)
 	if err != nil {
-		return a, clinic.MissingReference("reason_id", err)
+		return a, others, clinic.MissingReference("reason_id", err)
 	}
 	patient, err := tx.Patients().Patient(ctx, org, r.PatientID)
 	if err != nil {
-		return a, clinic.MissingReference("patient_id", err)
+		return a, others, clinic.MissingReference("patient_id", err)
 	}
 	cl, err := tx.Directory().Clinic(ctx, org, reason.ClinicID)
 	if err != nil {
-		return a, err
+		return a, others, err
 	}
 	if patient.DatabaseID != cl.DatabaseID {
-		return a, clinic.Invalid("patient_id", "is a patient of another clinical database than this clinic's")
+		return a, others, clinic.Invalid("patient_id", "is a patient of another clinical database than this clinic's")
 	}
 	if r.Online && !reason.OnlineBookable {
-		return a, clinic.Invalid("reason_id", "cannot be booked online")
+		return a, others, clinic.Invalid("reason_id", "cannot be booked online")
 	}
 	if r.BookedBy == "" {
 		r.BookedBy = clinic.BookedByStaff
 	}
 	start := r.Start.UTC().Truncate(time.Second)
 	end := start.Add(reason.Duration)
+	var confirm []error // what the person booking is asked to confirm
+	var loc *time.Location
+	if asks(actor) {
+		if loc, err = cl.Location(); err != nil {
+			return a, others, fmt.Errorf("clinic %d zone: %w", cl.ID, err)
+		}
+		if others, err = sameDay(ctx, tx, org, cl.ID, loc, patient.ID, start, 0); err != nil {
+			return a, others, err
+		}
+		if len(others) > 0 && !r.AllowSameDay {
+			confirm = append(confirm, &SameDayError{Others: others})
+		}
+	}
 	if !r.Online && r.AgendaID != 0 {
 		// Staff booking on a named agenda: it must offer the reason and its practitioner
-		// must not be away; working hours do not bind staff. Three statements, no more.
+		// must not be away. Working hours bind staff only as far as a person confirms a
+		// time outside them (the system books as it is told).
 		ag, err := tx.Directory().Agenda(ctx, org, r.AgendaID)
 		if err != nil {
-			return a, clinic.MissingReference("agenda_id", err)
+			return a, others, clinic.MissingReference("agenda_id", err)
 		}
 		if !slices.Contains(reason.AgendaIDs, ag.ID) {
-			return a, clinic.Invalid("agenda_id", "does not offer this reason")
+			return a, others, clinic.Invalid("agenda_id", "does not offer this reason")
 		}
 		if ag.PractitionerID != nil {
 			abs, err := tx.Schedule().Absences(ctx, org, []clinic.PractitionerID{*ag.PractitionerID}, start, end.Add(reason.BufferAfter))
 			if err != nil {
-				return a, err
+				return a, others, err
 			}
 			if len(abs) > 0 {
-				return a, fmt.Errorf("book: practitioner absent: %w", ErrNotAvailable)
+				return a, others, fmt.Errorf("book: practitioner absent: %w", ErrNotAvailable)
 			}
 		}
-		return s.insert(ctx, tx, org, actor, r, cl, reason, patient, ag.ID, start, false)
+		if asks(actor) && !r.AllowOutsideHours {
+			sched, err := agendaSchedule(ctx, tx, org, ag.ID, loc, start)
+			if err != nil {
+				return a, others, err
+			}
+			if err := checkHours(sched, loc, cl, reason, ag.Name, start); err != nil {
+				// First in the list: the time is what a person looks at first.
+				confirm = append([]error{err}, confirm...)
+			}
+		}
+		if err := errors.Join(confirm...); err != nil {
+			switch busy, terr := taken(ctx, tx, org, ag.ID, start, end, 0); {
+			case terr != nil:
+				return a, others, terr
+			case busy:
+				return a, others, fmt.Errorf("book: %w", ErrNotAvailable)
+			}
+			return a, others, fmt.Errorf("book: %w", err)
+		}
+		a, err = s.insert(ctx, tx, org, actor, r, cl, reason, patient, ag.ID, start, false)
+		return a, others, err
 	}
 	q := Query{ReasonID: r.ReasonID, From: start, To: end, Online: r.Online}
 	if r.AgendaID != 0 {
 		q.AgendaIDs = []clinic.AgendaID{r.AgendaID}
 	} else {
 		if r.Online && !cl.Rules.AllowNoPreference {
-			return a, clinic.Invalid("agenda_id", "is required: this clinic does not offer \"no preference\"")
+			return a, others, clinic.Invalid("agenda_id", "is required: this clinic does not offer \"no preference\"")
 		}
 		q.AgendaIDs = r.AgendaIDs
 	}
 	in, err := s.loadFor(ctx, tx, org, reason, cl, q, tx.Now)
 	if err != nil {
-		return a, err
+		return a, others, err
 	}
 	for i, ag := range in.agendas {
 		// The time must be one of the agenda's slots: in working hours, on the grid, clear
 		// of absences and buffers (and, online, within the clinic's rules).
 		slots, err := availability.Slots(in.queries[i])
 		if err != nil {
-			return a, fmt.Errorf("availability of agenda %d: %w", ag.ID, err)
+			return a, others, fmt.Errorf("availability of agenda %d: %w", ag.ID, err)
 		}
 		if !slices.ContainsFunc(slots, start.Equal) {
 			continue
+		}
+		if err := errors.Join(confirm...); err != nil {
+			return a, others, fmt.Errorf("book: %w", err) // the time is free: now ask
 		}
 		a, err = s.insert(ctx, tx, org, actor, r, cl, reason, patient, ag.ID, start, i < len(in.agendas)-1)
 		if errors.Is(err, clinic.ErrConflict) {
 			continue // taken meanwhile: with no preference, try the next agenda
 		}
-		return a, err
+		return a, others, err
 	}
-	return a, fmt.Errorf("book: %w", ErrNotAvailable)
+	return a, others, fmt.Errorf("book: %w", ErrNotAvailable)
 }
 
 // insert writes the appointment and its event. With more candidate agendas to try it does
@@ -428,11 +466,23 @@ type Change struct {
 	// reported after the appointment is found, so another organisation's appointment is
 	// "not found" whatever the request says, and together with the use case's own.
 	Problems []clinic.FieldError
-	// online: a patient acting in the portal, held to the clinic's notice rules. Set from
-	// the actor's kind, never by a surface.
-	online bool
-	actor  string
+	// Reason is why the appointment is cancelled (Cancel only), kept on the cancellation
+	// event: optional here, at most MaxCancelReason characters of plain text. The dashboard
+	// asks for one, since a person is there to give it; the API keeps it optional, for
+	// integrations that do not know it.
+	Reason string
+	// AllowOutsideHours confirms a staff move outside the agenda's working hours or off
+	// the grid of start times (Reschedule only), as Request.AllowOutsideHours does a booking.
+	AllowOutsideHours bool
+	// online: a patient acting in the portal, held to the clinic's notice rules; asks: a
+	// principal that is asked to confirm (staff, tokens). Set from the actor's kind, never
+	// by a surface.
+	online, asks bool
+	actor        string
 }
+
+// MaxCancelReason bounds the reason given for a cancellation.
+const MaxCancelReason = 300
 
 func (s *Service) current(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change) (clinic.Appointment, error) {
 	a, err := tx.Appointments().Appointment(ctx, org, c.ID)
@@ -523,6 +573,17 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 		}
 	} else if overlapsAny(start, start.Add(reason.Duration+reason.BufferAfter), aq.Absences) {
 		return a, fmt.Errorf("reschedule: practitioner absent: %w", ErrNotAvailable)
+	} else if c.asks && !c.AllowOutsideHours {
+		// The agenda's schedule is loaded already, with its availability.
+		if err := checkHours(aq.Schedule, in.loc, cl, reason, in.agendas[0].Name, start); err != nil {
+			switch busy, terr := taken(ctx, tx, org, agenda, start, start.Add(reason.Duration), a.ID); {
+			case terr != nil:
+				return a, terr
+			case busy:
+				return a, fmt.Errorf("reschedule: %w", ErrNotAvailable)
+			}
+			return a, fmt.Errorf("reschedule: %w", err)
+		}
 	}
 	prev := a.Start
 	a.AgendaID, a.ClinicID, a.Start, a.End = agenda, in.agendas[0].ClinicID, start, start.Add(reason.Duration)
@@ -539,14 +600,28 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	return updated, notify.Plan(ctx, tx, org, notify.Change{Kind: notify.Rescheduled, Appointment: updated})
 }
 
-// setStatus changes an appointment's status when the transition is one a clinic makes.
+// setStatus changes an appointment's status when the status table allows it on the
+// appointment's day (CheckStatus), and records the event, with the reason of a
+// cancellation.
 func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID, c Change, to clinic.Status) (clinic.Appointment, error) {
 	a, err := s.current(ctx, tx, org, c)
 	if err != nil {
 		return a, err
 	}
-	if !CanTransition(a.Status, to) {
-		return a, &TransitionError{From: a.Status, To: to}
+	if c.online && to != clinic.StatusCancelled {
+		return a, clinic.Invalid("status", "patients can only cancel")
+	}
+	cl, err := tx.Directory().Clinic(ctx, org, a.ClinicID)
+	if err != nil {
+		return a, err
+	}
+	loc, err := cl.Location()
+	if err != nil {
+		return a, fmt.Errorf("clinic %d zone: %w", cl.ID, err)
+	}
+	// The status table, on the appointment's day as the clinic's clock reads it.
+	if err := CheckStatus(a.Status, to, DayOf(a.Start, tx.Now, loc)); err != nil {
+		return a, err
 	}
 	if a.BookedBy == clinic.BookedBySync && !a.Status.Active() && to.Active() {
 		// Taking time back for a synced appointment is a booking the PMS does not know of;
@@ -555,13 +630,6 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 		return a, &clinic.ConflictError{Field: "appointment", Reason: "this appointment comes from the clinical software: book it again there"}
 	}
 	if c.online {
-		if to != clinic.StatusCancelled {
-			return a, clinic.Invalid("status", "patients can only cancel")
-		}
-		cl, err := tx.Directory().Clinic(ctx, org, a.ClinicID)
-		if err != nil {
-			return a, err
-		}
 		if err := checkOnlineChange(cl, a, tx.Now); err != nil {
 			return a, err
 		}
@@ -575,11 +643,11 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 	if err != nil {
 		return a, err
 	}
-	kind := store.EventStatus
+	e := store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventStatus, Status: to, Actor: c.actor}
 	if to == clinic.StatusCancelled {
-		kind = store.EventCancelled
+		e.Kind, e.Reason = store.EventCancelled, c.Reason
 	}
-	if err := tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: kind, Status: to, Actor: c.actor}); err != nil {
+	if err := tx.Appointments().RecordEvent(ctx, org, e); err != nil {
 		return updated, err
 	}
 	// Other statuses plan nothing: reminders are decided at their send time (NOT-3), so a

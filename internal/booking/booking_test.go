@@ -265,45 +265,14 @@ func TestRescheduleIsAtomic(t *testing.T) {
 	}
 }
 
-func TestTransitions(t *testing.T) {
-	tests := []struct {
-		from, to clinic.Status
-		ok       bool
-	}{
-		{clinic.StatusBooked, clinic.StatusArrived, true},
-		{clinic.StatusArrived, clinic.StatusBooked, true}, // undo a mistaken click
-		{clinic.StatusArrived, clinic.StatusSeen, true},
-		{clinic.StatusSeen, clinic.StatusArrived, true},
-		{clinic.StatusSeen, clinic.StatusCancelled, false},
-		{clinic.StatusCancelled, clinic.StatusBooked, true},
-		{clinic.StatusCancelled, clinic.StatusSeen, false},
-		{clinic.StatusNoShow, clinic.StatusExcusedAbsence, true},
-		{clinic.StatusBooked, clinic.StatusBooked, false},
-	}
-	for _, tt := range tests {
-		if got := booking.CanTransition(tt.from, tt.to); got != tt.ok {
-			t.Errorf("%s → %s: %v, want %v", tt.from, tt.to, got, tt.ok)
-		}
-	}
-	// Every status can be left, and every non-final one reached from booked.
-	for _, s := range clinic.Statuses() {
-		can := false
-		for _, to := range clinic.Statuses() {
-			can = can || booking.CanTransition(s, to)
-		}
-		if !can {
-			t.Errorf("status %s is a dead end", s)
-		}
-	}
-}
-
 // TestStatusRace: two "cancel" and one "arrived" from the same version at once: exactly one
 // wins, the others get a conflict, and the events record only the winner.
 func TestStatusRace(t *testing.T) {
 	w := setup(t)
 	org := w.f.Org.ID
 	for round := 0; round < 10; round++ {
-		a, err := w.book(booking.Request{AgendaID: w.f.Agenda.ID, Start: w.at(9, 9, 0).Add(time.Duration(round) * 15 * time.Minute)})
+		// Today, so that "arrived" is allowed and the race is a real one.
+		a, err := w.book(booking.Request{AgendaID: w.f.Agenda.ID, Start: w.at(6, 9, 0).Add(time.Duration(round) * 15 * time.Minute)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package booking
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -388,7 +387,7 @@ func loadSchedule(ctx context.Context, tx *store.Tx, org clinic.OrgID, ids []cli
 	for id, hs := range hours {
 		d := byID[id]
 		for _, h := range hs {
-			d.schedule.Weekly[h.Weekday] = append(d.schedule.Weekly[h.Weekday], availability.Hours{Start: availability.Clock(h.Start), End: availability.Clock(h.End)})
+			addHours(&d.schedule, h)
 		}
 	}
 	// Exceptions are dated in the clinic's zone; a day either side covers every offset.
@@ -397,13 +396,9 @@ func loadSchedule(ctx context.Context, tx *store.Tx, org clinic.OrgID, ids []cli
 		return err
 	}
 	for _, e := range exceptions {
-		day, err := availability.ParseDate(e.Day)
+		x, err := exceptionOf(e)
 		if err != nil {
-			return fmt.Errorf("exception %d: %w", e.ID, err)
-		}
-		x := availability.Exception{Date: day, Closed: e.Closed}
-		if e.End > 0 {
-			x.Hours = []availability.Hours{{Start: availability.Clock(e.Start), End: availability.Clock(e.End)}}
+			return err
 		}
 		d := byID[e.AgendaID]
 		d.schedule.Exceptions = append(d.schedule.Exceptions, x)

@@ -90,7 +90,7 @@ func TestStaffRoles(t *testing.T) {
 	if _, err := w.svc.Book(ctx, pract, booking.Request{ReasonID: w.f.Reason.ID, AgendaID: w.f.Agenda.ID, PatientID: w.patient, Start: w.at(10, 9, 0)}, nil); !errors.Is(err, clinic.ErrForbidden) {
 		t.Errorf("practitioner books: %v, want forbidden", err)
 	}
-	a, err := w.book(booking.Request{AgendaID: w.f.Agenda.ID, Start: w.at(10, 9, 0)})
+	a, err := w.book(booking.Request{AgendaID: w.f.Agenda.ID, Start: w.at(6, 9, 0)}) // today: attendance may be marked
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,12 @@ func TestStaffRoles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("practitioner marks arrival: %v", err)
 	}
-	cancelled, err := w.svc.Cancel(ctx, clinic.SystemActor(org, "test"), booking.Change{ID: arrived.ID, Version: arrived.Version})
+	// Back to booked (a mistaken click), then cancelled: no cancelling once arrived.
+	back, err := w.svc.SetStatus(ctx, pract, booking.Change{ID: arrived.ID, Version: arrived.Version}, clinic.StatusBooked)
+	if err != nil {
+		t.Fatalf("practitioner undoes the arrival: %v", err)
+	}
+	cancelled, err := w.svc.Cancel(ctx, clinic.SystemActor(org, "test"), booking.Change{ID: back.ID, Version: back.Version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +141,7 @@ func TestSyncedAppointmentsStayThePMSs(t *testing.T) {
 	if _, err := w.svc.SetStatus(ctx, staff, booking.Change{ID: cancelled.ID, Version: cancelled.Version}, clinic.StatusBooked); !errors.Is(err, clinic.ErrConflict) {
 		t.Errorf("reinstate a synced appointment: %v, want a conflict", err)
 	}
-	if got := booking.Actions(staff, cancelled); len(got.Statuses) != 0 || got.Move {
+	if got := booking.Actions(staff, cancelled, booking.BeforeTheDay); len(got.Statuses) != 0 || got.Move {
 		t.Errorf("actions offered on a cancelled synced appointment: %+v", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/audit"
@@ -35,17 +36,21 @@ func allow(actor clinic.Actor, p clinic.Permission, what string) error {
 // it again instead of booking twice; the same key with another request is refused.
 type Idempotency struct {
 	Key    string
-	Hash   []byte                                   // of the whole request
-	Encode func(clinic.Appointment) ([]byte, error) // the answer kept for retries
+	Hash   []byte                       // of the whole request
+	Encode func(Booked) ([]byte, error) // the answer kept for retries
 }
 
 // Booked is the outcome of Book. With Idempotency, Body is the answer to send (the kept one
 // on a replay, when Replayed is true and Appointment is zero).
 type Booked struct {
 	Appointment clinic.Appointment
-	Status      int
-	Body        []byte
-	Replayed    bool
+	// SameDay are the patient's other active appointments at the clinic that local day,
+	// for a staff or token booking (booked with Request.AllowSameDay): a surface that does
+	// not ask first (the API) says so in its answer.
+	SameDay  []clinic.Appointment
+	Status   int
+	Body     []byte
+	Replayed bool
 }
 
 // Book books r for actor (POR-4), with the appointment event and the audit row in the same
@@ -53,9 +58,11 @@ type Booked struct {
 // themselves or a relative they manage, under the clinic's online rules; the system (sync)
 // books as it is told.
 //
-// Errors: clinic.ErrForbidden; ErrNotAvailable (409) when the slot is not free;
-// *clinic.ValidationError naming the field; clinic.ErrConflict when a concurrent request
-// with the same idempotency key is still running.
+// Errors: clinic.ErrForbidden; ErrNotAvailable (409) when the slot is not free; a
+// *HoursError or a *SameDayError (409, joined when both apply) when a staff or token booking
+// needs confirming (Request.AllowOutsideHours, Request.AllowSameDay); *clinic.ValidationError
+// naming the field; clinic.ErrConflict when a concurrent request with the same idempotency
+// key is still running.
 func (s *Service) Book(ctx context.Context, actor clinic.Actor, r Request, idem *Idempotency) (Booked, error) {
 	switch actor.Kind {
 	case clinic.ActorPatient:
@@ -94,18 +101,18 @@ func (s *Service) Book(ctx context.Context, actor clinic.Actor, r Request, idem 
 					return err
 				}
 			}
-			a, err := s.BookTx(ctx, tx, actor, r)
+			a, others, err := s.bookTx(ctx, tx, actor, r)
 			if err != nil {
 				return err
 			}
 			if err := audit.Record(ctx, tx, actor, "appointment.create", a.PatientID); err != nil {
 				return err
 			}
-			out = Booked{Appointment: a, Status: http.StatusCreated}
+			out = Booked{Appointment: a, SameDay: others, Status: http.StatusCreated}
 			if idem == nil || idem.Key == "" {
 				return nil
 			}
-			if out.Body, err = idem.Encode(a); err != nil {
+			if out.Body, err = idem.Encode(out); err != nil {
 				return err
 			}
 			return tx.Appointments().IdempotentStore(ctx, actor.OrgID, actor.Label, idem.Key,
@@ -128,7 +135,7 @@ func (s *Service) Book(ctx context.Context, actor clinic.Actor, r Request, idem 
 func (s *Service) change(ctx context.Context, actor clinic.Actor, c Change, action string, perm clinic.Permission,
 	f func(tx *store.Tx, a clinic.Appointment, c Change) (clinic.Appointment, error)) (clinic.Appointment, error) {
 	var out clinic.Appointment
-	c.actor = actor.Label
+	c.actor, c.asks = actor.Label, asks(actor)
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		a, err := tx.Appointments().Appointment(ctx, actor.OrgID, c.ID)
 		if err != nil {
@@ -151,10 +158,13 @@ func (s *Service) change(ctx context.Context, actor clinic.Actor, c Change, acti
 }
 
 // Reschedule moves an appointment to start (and agenda, when not 0) atomically, for actor:
-// staff with the permission to book, or the patient online within the clinic's rules.
+// staff with the permission to book, or the patient online within the clinic's rules. A
+// staff or token move outside the agenda's working hours or off the grid needs
+// c.AllowOutsideHours.
 //
 // Errors: clinic.ErrNotFound; clinic.ErrForbidden; a *clinic.ConflictError for a stale
-// version or a status that cannot move; ErrNotAvailable; *clinic.ValidationError.
+// version or a status that cannot move; ErrNotAvailable; a *HoursError (409) when the move
+// needs confirming; *clinic.ValidationError.
 func (s *Service) Reschedule(ctx context.Context, actor clinic.Actor, c Change, agenda clinic.AgendaID, start time.Time) (clinic.Appointment, error) {
 	return s.change(ctx, actor, c, "appointment.reschedule", clinic.PermWriteSchedule, func(tx *store.Tx, _ clinic.Appointment, c Change) (clinic.Appointment, error) {
 		return s.reschedule(ctx, tx, actor.OrgID, c, agenda, start)
@@ -162,18 +172,33 @@ func (s *Service) Reschedule(ctx context.Context, actor clinic.Actor, c Change, 
 }
 
 // Cancel cancels an appointment for actor: staff with the permission to book, or the
-// patient online within the clinic's notice.
+// patient online within the clinic's notice, when the status table allows it (before the
+// patient arrives, and not after the appointment's day). c.Reason, optional, is kept on the
+// cancellation event.
+//
+// Errors: clinic.ErrNotFound; clinic.ErrForbidden; a *TransitionError (409) when the
+// status table refuses it; a *clinic.ConflictError for a stale version or, online, a change
+// the clinic's rules refuse; *clinic.ValidationError (a reason too long, say).
 func (s *Service) Cancel(ctx context.Context, actor clinic.Actor, c Change) (clinic.Appointment, error) {
+	var v input.Checker
+	reason := c.Reason
+	v.Text("reason", &reason, &c.Reason, false, false, MaxCancelReason)
+	c.Problems = append(slices.Clip(c.Problems), v.Fields...)
 	return s.change(ctx, actor, c, "appointment.cancel", clinic.PermWriteSchedule, func(tx *store.Tx, _ clinic.Appointment, c Change) (clinic.Appointment, error) {
 		return s.setStatus(ctx, tx, actor.OrgID, c, clinic.StatusCancelled)
 	})
 }
 
-// SetStatus sets an appointment's status for actor, when the transition is one a clinic
-// makes (CanTransition). Marking attendance needs the status permission; reinstating a
+// SetStatus sets an appointment's status for actor, when the status table allows it on the
+// appointment's day (CheckStatus). Marking attendance needs the status permission; reinstating a
 // cancelled appointment (which books its slot again) needs the permission to book as well,
 // whatever the surface. Cancelling is Cancel's, with its own permission: SetStatus refuses
 // it, so that no surface offers a second way round that permission.
+//
+// Errors: clinic.ErrNotFound; clinic.ErrForbidden; a *TransitionError (409, the reason in
+// words) when the status table refuses the change that day; a *clinic.ConflictError for a
+// stale version; ErrNotAvailable when a reinstated appointment's time was taken;
+// *clinic.ValidationError.
 func (s *Service) SetStatus(ctx context.Context, actor clinic.Actor, c Change, to clinic.Status) (clinic.Appointment, error) {
 	return s.change(ctx, actor, c, "appointment.status", clinic.PermSetStatus, func(tx *store.Tx, a clinic.Appointment, c Change) (clinic.Appointment, error) {
 		switch {
@@ -248,9 +273,11 @@ type Allowed struct {
 	Cancel   bool
 }
 
-// Actions says what actor may do to a: the transitions a clinic makes, less those the
-// actor's permissions or the appointment's origin refuse.
-func Actions(actor clinic.Actor, a clinic.Appointment) Allowed {
+// Actions says what actor may do to a on day (DayOf the appointment, on its clinic's
+// clock): the status table's changes for that day (CheckStatus), less those the actor's
+// permissions or the appointment's origin refuse. It offers exactly what SetStatus and
+// Cancel accept, so a button never leads to a refusal but for a change made meanwhile.
+func Actions(actor clinic.Actor, a clinic.Appointment, day Day) Allowed {
 	var out Allowed
 	if actor.Kind == clinic.ActorPatient {
 		return out // the portal offers its own, within the clinic's notice
@@ -259,17 +286,20 @@ func Actions(actor clinic.Actor, a clinic.Appointment) Allowed {
 	synced := a.BookedBy == clinic.BookedBySync
 	if actor.Can(clinic.PermSetStatus) {
 		for _, to := range clinic.Statuses() {
-			if to == clinic.StatusCancelled || !CanTransition(a.Status, to) {
+			if to == clinic.StatusCancelled || CheckStatus(a.Status, to, day) != nil {
 				continue
 			}
 			if a.Status == clinic.StatusCancelled && (!write || synced) {
 				continue // reinstating books the slot again
 			}
+			if synced && !a.Status.Active() && to.Active() {
+				continue // taking time back for a synced appointment is the PMS's
+			}
 			out.Statuses = append(out.Statuses, to)
 		}
 	}
 	out.Move = write && a.Status.Upcoming() && !synced
-	out.Cancel = write && CanTransition(a.Status, clinic.StatusCancelled)
+	out.Cancel = write && CheckStatus(a.Status, clinic.StatusCancelled, day) == nil
 	return out
 }
 

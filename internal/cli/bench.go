@@ -19,15 +19,17 @@ import (
 // line.
 func runBench(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return usageError{fmt.Errorf("bench: name a benchmark: slots, dispatch")}
+		return usageError{fmt.Errorf("bench: name a benchmark: slots, dispatch, pages")}
 	}
 	switch args[0] {
 	case "slots":
 		return benchSlots(ctx, env, args[1:])
 	case "dispatch":
 		return benchDispatch(ctx, env, args[1:])
+	case "pages":
+		return benchPages(ctx, env, args[1:])
 	}
-	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots, dispatch)", args[0])}
+	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots, dispatch, pages)", args[0])}
 }
 
 // benchDB opens --db, or a fresh temporary SQLite database when none is given.
@@ -83,6 +85,23 @@ func benchDispatch(ctx context.Context, env Env, args []string) error {
 	}
 	defer done()
 	return bench.Dispatch(ctx, db, c, env.Stdout)
+}
+
+func benchPages(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("bench pages", env)
+	var c bench.PagesConfig
+	fs.IntVar(&c.Agendas, "agendas", 10, "agendas of the clinic, every one a column of the day grid")
+	fs.IntVar(&c.WeekAgendas, "week-agendas", 5, "agendas whose week grid is rendered in turn")
+	fs.IntVar(&c.Days, "days", 28, "days seeded with appointments, closed days and absences")
+	fs.IntVar(&c.Bookings, "bookings", 4000, "existing appointments to seed")
+	fs.IntVar(&c.Iterations, "iterations", 500, "requests measured per page")
+	db, done, err := benchStart(ctx, env, fs, cfg, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	c.Log = env.Stderr
+	return bench.Pages(ctx, db, c, env.Stdout)
 }
 
 // benchStart is what every benchmark does before measuring: parse its flags, open --db (or

@@ -22,6 +22,12 @@ import (
 // the pages they drive do not depend on the database.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	return browserFor(t, 90*time.Second)
+}
+
+// browserFor is browser with a test's own time limit, for a test that visits every page.
+func browserFor(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
 	if os.Getenv("TIDINGS_SKIP_BROWSER") != "" {
 		t.Skip("TIDINGS_SKIP_BROWSER is set: the browser tests run in the other pass")
 	}
@@ -50,7 +56,7 @@ func browser(t *testing.T) context.Context {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(cancelTimeout)
 	return ctx
 }

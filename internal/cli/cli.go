@@ -143,11 +143,12 @@ func flags(name string, env Env) *flag.FlagSet {
 	return fs
 }
 
+// parse parses args; -h prints the command's usage and its own flags on stdout.
 func parse(fs *flag.FlagSet, args []string, env Env) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(env.Stdout)
-			fs.PrintDefaults()
+			fs.Usage()
 			return err
 		}
 		return usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
@@ -175,13 +176,34 @@ func open(ctx context.Context, cfg *config.Config) (*store.DB, error) {
 	return db, nil
 }
 
+// dbFlags makes the flag set of a command that takes every setting of config (serve,
+// demo, bench).
 func dbFlags(name string, env Env) (*flag.FlagSet, *config.Config) {
 	fs := flags(name, env)
 	return fs, config.Register(fs, env.Getenv)
 }
 
+// storeFlags makes the flag set of a command that only opens the database (migrate,
+// admin, token): of config's settings it takes --db and --data-dir (and their TIDINGS_*
+// variables), so that -h lists what the command reads and nothing that only serve uses.
+// synopsis is the command line -h shows first.
+func storeFlags(name, synopsis string, env Env) (*flag.FlagSet, *config.Config) {
+	all := flags(name, env)
+	cfg := config.Register(all, env.Getenv)
+	fs := flags(name, env)
+	for _, n := range []string{"db", "data-dir"} {
+		f := all.Lookup(n)
+		fs.Var(f.Value, f.Name, f.Usage)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: tidings %s [--db URL|PATH] [--data-dir DIR]\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs, cfg
+}
+
 func migrate(ctx context.Context, env Env, args []string) error {
-	fs, cfg := dbFlags("migrate", env)
+	fs, cfg := storeFlags("migrate", "migrate", env)
 	if err := parse(fs, args, env); err != nil {
 		return err
 	}
@@ -378,7 +400,7 @@ func readPassword(env Env, fromStdin bool) (string, error) {
 }
 
 func createOrg(ctx context.Context, env Env, args []string) error {
-	fs, cfg := dbFlags("admin create-org", env)
+	fs, cfg := storeFlags("admin create-org", "admin create-org --slug S --name N --zone Z --admin-email E [--admin-name N] [--password-stdin]", env)
 	slug := fs.String("slug", "", "organisation slug (lower-case letters, digits, hyphens)")
 	name := fs.String("name", "", "organisation name")
 	zone := fs.String("zone", "", "IANA time zone, e.g. Australia/Sydney")
@@ -424,7 +446,7 @@ func setUserDisabled(ctx context.Context, env Env, args []string, disable bool) 
 	if disable {
 		name = "admin disable-user"
 	}
-	fs, cfg := dbFlags(name, env)
+	fs, cfg := storeFlags(name, name+" --org SLUG --email E", env)
 	org := fs.String("org", "", "organisation slug")
 	email := fs.String("email", "", "the staff member's e-mail")
 	if err := parse(fs, args, env); err != nil {
@@ -468,7 +490,7 @@ func setUserDisabled(ctx context.Context, env Env, args []string, disable bool) 
 }
 
 func createUser(ctx context.Context, env Env, args []string) error {
-	fs, cfg := dbFlags("admin create-user", env)
+	fs, cfg := storeFlags("admin create-user", "admin create-user --org SLUG --email E --role R [--name N] [--password-stdin]", env)
 	org := fs.String("org", "", "organisation slug")
 	email := fs.String("email", "", "staff e-mail (the sign-in name)")
 	roleS := fs.String("role", "", "role")
@@ -513,7 +535,7 @@ func createUser(ctx context.Context, env Env, args []string) error {
 }
 
 func createToken(ctx context.Context, env Env, args []string) error {
-	fs, cfg := dbFlags("token create", env)
+	fs, cfg := storeFlags("token create", "token create --org SLUG --role R --name N", env)
 	org := fs.String("org", "", "organisation slug")
 	roleS := fs.String("role", "", "role the token acts with")
 	name := fs.String("name", "", "what the token is for")

@@ -230,8 +230,14 @@ type Patient struct {
 	// NOT-6); empty when it did not. Later e-mails skip the address with this reason until
 	// the address is changed, which clears it.
 	EmailBounce string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Version is bumped on every change of the record: the compare-and-swap token of a form
+	// shown at one version.
+	Version int64
+	// MergedInto is the record this one was merged into (a duplicate of a builtin
+	// database), 0 when it was not: a merged record stays, so links to it still resolve.
+	MergedInto PatientID
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // FullName is the name staff see.

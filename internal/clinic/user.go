@@ -19,6 +19,15 @@ type User struct {
 	// Locale is the language the user chose for the dashboard ("en", "fr"); "" follows
 	// the browser, then the clinic.
 	Locale string
+	// PractitionerID is the practitioner a practitioner's account is (their "My day" lists
+	// that practitioner's appointments); 0 when the account is linked to none. At most one
+	// account per practitioner.
+	PractitionerID PractitionerID
+	// TemporaryPassword: the password was made by an administrator (a new account, a
+	// reset) and shown to them once; the user is asked to choose their own.
+	TemporaryPassword bool
+	// LastSignInAt is when the account last signed in; nil before its first sign-in.
+	LastSignInAt *time.Time
 }
 
 // Token is an API token; only its hash is stored.

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
@@ -30,23 +29,11 @@ type absenceBlock struct {
 	Affected []affectedRow
 }
 
-type affectedRow struct {
-	ID          clinic.AppointmentID
-	Date        string
-	Time        string
-	Agenda      string
-	PatientID   clinic.PatientID
-	Patient     string
-	Reason      string
-	Status      clinic.Status
-	StatusLabel string
-	Actions     apptActions
-}
-
 // absenceList shows a practitioner's absences from today on (GET /practitioners/{id}/absences),
 // the page an absence's form leads to: under each absence the active appointments it falls on
-// (booking.Service.Affected), each with Cancel and Move buttons that return here. The
-// patients shown are audited as "appointment.list".
+// (booking.Service.AffectedTx), each with Cancel and Move buttons that return here and what
+// its patient would be told, on each channel, if cancelled now (NOT-1, CON-9). An absence
+// cancels nothing itself. The patients shown are audited as "appointment.list".
 func (d *Dashboard) absenceList(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := pathID(r)
@@ -76,44 +63,19 @@ func (d *Dashboard) absenceList(w http.ResponseWriter, r *http.Request) {
 			page.Hidden = len(absences) - maxAbsencesShown
 			absences = absences[:maxAbsencesShown]
 		}
-		var every []clinic.Appointment
 		affected := make([][]clinic.Appointment, len(absences))
 		for i, ab := range absences {
 			if affected[i], err = d.booking.AffectedTx(ctx, tx, org, p.ID, ab.Start, ab.End); err != nil {
 				return err
 			}
-			every = append(every, affected[i]...)
 		}
-		var patients map[clinic.PatientID]string
-		if patients, shown, err = patientNames(ctx, tx, org, every); err != nil {
-			return err
-		}
-		n, err := directoryNames(ctx, tx, org)
+		rows, who, err := d.affectedRows(ctx, tx, f, affected, fmt.Sprintf("/practitioners/%d/absences", p.ID))
 		if err != nil {
 			return err
 		}
-		zones := map[clinic.ClinicID]*time.Location{}
-		for _, c := range f.Clinics {
-			if zones[c.ID], err = c.Location(); err != nil {
-				return err
-			}
-		}
-		here := fmt.Sprintf("/practitioners/%d/absences", p.ID)
+		shown = who
 		for i, ab := range absences {
-			b := absenceBlock{ID: ab.ID, From: f.stamp(ab.Start), To: f.stamp(ab.End), Note: ab.Note}
-			for _, a := range affected[i] {
-				loc := zones[a.ClinicID]
-				if loc == nil {
-					loc = f.Loc
-				}
-				start := a.Start.In(loc)
-				when := span(a.Start, a.End, loc) + " " + start.Format("MST")
-				b.Affected = append(b.Affected, affectedRow{ID: a.ID, Date: f.Locale.DayDate(start), Time: when,
-					Agenda: n.agendas[a.AgendaID], PatientID: a.PatientID, Patient: patients[a.PatientID], Reason: n.reasons[a.ReasonID],
-					Status: a.Status, StatusLabel: statusLabel(a.Status),
-					Actions: actionsFor(a, f.Actor, here, f.Locale.Day(start)+" "+when, false)})
-			}
-			page.Absences = append(page.Absences, b)
+			page.Absences = append(page.Absences, absenceBlock{ID: ab.ID, From: f.stamp(ab.Start), To: f.stamp(ab.End), Note: ab.Note, Affected: rows[i]})
 		}
 		return nil
 	})

@@ -18,18 +18,42 @@ import (
 const msgTaken = "This time was just taken — pick another slot."
 
 // conflictMessage is the safe sentence for a 409 of an appointment change: msgTaken when
-// the slot is no longer free, the refused status change in staff's words, the domain's own
-// words otherwise (a stale version, a status that forbids a move).
+// the slot is no longer free, the refused status change in staff's words (why, from the
+// status table: booking.TransitionError.Why), the domain's own words otherwise (a stale
+// version, a status that forbids a move). Each is a catalog key, or a text one of its
+// patterns produces (the statuses are their labels, themselves keys).
 func conflictMessage(err error) string {
 	var te *booking.TransitionError
 	switch {
 	case errors.Is(err, booking.ErrNotAvailable):
 		return msgTaken
 	case errors.As(err, &te):
-		return "This appointment is now " + statusLabel(te.From) + ": it cannot be set to " + statusLabel(te.To) +
-			". Reload the page to see its current state."
+		return transitionMessage(te)
 	}
 	return web.SafeMessage(err)
+}
+
+// transitionMessage says why the status table refused a change, in staff's words.
+func transitionMessage(te *booking.TransitionError) string {
+	to := statusLabel(te.To)
+	switch te.Why {
+	case booking.WhySameStatus:
+		return "This appointment is already " + to + "."
+	case booking.WhyNotYet:
+		return "“" + to + "” can be recorded only from the day of the appointment."
+	case booking.WhyDayPast:
+		return "The day of this appointment has passed: it cannot be set to " + to + ". Record whether the patient came instead."
+	case booking.WhyCancelPast:
+		return "The day of this appointment has passed: it cannot be cancelled. Record a no-show or an excused absence instead."
+	case booking.WhyCancelArrived:
+		return "The patient has arrived: this appointment can no longer be cancelled."
+	case booking.WhySeenFinal:
+		return "The patient has been seen: this appointment's status is final."
+	case booking.WhyReinstatePast:
+		return "The day of this appointment has passed: it cannot be booked again. Book a new appointment instead."
+	}
+	return "This appointment is now " + statusLabel(te.From) + ": it cannot be set to " + to +
+		". Reload the page to see its current state."
 }
 
 // failChange answers a refused appointment change with the error page, a conflict in
@@ -160,26 +184,39 @@ type statusAction struct {
 }
 
 // apptActions are the buttons of one appointment: a small POST form per allowed status
-// change, Move and Cancel. Each form carries the version it was shown at and returns to
-// Next. What names the appointment for screen readers ("09:00–09:15").
+// change, Move, and Cancel (a link to the confirmation that asks for the reason). Each form
+// carries the version it was shown at and returns to Next. What names the appointment for
+// screen readers ("09:00–09:15"); Page is the appointment's own page, for a link from a row.
 type apptActions struct {
 	ID       clinic.AppointmentID
 	Version  int64
 	Next     string
 	MoveNext string // where the move form returns; "" for the appointment's new day
 	What     string
+	Page     string // "/appointments/{id}"
 	Target   string // the element htmx swaps after a status change; "" for plain forms
 	Statuses []statusAction
 	Move     bool
 	Cancel   bool
 }
 
-// actionsFor lists the buttons of what actor may do to a from here (booking.Actions: the
-// use cases' own rules); the forms return to next, and so does Move (set MoveNext to "" to
-// send Move to the appointment's new day instead).
-func actionsFor(a clinic.Appointment, actor clinic.Actor, next, what string, withStatuses bool) apptActions {
-	x := apptActions{ID: a.ID, Version: a.Version, Next: next, MoveNext: next, What: what}
-	allowed := booking.Actions(actor, a)
+// appointmentPath is the page of one appointment.
+func appointmentPath(id clinic.AppointmentID) string {
+	return "/appointments/" + strconv.FormatInt(int64(id), 10)
+}
+
+// dayOf says where today falls against a's day on loc, its clinic's clock (booking.DayOf with
+// the dashboard's clock): the status buttons depend on it.
+func (d *Dashboard) dayOf(a clinic.Appointment, loc *time.Location) booking.Day {
+	return booking.DayOf(a.Start, d.now(), loc)
+}
+
+// actionsFor lists the buttons of what actor may do to a on day (d.dayOf) from here
+// (booking.Actions: the use cases' own rules); the forms return to next, and so does Move
+// (set MoveNext to "" to send Move to the appointment's new day instead).
+func actionsFor(a clinic.Appointment, day booking.Day, actor clinic.Actor, next, what string, withStatuses bool) apptActions {
+	x := apptActions{ID: a.ID, Version: a.Version, Next: next, MoveNext: next, What: what, Page: appointmentPath(a.ID)}
+	allowed := booking.Actions(actor, a, day)
 	if withStatuses {
 		for _, to := range allowed.Statuses {
 			x.Statuses = append(x.Statuses, statusAction{To: to, Label: actionLabel(a.Status, to)})

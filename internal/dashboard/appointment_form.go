@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"github.com/tidings-health/tidings/internal/clinic"
 	"net/http"
 )
 
@@ -20,5 +19,5 @@ func (d *Dashboard) appointmentForm(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	d.showBook(w, r, in, http.StatusOK, "", clinic.FieldsOf(err))
+	d.showBook(w, r, in, http.StatusOK, err)
 }

@@ -33,6 +33,9 @@ type movePage struct {
 	Back        string
 	Message     string
 	Fields      []clinic.FieldError
+	// Confirm asks to confirm a typed time outside the agenda's working hours or off its
+	// grid (booking.HoursError); its "Move anyway" button sends the form again with it.
+	Confirm *bookConfirm
 }
 
 // moveFree is one agenda's free times on the day shown.
@@ -62,12 +65,13 @@ func (d *Dashboard) appointmentMove(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d.showMove(w, r, in, http.StatusOK, "", nil)
+	d.showMove(w, r, in, http.StatusOK, nil)
 }
 
 // showMove renders the move form for the appointment of the path, with the refusal of a
-// failed move (409 message, 422 fields) or none.
-func (d *Dashboard) showMove(w http.ResponseWriter, r *http.Request, in moveInput, status int, message string, fields []clinic.FieldError) {
+// failed move (409: a message, or the confirmation the use case asks for; 422: the fields)
+// or none.
+func (d *Dashboard) showMove(w http.ResponseWriter, r *http.Request, in moveInput, status int, refusal error) {
 	ctx := r.Context()
 	id, err := pathID(r)
 	if err != nil {
@@ -80,14 +84,20 @@ func (d *Dashboard) showMove(w http.ResponseWriter, r *http.Request, in moveInpu
 		if f, err = d.frameTx(ctx, tx, r); err != nil {
 			return err
 		}
-		page, err = d.loadMove(ctx, tx, f, clinic.AppointmentID(id), in)
+		if page, err = d.loadMove(ctx, tx, f, clinic.AppointmentID(id), in); err != nil {
+			return err
+		}
+		page.Confirm, err = confirmOf(ctx, tx, f, refusal)
 		return err
 	})
 	if err != nil {
 		d.fail(w, r, err)
 		return
 	}
-	page.Message, page.Fields = message, fields
+	if _, msg := moveStatus(refusal); page.Confirm == nil {
+		page.Message = msg
+	}
+	page.Fields = clinic.FieldsOf(refusal)
 	d.send(w, r, reply{
 		Status: status,
 		Page:   "move",

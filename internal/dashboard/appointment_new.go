@@ -14,7 +14,12 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/walltime"
+	"github.com/tidings-health/tidings/internal/web"
 )
+
+// msgNotFree is what staff read when a time they typed is not free on the agenda (another
+// appointment, the practitioner's absence).
+const msgNotFree = "This time is not free on this agenda: choose another."
 
 // bookSearchSize bounds the patients the booking form offers for one search; a longer list
 // asks for a more precise search.
@@ -31,6 +36,14 @@ type bookPage struct {
 	Reasons   []option
 	Agendas   []option // the first is "No preference" (0)
 	Slots     []freeSlot
+	// Other: "Another time" is chosen, typed in Time (HH:MM, the clinic's clock), for a
+	// time the free ones do not offer (a patient squeezed in, confirmed if out of hours).
+	Other bool
+	Time  string
+	// Confirm asks the person booking to confirm what the booking use case asks about (a
+	// time outside the agenda's hours, the patient's other appointment that day); nil
+	// when there is nothing to confirm.
+	Confirm *bookConfirm
 	// Query is the patient search text, echoed into the form body only, never into a URL.
 	Query       string
 	Searched    bool
@@ -42,6 +55,35 @@ type bookPage struct {
 	Fields      []clinic.FieldError
 	Back        string // the day view
 }
+
+// bookConfirm is what a refused booking or move asks the person to confirm, and the value
+// of the button that confirms it all at once (the form's "confirm" field).
+type bookConfirm struct {
+	Hours   *hoursPrompt
+	SameDay []sameDayPrompt
+	Value   string // "outside_hours same_day"
+}
+
+// hoursPrompt is a time outside an agenda's working hours (booking.HoursError).
+type hoursPrompt struct {
+	Agenda  string
+	OffGrid bool
+	Grid    int // minutes
+}
+
+// sameDayPrompt is one of the patient's other appointments that day.
+type sameDayPrompt struct {
+	Patient string
+	Time    string // its start on the clinic's clock
+	Agenda  string
+}
+
+// confirmValues are the words of the form field "confirm", each a confirmation the person
+// gave by pressing "Book anyway" or "Move anyway".
+const (
+	confirmHours   = "outside_hours"
+	confirmSameDay = "same_day"
+)
 
 // patientChoice is one patient the booking form offers.
 type patientChoice struct {
@@ -57,11 +99,15 @@ type bookInput struct {
 	Date      time.Time // civil date; zero for the start's day or today
 	ReasonID  clinic.ReasonID
 	AgendaID  clinic.AgendaID // 0: no preference
-	Start     string          // RFC 3339 instant, as sent
-	StartAt   time.Time
+	Start     string          // RFC 3339 instant, as sent; "other" for a time typed in Time
+	StartAt   time.Time       // the instant of Start (not of Time, which needs the zone)
+	Time      string          // HH:MM on the clinic's clock, with Start "other"
 	PatientID clinic.PatientID
 	Query     string
 	Note      string
+	// The confirmations given (the "confirm" field): book even outside the agenda's
+	// hours, even though the patient has another appointment that day.
+	AllowOutsideHours, AllowSameDay bool
 }
 
 // readBookInput reads the booking form's fields from v, naming each malformed one.
@@ -90,7 +136,9 @@ func readBookInput(v url.Values) (bookInput, error) {
 	in.ReasonID = clinic.ReasonID(id("reason_id"))
 	in.AgendaID = clinic.AgendaID(id("agenda_id"))
 	in.PatientID = clinic.PatientID(id("patient_id"))
-	if in.Start = v.Get("start"); in.Start != "" {
+	if in.Start = v.Get("start"); in.Start == "other" {
+		in.Time = strings.TrimSpace(v.Get("time"))
+	} else if in.Start != "" {
 		t, err := time.Parse(time.RFC3339, in.Start)
 		if err != nil {
 			errs.Add("start", "must be one of the free times listed")
@@ -98,30 +146,39 @@ func readBookInput(v url.Values) (bookInput, error) {
 		}
 		in.StartAt = t
 	}
+	for _, c := range strings.Fields(v.Get("confirm")) {
+		in.AllowOutsideHours = in.AllowOutsideHours || c == confirmHours
+		in.AllowSameDay = in.AllowSameDay || c == confirmSameDay
+	}
 	in.Query = strings.TrimSpace(v.Get("q"))
 	in.Note = strings.TrimSpace(v.Get("note")) // booking.BookTx checks it, as for the API
 	return in, errs.Err()
 }
 
-// appointmentNew shows the booking form (GET /appointments/new?date=&reason_id=&agenda_id=&start=),
+// appointmentNew shows the booking form (GET /appointments/new?date=&reason_id=&agenda_id=&start=&patient_id=),
 // filled from a free slot's "Book" link: reason, agenda or "No preference", the day's free
 // times with the chosen one selected, and the patient search. It shows no patient until a
-// search is made (a POST, so the text stays out of URLs).
+// search is made (a POST, so the text stays out of URLs), except the one a patient file's
+// "Book an appointment" names by id, selected.
 func (d *Dashboard) appointmentNew(w http.ResponseWriter, r *http.Request) {
 	in, err := readBookInput(r.URL.Query())
 	if err != nil {
 		d.fail(w, r, err)
 		return
 	}
-	in.PatientID, in.Query, in.Note = 0, "", "" // patient details never come from a URL
-	d.showBook(w, r, in, http.StatusOK, "", nil)
+	// A patient's details never come from a URL; their id may (the patient file's "Book an
+	// appointment" preselects them: searchForBooking lists them if of this clinic's database).
+	in.Query, in.Note = "", ""
+	in.AllowOutsideHours, in.AllowSameDay = false, false // confirmations are given in the form
+	d.showBook(w, r, in, http.StatusOK, nil)
 }
 
-// showBook renders the booking form for in, with the refusal message and fields of a
-// failed booking (status 409 or 422) or none (200). A request from htmx (the patient search
-// button) gets the "patient-results" fragment only. Patients listed are audited as
-// "patient.search".
-func (d *Dashboard) showBook(w http.ResponseWriter, r *http.Request, in bookInput, status int, message string, fields []clinic.FieldError) {
+// showBook renders the booking form for in, with the refusal of a failed booking (status 409
+// or 422: the fields named, a conflict's message, or the confirmations the booking use case
+// asks for, booking.HoursError and booking.SameDayError) or none (200). A request from htmx
+// (the patient search button) gets the "patient-results" fragment only. Patients listed are
+// audited as "patient.search".
+func (d *Dashboard) showBook(w http.ResponseWriter, r *http.Request, in bookInput, status int, refusal error) {
 	ctx := r.Context()
 	var f frame
 	var page bookPage
@@ -130,15 +187,24 @@ func (d *Dashboard) showBook(w http.ResponseWriter, r *http.Request, in bookInpu
 		if f, err = d.frameTx(ctx, tx, r); err != nil {
 			return err
 		}
-		page, shown, err = d.loadBook(ctx, tx, f, in)
+		if page, shown, err = d.loadBook(ctx, tx, f, in); err != nil {
+			return err
+		}
+		page.Confirm, err = confirmOf(ctx, tx, f, refusal)
 		return err
 	})
 	if err != nil {
 		d.fail(w, r, err)
 		return
 	}
-	page.Message = message
-	page.Fields = append(page.Fields, fields...)
+	switch {
+	case page.Confirm != nil || web.Status(refusal) != http.StatusConflict:
+	case in.Start == "other" && errors.Is(refusal, booking.ErrNotAvailable):
+		page.Message = msgNotFree // typed, not picked: nobody took it meanwhile
+	default:
+		page.Message = conflictMessage(refusal)
+	}
+	page.Fields = append(page.Fields, clinic.FieldsOf(refusal)...)
 	if status == http.StatusOK && len(page.Fields) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
@@ -162,7 +228,7 @@ func (d *Dashboard) showBook(w http.ResponseWriter, r *http.Request, in bookInpu
 // preference) and the patients the search matches in the clinic's clinical database. A
 // reason or agenda that does not fit is replaced and named in the page's fields.
 func (d *Dashboard) loadBook(ctx context.Context, tx *store.Tx, f frame, in bookInput) (bookPage, []clinic.PatientID, error) {
-	page := bookPage{Clinic: f.Clinic.Name, Zone: f.Clinic.Zone, Query: in.Query, Note: in.Note}
+	page := bookPage{Clinic: f.Clinic.Name, Zone: f.Clinic.Zone, Query: in.Query, Note: in.Note, Other: in.Start == "other", Time: in.Time}
 	if f.Clinic.ID == 0 {
 		page.NoClinic = true
 		return page, nil, nil
@@ -237,6 +303,41 @@ func (d *Dashboard) loadBook(ctx context.Context, tx *store.Tx, f frame, in book
 	return page, shown, err
 }
 
+// confirmOf is what refusal asks the person to confirm (booking.HoursError,
+// booking.SameDayError, both when both apply), named in the clinic's words: the agenda, and
+// the patient's other appointments that day with their times and agendas. nil when refusal
+// asks for nothing.
+func confirmOf(ctx context.Context, tx *store.Tx, f frame, refusal error) (*bookConfirm, error) {
+	var he *booking.HoursError
+	var sd *booking.SameDayError
+	hours, same := errors.As(refusal, &he), errors.As(refusal, &sd)
+	if !hours && !same {
+		return nil, nil
+	}
+	c := &bookConfirm{}
+	var values []string
+	if hours {
+		c.Hours = &hoursPrompt{Agenda: he.Agenda, OffGrid: he.OffGrid, Grid: he.Grid}
+		values = append(values, confirmHours)
+	}
+	if same {
+		values = append(values, confirmSameDay)
+		names, _, err := patientNames(ctx, tx, f.Org.ID, sd.Others)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range sd.Others {
+			ag, err := tx.Directory().Agenda(ctx, f.Org.ID, o.AgendaID)
+			if err != nil {
+				return nil, err
+			}
+			c.SameDay = append(c.SameDay, sameDayPrompt{Patient: names[o.PatientID], Time: o.Start.In(f.zoneOf(o.ClinicID)).Format("15:04"), Agenda: ag.Name})
+		}
+	}
+	c.Value = strings.Join(values, " ")
+	return c, nil
+}
+
 // searchForBooking lists the patients of the clinic's clinical database the search text
 // matches, and keeps the patient already chosen listed (and selected) whatever the search.
 func searchForBooking(ctx context.Context, tx *store.Tx, f frame, in bookInput, page *bookPage) ([]clinic.PatientID, error) {
@@ -265,7 +366,7 @@ func searchForBooking(ctx context.Context, tx *store.Tx, f frame, in bookInput, 
 		if err != nil {
 			return nil, err
 		}
-		if p, ok := chosen[in.PatientID]; ok && p.DatabaseID == f.Clinic.DatabaseID {
+		if p, ok := chosen[in.PatientID]; ok && p.DatabaseID == f.Clinic.DatabaseID && p.MergedInto == 0 {
 			ps = append([]clinic.Patient{p}, ps...)
 		}
 	}

@@ -3,6 +3,8 @@ package dashboard
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/booking"
@@ -17,7 +19,10 @@ import (
 // both times, nor neither. A typed time that does not exist that day (the clocks go forward)
 // answers 422 naming the field "time"; one that happens twice (the clocks go back) is read
 // as the earlier, and the confirmation says so. A taken time or a stale version answers 409
-// with the form and the day's free times. Audited as "appointment.reschedule".
+// with the form and the day's free times. A time outside the agenda's working hours or off
+// its grid answers 409 with the form and the question ("Outside Dr Lovelace's hours — move
+// anyway?"), whose "Move anyway" button sends it again with confirm=outside_hours. Audited as
+// "appointment.reschedule".
 func (d *Dashboard) appointmentReschedule(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
 		d.fail(w, r, err)
@@ -43,6 +48,7 @@ func (d *Dashboard) appointmentReschedule(w http.ResponseWriter, r *http.Request
 			return clinic.Appointment{}, v.Err()
 		}
 		ch.Problems = v.Fields
+		ch.AllowOutsideHours = slices.Contains(strings.Fields(r.PostFormValue("confirm")), confirmHours)
 		return d.booking.Reschedule(ctx, web.MustActor(ctx), ch, clinic.AgendaID(agenda), start)
 	})
 	switch {
@@ -56,12 +62,12 @@ func (d *Dashboard) appointmentReschedule(w http.ResponseWriter, r *http.Request
 		agenda, _ := formID(r, "agenda_id")
 		in := moveInput{Date: r.PostFormValue("date"), Time: r.PostFormValue("time"), AgendaID: agenda, Next: r.PostFormValue("next")}
 		if s := r.PostFormValue("slot"); s != "" && in.Date == "" {
+			// A free time picked: the typed form shows it, for "Move anyway" to send.
 			if t, err := time.Parse(time.RFC3339, s); err == nil && res.Loc != nil {
-				in.Date = t.In(res.Loc).Format(time.DateOnly)
+				in.Date, in.Time = t.In(res.Loc).Format(time.DateOnly), t.In(res.Loc).Format("15:04")
 			}
 		}
-		status, msg := moveStatus(err)
-		d.showMove(w, r, in, status, msg, clinic.FieldsOf(err))
+		d.showMove(w, r, in, web.Status(err), err)
 	default:
 		d.fail(w, r, err)
 	}

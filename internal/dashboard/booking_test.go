@@ -200,9 +200,11 @@ func TestBookFreeSlot(t *testing.T) {
 		t.Error("the confirmation is carried into the forms' return path")
 	}
 
-	// No preference: the first agenda free at that time.
+	// No preference: the first agenda free at that time (the patient's second appointment
+	// that day, confirmed).
 	form.Set("agenda_id", "0")
 	form.Set("start", utc(nine.Add(30*time.Minute)))
+	form.Set("confirm", "same_day")
 	res = e.do(request{method: "POST", path: "/appointments", form: form, actor: a})
 	wantRedirect(t, res, fmt.Sprintf("/agenda?date=2026-04-08&done=booked&reason_id=%d", e.fx.Reason.ID))
 	if got := e.active(nine.Add(30*time.Minute), nine.Add(31*time.Minute)); len(got) != 1 || got[0].AgendaID != e.fx.Agenda.ID {
@@ -259,7 +261,7 @@ func TestBookInvalid(t *testing.T) {
 				t.Fatalf("status %d, want 422\n%s", res.status, res.body)
 			}
 			for _, f := range tc.fields {
-				wantBody(t, res, "<code>"+f+"</code>")
+				wantBody(t, res, `data-field="`+f+`"`)
 			}
 			if strings.Contains(res.body, "Hopper") {
 				t.Error("another organisation's patient is shown")
@@ -271,11 +273,13 @@ func TestBookInvalid(t *testing.T) {
 func TestStatusButtons(t *testing.T) {
 	e := newEnv(t)
 	doc := e.user(clinic.RolePractitioner, "pat@example.com")
-	a := e.appt(at(t, 2026, 4, 8, 9, 0), clinic.StatusBooked)
+	a := e.appt(at(t, 2026, 4, 7, 9, 0), clinic.StatusBooked) // today: attendance may be marked
 	status := fmt.Sprintf("/appointments/%d/status", a.ID)
 
 	// The practitioner sees status buttons only; reception also Move and Cancel.
-	res := e.do(request{method: "GET", path: "/agenda?date=2026-04-08", actor: actorOf(doc)})
+	// The agenda shows them for the appointment opened (?open=ID).
+	day := fmt.Sprintf("/agenda?date=2026-04-07&open=%d", a.ID)
+	res := e.do(request{method: "GET", path: day, actor: actorOf(doc)})
 	wantBody(t, res, `action="`+status+`"`, `value="arrived"`, `value="confirmed"`, `name="version" value="1"`)
 	for _, s := range []string{"/cancel", "/move", `id="reason-picker"`, `value="cancelled"`, "nav-schedules", "nav-rules"} {
 		if strings.Contains(res.body, s) {
@@ -283,14 +287,14 @@ func TestStatusButtons(t *testing.T) {
 		}
 	}
 	checkCSP(t, res.body)
-	res = e.do(request{method: "GET", path: "/agenda?date=2026-04-08", actor: actorOf(e.recep)})
-	wantBody(t, res, fmt.Sprintf(`action="/appointments/%d/cancel"`, a.ID), fmt.Sprintf(`href="/appointments/%d/move"`, a.ID), `id="reason-picker"`, "nav-week", "nav-reasons")
+	res = e.do(request{method: "GET", path: day, actor: actorOf(e.recep)})
+	wantBody(t, res, fmt.Sprintf(`href="/appointments/%d/cancel?next=`, a.ID), fmt.Sprintf(`href="/appointments/%d/move"`, a.ID), `id="reason-picker"`, "nav-week", "nav-reasons")
 
 	post := func(actor clinic.Actor, to string, version int64) response {
 		return e.do(request{method: "POST", path: status, actor: actor,
-			form: url.Values{"status": {to}, "version": {fmt.Sprint(version)}, "next": {"/agenda?date=2026-04-08"}}})
+			form: url.Values{"status": {to}, "version": {fmt.Sprint(version)}, "next": {"/agenda?date=2026-04-07"}}})
 	}
-	wantRedirect(t, post(actorOf(doc), "arrived", 1), "/agenda?date=2026-04-08&done=status")
+	wantRedirect(t, post(actorOf(doc), "arrived", 1), "/agenda?date=2026-04-07&done=status")
 	if got := e.reload(a.ID); got.Status != clinic.StatusArrived || got.Version != 2 {
 		t.Errorf("after the button: %s v%d", got.Status, got.Version)
 	}
@@ -308,9 +312,9 @@ func TestStatusButtons(t *testing.T) {
 	}{
 		{"stale version", actorOf(e.recep), "seen", 1, http.StatusConflict, "changed by someone else"},
 		{"not a transition", actorOf(e.recep), "excused_absence", 2, http.StatusConflict, "now Arrived: it cannot be set to Excused absence"},
-		{"cancel is its own button", actorOf(doc), "cancelled", 2, http.StatusUnprocessableEntity, "<code>status</code>"},
-		{"unknown status", actorOf(doc), "maybe", 2, http.StatusUnprocessableEntity, "<code>status</code>"},
-		{"no version", actorOf(doc), "seen", 0, http.StatusUnprocessableEntity, "<code>version</code>"},
+		{"cancel is its own button", actorOf(doc), "cancelled", 2, http.StatusUnprocessableEntity, `data-field="status"`},
+		{"unknown status", actorOf(doc), "maybe", 2, http.StatusUnprocessableEntity, `data-field="status"`},
+		{"no version", actorOf(doc), "seen", 0, http.StatusUnprocessableEntity, `data-field="version"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -325,7 +329,7 @@ func TestStatusButtons(t *testing.T) {
 	}
 
 	// Reinstating a cancelled appointment books its slot again: not for a practitioner.
-	c := e.appt(at(t, 2026, 4, 8, 11, 0), clinic.StatusCancelled)
+	c := e.appt(at(t, 2026, 4, 7, 11, 0), clinic.StatusCancelled)
 	res = e.do(request{method: "POST", path: fmt.Sprintf("/appointments/%d/status", c.ID), actor: actorOf(doc),
 		form: url.Values{"status": {"booked"}, "version": {"1"}}})
 	if res.status != http.StatusForbidden {
@@ -352,11 +356,11 @@ func TestCancel(t *testing.T) {
 	e := newEnv(t)
 	a := e.appt(at(t, 2026, 4, 8, 9, 0), clinic.StatusConfirmed)
 	path := fmt.Sprintf("/appointments/%d/cancel", a.ID)
-	res := e.do(request{method: "POST", path: path, actor: actorOf(e.recep), form: url.Values{}})
-	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "<code>version</code>") {
+	res := e.do(request{method: "POST", path: path, actor: actorOf(e.recep), form: url.Values{"reason": {"booked_in_error"}}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "This form") {
 		t.Errorf("without a version: %d", res.status)
 	}
-	res = e.do(request{method: "POST", path: path, actor: actorOf(e.recep), form: url.Values{"version": {"1"}}})
+	res = e.do(request{method: "POST", path: path, actor: actorOf(e.recep), form: url.Values{"version": {"1"}, "reason": {"booked_in_error"}}})
 	wantRedirect(t, res, "/agenda?date=2026-04-08&done=cancelled")
 	if got := e.reload(a.ID); got.Status != clinic.StatusCancelled {
 		t.Errorf("status %s, want cancelled", got.Status)
@@ -364,12 +368,12 @@ func TestCancel(t *testing.T) {
 	if !e.hasAudit(fmt.Sprintf("appointment.cancel %d", e.fx.Patient.ID)) {
 		t.Error("cancellation not audited")
 	}
-	res = e.do(request{method: "POST", path: path, actor: actorOf(e.recep), form: url.Values{"version": {"2"}}})
+	res = e.do(request{method: "POST", path: path, actor: actorOf(e.recep), form: url.Values{"version": {"2"}, "reason": {"booked_in_error"}}})
 	if res.status != http.StatusConflict {
 		t.Errorf("cancelling twice: %d, want 409", res.status)
 	}
 	// The freed appointment offers Reinstate to reception, and no Cancel.
-	res = e.do(request{method: "GET", path: "/agenda?date=2026-04-08", actor: actorOf(e.recep)})
+	res = e.do(request{method: "GET", path: fmt.Sprintf("/agenda?date=2026-04-08&open=%d", a.ID), actor: actorOf(e.recep)})
 	wantBody(t, res, "Reinstate", "appt-freed")
 	if strings.Contains(res.body, path) {
 		t.Error("a cancelled appointment offers Cancel")
@@ -429,7 +433,7 @@ func TestMove(t *testing.T) {
 	if res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("malformed: %d", res.status)
 	}
-	wantBody(t, res, "<code>date</code>", "<code>time</code>", "<code>agenda_id</code>")
+	wantBody(t, res, `data-field="date"`, `data-field="time"`, `data-field="agenda_id"`)
 }
 
 // TestMoveAcrossDST: a typed time in the spring-forward gap is refused naming "time"; one
@@ -443,13 +447,15 @@ func TestMoveAcrossDST(t *testing.T) {
 	if res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("gap: %d, want 422\n%s", res.status, res.body)
 	}
-	wantBody(t, res, "<code>time</code> does not exist on that day", `id="move-form"`, `value="2026-10-04"`, `value="02:30"`,
+	wantBody(t, res, "<strong>Time</strong>: does not exist on that day", `id="move-form"`, `value="2026-10-04"`, `value="02:30"`,
 		`id="move-time" aria-invalid="true"`)
 	if got := e.reload(a.ID); got.Version != 1 {
 		t.Error("the appointment moved")
 	}
 
-	res = e.do(request{method: "POST", path: path, actor: actorOf(e.recep), form: url.Values{"version": {"1"}, "date": {"2026-04-05"}, "time": {"02:30"}}})
+	// The agenda has no working hours: the move outside them is confirmed.
+	res = e.do(request{method: "POST", path: path, actor: actorOf(e.recep), form: url.Values{"version": {"1"}, "date": {"2026-04-05"}, "time": {"02:30"},
+		"confirm": {"outside_hours"}}})
 	wantRedirect(t, res, "/agenda?date=2026-04-05&done=moved-earlier")
 	if got := e.reload(a.ID); !got.Start.Equal(time.Date(2026, 4, 4, 15, 30, 0, 0, time.UTC)) {
 		t.Errorf("moved to %v, want 02:30 AEDT (15:30 UTC)", got.Start.UTC())
@@ -492,7 +498,7 @@ func TestAgendaWeek(t *testing.T) {
 			wantBody(t, res, tc.label, `href="/agenda/week?date=`+tc.prev+`"`, `href="/agenda/week?date=`+tc.next+`"`, "Dr Lovelace",
 				"Standard consult", "Confirmed", `aria-current="page"`)
 			for date, spans := range tc.cells {
-				m := regexp.MustCompile(`(?s)<td data-date="` + date + `">(.*?)</td>`).FindStringSubmatch(res.body)
+				m := regexp.MustCompile(`(?s)<section class="ag-col[^"]*"[^>]*data-date="` + date + `">(.*?)</section>`).FindStringSubmatch(res.body)
 				if m == nil {
 					t.Fatalf("no cell for %s", date)
 				}

@@ -308,7 +308,7 @@ func TestAgendaChannelsTable(t *testing.T) {
 		if res.status != http.StatusUnprocessableEntity {
 			t.Errorf("%s: %d, want 422", name, res.status)
 		}
-		wantBody(t, res, "<code>on[0]</code>")
+		wantBody(t, res, `data-field="on[0]"`)
 	}
 	// An agenda of the other clinic is refused by the use case.
 	var other clinic.AgendaID
@@ -418,7 +418,7 @@ func TestConsentBadInput(t *testing.T) {
 				t.Fatalf("status %d, want %d\n%s", res.status, tc.status, res.body)
 			}
 			if tc.field != "" {
-				wantBody(t, res, "<code>"+tc.field+"</code>")
+				wantBody(t, res, `data-field="`+tc.field+`"`)
 			}
 			if tc.status == 404 && strings.Contains(res.body, "Hopper") {
 				t.Error("the error page shows patient data")

@@ -93,10 +93,15 @@ func New(d Deps) (*Dashboard, error) {
 // cancelling PermWriteSchedule, working hours, exceptions and absences PermManageSchedule,
 // editing reasons, booking rules, a database's opt-out setting and the agenda × channel
 // table PermManageDirectory, and a patient's switch and consent and the consent conflicts
-// PermPatientConsent. The communication log, the outbox and the SMS inbox need
+// PermPatientConsent. Creating and editing a patient need PermWritePatients (reception and
+// above); merging two records PermPatientConsent (appointment managers and above), since the
+// merge carries one record's consent history and notification switch into the other, which
+// changes who is messaged (patient.Merge also checks PermWritePatients). The communication log, the outbox and the SMS inbox need
 // PermReadPatients (they show messages to patients); the clinic's sending settings, its
 // message templates and the SMS accounts PermManageDirectory, like the booking rules (the use
-// cases check the same permissions again).
+// cases check the same permissions again). The staff accounts need PermManageStaff
+// (administrators only); a user's own profile PermSignedIn, and their "My day"
+// PermReadSchedule.
 func (d *Dashboard) Routes() []web.Route {
 	const get, post = http.MethodGet, http.MethodPost
 	session := func(method, pattern string, perm clinic.Permission, h http.HandlerFunc) web.Route {
@@ -112,18 +117,30 @@ func (d *Dashboard) Routes() []web.Route {
 		session(get, "/patients", clinic.PermReadPatients, d.patientList),
 		session(post, "/patients/search", clinic.PermReadPatients, d.patientSearch),
 		session(get, "/patients/{id}", clinic.PermReadPatients, d.patientShow),
+		session(get, "/patients/new", clinic.PermWritePatients, d.patientNew),
+		session(post, "/patients/new", clinic.PermWritePatients, d.patientCreate),
+		session(get, "/patients/{id}/edit", clinic.PermWritePatients, d.patientEdit),
+		session(post, "/patients/{id}/edit", clinic.PermWritePatients, d.patientSave),
+		session(get, "/patients/{id}/merge", clinic.PermPatientConsent, d.patientMerge),
+		session(post, "/patients/{id}/merge/search", clinic.PermPatientConsent, d.patientMergeSearch),
+		session(get, "/patients/{id}/merge/{other}", clinic.PermPatientConsent, d.patientMergeConfirm),
+		session(post, "/patients/{id}/merge", clinic.PermPatientConsent, d.patientMergeSave),
 		session(get, "/agenda", clinic.PermReadSchedule, d.agendaDay),
 		session(get, "/agenda/week", clinic.PermReadSchedule, d.agendaWeek),
+		session(get, "/agenda/appointments/{id}", clinic.PermReadSchedule, d.agendaPanel),
 		session(get, "/appointments/new", clinic.PermWriteSchedule, d.appointmentNew),
 		session(post, "/appointments/new", clinic.PermWriteSchedule, d.appointmentForm),
 		session(post, "/appointments", clinic.PermWriteSchedule, d.appointmentCreate),
 		session(post, "/appointments/{id}/status", clinic.PermSetStatus, d.appointmentStatus),
+		session(get, "/appointments/{id}", clinic.PermReadSchedule, d.appointmentShow),
+		session(get, "/appointments/{id}/cancel", clinic.PermWriteSchedule, d.appointmentCancelConfirm),
 		session(post, "/appointments/{id}/cancel", clinic.PermWriteSchedule, d.appointmentCancel),
 		session(get, "/appointments/{id}/move", clinic.PermWriteSchedule, d.appointmentMove),
 		session(post, "/appointments/{id}/move", clinic.PermWriteSchedule, d.appointmentReschedule),
 		session(get, "/schedules", clinic.PermManageSchedule, d.scheduleList),
 		session(post, "/agendas/{id}/hours", clinic.PermManageSchedule, d.hoursSave),
 		session(post, "/agendas/{id}/exceptions", clinic.PermManageSchedule, d.exceptionCreate),
+		session(get, "/agendas/{id}/exceptions", clinic.PermManageSchedule, d.exceptionList),
 		session(post, "/exceptions/{id}/delete", clinic.PermManageSchedule, d.exceptionDelete),
 		session(get, "/practitioners/{id}/absences", clinic.PermManageSchedule, d.absenceList),
 		session(post, "/practitioners/{id}/absences", clinic.PermManageSchedule, d.absenceCreate),
@@ -145,6 +162,7 @@ func (d *Dashboard) Routes() []web.Route {
 		session(get, "/patients/{id}/explain", clinic.PermReadPatients, d.patientExplain),
 		session(get, "/consent/conflicts", clinic.PermPatientConsent, d.consentConflicts),
 		session(get, "/audit", clinic.PermReadAudit, d.auditList),
+		session(get, "/audit.csv", clinic.PermReadAudit, d.auditExport),
 		session(get, "/notifications", clinic.PermReadPatients, d.notificationList),
 		session(get, "/notifications/{id}", clinic.PermReadPatients, d.notificationShow),
 		session(get, "/outbox", clinic.PermReadPatients, d.outboxList),
@@ -159,6 +177,18 @@ func (d *Dashboard) Routes() []web.Route {
 		session(get, "/settings/sms", clinic.PermManageDirectory, d.smsAccountList),
 		session(post, "/settings/sms", clinic.PermManageDirectory, d.smsAccountSave),
 		session(post, "/settings/sms-accounts/{id}/delete", clinic.PermManageDirectory, d.smsAccountDelete),
+		session(get, "/staff", clinic.PermManageStaff, d.staffList),
+		session(get, "/staff/new", clinic.PermManageStaff, d.staffNew),
+		session(post, "/staff/new", clinic.PermManageStaff, d.staffCreate),
+		session(get, "/staff/{id}", clinic.PermManageStaff, d.staffEdit),
+		session(post, "/staff/{id}/role", clinic.PermManageStaff, d.staffRole),
+		session(post, "/staff/{id}/disable", clinic.PermManageStaff, d.staffDisable),
+		session(post, "/staff/{id}/enable", clinic.PermManageStaff, d.staffEnable),
+		session(post, "/staff/{id}/password", clinic.PermManageStaff, d.staffPassword),
+		session(get, "/profile", clinic.PermSignedIn, d.profileEdit),
+		session(post, "/profile", clinic.PermSignedIn, d.profileSave),
+		session(post, "/profile/password", clinic.PermSignedIn, d.profilePassword),
+		session(get, "/my-day", clinic.PermReadSchedule, d.myDay),
 		{Method: get, Pattern: "/static/", Auth: web.Public, Handler: d.Static().ServeHTTP},
 	}
 }

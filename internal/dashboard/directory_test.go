@@ -97,7 +97,7 @@ func TestReasons(t *testing.T) {
 				t.Fatalf("status %d, want 422\n%s", res.status, res.body)
 			}
 			for _, f := range tc.fields {
-				wantBody(t, res, "<code>"+f+"</code>")
+				wantBody(t, res, `data-field="`+f+`"`)
 			}
 			wantBody(t, res, `id="reason-form"`)
 			if got := e.reason(e.fx.Reason.ID); got.Name != "Long consult" {
@@ -129,7 +129,7 @@ func TestReasons(t *testing.T) {
 		t.Errorf("created: %+v", rs)
 	}
 	res = e.do(request{method: "POST", path: "/reasons", actor: actorOf(e.admin), form: url.Values{"duration_minutes": {"10"}}})
-	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "<code>name</code>") || !strings.Contains(res.body, `action="/reasons"`) {
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `data-field="name"`) || !strings.Contains(res.body, `action="/reasons"`) {
 		t.Errorf("create without a name: %d", res.status)
 	}
 }
@@ -192,7 +192,7 @@ func TestBookingRules(t *testing.T) {
 				t.Fatalf("status %d, want 422\n%s", res.status, res.body)
 			}
 			for _, fl := range tc.fields {
-				wantBody(t, res, "<code>"+fl+"</code>")
+				wantBody(t, res, `data-field="`+fl+`"`)
 			}
 			if diff := cmp.Diff(want, e.rules()); diff != "" {
 				t.Errorf("a refused form saved (-want +got):\n%s", diff)

@@ -1,6 +1,8 @@
 // Package dashboard is the staff web interface of Tidings: server-rendered HTML pages for
-// signing in, switching clinic, the agenda day and week views (status buttons, booking from
-// a free slot, moving and cancelling), the patient list, search and file, the schedules
+// signing in, switching clinic, the agenda's day and week views as time grids
+// (agenda_grid.go: appointments placed and sized by their times, free time, closed days and
+// absences shaded, status buttons, booking from a free start, moving and cancelling), the
+// patient list, search and file, the schedules
 // (weekly hours, exceptions, absences and the appointments an absence falls on), the
 // consultation reasons, a clinic's booking rules (POR-2, POR-4), communication consent
 // (CON-1..9: each clinical database's "respect opt-out status" setting with its dry run and,
@@ -27,16 +29,28 @@
 //     trips: the patient searches swap their results fragment, and a status button swaps
 //     the agenda from the page its redirect leads to. The template editor's own small script
 //     (static/preview.js) posts the text as one types and swaps in the preview fragment;
-//     without it, the editor's Preview button renders the same on the whole page. It is configured by a
+//     without it, the editor's Preview button renders the same on the whole page. The
+//     agenda grid's script (static/agenda.js) loads an opened appointment's actions in
+//     place and moves an appointment dragged to a free time through the move form, after
+//     asking; without it, an appointment opens to a link to them and its Move link leads
+//     to the move form. htmx is configured by a
 //     <meta name="htmx-config"> tag because the Content-Security-Policy (default-src 'self')
 //     forbids inline script and style.
 //
 // Forms follow Post/Redirect/Get. A change redirects with ?done=KEY, one of a fixed set of
 // confirmations (flash.go), rather than a cookie: nothing to expire or clear, and the URL
 // carries no patient data and no free text. A refused form is shown again with what was
-// typed: 422 with each field named (hours[Monday][1].end), or 409 with the reason (a time
+// typed: 422 with each field named in the form's words ("Monday, second interval, end"
+// for hours[Monday][1].end: field_labels.go), or 409 with the reason (a time
 // taken meanwhile, a stale version). Every appointment form carries the version it was shown
-// at. Handlers decode the form, call a use case (booking, directory, patient) and show its
+// at. What the booking use case asks rather than refuses (a time outside the agenda's hours
+// or off its grid, the patient's second appointment that day) comes back as a 409 with the
+// form as sent and the question ("Outside Dr Lovelace's hours — book anyway?"); its button
+// sends the same form with confirm naming what it confirms. Cancelling goes through a
+// confirmation page that asks for the reason (required here, since a person is there to
+// give it; optional in the API, for integrations that do not know it), kept in the
+// appointment's history, which its own page (/appointments/{id}) shows with its messages
+// and the buttons booking.Actions offers that day. Handlers decode the form, call a use case (booking, directory, patient) and show its
 // answer: the rules, the permission finer than the route's, the transaction and the audit
 // row are the use case's, the same for the API. A form's own decoding problems (a time not
 // written HH:MM) travel with the call so that one answer names every field. The notification

@@ -7,14 +7,23 @@ import (
 	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/walltime"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
 // exceptionCreate adds a dated exception to an agenda's hours (POST /agendas/{id}/exceptions,
 // fields day (YYYY-MM-DD, clinic's calendar), kind: "closed" closes the day, "hours" adds
-// start–end that day, "replace" closes it and opens start–end instead; note). A refused
-// form is shown again (422) naming its fields.
+// start–end that day, "replace" closes it and opens start–end instead; note; preview). A
+// refused form is shown again (422) naming its fields.
+//
+// With preview=1 (the schedules page's form sends it) an exception that would leave booked
+// appointments without hours is not recorded yet: the page lists them with what each
+// patient would be told, on each channel, if staff cancelled the appointment, and a button
+// that posts the same values without preview to record it. Recorded, an exception that
+// leaves appointments without hours leads to the agenda's exceptions page, where staff
+// cancel or move each (the exception itself cancels nothing and tells no patient); any
+// other back to the schedules page.
 func (d *Dashboard) exceptionCreate(w http.ResponseWriter, r *http.Request) {
 	id, ok := d.postedID(w, r)
 	if !ok {
@@ -25,11 +34,58 @@ func (d *Dashboard) exceptionCreate(w http.ResponseWriter, r *http.Request) {
 		End: r.PostFormValue("end"), Note: strings.TrimSpace(r.PostFormValue("note"))}
 	e, problems := readException(form)
 	actor := web.MustActor(ctx)
-	// AddException reads the agenda before it judges the form (another organisation's is
+	// The use cases read the agenda before they judge the form (another organisation's is
 	// "not found").
 	e.AgendaID = clinic.AgendaID(id)
-	_, err := d.booking.AddException(ctx, actor, e, problems)
+	var err error
+	if r.PostFormValue("preview") == "1" {
+		var f frame
+		var page closurePage
+		var shown []clinic.PatientID
+		err = d.db.View(ctx, func(tx *store.Tx) (err error) {
+			if f, err = d.frameTx(ctx, tx, r); err != nil {
+				return err
+			}
+			affected, err := d.booking.PreviewExceptionTx(ctx, tx, actor, e, problems)
+			if err != nil || len(affected) == 0 {
+				return err
+			}
+			ag, err := tx.Directory().Agenda(ctx, f.Org.ID, e.AgendaID)
+			if err != nil {
+				return err
+			}
+			rows, who, err := d.affectedRows(ctx, tx, f, [][]clinic.Appointment{affected}, "")
+			if err != nil {
+				return err
+			}
+			shown = who
+			page = closurePage{Subject: ag.Name, Day: e.Day, What: exceptionText(e), Note: e.Note, Zone: f.Loc.String(),
+				Action: fmt.Sprintf("/agendas/%d/exceptions", id), Back: fmt.Sprintf("/schedules#exception-%d", id), Affected: rows[0],
+				Fields: []hiddenField{{"day", form.Day}, {"kind", form.Kind}, {"start", form.Start}, {"end", form.End}, {"note", form.Note}}}
+			return nil
+		})
+		if err == nil && page.Affected != nil {
+			d.showClosurePreview(w, r, f, page, shown)
+			return
+		}
+	}
+	var added clinic.ScheduleException
+	if err == nil {
+		added, err = d.booking.AddException(ctx, actor, e, problems)
+	}
+	var affected []clinic.Appointment
+	var readErr error
+	if err == nil && added.Closed {
+		// It is recorded: a failure to read what it closes must not hide that, so it leads
+		// to the exceptions page, which reads them again.
+		readErr = d.db.View(ctx, func(tx *store.Tx) (err error) {
+			affected, err = d.booking.ExceptionAffectedTx(ctx, tx, actor.OrgID, added.AgendaID, added.Day)
+			return err
+		})
+	}
 	switch {
+	case err == nil && (len(affected) > 0 || readErr != nil):
+		http.Redirect(w, r, withDone(fmt.Sprintf("/agendas/%d/exceptions", id), "exception-added")+"#day-"+added.Day, http.StatusSeeOther)
 	case err == nil:
 		http.Redirect(w, r, withDone("/schedules", "exception-added")+fmt.Sprintf("#agenda-%d", id), http.StatusSeeOther)
 	case formError(err):

@@ -38,6 +38,14 @@ func flashes() page.Flashes {
 		"sms-saved":             "SMS account saved.",
 		"sms-deleted":           "SMS account deleted.",
 		"inbox-read":            "Marked as read.",
+		"role-changed":          "Role saved.",
+		"user-disabled":         "Account disabled: it was signed out and cannot sign in.",
+		"user-enabled":          "Account enabled: it can sign in again.",
+		"profile-saved":         "Profile saved.",
+		"password-changed":      "Password changed. Your other sessions were signed out.",
+		"patient-created":       "Patient created.",
+		"patient-saved":         "Patient saved.",
+		"patients-merged":       "Records merged: the other record's appointments, relatives, consent and messages are now this one's.",
 	}
 }
 

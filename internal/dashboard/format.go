@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/web"
 )
@@ -129,4 +131,56 @@ func civilDate(s string) string { return s }
 // the same in English and French (i18n.Locale.Span).
 func span(start, end time.Time, loc *time.Location) string {
 	return start.In(loc).Format("15:04") + "–" + end.In(loc).Format("15:04")
+}
+
+// localPhone shows a stored E.164 number as people of the clinic's region write it: in the
+// national format when the number is of that country ("06 12 34 56 78" for +33612345678 in
+// a French clinic, "0412 345 678" for +61412345678 in an Australian one), in the
+// international format otherwise ("+33 6 12 34 56 78" in an Australian clinic), so a
+// foreign number keeps its country code. Only the display changes: numbers are stored, sent
+// and searched in E.164. A number that does not parse, or a clinic without a region, shows
+// as stored.
+func localPhone(e164, region string) string {
+	if e164 == "" {
+		return ""
+	}
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return e164
+	}
+	if region != "" && phonenumbers.GetRegionCodeForNumber(num) == strings.ToUpper(region) {
+		return phonenumbers.Format(num, phonenumbers.NATIONAL)
+	}
+	return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+}
+
+// age is how old a patient is today, as the patient list shows it: whole years, or whole
+// months under two years (a paediatric habit).
+type age struct {
+	N      int
+	Months bool
+}
+
+// ageOn is the age of someone born on birth (a stored YYYY-MM-DD, no zone) on the civil date
+// of today in loc, the clinic's zone (a birthday comes at the clinic's midnight, not UTC's).
+// nil when birth is empty, malformed or after today. Someone born on 29 February turns a
+// year older on 1 March in other years.
+func ageOn(birth string, today time.Time, loc *time.Location) *age {
+	b, err := time.Parse(time.DateOnly, birth)
+	if err != nil {
+		return nil
+	}
+	ty, tm, td := today.In(loc).Date()
+	by, bm, bd := b.Date()
+	if ty < by || (ty == by && (tm < bm || (tm == bm && td < bd))) {
+		return nil
+	}
+	months := (ty-by)*12 + int(tm-bm)
+	if td < bd {
+		months--
+	}
+	if months < 24 {
+		return &age{N: months, Months: true}
+	}
+	return &age{N: months / 12}
 }

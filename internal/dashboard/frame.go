@@ -127,7 +127,7 @@ type header struct {
 	Next string
 	// Nav is the current section: "agenda", "week", "patients", "schedules", "reasons",
 	// "settings", "databases", "channels", "conflicts", "audit", "notifications", "outbox",
-	// "inbox", "sending", "templates" or "sms".
+	// "inbox", "sending", "templates", "sms", "staff", "profile" or "my-day".
 	Nav          string
 	CanAgenda    bool
 	CanPatient   bool // the patients, and the communication log, outbox and SMS inbox
@@ -146,6 +146,13 @@ type header struct {
 	Chosen string
 	// CanChoose: a signed-in staff user (not a token) may choose a language.
 	CanChoose bool
+	// CanStaff: the staff accounts (administrators).
+	CanStaff bool
+	// MyDay: the user's account is linked to a practitioner, whose day "My day" shows.
+	MyDay bool
+	// TemporaryPassword: the user signs in with a password an administrator made; the
+	// header asks them to choose their own in their profile.
+	TemporaryPassword bool
 }
 
 type clinicOption struct {
@@ -172,6 +179,10 @@ func (f frame) header(r *http.Request, nav string) *header {
 		Chosen:       f.User.Locale,
 		CanChoose:    f.User.ID != 0,
 		Unread:       f.Unread,
+		CanStaff:     role.Can(clinic.PermManageStaff),
+		MyDay:        f.User.PractitionerID != 0,
+		// A user, not a token, and not on the profile where they change it.
+		TemporaryPassword: f.User.TemporaryPassword && nav != "profile",
 	}
 	if h.UserName == "" && h.UserEmail == "" {
 		h.UserName = f.Actor.Label

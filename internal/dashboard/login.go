@@ -27,19 +27,19 @@ func (d *Dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
 		Data: loginPage{Next: localPath(r.URL.Query().Get("next"), "")}}})
 }
 
-// loginSubmit signs a user in (POST /login) and sends them on to next, or back to the form
-// with 401 or 429.
+// loginSubmit signs a user in (POST /login) and sends them on to next, else to the page they
+// start from (landing), or back to the form with 401 or 429.
 func (d *Dashboard) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
 		d.fail(w, r, err)
 		return
 	}
 	page := loginPage{Email: r.PostFormValue("email"), Next: localPath(r.PostFormValue("next"), "")}
-	_, err := d.sessions.SignIn(r.Context(), w, r, page.Email, r.PostFormValue("password"))
+	u, err := d.sessions.SignIn(r.Context(), w, r, page.Email, r.PostFormValue("password"))
 	var status int
 	switch {
 	case err == nil:
-		http.Redirect(w, r, localPath(page.Next, "/agenda"), http.StatusSeeOther)
+		http.Redirect(w, r, localPath(page.Next, landing(u)), http.StatusSeeOther)
 		return
 	case errors.Is(err, session.ErrRateLimited):
 		status, page.Error = http.StatusTooManyRequests, msgRateLimited

@@ -17,8 +17,8 @@ import (
 // maxQuery bounds the search text; no name, number or address is longer.
 const maxQuery = 200
 
-// patientSearch finds patients by name, mobile number or e-mail address
-// (POST /patients/search, field q, optional after). The text is patient data, so it comes in
+// patientSearch finds patients of the current clinic's clinical database by name, mobile
+// number or e-mail address (POST /patients/search, field q, optional after). The text is patient data, so it comes in
 // the body, is never logged and never appears in a URL. A request from htmx (HX-Request)
 // gets the results fragment only; any other gets the whole page. Each patient shown is
 // audited as "patient.search".
@@ -45,6 +45,10 @@ func (d *Dashboard) patientSearch(w http.ResponseWriter, r *http.Request) {
 		if f, err = d.frameTx(ctx, tx, r); err != nil {
 			return err
 		}
+		scope, err := d.patientScope(ctx, tx, f, &page)
+		if err != nil {
+			return err
+		}
 		filter, err := searchFilter(page.Query, f.Clinic.Region)
 		var ve *clinic.ValidationError
 		if errors.As(err, &ve) {
@@ -54,6 +58,7 @@ func (d *Dashboard) patientSearch(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
+		filter.DatabaseID = scope
 		ps, err = tx.Patients().ListPatients(ctx, f.Org.ID, filter, store.Page{After: after, Limit: patientPageSize + 1})
 		return err
 	})
@@ -61,7 +66,7 @@ func (d *Dashboard) patientSearch(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	ids := page.fill(ps)
+	ids := page.fill(ps, f, d.now())
 	rp := reply{
 		Status: status,
 		Page:   "patients",

@@ -43,6 +43,23 @@ type patientFile struct {
 	ShowClinic bool // the organisation has several clinics
 	CanAudit   bool
 
+	// The actions of the file (ADM-7). CanEdit: the user may write patients (on a synced
+	// database's patient, only the language: the form says so). CanMerge: the user may merge
+	// records (appointment managers and above) of this builtin database. Synced names the
+	// clinical software that keeps the record, which merges its duplicates itself. BookHere:
+	// the user may book and the current clinic uses the patient's database, so the booking
+	// form can take the patient; BookElsewhere: it does not (another clinic's patient).
+	CanEdit       bool
+	CanMerge      bool
+	Synced        bool
+	CanBook       bool
+	BookHere      bool
+	BookElsewhere bool
+	// MergedInto is the record this one was merged into, MergedName its name: the file says
+	// so, links there, and offers no change.
+	MergedInto clinic.PatientID
+	MergedName string
+
 	// Notifications is the patient switch (CON-7), the clinic's; CanConsent: the user may
 	// change it and record consent changes (appointment managers and above).
 	NotificationsOn bool
@@ -173,8 +190,17 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 		Page: "patient",
 		View: view{Title: "Patient file", Header: f.header(r, "patients"), Data: file},
 		Audit: []audit{{patient.ActionConsentRead, []clinic.PatientID{file.ID}}, {decide.ActionLogRead, []clinic.PatientID{file.ID}},
-			{"patient.read", []clinic.PatientID{file.ID}}, {"relative.list", relatives}},
+			{"patient.read", file.shown()}, {"relative.list", relatives}},
 	})
+}
+
+// shown lists the records whose details the file shows: the patient, and the record it was
+// merged into (named in the banner).
+func (file patientFile) shown() []clinic.PatientID {
+	if file.MergedInto != 0 {
+		return []clinic.PatientID{file.ID, file.MergedInto}
+	}
+	return []clinic.PatientID{file.ID}
 }
 
 // consent fills the consent table and history of the file from the patient's records.
@@ -214,7 +240,7 @@ func readPatientFile(ctx context.Context, tx *store.Tx, f frame, id clinic.Patie
 	}
 	file := patientFile{
 		ID: p.ID, Name: p.FullName(), GivenName: p.GivenName, FamilyName: p.FamilyName,
-		BirthDate: civilDate(p.BirthDate), Mobile: p.Mobile, Email: p.Email, Language: languageLabel(p.Language),
+		BirthDate: civilDate(p.BirthDate), Mobile: localPhone(p.Mobile, f.Clinic.Region), Email: p.Email, Language: languageLabel(p.Language),
 		PMSOptOut: p.PMSOptOut, ExternalID: p.ExternalID, EmailBounce: p.EmailBounce,
 		ShowClinic: len(f.Clinics) > 1, CanAudit: f.Actor.Role.Can(clinic.PermReadAudit),
 	}
@@ -224,6 +250,22 @@ func readPatientFile(ctx context.Context, tx *store.Tx, f frame, id clinic.Patie
 	}
 	file.Database, file.database, file.patient = db.Name, db, p
 	file.NotificationsOn, file.CanConsent = !p.NotificationsOff, f.Actor.Can(clinic.PermPatientConsent)
+	file.Synced = db.Kind != clinic.KindBuiltin
+	file.CanEdit = f.Actor.Can(clinic.PermWritePatients)
+	file.CanMerge = file.CanEdit && f.Actor.Can(clinic.PermPatientConsent)
+	file.CanBook = f.Actor.Can(clinic.PermWriteSchedule)
+	file.BookHere = file.CanBook && f.Clinic.ID != 0 && f.Clinic.DatabaseID == p.DatabaseID
+	file.BookElsewhere = file.CanBook && !file.BookHere
+	if p.MergedInto != 0 {
+		// A merged record is changed no more: every use case refuses it (patient.ErrMerged).
+		file.MergedInto, file.CanEdit, file.CanMerge, file.CanBook, file.BookHere, file.BookElsewhere, file.CanConsent =
+			p.MergedInto, false, false, false, false, false, false
+		kept, err := tx.Patients().Patient(ctx, org, p.MergedInto)
+		if err != nil {
+			return file, err
+		}
+		file.MergedName = kept.FullName()
+	}
 	file.PMSReadAt = f.when(p.PMSOptOutReadAt)
 	file.PMSRespected, file.PMSUnreadable = db.RespectOptOut, !db.Profile.CanReadOptOut()
 	rels, err := tx.Patients().Relatives(ctx, org, p.ID)

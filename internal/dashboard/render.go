@@ -20,16 +20,18 @@ var templateFS embed.FS
 
 // pageNames lists the page templates under templates/, each parsed with the two layouts.
 func pageNames() []string {
-	return []string{"login", "patients", "patient", "agenda", "week", "book", "move", "schedules", "absences",
+	return []string{"login", "patients", "patient", "patient_form", "patient_merge", "agenda", "week", "book", "move", "appointment", "appointment_cancel", "schedules", "absences", "exceptions", "closure",
 		"reasons", "reason", "rules", "audit", "databases", "dryrun", "channels", "explain", "conflicts",
-		"notifications", "notification", "outbox", "inbox", "sending", "templates", "template", "sms", "error"}
+		"notifications", "notification", "outbox", "inbox", "sending", "templates", "template", "sms", "error",
+		"staff", "staff_new", "staff_user", "staff_password", "profile", "myday"}
 }
 
 // pageSet is the dashboard's parsed pages, one copy per locale (page.Set).
 type pageSet = page.Set
 
 // parsePages parses every page with the layouts it may be shown in and the shared parts
-// (templates/parts.html: field errors, appointment action buttons), with the built-in
+// (templates/parts.html: field errors, appointment action buttons; templates/agenda_grid.html:
+// the agenda's time grid and an appointment's panel, a fragment of the agenda page), with the built-in
 // catalog. Each page defines "content" (and the patient list and booking form the "results"
 // and "patient-results" fragments htmx asks for); "layout" wraps it for a signed-in user and
 // "bare" for a visitor. Texts go through the catalog: {{t "…"}} and the date functions of
@@ -45,13 +47,15 @@ func parsePagesWith(a *assets, cat *i18n.Catalog) (*pageSet, error) {
 	}
 	set, err := page.Parse(page.Config{
 		FS:      templateFS,
-		Layouts: []string{"templates/layout.html", "templates/bare.html", "templates/parts.html"},
+		Layouts: []string{"templates/layout.html", "templates/bare.html", "templates/parts.html", "templates/agenda_grid.html"},
 		Pages:   files,
 		Blocks:  []string{"layout", "bare", "content"},
 		// invalid marks a form control whose field an error names (aria-invalid).
 		Funcs:   template.FuncMap{"invalid": clinic.HasField},
 		Assets:  a,
 		Catalog: cat,
+		// Field errors name each field in words (field_labels.go), not by its wire name.
+		Fields: formFieldLabel,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)

@@ -68,43 +68,90 @@ func TestTemplatesRender(t *testing.T) {
 			[]string{`<h1 id="patient-name">Grace Hopper</h1>`, `href="/patients/8"`, "09:00–09:15 AEST", "3 older appointments", `href="/audit?patient=7"`}},
 		{"patient file bare", "patient", "", view{Title: "Patient file", Header: sampleHeader("patients"), Data: patientFile{ID: 7, Name: "A B"}},
 			[]string{"No relatives recorded.", "None."}},
+		{"patient file actions", "patient", "", view{Title: "Patient file", Header: sampleHeader("patients"), Data: patientFile{ID: 7, Name: "A B",
+			CanEdit: true, CanMerge: true, CanBook: true, BookHere: true}},
+			[]string{`href="/patients/7/edit"`, `href="/appointments/new?patient_id=7"`, `href="/patients/7/merge"`}},
+		{"patient file synced, another clinic", "patient", "", view{Title: "Patient file", Header: sampleHeader("patients"), Data: patientFile{ID: 7, Name: "A B",
+			Database: "PMS", CanEdit: true, CanMerge: true, CanBook: true, BookElsewhere: true, Synced: true}},
+			[]string{"Edit the language", `id="book-elsewhere"`, `id="synced-note"`}},
+		{"patient file merged", "patient", "", view{Title: "Patient file", Header: sampleHeader("patients"), Data: patientFile{ID: 7, Name: "A B",
+			MergedInto: 9, MergedName: "Grace Hopper"}},
+			[]string{`id="merged-banner"`, `href="/patients/9"`, "Grace Hopper"}},
+		{"new patient", "patient_form", "", view{Title: "New patient", Header: sampleHeader("patients"), Data: patientFormPage{Database: "Tidings records",
+			Values: patientValues{Language: "fr"}, Languages: patientLanguages("fr"),
+			Errors: notesOf(&clinic.ValidationError{Fields: []clinic.FieldError{{Field: "mobile", Reason: "is not a mobile number"},
+				{Field: "database_id", Reason: "does not exist"}}}, patientLabels, nil)}},
+			[]string{`action="/patients/new"`, `<option value="fr" selected>`, `<a href="#mobile">Mobile</a>`, `id="mobile-error"`, `aria-invalid="true"`,
+				"Clinical database", "Create"}},
+		{"edit patient, stale", "patient_form", "", view{Title: "Edit patient", Header: sampleHeader("patients"), Data: patientFormPage{ID: 7, Version: 3,
+			Name: "Grace Hopper", Values: patientValues{GivenName: "Grace", Mobile: "0412 345 678"}, Languages: patientLanguages("de"), Message: msgPatientChanged}},
+			[]string{`action="/patients/7/edit"`, `name="version" value="3"`, `value="0412 345 678"`, `id="patient-conflict"`, `<option value="de" selected>`}},
+		{"edit patient, synced", "patient_form", "", view{Title: "Edit patient", Header: sampleHeader("patients"), Data: patientFormPage{ID: 7, Version: 3,
+			Name: "Grace Hopper", Database: "PMS", Synced: true, Values: patientValues{GivenName: "Grace", BirthDate: "1980-12-09"}, Languages: patientLanguages("en")}},
+			[]string{`data-testid="software-details"`, `id="language"`, "9 Dec 1980"}},
+		{"new patient, synced", "patient_form", "", view{Title: "New patient", Header: sampleHeader("patients"), Data: patientFormPage{Database: "PMS", Synced: true}},
+			[]string{`id="synced-note"`}},
+		{"edit patient, merged", "patient_form", "", view{Title: "Edit patient", Header: sampleHeader("patients"), Data: patientFormPage{ID: 7, MergedInto: 9}},
+			[]string{`href="/patients/9/edit"`}},
+		{"merge search", "patient_merge", "", view{Title: "Merge records", Header: sampleHeader("patients"), Data: patientMergePage{ID: 7, Name: "Grace Hopper",
+			Database: "Tidings records", Searched: true, Query: "hop", Candidates: rows, More: true}},
+			[]string{`action="/patients/7/merge/search"`, `value="hop"`, `href="/patients/7/merge/7"`, "More records match"}},
+		{"merge results fragment", "patient_merge", "merge-results", view{Data: patientMergePage{ID: 7, Searched: true}},
+			[]string{`id="merge-results"`, "No other record of this database matches."}},
+		{"merge confirmation", "patient_merge", "", view{Title: "Merge records", Header: sampleHeader("patients"), Data: patientMergePage{ID: 7, Name: "Grace Hopper",
+			Confirm: true, Keep: mergeSide{ID: 7, GivenName: "Grace", NotificationsOn: true}, Remove: mergeSide{ID: 8, GivenName: "Grace M."},
+			Counts: []mergeCount{{Label: "Appointments", Count: 2}, {Label: "Audit log entries", Count: 5, Stays: true}}, SwitchOff: true}},
+			[]string{`name="remove" value="8"`, `action="/patients/7/merge"`, "Appointments: 2", "Audit log entries: 5, they stay", `id="switch-off"`, `href="/patients/8/merge/7"`}},
+		{"merge refused", "patient_merge", "", view{Title: "Merge records", Header: sampleHeader("patients"), Data: patientMergePage{ID: 7, Confirm: true,
+			Keep: mergeSide{ID: 7}, Remove: mergeSide{ID: 8}, Problem: "One of these records was merged into another already."}},
+			[]string{`id="merge-problem"`}},
+		{"merge synced", "patient_merge", "", view{Title: "Merge records", Header: sampleHeader("patients"), Data: patientMergePage{ID: 7, Synced: true}},
+			[]string{`id="synced-merge"`}},
 		{"agenda", "agenda", "", view{Title: "Agenda", Header: sampleHeader("agenda"), Data: agendaPage{
-			Clinic: "Main St", Zone: "Australia/Sydney", Date: "2026-04-05", DateLabel: "Sunday 5 April 2026", Prev: "2026-04-04",
-			Next: "2026-04-06", Today: "2026-04-07",
-			Columns: []agendaColumn{
-				{ID: 1, Name: "Dr Lovelace", Appointments: []agendaAppointment{{ID: 3, Time: "09:00–09:15", PatientID: 7, Patient: "Grace Hopper",
-					Reason: "Standard consult", Status: clinic.StatusCancelled, StatusLabel: "Cancelled"}}},
-				{ID: 2, Name: "Room 2", Inactive: true},
-			}}},
-			[]string{`id="agenda"`, `href="/agenda?date=2026-04-04"`, `href="/agenda?date=2026-04-07"`, "status-cancelled", "appt-freed", "not active here"}},
+			Clinic: "Main St", Zone: "Australia/Sydney", Date: "2026-04-05", DateLabel: "Sunday 5 April 2026", PrevLink: "/agenda?date=2026-04-04",
+			NextLink: "/agenda?date=2026-04-06", TodayLink: "/agenda?date=2026-04-07", WeekLink: "/agenda/week?date=2026-04-05",
+			Grid: sampleGrid(t, "Australia/Sydney", grid{ID: "agenda"}, []sampleCol{
+				{id: 1, name: "Dr Lovelace", date: "2026-04-05", appts: []sampleAppt{{"09:00", 15, agendaAppointment{ID: 3, Time: "09:00–09:15", PatientID: 7,
+					Patient: "Grace Hopper", Reason: "Standard consult", Status: clinic.StatusCancelled, StatusLabel: "Cancelled"}}}},
+				{id: 2, name: "Room 2", date: "2026-04-05", inactive: true, closed: true},
+			})}},
+			[]string{`id="agenda"`, `href="/agenda?date=2026-04-04"`, `href="/agenda?date=2026-04-07"`, "status-cancelled", "appt-freed", "not active here",
+				`class="ag-appt r-25 s-3 k1-0 status-cancelled appt-freed"`, "Closed"}},
 		{"agenda with actions and free slots", "agenda", "", view{Title: "Agenda", Header: sampleHeader("agenda"), Flash: "Appointment booked.", Data: agendaPage{
-			Clinic: "Main St", Zone: "Australia/Sydney", Date: "2026-04-08", DateLabel: "Wednesday 8 April 2026", Prev: "2026-04-07",
-			Next: "2026-04-09", Today: "2026-04-07", CanBook: true, ReasonID: 5, Reason: "Standard consult",
-			Reasons: []option{{Value: 5, Label: "Standard consult", Selected: true}},
-			Columns: []agendaColumn{
-				{ID: 1, Name: "Dr Lovelace", Offers: true, Slots: []freeSlot{{Label: "09:15", Value: "2026-04-07T23:15:00Z"}},
-					Appointments: []agendaAppointment{{ID: 3, Time: "09:00–09:15", PatientID: 7, Patient: "Grace Hopper",
-						Reason: "Standard consult", Status: clinic.StatusBooked, StatusLabel: "Booked", Active: true,
+			Clinic: "Main St", Zone: "Australia/Sydney", Date: "2026-04-08", DateLabel: "Wednesday 8 April 2026", PrevLink: "/agenda?date=2026-04-07&reason_id=5",
+			NextLink: "/agenda?date=2026-04-09&reason_id=5", TodayLink: "/agenda?date=2026-04-07&reason_id=5", WeekLink: "/agenda/week?date=2026-04-08",
+			CanBook: true, ReasonID: 5, Reason: "Standard consult", Reasons: []option{{Value: 5, Label: "Standard consult", Selected: true}},
+			Practitioners: []option{{Value: 1, Label: "Dr Ada Lovelace"}, {Value: 2, Label: "Dr Alan Turing"}},
+			Agendas:       []option{{Value: 1, Label: "Dr Lovelace", Selected: true}, {Value: 2, Label: "Room 2"}}, AgendaID: 1,
+			Grid: sampleGrid(t, "Australia/Sydney", grid{ID: "agenda", ReasonID: 5, Reason: "Standard consult", CanMove: true, Next: "/agenda?date=2026-04-08&reason_id=5"}, []sampleCol{
+				{id: 1, name: "Dr Lovelace", date: "2026-04-08", offers: true, slots: []string{"09:15"},
+					appts: []sampleAppt{{"09:00", 15, agendaAppointment{ID: 3, Time: "09:00–09:15", PatientID: 7, Patient: "Grace Hopper",
+						Reason: "Standard consult", Status: clinic.StatusBooked, StatusLabel: "Booked", Active: true, Open: true,
 						Actions: apptActions{ID: 3, Version: 2, Next: "/agenda?date=2026-04-08", What: "09:00–09:15", Target: "#agenda",
-							Statuses: []statusAction{{clinic.StatusConfirmed, "Confirm"}, {clinic.StatusArrived, "Arrived"}}, Move: true, Cancel: true}}}},
-				{ID: 2, Name: "Room 2"},
-			}}},
+							Statuses: []statusAction{{clinic.StatusConfirmed, "Confirm"}, {clinic.StatusArrived, "Arrived"}}, Move: true, Cancel: true}}}}},
+				{id: 2, name: "Room 2", date: "2026-04-08"},
+			})}},
 			[]string{`id="flash"`, "Appointment booked.", `action="/appointments/3/status"`, `name="version" value="2"`, `value="confirmed"`,
-				`hx-target="#agenda"`, `href="/appointments/3/move"`, `action="/appointments/3/cancel"`, `id="reason_id"`,
+				`hx-target="#agenda"`, `href="/appointments/3/move"`, `data-action="cancel"`, `id="reason_id"`,
 				`href="/appointments/new?reason_id=5&amp;agenda_id=1&amp;start=2026-04-07T23%3a15%3a00Z"`, "Does not offer this reason",
-				`href="/agenda/week?date=2026-04-08"`, `href="/appointments/new?date=2026-04-08&amp;reason_id=5"`}},
+				`href="/agenda/week?date=2026-04-08"`, `href="/appointments/new?date=2026-04-08&amp;reason_id=5"`, `id="practitioner-filter"`,
+				`id="phone-agenda"`, `id="agenda-drop"`, `data-appointment-id="3" data-move data-version="2"`, "ag-phone"}},
 		{"agenda no clinic", "agenda", "", view{Title: "Agenda", Header: sampleHeader("agenda"), Data: agendaPage{NoClinic: true}},
 			[]string{"no clinic yet"}},
 		{"agenda no agenda", "agenda", "", view{Title: "Agenda", Header: sampleHeader("agenda"), Data: agendaPage{Clinic: "Main St", Date: "2026-04-05", IsToday: true}},
 			[]string{"no active agenda", "Today"}},
 		{"week", "week", "", view{Title: "Week", Header: sampleHeader("week"), Data: weekPage{Clinic: "Main St", Zone: "Australia/Sydney",
-			Monday: "2026-03-30", Label: "30 March – 5 April 2026", Prev: "2026-03-23", Next: "2026-04-06", ThisWeek: "2026-04-07",
-			Days: []weekDay{{Date: "2026-03-30", Label: "Mon 30 Mar"}, {Date: "2026-04-05", Label: "Sun 5 Apr"}},
-			Agendas: []weekAgenda{{ID: 1, Name: "Dr Lovelace", Count: 1, Days: []weekCell{{Date: "2026-03-30", Label: "Mon 30 Mar"},
-				{Date: "2026-04-05", Label: "Sun 5 Apr", Appointments: []agendaAppointment{{ID: 3, Time: "23:30–23:45", PatientID: 7,
-					Patient: "Grace Hopper", Reason: "Standard consult", Status: clinic.StatusArrived, StatusLabel: "Arrived", Active: true}}}}}}}},
+			Monday: "2026-03-30", Label: "30 March – 5 April 2026", PrevLink: "/agenda/week?date=2026-03-23", NextLink: "/agenda/week?date=2026-04-06",
+			ThisWeekLink: "/agenda/week?date=2026-04-07", AgendaID: 1, Agenda: "Dr Lovelace", Count: 1,
+			Agendas: []option{{Value: 1, Label: "Dr Lovelace", Selected: true}, {Value: 2, Label: "Room 2"}},
+			Grid: sampleGrid(t, "Australia/Sydney", grid{ID: "week", Week: true}, []sampleCol{
+				{id: 1, name: "Dr Lovelace", date: "2026-03-30"},
+				{id: 1, name: "Dr Lovelace", date: "2026-04-05", closed: true, appts: []sampleAppt{{"23:30", 15, agendaAppointment{ID: 3, Time: "23:30–23:45",
+					PatientID: 7, Patient: "Grace Hopper", Reason: "Standard consult", Status: clinic.StatusArrived, StatusLabel: "Arrived", Active: true}}}},
+				{id: 1, name: "Dr Lovelace", date: "2026-04-04", closed: true},
+			})}},
 			[]string{`id="week"`, "30 March – 5 April 2026", `href="/agenda/week?date=2026-03-23"`, `href="/agenda/week?date=2026-04-06"`,
-				`href="/agenda/week?date=2026-04-07"`, `data-date="2026-04-05"`, "23:30–23:45", `href="/agenda?date=2026-03-30"`, "No appointments on Mon 30 Mar"}},
+				`href="/agenda/week?date=2026-04-07"`, `data-date="2026-04-05"`, "23:30–23:45", `href="/agenda?date=2026-03-30"`, "ag-collapsed", `id="agenda-picker"`}},
 		{"week no agenda", "week", "", view{Title: "Week", Header: sampleHeader("week"), Data: weekPage{Clinic: "Main St", IsThisWeek: true}},
 			[]string{"no active agenda", "This week"}},
 		{"booking form", "book", "", view{Title: "Book an appointment", Header: sampleHeader("agenda"), Data: bookPage{Clinic: "Main St",
@@ -114,7 +161,7 @@ func TestTemplatesRender(t *testing.T) {
 			Patients: []patientChoice{{ID: 7, Name: "Grace Hopper", BirthDate: "9 Dec 1980", Checked: true}}, More: true,
 			Message: msgTaken, Fields: []clinic.FieldError{{Field: "patient_id", Reason: "is required"}}}},
 			[]string{`action="/appointments"`, `formaction="/appointments/new"`, `hx-post="/appointments/new"`, `value="2026-04-07T23:15:00Z" checked`,
-				`name="patient_id" value="7" checked`, `id="book-conflict"`, msgTaken, "<code>patient_id</code>", `value="hop"`, "More patients match"}},
+				`name="patient_id" value="7" checked`, `id="book-conflict"`, msgTaken, `data-field="patient_id"><strong>Patient</strong>: is required`, `value="hop"`, "More patients match"}},
 		{"booking form fragment", "book", "patient-results", view{Data: bookPage{Searched: true, SearchError: "Search text is empty."}},
 			[]string{`id="patient-results"`, `id="q-error"`}},
 		{"booking form, no match", "book", "patient-results", view{Data: bookPage{Searched: true}},
@@ -127,7 +174,7 @@ func TestTemplatesRender(t *testing.T) {
 			Agendas: []option{{Value: 1, Label: "Dr Lovelace", Selected: true}}, Next: "/practitioners/1/absences", Back: "/practitioners/1/absences",
 			Free:   []moveFree{{AgendaID: 1, Name: "Dr Lovelace", Slots: []freeSlot{{Label: "09:00", Value: "2026-10-03T23:00:00Z"}}}},
 			Fields: []clinic.FieldError{{Field: "time", Reason: "does not exist on that day"}}}},
-			[]string{`action="/appointments/3/move"`, `name="version" value="4"`, `value="2026-10-04"`, `value="02:30"`, "<code>time</code>",
+			[]string{`action="/appointments/3/move"`, `name="version" value="4"`, `value="2026-10-04"`, `value="02:30"`, `data-field="time"><strong>Time</strong>: does not exist on that day`,
 				`name="slot" value="2026-10-03T23:00:00Z"`, `name="next" value="/practitioners/1/absences"`, `action="/appointments/3/move" class="inline filter"`}},
 		{"move refused", "move", "", view{Title: "Move", Header: sampleHeader("agenda"), Data: movePage{ID: 3, StatusLabel: "Seen"}},
 			[]string{"can be moved; this one is Seen"}},
@@ -140,19 +187,43 @@ func TestTemplatesRender(t *testing.T) {
 				NewException: exceptionForm{Kind: "hours"}}},
 			Practitioners: []schedulePractitioner{{ID: 4, Name: "Dr Ada Lovelace", Absences: []absenceRow{{ID: 6, From: "Wed 8 Apr 2026 00:00 AEST", To: "Thu 9 Apr 2026 00:00 AEST"}},
 				Errors: []clinic.FieldError{{Field: "start_time", Reason: "does not exist"}}}}}},
-			[]string{`action="/agendas/1/hours"`, `name="hours[Monday][1].end" value="12:00"`, `aria-invalid="true"`, "<code>hours[Monday][1].end</code>",
+			[]string{`action="/agendas/1/hours"`, `name="hours[Monday][1].end" value="12:00"`, `aria-invalid="true"`, "<strong>Monday, second interval, end</strong>: must be after the start",
 				`action="/exceptions/9/delete"`, "Christmas", `value="hours" checked`, `action="/agendas/1/exceptions"`,
-				`action="/practitioners/4/absences"`, `action="/absences/6/delete"`, `href="/practitioners/4/absences"`, "<code>start_time</code>"}},
+				`action="/practitioners/4/absences"`, `action="/absences/6/delete"`, `href="/practitioners/4/absences"`, `data-field="start_time"><strong>From time</strong>: does not exist`,
+				`href="/agendas/1/exceptions"`, `name="preview" value="1"`}},
 		{"schedules empty", "schedules", "", view{Title: "Schedules", Header: sampleHeader("schedules"), Data: schedulesPage{Clinic: "Main St"}},
 			[]string{"no agenda", "No practitioner"}},
 		{"absences", "absences", "", view{Title: "Absences", Header: sampleHeader("schedules"), Data: absencesPage{PractitionerID: 4,
 			Practitioner: "Dr Ada Lovelace", Zone: "Australia/Sydney", Hidden: 2, Absences: []absenceBlock{{ID: 6, From: "Wed 8 Apr 2026 00:00 AEST",
 				To: "Thu 9 Apr 2026 00:00 AEST", Note: "Conference", Affected: []affectedRow{{ID: 3, Date: "Wed 8 Apr 2026", Time: "09:00–09:15 AEST",
 					Agenda: "Dr Lovelace", PatientID: 7, Patient: "Grace Hopper", Reason: "Standard consult", Status: clinic.StatusBooked, StatusLabel: "Booked",
-					Actions: apptActions{ID: 3, Version: 1, Next: "/practitioners/4/absences", MoveNext: "/practitioners/4/absences", Move: true, Cancel: true}}}},
+					Actions: apptActions{ID: 3, Version: 1, Next: "/practitioners/4/absences", MoveNext: "/practitioners/4/absences", Move: true, Cancel: true},
+					Notice: &noticeView{Channels: []channelNoticeView{{Channel: "sms", Label: "SMS", Sent: true, Text: "Allowed: consent and every notification switch permit this message."},
+						{Channel: "push", Label: "Push notifications", Text: msgChannelOff}}}}}},
 				{ID: 8, From: "x", To: "y"}}}},
-			[]string{`id="absence-6"`, "1</strong> booked appointment falls", `action="/appointments/3/cancel"`,
-				`href="/appointments/3/move?next=%2fpractitioners%2f4%2fabsences"`, "No booked appointment falls", "2 later absences"}},
+			[]string{`id="absence-6"`, "1</strong> booked appointment falls", `data-action="cancel"`,
+				`href="/appointments/3/move?next=%2fpractitioners%2f4%2fabsences"`, "No booked appointment falls", "2 later absences",
+				`data-channel="sms" data-sent="true"`, `data-channel="push" data-sent="false"`, "cancellation notice", msgChannelOff, "An absence cancels no appointment"}},
+		{"exceptions", "exceptions", "", view{Title: "Exceptions", Header: sampleHeader("schedules"), Data: exceptionsPage{AgendaID: 1, Agenda: "Dr Lovelace",
+			Zone: "Australia/Sydney", Hidden: 3, Days: []exceptionDay{{Day: "2026-12-25", Closed: true,
+				Exceptions: []exceptionRow{{ID: 9, Day: "2026-12-25", What: "Closed", Note: "Christmas"}},
+				Affected: []affectedRow{{ID: 3, PatientID: 7, Patient: "Grace Hopper", Status: clinic.StatusBooked, StatusLabel: "Booked",
+					Notice: &noticeView{Silent: true}}}},
+				{Day: "2026-12-27", Exceptions: []exceptionRow{{ID: 10, Day: "2026-12-27", What: "Extra hours 09:00–12:00"}}}}}},
+			[]string{`id="day-2026-12-25"`, "Fri 25 Dec 2026", "Christmas", `action="/exceptions/9/delete"`, `name="next" value="/agendas/1/exceptions"`,
+				"1</strong> booked appointment is left without hours", "the patient has not been told of this booking yet", "Extra hours 09:00–12:00",
+				"3 later days are not listed", "Closing a day cancels no appointment"}},
+		{"closure preview, absence", "closure", "", view{Title: "Check", Header: sampleHeader("schedules"), Data: closurePage{Absence: true,
+			Subject: "Dr Ada Lovelace", From: "Wed 8 Apr 2026 00:00 AEST", To: "Thu 9 Apr 2026 00:00 AEST", Note: "Conference", Zone: "Australia/Sydney",
+			Action: "/practitioners/4/absences", Back: "/schedules#absence-form-4", Fields: []hiddenField{{"start_date", "2026-04-08"}, {"note", "Conference"}},
+			Affected: []affectedRow{{ID: 3, PatientID: 7, Patient: "Grace Hopper", StatusLabel: "Booked"}}}},
+			[]string{"Absence not recorded yet", `action="/practitioners/4/absences"`, `name="start_date" value="2026-04-08"`, `name="note" value="Conference"`,
+				"Record the absence", `href="/schedules#absence-form-4"`, "Cannot be cancelled here.", "Recording it cancels no appointment"}},
+		{"closure preview, exception", "closure", "", view{Title: "Check", Header: sampleHeader("schedules"), Data: closurePage{Subject: "Dr Lovelace",
+			Day: "2026-12-25", What: "Closed, open 09:00–12:00 instead", Action: "/agendas/1/exceptions", Back: "/schedules#exception-1",
+			Fields: []hiddenField{{"day", "2026-12-25"}, {"kind", "replace"}}, Affected: []affectedRow{{ID: 3, PatientID: 7, Patient: "Grace Hopper"}}}},
+			[]string{"Exception not recorded yet", "Fri 25 Dec 2026", "Closed, open 09:00–12:00 instead", `name="kind" value="replace"`, "Record the exception",
+				"1</strong> booked appointment would be left without hours"}},
 		{"reasons", "reasons", "", view{Title: "Reasons", Header: sampleHeader("reasons"), Data: reasonsPage{Clinic: "Main St", CanManage: true,
 			Rows: []reasonRow{{ID: 5, Name: "Standard consult", Duration: "15 min", Buffer: "—", Notifications: false, Online: true, Agendas: []string{"Dr Lovelace"}}}}},
 			[]string{`href="/reasons/5/edit"`, `href="/reasons/new"`, "15 min", `data-testid="notifications-off">Notifications off</span>`, "Dr Lovelace"}},
@@ -161,22 +232,21 @@ func TestTemplatesRender(t *testing.T) {
 		{"reason edit", "reason", "", view{Title: "Edit reason", Header: sampleHeader("reasons"), Data: reasonPage{ID: 5, Clinic: "Main St",
 			Name: "Standard consult", Duration: "15", Buffer: "0", Notifications: true, Agendas: []agendaCheck{{ID: 1, Name: "Dr Lovelace", Checked: true}, {ID: 2, Name: "Room", Inactive: true}},
 			Fields: []clinic.FieldError{{Field: "duration_minutes", Reason: "must be"}}}},
-			[]string{`action="/reasons/5"`, `name="agenda_id" value="1" checked`, `name="notifications" value="on" checked`, "<code>duration_minutes</code>", "(not active)"}},
+			[]string{`action="/reasons/5"`, `name="agenda_id" value="1" checked`, `name="notifications" value="on" checked`, `data-field="duration_minutes"><strong>Duration</strong>`, "(not active)"}},
 		{"reason new", "reason", "", view{Title: "New reason", Header: sampleHeader("reasons"), Data: reasonPage{Clinic: "Main St", Duration: "15"}},
 			[]string{`action="/reasons"`, "Create", "This clinic has no agenda."}},
 		{"booking rules", "rules", "", view{Title: "Booking rules", Header: sampleHeader("settings"), Data: rulesForm(clinic.Clinic{ID: 1, Name: "Main St"},
 			rulesValues(clinic.DefaultBookingRules()))},
 			[]string{`action="/settings/booking"`, `name="clinic_id" value="1"`, `value="90"`, `<option value="15" selected>`, `name="allow_no_preference" value="on" checked`}},
-		{"audit", "audit", "", view{Title: "Audit log", Header: sampleHeader("audit"), Data: auditPage{Zone: "Australia/Sydney", Patient: 7, Older: 40,
-			Rows: []auditRow{{ID: 41, At: "2026-04-05 09:00:00 AEST", Actor: "Ada Admin", ActorID: "user:1", Action: "patient.read", PatientID: 7, RequestID: "req-1"},
-				{ID: 40, At: "2026-04-05 09:00:00 AEST", ActorID: "token:2", Action: "patient.list"}}}},
-			[]string{`href="/audit?before=40&amp;patient=7"`, "patient.read", "req-1", "token:2"}},
+		{"audit", "audit", "", view{Title: "Audit log", Header: sampleHeader("audit"), Data: sampleAuditPage()},
+			[]string{`href="/audit?after=40&amp;patient=7"`, "Viewed a patient&#39;s file", "patient.read", "req-1", "token:2", "API token Sync bridge",
+				`<summary>Viewed the patient list — 2 patients</summary>`, `href="/patients/8"`, "Book up to (days ahead)", `90</span> → <span class="audit-after">120`, "Each reason&#39;s own duration"}},
 		{"audit empty", "audit", "", view{Title: "Audit log", Header: sampleHeader("audit"), Data: auditPage{Zone: "UTC"}},
 			[]string{"No entries."}},
 		{"error signed in", "error", "", view{Title: "Please check your request", Header: sampleHeader(""), RequestID: "req-2", Data: errorPage{
 			Status: 422, Title: "Please check your request", Message: "Some fields are not valid.",
 			Fields: []clinic.FieldError{{Field: "date", Reason: "must be a date"}}}},
-			[]string{"<code>date</code> must be a date", "req-2", `id="clinic-switch"`}},
+			[]string{`data-field="date"><strong>Day</strong>: must be a date`, "req-2", `id="clinic-switch"`}},
 		{"error signed out", "error", "", view{Title: "Not Found", Data: errorPage{Status: 404, Title: "Not found", Message: "Not found."}},
 			[]string{"Not found.", `href="/login"`}},
 	}
@@ -234,10 +304,18 @@ func zeroData(page string) any {
 		return bookPage{}
 	case "move":
 		return movePage{}
+	case "appointment":
+		return appointmentPage{}
+	case "appointment_cancel":
+		return cancelPage{}
 	case "schedules":
 		return schedulesPage{}
 	case "absences":
 		return absencesPage{}
+	case "exceptions":
+		return exceptionsPage{}
+	case "closure":
+		return closurePage{}
 	case "reasons":
 		return reasonsPage{}
 	case "reason":
@@ -272,6 +350,22 @@ func zeroData(page string) any {
 		return templatePage{}
 	case "sms":
 		return smsPage{}
+	case "patient_form":
+		return patientFormPage{}
+	case "patient_merge":
+		return patientMergePage{}
+	case "staff":
+		return staffPage{}
+	case "staff_new":
+		return staffNewPage{}
+	case "staff_user":
+		return staffUserPage{}
+	case "staff_password":
+		return passwordPage{}
+	case "profile":
+		return profilePage{}
+	case "myday":
+		return myDayPage{}
 	}
 	return errorPage{}
 }

@@ -45,7 +45,8 @@ type hoursDay struct {
 // and hours[Monday][1].end, the names the errors give.
 type hoursRow struct {
 	Index        int
-	N            int // 1-based, for labels
+	N            int    // 1-based
+	Ordinal      string // "first interval", for its labels (a catalog key)
 	Start, End   string
 	StartName    string
 	EndName      string
@@ -192,6 +193,7 @@ func (d *Dashboard) loadSchedules(ctx context.Context, tx *store.Tx, f frame, o 
 			for i := range rows {
 				x := &rows[i]
 				x.N = i + 1
+				x.Ordinal = ordinalOf(i)
 				x.StartName = fmt.Sprintf("hours[%s][%d].start", wd, x.Index)
 				x.EndName = fmt.Sprintf("hours[%s][%d].end", wd, x.Index)
 				x.StartInvalid, x.EndInvalid = clinic.HasField(sa.HoursErrors, x.StartName), clinic.HasField(sa.HoursErrors, x.EndName)

@@ -125,7 +125,7 @@ func TestHoursSave(t *testing.T) {
 				t.Fatalf("status %d, want 422\n%s", res.status, res.body)
 			}
 			for _, f := range tc.fields {
-				wantBody(t, res, "<code>"+f+"</code>")
+				wantBody(t, res, `data-field="`+f+`"`)
 			}
 			for name, v := range tc.form {
 				if strings.HasPrefix(name, "hours[Funday]") {
@@ -193,7 +193,7 @@ func TestExceptions(t *testing.T) {
 				t.Fatalf("status %d, want 422", res.status)
 			}
 			for _, f := range tc.fields {
-				wantBody(t, res, "<code>"+f+"</code>")
+				wantBody(t, res, `data-field="`+f+`"`)
 			}
 		})
 	}
@@ -224,7 +224,8 @@ func TestAbsenceOverAppointments(t *testing.T) {
 		t.Fatalf("absences page: %d\n%s", res.status, res.body)
 	}
 	wantBody(t, res, "Absence recorded.", "Conference", "1</strong> booked appointment falls", "Grace Hopper", "09:00–09:15 AEST",
-		fmt.Sprintf(`action="/appointments/%d/cancel"`, a.ID), fmt.Sprintf(`href="/appointments/%d/move?next=%%2fpractitioners%%2f%d%%2fabsences"`, a.ID, e.fx.Practitioner.ID))
+		fmt.Sprintf(`href="/appointments/%d/cancel?next=%%2fpractitioners%%2f%d%%2fabsences"`, a.ID, e.fx.Practitioner.ID),
+		fmt.Sprintf(`href="/appointments/%d/move?next=%%2fpractitioners%%2f%d%%2fabsences"`, a.ID, e.fx.Practitioner.ID))
 	if n := strings.Count(res.body, `class="patient-link"`); n != 1 {
 		t.Errorf("%d affected appointments listed, want 1", n)
 	}
@@ -235,7 +236,7 @@ func TestAbsenceOverAppointments(t *testing.T) {
 	}
 
 	res = e.do(request{method: "POST", path: fmt.Sprintf("/appointments/%d/cancel", a.ID), actor: actorOf(e.admin),
-		form: url.Values{"version": {"1"}, "next": {path}}})
+		form: url.Values{"version": {"1"}, "next": {path}, "reason": {"practitioner_unavailable"}}})
 	wantRedirect(t, res, path+"?done=cancelled")
 	res = e.do(request{method: "GET", path: path, actor: actorOf(e.admin)})
 	wantBody(t, res, "No booked appointment falls in this absence.")
@@ -278,7 +279,7 @@ func TestAbsenceInvalid(t *testing.T) {
 				t.Fatalf("status %d, want 422\n%s", res.status, res.body)
 			}
 			for _, f := range tc.fields {
-				wantBody(t, res, "<code>"+f+"</code>")
+				wantBody(t, res, `data-field="`+f+`"`)
 			}
 			for name, v := range tc.form {
 				wantBody(t, res, fmt.Sprintf(`name="%s" value="%s"`, name, v[0]))

@@ -1,8 +1,11 @@
 // Package demo seeds a demonstration organisation: two Sydney clinics sharing one clinical
 // database, a Paris clinic with its own, six practitioners with agendas, eight reasons, 300
-// synthetic patients (shared mobiles and e-mails, parents and children, PMS opt-outs) and
-// appointments over the next 14 days. Every name and number is synthetic and generated from
-// a fixed seed, so two runs produce the same clinic.
+// synthetic patients (shared mobiles and e-mails, parents and children, PMS opt-outs),
+// appointments over the next 14 days, and the history of the three weeks before: past
+// appointments seen, missed (no-show), excused or cancelled, each with the events that led
+// there, so the agenda, the patient file and the appointment page have a past to show. Every
+// name and number is synthetic and generated from fixed seeds, so two runs at the same moment
+// produce the same clinic.
 //
 // Seeding is idempotent: when the demo organisation exists it is left as it is.
 package demo
@@ -71,7 +74,9 @@ func Seed(ctx context.Context, db *store.DB) (Result, error) {
 		return res, err
 	}
 	err = db.Update(ctx, func(tx *store.Tx) error {
-		s := seeder{tx: tx, rng: rand.New(rand.NewPCG(2026, 11)), now: tx.Now}
+		// The past has its own generator, so that adding history left the rest of the demo
+		// (and what tests expect of it) as it was.
+		s := seeder{tx: tx, rng: rand.New(rand.NewPCG(2026, 11)), past: rand.New(rand.NewPCG(2026, 12)), now: tx.Now}
 		return s.run(ctx, &res, hash)
 	})
 	if errors.Is(err, clinic.ErrConflict) {
@@ -90,10 +95,14 @@ func Seed(ctx context.Context, db *store.DB) (Result, error) {
 }
 
 type seeder struct {
-	tx  *store.Tx
-	rng *rand.Rand
-	now time.Time
-	org clinic.OrgID
+	tx   *store.Tx
+	rng  *rand.Rand
+	past *rand.Rand // draws of the history only
+	now  time.Time
+	org  clinic.OrgID
+	// desk is the reception account's actor label: who marks arrivals and no-shows in the
+	// history.
+	desk string
 }
 
 type site struct {
@@ -109,9 +118,17 @@ func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 		return err
 	}
 	res.Org, s.org = org, org.ID
+	var doctor clinic.UserID // the practitioner login, linked to Dr Amelia Nguyen below
 	for _, l := range res.Logins {
-		if _, err := tx.Staff().CreateUser(ctx, org.ID, clinic.User{Email: l.Email, Name: roleName(l.Role), Role: l.Role, PasswordHash: hash}); err != nil {
+		u, err := tx.Staff().CreateUser(ctx, org.ID, clinic.User{Email: l.Email, Name: roleName(l.Role), Role: l.Role, PasswordHash: hash})
+		if err != nil {
 			return err
+		}
+		if l.Role == clinic.RoleReception {
+			s.desk = clinic.StaffActor(u).Label
+		}
+		if l.Role == clinic.RolePractitioner {
+			doctor = u.ID
 		}
 	}
 	sydDB, err := tx.Directory().CreateDatabase(ctx, org.ID, clinic.Database{Name: "Harbourside PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileMedicalDirector, RespectOptOut: true})
@@ -164,6 +181,12 @@ func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 				return err
 			}
 			pid := p.ID
+			if d[0] == roleName(clinic.RolePractitioner) && doctor != 0 {
+				// The doctor's login is this practitioner's account: "My day" lists their agenda.
+				if err := tx.Staff().SetUserRole(ctx, org.ID, doctor, clinic.RolePractitioner, pid); err != nil {
+					return err
+				}
+			}
 			a, err := tx.Directory().CreateAgenda(ctx, org.ID, clinic.Agenda{ClinicID: c.ID, PractitionerID: &pid, Name: d[0], Active: true})
 			if err != nil {
 				return err
@@ -196,6 +219,9 @@ func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 		pool := syd
 		if i == 2 {
 			pool = paris
+		}
+		if err := s.history(ctx, st, pool); err != nil {
+			return err
 		}
 		if err := s.appointments(ctx, st, pool); err != nil {
 			return err
@@ -363,17 +389,23 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 					if s.rng.IntN(100) < 50 {
 						start := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, loc)
 						status := clinic.StatusBooked
-						if start.Before(s.now) {
-							status = clinic.StatusSeen
-						} else if s.rng.IntN(4) == 0 {
+						earlier := start.Before(s.now)
+						if !earlier && s.rng.IntN(4) == 0 {
 							status = clinic.StatusConfirmed
 						}
 						booked := clinic.BookedBySync
 						if reason.OnlineBookable && s.rng.IntN(3) == 0 {
 							booked = clinic.BookedByPatient
 						}
-						err := book(clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
-							PatientID: pool[s.rng.IntN(len(pool))].ID, Start: start, End: start.Add(reason.Duration), Status: status, BookedBy: booked})
+						a := clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
+							PatientID: pool[s.rng.IntN(len(pool))].ID, Start: start, End: start.Add(reason.Duration), Status: status, BookedBy: booked}
+						var err error
+						if earlier {
+							// Earlier today: it has a history like the days before.
+							err = s.pastAppointment(ctx, a)
+						} else {
+							err = book(a)
+						}
 						if err != nil {
 							return err
 						}
@@ -397,4 +429,160 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 		}
 	}
 	return notify.Plan(ctx, s.tx, s.org, changes...)
+}
+
+// HistoryWeeks is how far back the demo's past appointments go.
+const HistoryWeeks = 3
+
+// history books about two slots in five of each agenda's weekdays over the HistoryWeeks
+// weeks before today (clinic time), each with its past (pastAppointment); today's slots
+// before now get the same kind of past from appointments. No notification is planned for
+// any of them: they are past.
+func (s *seeder) history(ctx context.Context, st site, pool []clinic.Patient) error {
+	loc, err := st.clinic.Location()
+	if err != nil {
+		return err
+	}
+	today := s.now.In(loc)
+	for d := -7 * HistoryWeeks; d < 0; d++ {
+		day := time.Date(today.Year(), today.Month(), today.Day()+d, 0, 0, 0, 0, loc)
+		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		for _, ag := range st.agendas {
+			for _, block := range [][2]int{{8*60 + 30, 12*60 + 30}, {13*60 + 30, 17 * 60}} {
+				for m := block[0]; m < block[1]; {
+					reason := st.reasons[s.past.IntN(len(st.reasons))]
+					if !slices.Contains(reason.AgendaIDs, ag.ID) {
+						reason = st.reasons[0]
+					}
+					dur := int(reason.Duration / time.Minute)
+					if m+dur > block[1] {
+						break
+					}
+					if s.past.IntN(100) < 40 {
+						start := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, loc)
+						a := clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
+							PatientID: pool[s.past.IntN(len(pool))].ID, Start: start, End: start.Add(reason.Duration),
+							Status: clinic.StatusBooked, BookedBy: clinic.BookedBySync}
+						if reason.OnlineBookable && s.past.IntN(3) == 0 {
+							a.BookedBy = clinic.BookedByPatient
+						}
+						if err := s.pastAppointment(ctx, a); err != nil {
+							return err
+						}
+					}
+					m += dur
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// pastAppointment writes an appointment that started before now and plays its life:
+// booked one to three weeks ahead (by the clinical software, or online by the patient),
+// sometimes moved, then cancelled, excused, missed or seen (arrived first), each step an
+// appointment event by whoever takes it. Steps that would come after now (an appointment
+// under way) are left to happen.
+//
+// Each row is written at the time it happened, by setting the transaction's clock to that
+// moment (created_at, updated_at and the events' times come from it); the clock is put
+// back before it returns.
+func (s *seeder) pastAppointment(ctx context.Context, a clinic.Appointment) error {
+	defer func() { s.tx.Now = s.now }()
+	a.Status = clinic.StatusBooked
+	booker := clinic.SystemActor(s.org, "sync").Label
+	if a.BookedBy == clinic.BookedByPatient {
+		booker = clinic.PatientActor(s.org, a.PatientID).Label
+	}
+	// Booked one to three weeks ahead, during the day.
+	bookedAt := a.Start.AddDate(0, 0, -7-s.past.IntN(15)).Add(-time.Duration(s.past.IntN(6*60)) * time.Minute)
+	// One in twelve was first booked a week later and brought forward: that later slot is
+	// not taken yet when it is booked (days are filled in order), and it is freed again.
+	first := a
+	moved := s.past.IntN(12) == 0
+	if moved {
+		first.Start = a.Start.AddDate(0, 0, 7)
+		first.End = first.Start.Add(a.End.Sub(a.Start))
+	}
+	// How it ended: 8% cancelled, 4% excused, 7% missed, the rest seen.
+	final := clinic.StatusSeen
+	switch n := s.past.IntN(100); {
+	case n < 8:
+		final = clinic.StatusCancelled
+	case n < 12:
+		final = clinic.StatusExcusedAbsence
+	case n < 19:
+		final = clinic.StatusNoShow
+	}
+	s.tx.Now = bookedAt
+	cur, err := s.tx.Appointments().CreateAppointment(ctx, s.org, first)
+	if err != nil {
+		return err
+	}
+	if err := s.event(ctx, bookedAt, store.AppointmentEvent{AppointmentID: cur.ID, Kind: store.EventBooked, Status: cur.Status, Actor: booker}); err != nil {
+		return err
+	}
+	if moved {
+		at := bookedAt.Add(time.Duration(1+s.past.IntN(48)) * time.Hour)
+		prev := cur.Start
+		cur.Start, cur.End = a.Start, a.End
+		if cur, err = s.update(ctx, at, cur); err != nil {
+			return err
+		}
+		if err := s.event(ctx, at, store.AppointmentEvent{AppointmentID: cur.ID, Kind: store.EventRescheduled, Status: cur.Status,
+			PreviousStart: &prev, Actor: booker}); err != nil {
+			return err
+		}
+	}
+	// The steps to the end, each at its time and by whoever takes it.
+	type step struct {
+		status clinic.Status
+		kind   store.EventKind
+		at     time.Time
+		actor  string
+	}
+	var steps []step
+	switch final {
+	case clinic.StatusCancelled:
+		// Two hours to three days before (always after the booking and any move).
+		at := a.Start.Add(-2*time.Hour - time.Duration(s.past.IntN(72*60))*time.Minute)
+		steps = []step{{clinic.StatusCancelled, store.EventCancelled, at, booker}}
+	case clinic.StatusExcusedAbsence:
+		// The patient called the desk that morning.
+		steps = []step{{clinic.StatusExcusedAbsence, store.EventStatus, a.Start.Add(-time.Duration(30+s.past.IntN(150)) * time.Minute), s.desk}}
+	case clinic.StatusNoShow:
+		steps = []step{{clinic.StatusNoShow, store.EventStatus, a.Start.Add(20 * time.Minute), s.desk}}
+	default:
+		steps = []step{
+			{clinic.StatusArrived, store.EventStatus, a.Start.Add(-time.Duration(s.past.IntN(12)) * time.Minute), s.desk},
+			{clinic.StatusSeen, store.EventStatus, a.End.Add(time.Duration(s.past.IntN(10)) * time.Minute), s.desk},
+		}
+	}
+	for _, st := range steps {
+		if !st.at.Before(s.now) {
+			break
+		}
+		cur.Status = st.status
+		if cur, err = s.update(ctx, st.at, cur); err != nil {
+			return err
+		}
+		if err := s.event(ctx, st.at, store.AppointmentEvent{AppointmentID: cur.ID, Kind: st.kind, Status: st.status, Actor: st.actor}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// update writes a at time at.
+func (s *seeder) update(ctx context.Context, at time.Time, a clinic.Appointment) (clinic.Appointment, error) {
+	s.tx.Now = at
+	return s.tx.Appointments().UpdateAppointment(ctx, s.org, a)
+}
+
+// event records e at time at.
+func (s *seeder) event(ctx context.Context, at time.Time, e store.AppointmentEvent) error {
+	s.tx.Now = at
+	return s.tx.Appointments().RecordEvent(ctx, s.org, e)
 }

@@ -2,10 +2,14 @@ package demo_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/demo"
 	"github.com/tidings-health/tidings/internal/dispatch"
 	"github.com/tidings-health/tidings/internal/store"
@@ -56,5 +60,144 @@ func TestRemindersReachTheOutboxWithinAMinute(t *testing.T) {
 	}
 	if reminders < 3 {
 		t.Fatalf("%d reminders in the outbox a minute after the demo started, want at least 3 (one per soon appointment, per channel the patient has)", reminders)
+	}
+}
+
+// pastLife is what the demo's history says of one past appointment, for comparing runs.
+type pastLife struct {
+	Start    time.Time
+	Agenda   int64
+	Patient  int64
+	Status   clinic.Status
+	BookedBy clinic.BookedBy
+	Events   []string // kind/status@time
+}
+
+// history seeds the demo at now on a fresh database and returns its past appointments,
+// each with its events, by start.
+func history(t *testing.T, now time.Time) (*store.DB, []clinic.Appointment, []pastLife, demo.Result) {
+	t.Helper()
+	ctx := context.Background()
+	db := storetest.Open(t, func() time.Time { return now })
+	res, err := demo.Seed(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var past []clinic.Appointment
+	var lives []pastLife
+	err = db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		past, err = tx.Appointments().AppointmentsByTime(ctx, res.Org.ID, store.AppointmentFilter{From: now.AddDate(0, 0, -7*demo.HistoryWeeks-1), To: now})
+		if err != nil {
+			return err
+		}
+		for _, a := range past {
+			es, err := tx.Appointments().AppointmentEvents(ctx, res.Org.ID, a.ID)
+			if err != nil {
+				return err
+			}
+			l := pastLife{Start: a.Start, Agenda: int64(a.AgendaID), Patient: int64(a.PatientID), Status: a.Status, BookedBy: a.BookedBy}
+			for _, e := range es {
+				l.Events = append(l.Events, string(e.Kind)+"/"+string(e.Status)+"@"+e.At.UTC().Format(time.RFC3339))
+			}
+			lives = append(lives, l)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, past, lives, res
+}
+
+// TestDemoHistory: the demo has a past (so the agenda, the patient file and the appointment
+// page show history): appointments over the last weeks, and earlier today, that were seen,
+// missed, excused or cancelled, each with its events in order and before now, ending in its
+// status; none of them plans a notification (they are past, NOT-1), and the history is the
+// same for the same seed and moment.
+func TestDemoHistory(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 22, 3, 17, 0, time.UTC) // Thursday 09:03 in Sydney
+	db, past, lives, res := history(t, now)
+	statuses := map[clinic.Status]int{}
+	for i, a := range past {
+		statuses[a.Status]++
+		l := lives[i]
+		if len(l.Events) == 0 {
+			t.Fatalf("appointment %d (%s, %s) has no events", a.ID, a.Start, a.Status)
+		}
+		if !strings.HasPrefix(l.Events[0], "booked/booked@") {
+			t.Errorf("appointment %d: first event %s, want booked", a.ID, l.Events[0])
+		}
+		last := l.Events[len(l.Events)-1]
+		if kind, _, _ := strings.Cut(last, "@"); !strings.HasSuffix(kind, "/"+string(a.Status)) {
+			t.Errorf("appointment %d is %s but its last event is %s", a.ID, a.Status, last)
+		}
+		if !a.CreatedAt.Before(a.Start) {
+			t.Errorf("appointment %d created %s, not before its start %s", a.ID, a.CreatedAt, a.Start)
+		}
+		var prev time.Time
+		for _, e := range l.Events {
+			at, err := time.Parse(time.RFC3339, e[strings.Index(e, "@")+1:])
+			if err != nil || at.Before(prev) || !at.Before(now) {
+				t.Errorf("appointment %d: events %v out of order or not past", a.ID, l.Events)
+				break
+			}
+			prev = at
+		}
+	}
+	for _, st := range []clinic.Status{clinic.StatusSeen, clinic.StatusNoShow, clinic.StatusCancelled, clinic.StatusExcusedAbsence} {
+		if statuses[st] == 0 {
+			t.Errorf("no past appointment is %s (history: %v)", st, statuses)
+		}
+	}
+	if len(past) < 300 {
+		t.Errorf("%d past appointments over %d weeks, want a busy history", len(past), demo.HistoryWeeks)
+	}
+	if statuses[clinic.StatusSeen] < len(past)/2 {
+		t.Errorf("only %d of %d past appointments were seen", statuses[clinic.StatusSeen], len(past))
+	}
+	ids := make([]clinic.AppointmentID, len(past))
+	for i, a := range past {
+		ids[i] = a.ID
+	}
+	err := db.View(ctx, func(tx *store.Tx) error {
+		ns, err := tx.Notifications().PlannedForAppointments(ctx, res.Org.ID, ids)
+		if len(ns) > 0 {
+			t.Errorf("%d notifications planned for past appointments, want none (first: %+v)", len(ns), ns[0])
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The doctor's login is Dr Amelia Nguyen's account, so "My day" shows her agenda.
+	err = db.View(ctx, func(tx *store.Tx) error {
+		var doctor clinic.User
+		for _, l := range res.Logins {
+			if l.Role == clinic.RolePractitioner {
+				u, err := tx.Staff().UserByEmail(ctx, l.Email)
+				if err != nil {
+					return err
+				}
+				doctor = u
+			}
+		}
+		if doctor.PractitionerID == 0 {
+			t.Errorf("the demo's practitioner login %s is linked to no practitioner", doctor.Email)
+			return nil
+		}
+		p, err := tx.Directory().Practitioner(ctx, res.Org.ID, doctor.PractitionerID)
+		if err == nil && p.Name != doctor.Name {
+			t.Errorf("the demo's practitioner login %q is linked to %q", doctor.Name, p.Name)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, again, _ := history(t, now)
+	if d := cmp.Diff(lives, again); d != "" {
+		t.Errorf("the same seed at the same moment gave another history (-first +second):\n%s", d)
 	}
 }

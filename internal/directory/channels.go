@@ -92,6 +92,10 @@ func (s *Service) SetClinicChannels(ctx context.Context, actor clinic.Actor, id 
 		if err := v.Err(); err != nil {
 			return err
 		}
+		was, err := channelsOf(ctx, tx, actor.OrgID, agendas)
+		if err != nil {
+			return err
+		}
 		for _, r := range rows {
 			off := make([]string, 0, len(r.Off))
 			for _, ch := range r.Off {
@@ -106,7 +110,51 @@ func (s *Service) SetClinicChannels(ctx context.Context, actor clinic.Actor, id 
 		if out, err = channelsOf(ctx, tx, actor.OrgID, agendas); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actor, "agenda.channels")
+		return auditChannels(ctx, tx, actor, id, was, out)
 	})
 	return out, err
+}
+
+// auditChannels records a save of the agenda × channel table (ADM-5): one "agenda.channels"
+// change per agenda whose switches changed, subject the agenda's name and one field per
+// channel (true: on), so the log answers "who turned SMS off for this agenda, and what was
+// it before?". A save that changed nothing is still recorded, once, under the clinic's name.
+func auditChannels(ctx context.Context, tx *store.Tx, actor clinic.Actor, id clinic.ClinicID, was, now []AgendaChannels) error {
+	names := map[clinic.AgendaID]string{}
+	as, err := tx.Directory().Agendas(ctx, actor.OrgID, store.AgendaFilter{ClinicID: id}, store.Page{Limit: 500})
+	if err != nil {
+		return err
+	}
+	for _, a := range as {
+		names[a.ID] = a.Name
+	}
+	// The channels in the table's order, each true when on.
+	type switches struct {
+		SMS   bool `json:"sms"`
+		Email bool `json:"email"`
+		Push  bool `json:"push"`
+	}
+	of := func(off []consent.Channel) switches {
+		return switches{SMS: !slices.Contains(off, consent.ChannelSMS), Email: !slices.Contains(off, consent.ChannelEmail),
+			Push: !slices.Contains(off, consent.ChannelPush)}
+	}
+	changed := false
+	for i, row := range now {
+		before, after := of(was[i].Off), of(row.Off)
+		if before == after {
+			continue
+		}
+		changed = true
+		if err := audit.Change(ctx, tx, actor, "agenda.channels", names[row.AgendaID], before, after); err != nil {
+			return err
+		}
+	}
+	if changed {
+		return nil
+	}
+	c, err := tx.Directory().Clinic(ctx, actor.OrgID, id)
+	if err != nil {
+		return err
+	}
+	return audit.Change(ctx, tx, actor, "agenda.channels", c.Name, nil, nil)
 }

@@ -39,19 +39,29 @@ func New(db *store.DB) *Service { return &Service{db: db} }
 //
 // problems are the surface's decoding problems (a form's "not a whole number"), reported
 // with apply's own so one answer names every field; nothing is written then.
+//
+// view describes a record as the audit log keeps it (audit.go): the record as read before
+// the patch and as written after are recorded with audit.Change, so the log says what each
+// field was and became (ADM-5); a creation has nothing before.
 func save[T any](ctx context.Context, s *Service, actor clinic.Actor, action string, problems []clinic.FieldError,
-	get func(tx *store.Tx) (T, error), apply func(tx *store.Tx, v *T, creating bool) error, write func(tx *store.Tx, v T) (T, error)) (T, error) {
+	get func(tx *store.Tx) (T, error), apply func(tx *store.Tx, v *T, creating bool) error, write func(tx *store.Tx, v T) (T, error),
+	view func(ctx context.Context, tx *store.Tx, org clinic.OrgID, v T) (string, any, error)) (T, error) {
 	var out T
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		if !actor.Can(clinic.PermManageDirectory) {
 			return fmt.Errorf("%s: %s needs %s: %w", action, actor.Label, clinic.PermManageDirectory, clinic.ErrForbidden)
 		}
 		var v T
+		var before any
 		creating := get == nil
 		if !creating {
 			var err error
 			if v, err = get(tx); err != nil {
 				return err
+			}
+			// Described now, before apply patches v in place.
+			if _, before, err = view(ctx, tx, actor.OrgID, v); err != nil {
+				return fmt.Errorf("%s: %w", action, err)
 			}
 		}
 		if err := input.Merge(problems, apply(tx, &v, creating)); err != nil {
@@ -61,7 +71,11 @@ func save[T any](ctx context.Context, s *Service, actor clinic.Actor, action str
 		if out, err = write(tx, v); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actor, action)
+		subject, after, err := view(ctx, tx, actor.OrgID, out)
+		if err != nil {
+			return fmt.Errorf("%s: %w", action, err)
+		}
+		return audit.Change(ctx, tx, actor, action, subject, before, after)
 	})
 	return out, err
 }
@@ -167,7 +181,7 @@ func (s *Service) CreateDatabase(ctx context.Context, actor clinic.Actor, in Dat
 		},
 		func(tx *store.Tx, v clinic.Database) (clinic.Database, error) {
 			return tx.Directory().CreateDatabase(ctx, actor.OrgID, v)
-		})
+		}, databaseView)
 }
 
 // UpdateDatabase changes a clinical database. Changing respect_opt_out of a database shared
@@ -182,7 +196,7 @@ func (s *Service) UpdateDatabase(ctx context.Context, actor clinic.Actor, id cli
 		},
 		func(tx *store.Tx, v clinic.Database) (clinic.Database, error) {
 			return tx.Directory().UpdateDatabase(ctx, actor.OrgID, v)
-		})
+		}, databaseView)
 }
 
 // RulesInput changes some of a clinic's online booking rules (POR-2); absent fields are
@@ -296,21 +310,26 @@ func (s *Service) CreateClinic(ctx context.Context, actor clinic.Actor, in Clini
 		},
 		func(tx *store.Tx, v clinic.Clinic) (clinic.Clinic, error) {
 			return tx.Directory().CreateClinic(ctx, actor.OrgID, v)
-		})
+		}, clinicView)
 }
 
 // UpdateClinic changes a clinic, its booking rules included (the dashboard's booking rules
-// page sends only Booking). Errors: clinic.ErrForbidden, clinic.ErrNotFound,
-// *clinic.ValidationError, clinic.ErrConflict.
+// page sends only Booking). A change of the booking rules alone is audited as
+// "clinic.booking_rules", any other as "clinic.update". Errors: clinic.ErrForbidden,
+// clinic.ErrNotFound, *clinic.ValidationError, clinic.ErrConflict.
 func (s *Service) UpdateClinic(ctx context.Context, actor clinic.Actor, id clinic.ClinicID, in ClinicInput) (clinic.Clinic, error) {
-	return save(ctx, s, actor, "clinic.update", in.Problems,
+	action := "clinic.update"
+	if in.Booking != nil && in.DatabaseID == nil && in.Slug == nil && in.Name == nil && in.Zone == nil && in.Region == nil && in.Address == nil {
+		action = "clinic.booking_rules"
+	}
+	return save(ctx, s, actor, action, in.Problems,
 		func(tx *store.Tx) (clinic.Clinic, error) { return tx.Directory().Clinic(ctx, actor.OrgID, id) },
 		func(tx *store.Tx, v *clinic.Clinic, creating bool) error {
 			return applyClinic(ctx, tx, actor.OrgID, in, v, creating)
 		},
 		func(tx *store.Tx, v clinic.Clinic) (clinic.Clinic, error) {
 			return tx.Directory().UpdateClinic(ctx, actor.OrgID, v)
-		})
+		}, clinicView)
 }
 
 // PractitionerInput creates or updates a practitioner.
@@ -335,7 +354,7 @@ func (s *Service) CreatePractitioner(ctx context.Context, actor clinic.Actor, in
 		},
 		func(tx *store.Tx, v clinic.Practitioner) (clinic.Practitioner, error) {
 			return tx.Directory().CreatePractitioner(ctx, actor.OrgID, v)
-		})
+		}, practitionerView)
 }
 
 // UpdatePractitioner changes a practitioner. Errors: clinic.ErrForbidden,
@@ -350,7 +369,7 @@ func (s *Service) UpdatePractitioner(ctx context.Context, actor clinic.Actor, id
 		},
 		func(tx *store.Tx, v clinic.Practitioner) (clinic.Practitioner, error) {
 			return tx.Directory().UpdatePractitioner(ctx, actor.OrgID, v)
-		})
+		}, practitionerView)
 }
 
 // AgendaInput creates or updates an agenda. practitioner_id 0 detaches it (a room).
@@ -398,7 +417,7 @@ func (s *Service) CreateAgenda(ctx context.Context, actor clinic.Actor, in Agend
 		},
 		func(tx *store.Tx, v clinic.Agenda) (clinic.Agenda, error) {
 			return tx.Directory().CreateAgenda(ctx, actor.OrgID, v)
-		})
+		}, agendaView)
 }
 
 // UpdateAgenda changes an agenda. Errors: clinic.ErrForbidden, clinic.ErrNotFound,
@@ -411,7 +430,7 @@ func (s *Service) UpdateAgenda(ctx context.Context, actor clinic.Actor, id clini
 		},
 		func(tx *store.Tx, v clinic.Agenda) (clinic.Agenda, error) {
 			return tx.Directory().UpdateAgenda(ctx, actor.OrgID, v)
-		})
+		}, agendaView)
 }
 
 // ReasonInput creates or updates a reason; agenda_ids replaces the agendas offering it.
@@ -480,7 +499,7 @@ func (s *Service) CreateReason(ctx context.Context, actor clinic.Actor, in Reaso
 		},
 		func(tx *store.Tx, v clinic.Reason) (clinic.Reason, error) {
 			return tx.Directory().CreateReason(ctx, actor.OrgID, v)
-		})
+		}, reasonView)
 }
 
 // UpdateReason changes a consultation reason. Errors: clinic.ErrForbidden,
@@ -493,5 +512,5 @@ func (s *Service) UpdateReason(ctx context.Context, actor clinic.Actor, id clini
 		},
 		func(tx *store.Tx, v clinic.Reason) (clinic.Reason, error) {
 			return tx.Directory().UpdateReason(ctx, actor.OrgID, v)
-		})
+		}, reasonView)
 }

@@ -68,7 +68,7 @@ func (w *world) book(patient clinic.PatientID, local string) clinic.Appointment 
 		w.t.Fatal(err)
 	}
 	b, err := w.booking.Book(ctx, clinic.StaffActor(clinic.User{ID: 1, OrgID: w.f.Org.ID, Role: clinic.RoleAdministrator}), booking.Request{
-		PatientID: patient, ReasonID: w.f.Reason.ID, AgendaID: w.f.Agenda.ID, Start: at}, nil)
+		PatientID: patient, ReasonID: w.f.Reason.ID, AgendaID: w.f.Agenda.ID, Start: at, AllowOutsideHours: true, AllowSameDay: true}, nil) // no hours in the fixture
 	if err != nil {
 		w.t.Fatalf("book %s: %v", local, err)
 	}

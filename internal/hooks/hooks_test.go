@@ -92,7 +92,7 @@ func (s *server) sent() (sms, mail store.Notification) {
 	syd, _ := time.LoadLocation("Australia/Sydney")
 	admin := clinic.StaffActor(clinic.User{ID: 1, OrgID: s.f.Org.ID, Role: clinic.RoleAdministrator})
 	if _, err := s.svc.Booking.Book(ctx, admin, booking.Request{PatientID: s.f.Patient.ID, ReasonID: s.f.Reason.ID, AgendaID: s.f.Agenda.ID,
-		Start: time.Date(2026, 3, 6, 10, 0, 0, 0, syd)}, nil); err != nil {
+		Start: time.Date(2026, 3, 6, 10, 0, 0, 0, syd), AllowOutsideHours: true}, nil); err != nil { // the fixture has no hours
 		s.t.Fatal(err)
 	}
 	s.clock.Advance(3 * time.Minute)

@@ -200,7 +200,10 @@ func local(s string) time.Time {
 // book books the fixture's reason for patient at a local Sydney time, as staff.
 func (w *world) book(patient clinic.PatientID, at string) clinic.Appointment {
 	w.t.Helper()
-	b, err := w.booking.Book(ctx, w.admin, booking.Request{PatientID: patient, ReasonID: w.f.Reason.ID, AgendaID: w.f.Agenda.ID, Start: local(at)}, nil)
+	// The fixture's agenda has no working hours: staff confirm the time (and a second
+	// appointment that day).
+	b, err := w.booking.Book(ctx, w.admin, booking.Request{PatientID: patient, ReasonID: w.f.Reason.ID, AgendaID: w.f.Agenda.ID, Start: local(at),
+		AllowOutsideHours: true, AllowSameDay: true}, nil)
 	if err != nil {
 		w.t.Fatalf("book %s: %v", at, err)
 	}

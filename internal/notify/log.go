@@ -301,18 +301,27 @@ func (s *Service) SetTemplate(ctx context.Context, actor clinic.Actor, id clinic
 		return fmt.Errorf("edit templates: %w", clinic.ErrForbidden)
 	}
 	return s.db.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Directory().Clinic(ctx, actor.OrgID, id); err != nil {
+		cl, err := tx.Directory().Clinic(ctx, actor.OrgID, id)
+		if err != nil {
+			return err
+		}
+		def, ok := compose.Default(compose.Kind(in.Kind), compose.Channel(in.Channel), in.Lang)
+		if !ok {
+			_, err := checkTemplate(in)
+			return err
+		}
+		// The audit row names the template by its clinic and its editor's address, and
+		// records the text as it was (the clinic's own, else the default) and as it is.
+		subject := cl.Name + " — " + in.Kind + "/" + in.Channel + "/" + in.Lang
+		before, err := templateAuditOf(ctx, tx, actor.OrgID, id, def)
+		if err != nil {
 			return err
 		}
 		if strings.TrimSpace(in.Body) == "" {
-			if _, ok := compose.Default(compose.Kind(in.Kind), compose.Channel(in.Channel), in.Lang); !ok {
-				_, err := checkTemplate(in)
-				return err
-			}
 			if err := tx.Notifications().DeleteTemplate(ctx, actor.OrgID, id, in.Kind, in.Channel, in.Lang); err != nil {
 				return err
 			}
-			return audit.Record(ctx, tx, actor, "clinic.template_reset")
+			return audit.Change(ctx, tx, actor, "clinic.template_reset", subject, before, templateAudit{Subject: def.Subject, Body: def.Body})
 		}
 		t, err := checkTemplate(in)
 		if err != nil {
@@ -322,8 +331,26 @@ func (s *Service) SetTemplate(ctx context.Context, actor clinic.Actor, id clinic
 			Lang: t.Lang, Subject: t.Subject, Body: t.Body, UpdatedBy: actor.Label}); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actor, "clinic.template")
+		return audit.Change(ctx, tx, actor, "clinic.template", subject, before, templateAudit{Subject: t.Subject, Body: t.Body})
 	})
+}
+
+// templateAudit is a template's text as a change of it is recorded (ADM-5).
+type templateAudit struct {
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+}
+
+// templateAuditOf is the text a clinic sends for def's kind, channel and language: its own,
+// else def.
+func templateAuditOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, id clinic.ClinicID, def compose.Template) (templateAudit, error) {
+	own, err := tx.Notifications().Templates(ctx, org, []clinic.ClinicID{id})
+	for _, o := range own {
+		if o.Kind == string(def.Kind) && o.Channel == string(def.Channel) && o.Lang == def.Lang {
+			return templateAudit{Subject: o.Subject, Body: o.Body}, err
+		}
+	}
+	return templateAudit{Subject: def.Subject, Body: def.Body}, err
 }
 
 // Preview renders a template being edited with sample values (NOT-2): the text, and for SMS
@@ -438,15 +465,57 @@ func (s *Service) SetAccount(ctx context.Context, actor clinic.Actor, in Account
 		if err := v.Err(); err != nil {
 			return err
 		}
+		existing, err := tx.Notifications().SMSAccounts(ctx, actor.OrgID)
+		if err != nil {
+			return err
+		}
+		var before any // nil: a new account
+		for _, x := range existing {
+			if int64(x.ClinicID) == in.ClinicID && x.Priority == prio {
+				before = accountAudit(x)
+			}
+		}
 		a, err := tx.Notifications().PutSMSAccount(ctx, actor.OrgID, store.SMSAccount{ClinicID: clinic.ClinicID(in.ClinicID), Priority: prio,
 			BaseURL: in.BaseURL, AccountSID: in.AccountSID, AuthToken: in.AuthToken, Sender: in.Sender})
 		if err != nil {
 			return err
 		}
 		out = accountView(a)
-		return audit.Record(ctx, tx, actor, "settings.sms_account")
+		scope, err := accountScope(ctx, tx, actor.OrgID, a.ClinicID)
+		if err != nil {
+			return err
+		}
+		return audit.Change(ctx, tx, actor, "settings.sms_account", scope, before, accountAudit(a))
 	})
 	return out, err
+}
+
+// accountAudit is an SMS account as a change of it is recorded (ADM-5). The auth token is
+// a secret and is never recorded: only the last four characters the SMS accounts page
+// shows stand for it, so the log says that it changed without saying what it is.
+func accountAudit(a store.SMSAccount) accountAuditRecord {
+	v := accountView(a)
+	return accountAuditRecord{Failover: v.Failover, Sender: v.Sender, AccountSID: v.AccountSID, BaseURL: v.BaseURL, TokenHint: v.TokenHint}
+}
+
+// accountAuditRecord is what accountAudit keeps of an account; the audit row's subject names
+// what the account is used by.
+type accountAuditRecord struct {
+	Failover   bool   `json:"failover"`
+	Sender     string `json:"sender"`
+	AccountSID string `json:"account_sid"`
+	BaseURL    string `json:"base_url"`
+	TokenHint  string `json:"token_hint"`
+}
+
+// accountScope names what an account is used by: its clinic, else the organisation.
+func accountScope(ctx context.Context, tx *store.Tx, org clinic.OrgID, id clinic.ClinicID) (string, error) {
+	if id != 0 {
+		c, err := tx.Directory().Clinic(ctx, org, id)
+		return c.Name, err
+	}
+	o, err := tx.Directory().Organisation(ctx, org)
+	return o.Name, err
 }
 
 // DeleteAccount removes an SMS account (administrators).
@@ -457,10 +526,24 @@ func (s *Service) DeleteAccount(ctx context.Context, actor clinic.Actor, id int6
 		return fmt.Errorf("configure SMS: %w", clinic.ErrForbidden)
 	}
 	return s.db.Update(ctx, func(tx *store.Tx) error {
+		existing, err := tx.Notifications().SMSAccounts(ctx, actor.OrgID)
+		if err != nil {
+			return err
+		}
+		var gone store.SMSAccount
+		for _, x := range existing {
+			if x.ID == id {
+				gone = x
+			}
+		}
 		if err := tx.Notifications().DeleteSMSAccount(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actor, "settings.sms_account_delete")
+		scope, err := accountScope(ctx, tx, actor.OrgID, gone.ClinicID)
+		if err != nil {
+			return err
+		}
+		return audit.Change(ctx, tx, actor, "settings.sms_account_delete", scope, accountAudit(gone), nil)
 	})
 }
 

@@ -162,13 +162,10 @@ func Plan(ctx context.Context, tx *store.Tx, org clinic.OrgID, changes ...Change
 			}
 		}
 		if !c.NoNotice {
-			heard := false
-			if c.Kind == Cancelled && pending == KindConfirmation {
-				if heard, err = tx.Notifications().SentForAppointment(ctx, org, a.PatientID, a.ID, KindConfirmation, KindReschedule, KindReminder); err != nil {
-					return fmt.Errorf("plan notifications: %w", err)
-				}
+			kind, keep, err := noticeFor(ctx, tx, org, c, pending)
+			if err != nil {
+				return fmt.Errorf("plan notifications: %w", err)
 			}
-			kind, keep := Merge(pending, c.Kind, heard)
 			if keep {
 				postpone = append(postpone, pendingIDs...)
 			} else {

@@ -54,7 +54,10 @@ func (e *env) at(day, hour, min int) time.Time {
 
 func (e *env) book(start time.Time) clinic.Appointment {
 	e.t.Helper()
-	b, err := e.booking.Book(ctx, e.staff, booking.Request{PatientID: e.f.Patient.ID, ReasonID: e.f.Reason.ID, AgendaID: e.f.Agenda.ID, Start: start}, nil)
+	// The fixture's agenda has no working hours: staff confirm the time (and a second
+	// appointment that day).
+	b, err := e.booking.Book(ctx, e.staff, booking.Request{PatientID: e.f.Patient.ID, ReasonID: e.f.Reason.ID, AgendaID: e.f.Agenda.ID, Start: start,
+		AllowOutsideHours: true, AllowSameDay: true}, nil)
 	if err != nil {
 		e.t.Fatalf("book: %v", err)
 	}
@@ -63,7 +66,7 @@ func (e *env) book(start time.Time) clinic.Appointment {
 
 func (e *env) move(a clinic.Appointment, start time.Time) clinic.Appointment {
 	e.t.Helper()
-	m, err := e.booking.Reschedule(ctx, e.staff, booking.Change{ID: a.ID, Version: a.Version}, 0, start)
+	m, err := e.booking.Reschedule(ctx, e.staff, booking.Change{ID: a.ID, Version: a.Version, AllowOutsideHours: true}, 0, start)
 	if err != nil {
 		e.t.Fatalf("reschedule: %v", err)
 	}

@@ -229,8 +229,12 @@ func (s *Service) SetSettings(ctx context.Context, actor clinic.Actor, id clinic
 		if err != nil {
 			return err
 		}
+		was, err := settingsAuditOf(ctx, tx, actor.OrgID, id)
+		if err != nil {
+			return err
+		}
 		set, err := Check(in)
-		var phone string
+		phone := was.Phone
 		if in.Phone != nil {
 			var problems []clinic.FieldError
 			phone = strings.TrimSpace(*in.Phone)
@@ -271,9 +275,50 @@ func (s *Service) SetSettings(ctx context.Context, actor clinic.Actor, id clinic
 		}
 		set.ClinicID, set.Custom, set.UpdatedAt = id, true, tx.Now
 		out = set
-		return audit.Record(ctx, tx, actor, "clinic.notify_settings")
+		return audit.Change(ctx, tx, actor, "clinic.notify_settings", cl.Name, was, settingsAudit(set, phone))
 	})
 	return out, err
+}
+
+// settingsAuditRecord is a clinic's sending settings as the audit log records a change of
+// them (ADM-5): the form's fields, with the API's names.
+type settingsAuditRecord struct {
+	Channels        []string `json:"channels"`
+	ReminderOffsets []string `json:"reminder_offsets"`
+	GraceSeconds    int      `json:"grace_seconds"`
+	WindowFrom      string   `json:"window_from"`
+	WindowTo        string   `json:"window_to"`
+	SMSBudget       int      `json:"sms_budget"`
+	RemindConfirmed bool     `json:"remind_confirmed"`
+	AskReply        bool     `json:"ask_reply"`
+	Phone           string   `json:"phone"`
+}
+
+func settingsAudit(s Settings, phone string) settingsAuditRecord {
+	out := settingsAuditRecord{Channels: []string{}, ReminderOffsets: []string{}, GraceSeconds: int(s.Grace / time.Second),
+		SMSBudget: s.SMSBudget, RemindConfirmed: s.RemindConfirmed, AskReply: s.AskReply, Phone: phone}
+	for _, c := range s.Channels {
+		out.Channels = append(out.Channels, string(c))
+	}
+	for _, o := range s.Offsets {
+		out.ReminderOffsets = append(out.ReminderOffsets, o.String())
+	}
+	out.WindowFrom, out.WindowTo = windowText(s.Window)
+	return out
+}
+
+// settingsAuditOf reads a clinic's settings (the defaults when never changed) and phone
+// number as they are before a change.
+func settingsAuditOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, id clinic.ClinicID) (settingsAuditRecord, error) {
+	m, err := SettingsTx(ctx, tx, org, []clinic.ClinicID{id})
+	if err != nil {
+		return settingsAuditRecord{}, err
+	}
+	phone, err := tx.Notifications().ClinicPhone(ctx, org, id)
+	if err != nil {
+		return settingsAuditRecord{}, err
+	}
+	return settingsAudit(m[id], phone), nil
 }
 
 // windowText is the window's two ends as ParseWindow reads them.

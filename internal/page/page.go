@@ -11,6 +11,8 @@
 //   - embedded static files under content-hashed URLs (Assets);
 //   - error pages: the status, safe message and fields of an error in staff's or patients'
 //     words (ErrorOf, ErrorTitle), and the refusal of a cross-origin form (DenyCrossOrigin);
+//   - form fields named in words in error messages ({{field .Field}}), from the surface's
+//     own table (FieldLabels), since wire names are the API's, not people's;
 //   - the locale of a request (Negotiate, WithLocale, LocaleFrom), through internal/i18n.
 //
 // What stays with each surface: its templates and layout (the dashboard's header with the
@@ -54,6 +56,9 @@ type Config struct {
 	Assets *Assets
 	// Catalog translates; nil uses i18n.New().
 	Catalog *i18n.Catalog
+	// Fields names the surface's form fields in words for its error messages, through the
+	// "field" function ({{field .Field}}); nil names none (the function returns "").
+	Fields FieldLabels
 }
 
 // Set is a surface's parsed pages, one copy per locale. It is safe for concurrent use.
@@ -87,7 +92,7 @@ func Parse(c Config) (*Set, error) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		t := template.New(name).Funcs(funcs).Funcs(Funcs(c.Catalog, i18n.English))
+		t := template.New(name).Funcs(funcs).Funcs(Funcs(c.Catalog, i18n.English)).Funcs(fieldFunc(c.Catalog, i18n.English, c.Fields))
 		t, err := t.ParseFS(c.FS, append(slices.Clone(c.Layouts), c.Pages[name])...)
 		if err != nil {
 			return nil, fmt.Errorf("page: parse template %s: %w", name, err)
@@ -102,7 +107,7 @@ func Parse(c Config) (*Set, error) {
 			if err != nil {
 				return nil, fmt.Errorf("page: clone template %s: %w", name, err)
 			}
-			s.pages[loc][name] = cl.Funcs(Funcs(c.Catalog, loc))
+			s.pages[loc][name] = cl.Funcs(Funcs(c.Catalog, loc)).Funcs(fieldFunc(c.Catalog, loc, c.Fields))
 		}
 	}
 	return s, nil

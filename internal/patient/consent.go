@@ -34,7 +34,7 @@ func allowConsent(actor clinic.Actor, id clinic.PatientID, what string) error {
 // appointment notifications, except for appointments they book online themselves (CON-8).
 // Staff only: this is the clinic's switch, not the patient's choice (that is consent).
 //
-// Errors: clinic.ErrForbidden; clinic.ErrNotFound.
+// Errors: clinic.ErrForbidden; clinic.ErrNotFound; ErrMerged.
 //
 // on is required; it is checked after the patient is found, so another organisation's patient
 // is "not found" whatever the request says.
@@ -50,6 +50,9 @@ func (s *Service) SetNotifications(ctx context.Context, actor clinic.Actor, id c
 		var err error
 		if p, err = tx.Patients().Patient(ctx, actor.OrgID, id); err != nil {
 			return err
+		}
+		if p.MergedInto != 0 {
+			return fmt.Errorf("switch of patient %d merged into %d: %w", p.ID, p.MergedInto, ErrMerged)
 		}
 		if on == nil {
 			return clinic.Invalid("on", "is required")
@@ -94,16 +97,20 @@ func sourceOf(actor clinic.Actor, given string) (consent.Source, error) {
 // RecordConsent appends the patient's consent change (CON-3). It overrides the value read
 // from the clinical software until changed again in Tidings.
 //
-// Errors: clinic.ErrForbidden; clinic.ErrNotFound; *clinic.ValidationError naming channel,
-// purpose or opt_in.
+// Errors: clinic.ErrForbidden; clinic.ErrNotFound; ErrMerged; *clinic.ValidationError naming
+// channel, purpose or opt_in.
 func (s *Service) RecordConsent(ctx context.Context, actor clinic.Actor, id clinic.PatientID, in ConsentInput) (store.ConsentRecord, error) {
 	var rec store.ConsentRecord
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		if err := allowConsent(actor, id, "patient consent"); err != nil {
 			return err
 		}
-		if _, err := tx.Patients().Patient(ctx, actor.OrgID, id); err != nil {
+		p, err := tx.Patients().Patient(ctx, actor.OrgID, id)
+		if err != nil {
 			return err
+		}
+		if p.MergedInto != 0 {
+			return fmt.Errorf("consent of patient %d merged into %d: %w", p.ID, p.MergedInto, ErrMerged)
 		}
 		var v clinic.ValidationError
 		var ch consent.Channel

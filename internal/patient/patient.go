@@ -9,6 +9,18 @@
 // row (ADM-2) with it. A patient actor reaches only their own records and those of the
 // relatives they manage: anything else is "not found".
 //
+// Who owns a field. A patient of a builtin database is Tidings' own record, and staff create,
+// edit and merge it here (ADM-7). A patient of a synced database (FHIR, HL7 v2, CSV) is the
+// clinical software's record: its names, birth date, contact details and identifiers are
+// changed there, since the next update from it would undo a change made here (SoftwareOwns).
+// So staff may change only what Tidings itself owns on such a record (the language messages
+// are written in, the switch, consent); integrations (API tokens, the system) write the
+// clinical software's values. Merging duplicates of a synced database is the clinical
+// software's too (in HL7 v2, an A40 message), never Tidings'.
+//
+// A record merged into another (Merge) stays, so links to it resolve, but is changed no more:
+// every use case refuses it with ErrMerged and points at the record kept.
+//
 // It must not import the web surfaces.
 package patient
 
@@ -16,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -163,8 +176,66 @@ func allow(actor clinic.Actor, what string, in Input) error {
 
 var errExternalID = &clinic.ConflictError{Field: "external_id", Reason: "another patient of this database has this external id"}
 
-// Create adds a patient record. Errors: clinic.ErrForbidden, *clinic.ValidationError, a
-// *clinic.ConflictError on external_id when another patient of the database has it.
+// ErrMerged refuses a change to a record merged into another: the record kept is the one to
+// change. It is a *clinic.ConflictError (409).
+var ErrMerged = &clinic.ConflictError{Field: "merged_into", Reason: "this record was merged into another one: change the record kept"}
+
+// ErrStale refuses an update made from a form shown at an older version of the record
+// (UpdateIfVersion). It is a *clinic.ConflictError (409).
+var ErrStale = &clinic.ConflictError{Field: "version", Reason: "the patient record was changed by someone else; reload it"}
+
+// SoftwareOwnsReason is the field error of a field that staff may not change on a patient of
+// a synced database.
+const SoftwareOwnsReason = "is kept by the clinical software: change it there"
+
+// softwareFields are the Input fields that the clinical software owns on a patient of a
+// synced database.
+var softwareFields = []string{"database_id", "external_id", "given_name", "family_name", "birth_date", "mobile", "email", "pms_opt_out"}
+
+// SoftwareOwns reports whether, on a patient of a database of kind k, field (an Input field:
+// given_name, mobile, …) is the clinical software's to change: every field but the language
+// for a synced database, none for a builtin one. The dashboard shows such fields read-only;
+// the use cases refuse a staff change to them.
+func SoftwareOwns(k clinic.DatabaseKind, field string) bool {
+	return k != clinic.KindBuiltin && slices.Contains(softwareFields, field)
+}
+
+// given lists the Input fields in sets, by their JSON names.
+func (in Input) given() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"database_id", in.DatabaseID != nil}, {"external_id", in.ExternalID != nil}, {"given_name", in.GivenName != nil},
+		{"family_name", in.FamilyName != nil}, {"birth_date", in.BirthDate != nil}, {"mobile", in.Mobile != nil}, {"email", in.Email != nil},
+		{"language", in.Language != nil}, {"pms_opt_out", in.PMSOptOut != nil}} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// checkOwner refuses, for a staff actor, the fields of in that the clinical software owns on
+// a patient of database d (SoftwareOwns). Integrations write them as its values.
+func checkOwner(actor clinic.Actor, d clinic.Database, in Input) error {
+	if actor.Kind != clinic.ActorStaff {
+		return nil
+	}
+	var v clinic.ValidationError
+	for _, f := range in.given() {
+		if SoftwareOwns(d.Kind, f) {
+			v.Add(f, SoftwareOwnsReason)
+		}
+	}
+	return v.Err()
+}
+
+// Create adds a patient record. Staff create patients of builtin databases only: those of a
+// synced database come from its clinical software (a database_id field error says so).
+//
+// Errors: clinic.ErrForbidden, *clinic.ValidationError, a *clinic.ConflictError on
+// external_id when another patient of the database has it.
 func (s *Service) Create(ctx context.Context, actor clinic.Actor, in Input) (clinic.Patient, error) {
 	var p clinic.Patient
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
@@ -174,7 +245,13 @@ func (s *Service) Create(ctx context.Context, actor clinic.Actor, in Input) (cli
 		if err := Normalise(ctx, tx, actor.OrgID, in, &p, true); err != nil {
 			return err
 		}
-		var err error
+		d, err := tx.Directory().Database(ctx, actor.OrgID, p.DatabaseID)
+		if err != nil {
+			return err
+		}
+		if actor.Kind == clinic.ActorStaff && d.Kind != clinic.KindBuiltin {
+			return clinic.Invalid("database_id", "is synced from the clinical software: create the patient there")
+		}
 		if p, err = tx.Patients().CreatePatient(ctx, actor.OrgID, p); err != nil {
 			if errors.Is(err, clinic.ErrConflict) {
 				return errExternalID
@@ -191,9 +268,29 @@ func (s *Service) Create(ctx context.Context, actor clinic.Actor, in Input) (cli
 	return p, err
 }
 
-// Update changes a patient record. Errors: clinic.ErrForbidden, clinic.ErrNotFound,
-// *clinic.ValidationError, the *clinic.ConflictError of Create.
+// Update changes a patient record. On a patient of a synced database, staff may change only
+// what Tidings owns (SoftwareOwns).
+//
+// Errors: clinic.ErrForbidden, clinic.ErrNotFound, *clinic.ValidationError (a field the
+// clinical software owns: SoftwareOwnsReason), ErrMerged, the *clinic.ConflictError of
+// Create.
 func (s *Service) Update(ctx context.Context, actor clinic.Actor, id clinic.PatientID, in Input) (clinic.Patient, error) {
+	return s.update(ctx, actor, id, 0, in)
+}
+
+// UpdateIfVersion is Update for a form shown at version of the record: it is refused with
+// ErrStale when someone else changed the record since, rather than overwriting their change.
+//
+// Errors: those of Update, and ErrStale.
+func (s *Service) UpdateIfVersion(ctx context.Context, actor clinic.Actor, id clinic.PatientID, version int64, in Input) (clinic.Patient, error) {
+	if version <= 0 {
+		return clinic.Patient{}, clinic.Invalid("version", "must be a positive whole number")
+	}
+	return s.update(ctx, actor, id, version, in)
+}
+
+// update is Update, checked against version when it is not 0.
+func (s *Service) update(ctx context.Context, actor clinic.Actor, id clinic.PatientID, version int64, in Input) (clinic.Patient, error) {
 	var p clinic.Patient
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		if err := allow(actor, "update patient", in); err != nil {
@@ -203,11 +300,28 @@ func (s *Service) Update(ctx context.Context, actor clinic.Actor, id clinic.Pati
 		if p, err = tx.Patients().Patient(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
+		if p.MergedInto != 0 {
+			return fmt.Errorf("update patient %d merged into %d: %w", p.ID, p.MergedInto, ErrMerged)
+		}
+		if version != 0 && version != p.Version {
+			return fmt.Errorf("update patient %d at version %d, now %d: %w", p.ID, version, p.Version, ErrStale)
+		}
+		d, err := tx.Directory().Database(ctx, actor.OrgID, p.DatabaseID)
+		if err != nil {
+			return err
+		}
+		if err := checkOwner(actor, d, in); err != nil {
+			return err
+		}
 		wasOut := p.PMSOptOut
 		if err := Normalise(ctx, tx, actor.OrgID, in, &p, false); err != nil {
 			return err
 		}
 		if p, err = tx.Patients().UpdatePatient(ctx, actor.OrgID, p); err != nil {
+			var ce *clinic.ConflictError
+			if errors.As(err, &ce) && ce.Field == "version" {
+				return ErrStale // changed between the read and the write, on PostgreSQL
+			}
 			if errors.Is(err, clinic.ErrConflict) {
 				return errExternalID
 			}
@@ -243,6 +357,9 @@ func (s *Service) LinkRelative(ctx context.Context, actor clinic.Actor, id clini
 		if err != nil {
 			return err
 		}
+		if p.MergedInto != 0 {
+			return fmt.Errorf("link relative of patient %d merged into %d: %w", p.ID, p.MergedInto, ErrMerged)
+		}
 		var c input.Checker
 		rel := clinic.Relationship("")
 		if c.Required("relationship", in.Relationship != nil, true) {
@@ -263,6 +380,8 @@ func (s *Service) LinkRelative(ctx context.Context, actor clinic.Actor, id clini
 			c.Add("relative_id", "must be another patient")
 		} else if other.ID != 0 && other.DatabaseID != p.DatabaseID {
 			c.Add("relative_id", "must be a patient of the same clinical database")
+		} else if other.MergedInto != 0 {
+			c.Add("relative_id", "was merged into another record: link the record kept")
 		}
 		if err := c.Err(); err != nil {
 			return err

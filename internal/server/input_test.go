@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -189,9 +190,12 @@ func TestAPIRoundTrip(t *testing.T) {
 	if res.status != 200 || p.Mobile != "" || p.GivenName != "Ada" {
 		t.Errorf("patch: %d %+v", res.status, p)
 	}
-	// Appointments: create, then two updates from the same version: the second gets 409.
+	// Appointments: create (today, for attendance to be recorded; outside the agenda's hours,
+	// confirmed), then two updates from the same version: the second gets 409.
+	now := time.Now().In(mustLoc(t, h.a.Clinic.Zone))
+	nine := time.Date(now.Year(), now.Month(), now.Day(), 9, 0, 0, 0, now.Location())
 	res = h.do("POST", "/api/v1/appointments", "token:reception", map[string]any{"agenda_id": h.a.Agenda.ID, "reason_id": h.a.Reason.ID,
-		"patient_id": p.ID, "start": "2030-06-03T09:00:00+10:00"})
+		"patient_id": p.ID, "start": nine.Format(time.RFC3339), "allow_outside_hours": true})
 	if res.status != 201 {
 		t.Fatalf("book: %d %s", res.status, res.body)
 	}
@@ -201,7 +205,7 @@ func TestAPIRoundTrip(t *testing.T) {
 		t.Errorf("booked %+v", a)
 	}
 	res = h.do("POST", "/api/v1/appointments", "token:reception", map[string]any{"agenda_id": h.a.Agenda.ID, "reason_id": h.a.Reason.ID,
-		"patient_id": h.a.Patient.ID, "start": "2030-06-03T09:05:00+10:00"})
+		"patient_id": h.a.Patient.ID, "start": nine.Add(5 * time.Minute).Format(time.RFC3339), "allow_outside_hours": true})
 	if res.status != 409 {
 		t.Errorf("overlapping booking: %d %s", res.status, res.body)
 	}

@@ -48,7 +48,7 @@ func TestIdempotencyKey(t *testing.T) {
 	h := newHarness(t)
 	body := func(hour int) string {
 		return `{"reason_id":` + itoa(int64(h.a.Reason.ID)) + `,"agenda_id":` + itoa(int64(h.a.Agenda.ID)) + `,"patient_id":` +
-			itoa(int64(h.a.Patient.ID)) + `,"start":"2031-02-03T` + itoa(int64(hour)) + `:00:00+11:00"}`
+			itoa(int64(h.a.Patient.ID)) + `,"start":"2031-02-03T` + itoa(int64(hour)) + `:00:00+11:00","allow_outside_hours":true}`
 	}
 	first := h.bookWithKey("key-1", body(10))
 	if first.status != 201 {

@@ -107,6 +107,13 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		// This catch-all matches every method, so the mux's own 405 never happens under
+		// /api/: a path that exists with other methods is told so here (RFC 9110 §15.5.6).
+		if allow := allowed(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			web.WriteProblem(w, r, s.log, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, web.ErrMethodNotAllowed))
+			return
+		}
 		web.WriteProblem(w, r, s.log, fmt.Errorf("no route %s: %w", r.Method, clinic.ErrNotFound))
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -123,6 +130,23 @@ func New(cfg Config) (*Server, error) {
 	}))
 	s.handler = s.outer(csrf.Handler(mux))
 	return s, nil
+}
+
+// probedMethods are the methods a 405's Allow header may list.
+var probedMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// allowed lists the methods that mux routes r's path with, other than by a catch-all (a
+// pattern without a method): empty when the path is unknown. A GET route takes HEAD too.
+func allowed(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range probedMethods {
+		probe := *r
+		probe.Method = m
+		if _, pattern := mux.Handler(&probe); strings.HasPrefix(pattern, m+" ") || m == http.MethodHead && strings.HasPrefix(pattern, "GET ") {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Routes returns the mounted route table (tests walk it).

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -63,16 +64,20 @@ var allowed = map[string]string{
 	"POST /api/v1/absences":                       "AM",
 	"DELETE /api/v1/absences/{id}":                "AM",
 	"GET /agenda/week":                            "AMPR",
+	"GET /agenda/appointments/{id}":               "AMPR",
 	"GET /appointments/new":                       "AMR",
 	"POST /appointments/new":                      "AMR",
 	"POST /appointments":                          "AMR",
 	"POST /appointments/{id}/status":              "AMPR",
+	"GET /appointments/{id}":                      "AMPR",
+	"GET /appointments/{id}/cancel":               "AMR",
 	"POST /appointments/{id}/cancel":              "AMR",
 	"GET /appointments/{id}/move":                 "AMR",
 	"POST /appointments/{id}/move":                "AMR",
 	"GET /schedules":                              "AM",
 	"POST /agendas/{id}/hours":                    "AM",
 	"POST /agendas/{id}/exceptions":               "AM",
+	"GET /agendas/{id}/exceptions":                "AM",
 	"POST /exceptions/{id}/delete":                "AM",
 	"GET /practitioners/{id}/absences":            "AM",
 	"POST /practitioners/{id}/absences":           "AM",
@@ -100,8 +105,17 @@ var allowed = map[string]string{
 	"GET /patients":                               "AMPR",
 	"POST /patients/search":                       "AMPR",
 	"GET /patients/{id}":                          "AMPR",
+	"GET /patients/new":                           "AMR",
+	"POST /patients/new":                          "AMR",
+	"GET /patients/{id}/edit":                     "AMR",
+	"POST /patients/{id}/edit":                    "AMR",
+	"GET /patients/{id}/merge":                    "AM",
+	"POST /patients/{id}/merge/search":            "AM",
+	"GET /patients/{id}/merge/{other}":            "AM",
+	"POST /patients/{id}/merge":                   "AM",
 	"GET /agenda":                                 "AMPR",
 	"GET /audit":                                  "A",
+	"GET /audit.csv":                              "A",
 	"GET /settings/databases":                     "A",
 	"GET /settings/databases/{id}/dry-run":        "A",
 	"POST /settings/databases/{id}":               "A",
@@ -139,6 +153,20 @@ var allowed = map[string]string{
 	"GET /settings/sms":                                        "A",
 	"POST /settings/sms":                                       "A",
 	"POST /settings/sms-accounts/{id}/delete":                  "A",
+
+	// Staff accounts (administrators), one's own profile and "My day" (ADM-1, ADM-6, ADM-7).
+	"GET /staff":                "A",
+	"GET /staff/new":            "A",
+	"POST /staff/new":           "A",
+	"GET /staff/{id}":           "A",
+	"POST /staff/{id}/role":     "A",
+	"POST /staff/{id}/disable":  "A",
+	"POST /staff/{id}/enable":   "A",
+	"POST /staff/{id}/password": "A",
+	"GET /profile":              "AMPR",
+	"POST /profile":             "AMPR",
+	"POST /profile/password":    "AMPR",
+	"GET /my-day":               "AMPR",
 }
 
 var initials = map[clinic.Role]string{clinic.RoleAdministrator: "A", clinic.RoleAppointmentManager: "M", clinic.RolePractitioner: "P", clinic.RoleReception: "R"}
@@ -171,7 +199,8 @@ func path(t *testing.T, pattern string, ids map[string]int64) string {
 func (h *harness) ids(f storeFixture) map[string]int64 {
 	return map[string]int64{"patients": int64(f.Patient.ID), "clinics": int64(f.Clinic.ID), "databases": int64(f.Database.ID),
 		"practitioners": int64(f.Practitioner.ID), "agendas": int64(f.Agenda.ID), "reasons": int64(f.Reason.ID), "appointments": int64(f.appointment),
-		"exceptions": f.exception, "absences": f.absence, "notifications": f.notification, "sms-accounts": f.smsAccount}
+		"exceptions": f.exception, "absences": f.absence, "notifications": f.notification, "sms-accounts": f.smsAccount,
+		"staff": f.staffUser}
 }
 
 type storeFixture struct {
@@ -186,6 +215,7 @@ type storeFixture struct {
 	absence      int64
 	notification int64
 	smsAccount   int64
+	staffUser    int64 // a reception account no test signs in with, for the staff routes
 }
 
 func (h *harness) fixture(which string) storeFixture {
@@ -198,6 +228,7 @@ func (h *harness) fixture(which string) storeFixture {
 	var abs clinic.Absence
 	var notes []int64
 	var acct store.SMSAccount
+	var staffUser clinic.User
 	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
 	err := h.db.Update(ctx, func(tx *store.Tx) (err error) {
 		appt, err = tx.Appointments().CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
@@ -217,12 +248,19 @@ func (h *harness) fixture(which string) storeFixture {
 		}
 		acct, err = tx.Notifications().PutSMSAccount(ctx, f.Org.ID, store.SMSAccount{ClinicID: f.Clinic.ID, AccountSID: "AC" + which, AuthToken: "token-" + which,
 			Sender: "+61400000000"})
+		if err != nil {
+			return err
+		}
+		email := "staff-" + which + "@fixture.test"
+		if staffUser, err = tx.Staff().UserByEmail(ctx, email); errors.Is(err, clinic.ErrNotFound) {
+			staffUser, err = tx.Staff().CreateUser(ctx, f.Org.ID, clinic.User{Email: email, Role: clinic.RoleReception, PasswordHash: "unused"})
+		}
 		return err
 	})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return storeFixture{f.Patient, f.Clinic, f.Database, f.Practitioner, f.Agenda, f.Reason, appt.ID, exc.ID, abs.ID, notes[0], acct.ID}
+	return storeFixture{f.Patient, f.Clinic, f.Database, f.Practitioner, f.Agenda, f.Reason, appt.ID, exc.ID, abs.ID, notes[0], acct.ID, int64(staffUser.ID)}
 }
 
 // TestRoleMatrix checks every authenticated route against the hand-written policy, for

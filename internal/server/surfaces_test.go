@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,11 +68,12 @@ func TestSameOutcomeOnEverySurface(t *testing.T) {
 		from   clinic.Status
 		action string // "status:<to>" or "cancel"
 		want   outcome
+		later  bool // on a later day (else today when attendance is involved, the status table's day)
 	}
 	var rows []row
 	add := func(from clinic.Status, action string, want map[clinic.Role]outcome) {
 		for _, role := range clinic.Roles() {
-			rows = append(rows, row{role, from, action, want[role]})
+			rows = append(rows, row{role, from, action, want[role], false})
 		}
 	}
 	all := func(o outcome) map[clinic.Role]outcome {
@@ -94,15 +96,31 @@ func TestSameOutcomeOnEverySurface(t *testing.T) {
 	add(clinic.StatusExcusedAbsence, "status:no_show", all(done))   //
 	add(clinic.StatusBooked, "status:nonsense", all(invalid))       //
 	add(clinic.StatusConfirmed, "status:booked", all(done))         // the undo of a confirmation
-	add(clinic.StatusSeen, "status:arrived", all(done))             // the undo of a mistaken click
+	add(clinic.StatusSeen, "status:arrived", all(conflict))         // seen is final (the status table)
+	add(clinic.StatusArrived, "cancel", booker(conflict))           // no cancelling once arrived
+	for _, role := range clinic.Roles() {                           // attendance only from the day on
+		rows = append(rows, row{role, clinic.StatusBooked, "status:arrived", conflict, true})
+	}
+	attendance := func(s string) bool {
+		return slices.Contains([]string{"arrived", "seen", "no_show", "excused_absence"}, strings.TrimPrefix(s, "status:"))
+	}
 
-	slot := time.Now().In(mustLoc(t, h.a.Clinic.Zone)).AddDate(0, 0, 3).Truncate(24 * time.Hour)
-	// prepare books a fresh appointment (as an administrator) and brings it to from.
-	n := 0
-	prepare := func(from clinic.Status) (int64, int64) {
-		n++
-		start := slot.Add(time.Duration(n) * 20 * time.Minute).UTC().Format(time.RFC3339)
-		res := h.do("POST", "/api/v1/appointments", "token:administrator", fmt.Sprintf(`{"reason_id":%d,"agenda_id":%d,"patient_id":%d,"start":%q}`,
+	// Attendance is recorded from the appointment's day on: those rows use today, 15-minute
+	// appointments from local midnight (they fill its first 14 hours); the others a later day.
+	now := time.Now().In(mustLoc(t, h.a.Clinic.Zone))
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	later := today.AddDate(0, 0, 3)
+	n := map[bool]int{}
+	// prepare books a fresh appointment (as an administrator, confirming it is outside the
+	// agenda's hours) and brings it to from.
+	prepare := func(from clinic.Status, onToday bool) (int64, int64) {
+		day := later
+		if onToday {
+			day = today
+		}
+		start := day.Add(time.Duration(n[onToday]) * 15 * time.Minute).UTC().Format(time.RFC3339)
+		n[onToday]++
+		res := h.do("POST", "/api/v1/appointments", "token:administrator", fmt.Sprintf(`{"reason_id":%d,"agenda_id":%d,"patient_id":%d,"start":%q,"allow_outside_hours":true}`,
 			h.a.Reason.ID, h.a.Agenda.ID, h.a.Patient.ID, start))
 		if res.status != http.StatusCreated {
 			t.Fatalf("book: %d %s", res.status, res.body)
@@ -140,7 +158,7 @@ func TestSameOutcomeOnEverySurface(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%s/%s", r.role, r.from, r.action), func(t *testing.T) {
 			got := map[string]outcome{}
 			for _, surface := range []string{"api", "dashboard"} {
-				id, version := prepare(r.from)
+				id, version := prepare(r.from, !r.later && (attendance(string(r.from)) || attendance(r.action)))
 				verb, to, _ := strings.Cut(r.action, ":")
 				var status int
 				if surface == "api" {
@@ -154,6 +172,8 @@ func TestSameOutcomeOnEverySurface(t *testing.T) {
 					v := url.Values{"version": {fmt.Sprint(version)}}
 					if verb == "status" {
 						v.Set("status", to)
+					} else {
+						v.Set("reason", "booked_in_error") // the dashboard asks for one
 					}
 					status = h.form(fmt.Sprintf("/appointments/%d/%s", id, verb), r.role, v).status
 				}

@@ -243,6 +243,9 @@ func (m *Manager) signIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 		if err != nil {
 			return err
 		}
+		if err := tx.Staff().RecordSignIn(ctx, u.OrgID, u.ID); err != nil { // the staff list's "last sign-in"
+			return err
+		}
 		if auth.NeedsRehash(u.PasswordHash, auth.DefaultParams()) {
 			if h, err := auth.HashPassword(password); err == nil {
 				if err := tx.Staff().SetPassword(ctx, u.OrgID, u.ID, h); err != nil {

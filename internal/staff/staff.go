@@ -1,7 +1,9 @@
 // Package staff holds the use cases that manage who may use Tidings: organisations and
-// their first administrator, staff accounts (create, disable, enable) and API tokens
-// (create, revoke). Each use case is one call that any surface can make — the command line
-// today, the dashboard and the API later — and does the whole job in one store transaction:
+// their first administrator, staff accounts (create, change role and practitioner link,
+// disable, enable, reset the password) and API tokens (create, revoke), and what a staff
+// user sets for themselves (name, language, password). Each use case is one call that any
+// surface can make — the command line, the dashboard, the API — and does the whole job in
+// one store transaction:
 // it checks that the actor may act, validates the input, writes, and records the audit row
 // (house rule 15). A surface decodes its input, calls, and reports the typed error; it never
 // writes staff or token rows itself.
@@ -9,7 +11,20 @@
 // Who may act: an administrator of the organisation (a signed-in user or an API token with
 // that role, PermManageStaff), or the system (the command line acts as
 // clinic.SystemActor(org, "cli")). Only the system creates organisations: a tenant's
-// administrator cannot make another tenant.
+// administrator cannot make another tenant. The profile use cases (UpdateProfile,
+// ChangePassword, SetLocale) act on the signed-in user's own account only.
+//
+// Rules that protect an organisation from locking itself out: an administrator cannot
+// disable their own account, change their own role or reset their own password here (the
+// profile changes it, knowing the current one), and the last enabled administrator can be
+// neither disabled nor given another role.
+//
+// Passwords an administrator hands out (a new account, a reset) are made by NewPassword,
+// shown once and stored hashed, marked temporary until the user chooses their own. A reset
+// ends the user's sessions. Audit rows: settings changes (create, role and practitioner
+// link, disable, enable, name, language) are written with audit.Change, with the values
+// before and after; a password change or reset with audit.Record, never with the password
+// or its hash.
 //
 // Errors: *clinic.ValidationError naming the field (errors.Is clinic.ErrInvalid),
 // *clinic.ConflictError for a slug or e-mail already taken or a rule that protects the
@@ -31,7 +46,6 @@ import (
 	"github.com/tidings-health/tidings/internal/auth"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/contact"
-	"github.com/tidings-health/tidings/internal/i18n"
 	"github.com/tidings-health/tidings/internal/input"
 	"github.com/tidings-health/tidings/internal/store"
 )
@@ -44,6 +58,16 @@ const (
 	ActionUserEnable         = "user.enable"
 	ActionTokenCreate        = "token.create"
 	ActionTokenRevoke        = "token.revoke"
+	// ActionUserRole is a change of an account's role or of the practitioner it is linked to.
+	ActionUserRole = "user.role"
+	// ActionUserPasswordReset is an administrator giving an account a new temporary password.
+	ActionUserPasswordReset = "user.password_reset"
+	// ActionUserPassword is a user choosing their own password.
+	ActionUserPassword = "user.password"
+	// ActionUserProfile is a user changing their own name or language in their profile.
+	ActionUserProfile = "user.profile"
+	// ActionUserLocale is a user choosing their language from the header's switch.
+	ActionUserLocale = "user.locale"
 )
 
 // MaxNameLength bounds display names, organisation names and token names, in characters.
@@ -63,6 +87,12 @@ type NewUser struct {
 	Name     string
 	Role     clinic.Role
 	Password string // checked against auth.ValidatePassword, then stored hashed
+	// PractitionerID links a practitioner's account to the practitioner it is, one of the
+	// organisation's with no other account; 0 for none. Only with RolePractitioner.
+	PractitionerID clinic.PractitionerID
+	// Temporary marks a password an administrator made for the user (NewPassword) and
+	// hands on: the user is asked to choose their own.
+	Temporary bool
 }
 
 // NewToken is the input of CreateToken.
@@ -120,7 +150,7 @@ func CreateOrganisation(ctx context.Context, db *store.DB, actor clinic.Actor, i
 }
 
 // CreateUser adds a staff account to the actor's organisation. E-mail addresses are unique
-// across the installation.
+// across the installation; a practitioner has at most one account.
 func CreateUser(ctx context.Context, db *store.DB, actor clinic.Actor, in NewUser) (clinic.User, error) {
 	if err := mayManage(actor, "create a user"); err != nil {
 		return clinic.User{}, err
@@ -143,15 +173,24 @@ func CreateUser(ctx context.Context, db *store.DB, actor clinic.Actor, in NewUse
 
 func createUser(ctx context.Context, tx *store.Tx, actor clinic.Actor, u clinic.User, hash string) (clinic.User, error) {
 	u.PasswordHash = hash
-	u, err := tx.Staff().CreateUser(ctx, actor.OrgID, u)
-	if err != nil {
-		return u, conflict(err, "email", "a staff account with this e-mail already exists")
-	}
-	if err := audit.Record(ctx, tx, actor, ActionUserCreate); err != nil {
+	if err := freePractitioner(ctx, tx, actor.OrgID, u.PractitionerID, 0); err != nil {
 		return u, err
 	}
-	return u, nil
+	// The e-mail is checked first so that a taken one is named as such; the unique index
+	// still decides when two administrators add the same address at once.
+	if _, err := tx.Staff().UserByEmail(ctx, u.Email); err == nil {
+		return u, &clinic.ConflictError{Field: "email", Reason: emailTaken}
+	} else if !errors.Is(err, clinic.ErrNotFound) {
+		return u, err
+	}
+	u, err := tx.Staff().CreateUser(ctx, actor.OrgID, u)
+	if err != nil {
+		return u, conflict(err, "email", emailTaken)
+	}
+	return u, audit.Change(ctx, tx, actor, ActionUserCreate, subject(u), nil, settingsOf(u))
 }
+
+const emailTaken = "a staff account with this e-mail already exists"
 
 // DisableUser disables one of the actor's organisation's staff accounts: its sessions end
 // in the same transaction (a request already past authentication finishes; the next one is
@@ -161,7 +200,7 @@ func DisableUser(ctx context.Context, db *store.DB, actor clinic.Actor, id clini
 	if err := mayManage(actor, "disable a user"); err != nil {
 		return clinic.User{}, err
 	}
-	if actor.Kind == clinic.ActorStaff && actor.UserID == id {
+	if isSelf(actor, id) {
 		return clinic.User{}, clinic.Invalid("user", "you cannot disable your own account")
 	}
 	var u clinic.User
@@ -178,7 +217,7 @@ func DisableUser(ctx context.Context, db *store.DB, actor clinic.Actor, id clini
 				return err
 			}
 			if n <= 1 {
-				return &clinic.ConflictError{Field: "user", Reason: "the organisation's last administrator cannot be disabled"}
+				return &clinic.ConflictError{Field: "user", Reason: LastAdminDisableReason}
 			}
 		}
 		now := tx.Now
@@ -188,8 +227,9 @@ func DisableUser(ctx context.Context, db *store.DB, actor clinic.Actor, id clini
 		if _, err := tx.Staff().DeleteUserSessions(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
+		before := settingsOf(u)
 		u.DisabledAt = &now
-		return audit.Record(ctx, tx, actor, ActionUserDisable)
+		return audit.Change(ctx, tx, actor, ActionUserDisable, subject(u), before, settingsOf(u))
 	})
 	if err != nil {
 		return clinic.User{}, fmt.Errorf("disable user %d: %w", id, err)
@@ -214,8 +254,9 @@ func EnableUser(ctx context.Context, db *store.DB, actor clinic.Actor, id clinic
 		if err := tx.Staff().SetUserDisabled(ctx, actor.OrgID, id, nil); err != nil {
 			return err
 		}
+		before := settingsOf(u)
 		u.DisabledAt = nil
-		return audit.Record(ctx, tx, actor, ActionUserEnable)
+		return audit.Change(ctx, tx, actor, ActionUserEnable, subject(u), before, settingsOf(u))
 	})
 	if err != nil {
 		return clinic.User{}, fmt.Errorf("enable user %d: %w", id, err)
@@ -254,7 +295,7 @@ func CreateToken(ctx context.Context, db *store.DB, actor clinic.Actor, in NewTo
 	var v clinic.ValidationError
 	name := checkName(&v, "name", in.Name, true)
 	if !in.Role.Valid() {
-		v.Add("role", roleReason)
+		v.Add("role", RoleReason)
 	}
 	if err := v.Err(); err != nil {
 		return clinic.Token{}, "", err
@@ -312,7 +353,20 @@ func mayManage(actor clinic.Actor, what string) error {
 	return nil
 }
 
-const roleReason = "must be one of administrator, appointment_manager, practitioner, reception"
+// RoleReason is why a role is refused; a form offers the roles in words instead.
+const RoleReason = "must be one of administrator, appointment_manager, practitioner, reception"
+
+// LastAdminDisableReason and LastAdminRoleReason protect the organisation from losing its
+// last enabled administrator, who alone can manage staff.
+const (
+	LastAdminDisableReason = "the organisation's last administrator cannot be disabled"
+	LastAdminRoleReason    = "the organisation's last administrator cannot be given another role"
+)
+
+// isSelf reports whether actor is the signed-in user id.
+func isSelf(actor clinic.Actor, id clinic.UserID) bool {
+	return actor.Kind == clinic.ActorStaff && actor.UserID == id
+}
 
 // checkUser validates a new user's fields (prefix names them, e.g. "admin.") and hashes the
 // password.
@@ -326,8 +380,10 @@ func checkUser(v *clinic.ValidationError, prefix string, in NewUser) (clinic.Use
 	u.Name = checkName(v, prefix+"name", in.Name, false)
 	u.Role = in.Role
 	if !in.Role.Valid() {
-		v.Add(prefix+"role", roleReason)
+		v.Add(prefix+"role", RoleReason)
 	}
+	u.PractitionerID, u.TemporaryPassword = in.PractitionerID, in.Temporary
+	checkLink(v, prefix, in.Role, in.PractitionerID)
 	if err := auth.ValidatePassword(in.Password); err != nil {
 		v.Add(prefix+"password", err.Error())
 		return u, ""
@@ -382,17 +438,21 @@ func SetLocale(ctx context.Context, db *store.DB, actor clinic.Actor, locale str
 	if actor.Kind != clinic.ActorStaff || actor.UserID == 0 {
 		return fmt.Errorf("%s sets a language: %w", actor.Label, clinic.ErrForbidden)
 	}
-	if locale != "" {
-		l, ok := i18n.Parse(locale)
-		if !ok {
-			return clinic.Invalid("locale", "must be en, fr, or empty to follow the browser")
-		}
-		locale = l.String()
+	locale, ok := checkLocale(locale)
+	if !ok {
+		return clinic.Invalid("locale", localeReason)
 	}
 	return db.Update(ctx, func(tx *store.Tx) error {
+		u, err := tx.Staff().User(ctx, actor.OrgID, actor.UserID)
+		if err != nil {
+			return err
+		}
+		if u.Locale == locale {
+			return nil
+		}
 		if err := tx.Staff().SetUserLocale(ctx, actor.OrgID, actor.UserID, locale); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actor, "user.locale")
+		return audit.Change(ctx, tx, actor, ActionUserLocale, subject(u), profile{Name: u.Name, Locale: u.Locale}, profile{Name: u.Name, Locale: locale})
 	})
 }

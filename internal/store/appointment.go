@@ -201,15 +201,21 @@ type AppointmentFilter struct {
 	From, To  time.Time // starts_at in [From, To)
 }
 
-// ListAppointments lists org's appointments matching f, by id (cursor pages).
+// ListAppointments lists org's appointments matching f by start time, then id, the order
+// people read them in. Pages are keyset pages: p.AfterTime and p.After are the start and id
+// of the last appointment of the previous page (both zero for the first), so an appointment
+// booked or moved meanwhile never makes a page repeat or skip another one.
 //
 // Errors: none of its own (nothing matching is an empty list).
 func (tx Appointments) ListAppointments(ctx context.Context, org clinic.OrgID, f AppointmentFilter, p Page) ([]clinic.Appointment, error) {
 	where, args := f.where(org)
-	args = append(args, p.After, p.Size())
-	n := len(args)
+	if !p.AfterTime.IsZero() || p.After != 0 {
+		args = append(args, p.AfterTime, p.After)
+		where += fmt.Sprintf(" AND (starts_at > $%d OR (starts_at = $%d AND id > $%d))", len(args)-1, len(args)-1, len(args))
+	}
+	args = append(args, p.Size())
 	return collect(ctx, tx, scanAppointment, fmt.Sprintf(`SELECT `+appointmentCols+` FROM appointments WHERE `+where+
-		` AND id > $%d ORDER BY id LIMIT $%d`, n-1, n), args...)
+		` ORDER BY starts_at, id LIMIT $%d`, len(args)), args...)
 }
 
 // AppointmentsByTime lists org's appointments matching f by start time, for day and week

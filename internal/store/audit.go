@@ -22,6 +22,10 @@ type AuditEntry struct {
 	Action    string           // e.g. "patient.read", "appointment.update"
 	At        time.Time
 	RequestID string
+	// Detail is what a settings change changed, as audit.Change writes it (a JSON object
+	// with the subject and each field's before and after values); "" for everything else.
+	// It never holds patient data: changes of patient records are audited by id only.
+	Detail string
 }
 
 // Audit records entries in one statement (a list page touches many patients at once).
@@ -32,21 +36,21 @@ func (tx AuditTrail) Audit(ctx context.Context, org clinic.OrgID, entries []Audi
 	for len(entries) > 0 {
 		n := min(len(entries), batch)
 		var b strings.Builder
-		b.WriteString(`INSERT INTO audit_log (organisation_id, actor, actor_kind, user_id, token_id, patient_id, action, at, request_id) VALUES `)
-		args := make([]any, 0, n*9)
+		b.WriteString(`INSERT INTO audit_log (organisation_id, actor, actor_kind, user_id, token_id, patient_id, action, at, request_id, detail) VALUES `)
+		args := make([]any, 0, n*10)
 		for i, e := range entries[:n] {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			k := len(args)
-			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9)
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10)
 			kind := e.ActorKind
 			if kind == "" && e.TokenID != 0 {
 				kind = "token"
 			} else if kind == "" {
 				kind = "staff"
 			}
-			args = append(args, org, e.Actor, kind, zeroNil(e.UserID), zeroNil(e.TokenID), zeroNil(e.PatientID), e.Action, tx.Now, e.RequestID)
+			args = append(args, org, e.Actor, kind, zeroNil(e.UserID), zeroNil(e.TokenID), zeroNil(e.PatientID), e.Action, tx.Now, e.RequestID, e.Detail)
 		}
 		if _, err := tx.q.exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("audit: %w", err)
@@ -63,9 +67,15 @@ func zeroNil[T ~int64](v T) any {
 	return int64(v)
 }
 
-// AuditFilter narrows AuditLog.
+// AuditFilter narrows AuditLog; zero fields do not filter.
 type AuditFilter struct {
 	PatientID clinic.PatientID
+	UserID    clinic.UserID
+	// Action matches one action exactly ("appointment.cancel"), or every action under a
+	// prefix when it ends with a dot ("appointment.").
+	Action string
+	// From and To bound the entries' time, [From, To).
+	From, To time.Time
 }
 
 // AuditLog lists org's audit entries, newest first; Page.After is an id to continue below.
@@ -74,10 +84,38 @@ func (tx AuditTrail) AuditLog(ctx context.Context, org clinic.OrgID, f AuditFilt
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
+	var b strings.Builder
+	b.WriteString(`SELECT id, organisation_id, actor, actor_kind, user_id, token_id, patient_id, action, at, request_id, detail
+		FROM audit_log WHERE organisation_id = $1 AND id < $2`)
+	args := []any{org, before, p.Size()}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		fmt.Fprintf(&b, " AND "+cond, len(args))
+	}
+	if f.PatientID != 0 {
+		add("patient_id = $%d", int64(f.PatientID))
+	}
+	if f.UserID != 0 {
+		add("user_id = $%d", int64(f.UserID))
+	}
+	if a, ok := strings.CutSuffix(f.Action, "."); ok && a != "" {
+		// A prefix: escape LIKE's wildcards so an action name is matched literally.
+		r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+		add(`action LIKE $%d ESCAPE '\'`, r.Replace(f.Action)+"%")
+	} else if f.Action != "" {
+		add("action = $%d", f.Action)
+	}
+	if !f.From.IsZero() {
+		add("at >= $%d", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		add("at < $%d", f.To.UTC())
+	}
+	b.WriteString(" ORDER BY id DESC LIMIT $3")
 	return collect(ctx, tx, func(r row) (AuditEntry, error) {
 		var e AuditEntry
 		var uid, tid, pid *int64
-		err := r.Scan(&e.ID, &e.OrgID, &e.Actor, &e.ActorKind, &uid, &tid, &pid, &e.Action, &e.At, &e.RequestID)
+		err := r.Scan(&e.ID, &e.OrgID, &e.Actor, &e.ActorKind, &uid, &tid, &pid, &e.Action, &e.At, &e.RequestID, &e.Detail)
 		if uid != nil {
 			e.UserID = clinic.UserID(*uid)
 		}
@@ -88,7 +126,43 @@ func (tx AuditTrail) AuditLog(ctx context.Context, org clinic.OrgID, f AuditFilt
 			e.PatientID = clinic.PatientID(*pid)
 		}
 		return e, err
-	}, `SELECT id, organisation_id, actor, actor_kind, user_id, token_id, patient_id, action, at, request_id FROM audit_log
-		WHERE organisation_id = $1 AND id < $2 AND (CAST($4 AS BIGINT) = 0 OR patient_id = $4) ORDER BY id DESC LIMIT $3`,
-		org, before, p.Size(), int64(f.PatientID))
+	}, b.String(), args...)
+}
+
+// AuditUsers lists every staff account of org, disabled ones included (their entries stay
+// in the log), ordered by name then id: the audit page's "by user" filter and the names of
+// its actors come from this one statement.
+//
+// Errors: none of its own.
+func (tx AuditTrail) AuditUsers(ctx context.Context, org clinic.OrgID) ([]clinic.User, error) {
+	us, err := collect(ctx, tx, scanUser, `SELECT `+userCols+` FROM users WHERE organisation_id = $1 ORDER BY name, id`, org)
+	if err != nil {
+		return nil, fmt.Errorf("audit users: %w", err)
+	}
+	return us, nil
+}
+
+// AuditTokens reads the API tokens of org named by ids, revoked ones included, in one
+// statement: the audit page names the tokens that acted ("API token Sync bridge"). Ids of
+// other organisations are absent from the result.
+//
+// Errors: none of its own.
+func (tx AuditTrail) AuditTokens(ctx context.Context, org clinic.OrgID, ids []clinic.TokenID) (map[clinic.TokenID]clinic.Token, error) {
+	out := make(map[clinic.TokenID]clinic.Token, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ts, err := collect(ctx, tx, func(r row) (clinic.Token, error) {
+		var t clinic.Token
+		err := r.Scan(&t.ID, &t.OrgID, &t.Name, &t.Role, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
+		return t, err
+	}, `SELECT id, organisation_id, name, role, created_at, last_used_at, revoked_at FROM api_tokens
+		WHERE organisation_id = $1 AND id IN (`+idList(ids)+`)`, org)
+	if err != nil {
+		return nil, fmt.Errorf("audit tokens: %w", err)
+	}
+	for _, t := range ts {
+		out[t.ID] = t
+	}
+	return out, nil
 }

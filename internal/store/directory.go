@@ -9,10 +9,13 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 )
 
-// Page asks for one page of a list ordered by id: the rows after the cursor After.
+// Page asks for one page of a list ordered by id: the rows after the cursor After. A list
+// ordered by time (ListAppointments: by start, then id) takes the last row's time too, in
+// AfterTime, since ids alone do not say where such a page ends.
 type Page struct {
-	After int64
-	Limit int
+	After     int64
+	AfterTime time.Time
+	Limit     int
 }
 
 // Size is the page size a list will use: Limit clamped to 1..500, 50 when unset. Callers

@@ -653,6 +653,10 @@ type NotificationFilter struct {
 	Provider  string           // "": any (ProviderOutbox: the outbox)
 	From, To  time.Time        // due in [From, To); zero: unbounded
 	Page      Page             // After: an id to continue below
+
+	// AppointmentID narrows to the notifications about one appointment (0: any); give
+	// its PatientID too, so that the patient's index serves the query.
+	AppointmentID clinic.AppointmentID
 }
 
 // ListNotifications lists org's notifications, newest first.
@@ -662,6 +666,9 @@ func (tx Notifications) ListNotifications(ctx context.Context, org clinic.OrgID,
 	c := conds{args: []any{org}}
 	if f.PatientID != 0 {
 		c.add("patient_id = $%d", f.PatientID)
+	}
+	if f.AppointmentID != 0 {
+		c.add("appointment_id = $%d", f.AppointmentID)
 	}
 	if f.ClinicID != 0 {
 		c.add("clinic_id = $%d", f.ClinicID)
@@ -816,7 +823,8 @@ func (tx Notifications) UnknownSMS(ctx context.Context, before time.Time, limit 
 		ORDER BY id LIMIT $2`, before.UTC(), limit)
 }
 
-// SharedMobiles returns those of mobiles that more than one of org's patients has.
+// SharedMobiles returns those of mobiles that more than one of org's patients has (records merged
+// into another left out).
 //
 // Errors: none of its own.
 func (tx Notifications) SharedMobiles(ctx context.Context, org clinic.OrgID, mobiles []string) ([]string, error) {
@@ -834,5 +842,5 @@ func (tx Notifications) SharedMobiles(ctx context.Context, org clinic.OrgID, mob
 	return collect(ctx, tx, func(r row) (string, error) {
 		var m string
 		return m, r.Scan(&m)
-	}, `SELECT mobile FROM patients WHERE organisation_id = $1 AND mobile IN (`+in+`) GROUP BY mobile HAVING COUNT(*) > 1`, org, string(b))
+	}, `SELECT mobile FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND mobile IN (`+in+`) GROUP BY mobile HAVING COUNT(*) > 1`, org, string(b))
 }

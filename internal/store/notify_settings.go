@@ -346,12 +346,12 @@ func (tx Notifications) FlagEmailBounce(ctx context.Context, org clinic.OrgID, e
 }
 
 // PatientsByMobile lists org's patients whose mobile is number (a parent and a child may
-// share one), for inbound SMS.
+// share one), for inbound SMS; a record merged into another is not one of them.
 //
 // Errors: none of its own.
 func (tx Notifications) PatientsByMobile(ctx context.Context, org clinic.OrgID, number string) ([]clinic.PatientID, error) {
 	return collect(ctx, tx, func(r row) (clinic.PatientID, error) {
 		var id clinic.PatientID
 		return id, r.Scan(&id)
-	}, `SELECT id FROM patients WHERE organisation_id = $1 AND mobile = $2 ORDER BY id`, org, number)
+	}, `SELECT id FROM patients WHERE organisation_id = $1 AND mobile = $2 AND merged_into IS NULL ORDER BY id`, org, number)
 }

@@ -11,7 +11,16 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 )
 
-const patientCols = `id, organisation_id, database_id, external_id, given_name, family_name, birth_date, mobile, email, language, pms_opt_out, pms_opt_out_read_at, notifications_off, email_bounce, created_at, updated_at`
+const patientCols = `id, organisation_id, database_id, external_id, given_name, family_name, birth_date, mobile, email, language, pms_opt_out, pms_opt_out_read_at, notifications_off, email_bounce, version, merged_into, created_at, updated_at`
+
+// patientColsOf is patientCols qualified with a table alias, for joins.
+func patientColsOf(alias string) string {
+	cols := strings.Split(patientCols, ", ")
+	for i, c := range cols {
+		cols[i] = alias + "." + c
+	}
+	return strings.Join(cols, ", ")
+}
 
 func scanPatient(r row) (clinic.Patient, error) {
 	var p clinic.Patient
@@ -21,8 +30,13 @@ func scanPatient(r row) (clinic.Patient, error) {
 // scanPatientInto scans the columns of patientCols after any leading destinations.
 func scanPatientInto(r row, p *clinic.Patient, leading ...any) error {
 	var ext, birth *string
+	var merged *int64
 	err := r.Scan(append(leading, &p.ID, &p.OrgID, &p.DatabaseID, &ext, &p.GivenName, &p.FamilyName, &birth,
-		&p.Mobile, &p.Email, &p.Language, &p.PMSOptOut, &p.PMSOptOutReadAt, &p.NotificationsOff, &p.EmailBounce, &p.CreatedAt, &p.UpdatedAt)...)
+		&p.Mobile, &p.Email, &p.Language, &p.PMSOptOut, &p.PMSOptOutReadAt, &p.NotificationsOff, &p.EmailBounce, &p.Version, &merged,
+		&p.CreatedAt, &p.UpdatedAt)...)
+	if merged != nil {
+		p.MergedInto = clinic.PatientID(*merged)
+	}
 	if p.PMSOptOutReadAt != nil {
 		t := p.PMSOptOutReadAt.UTC()
 		p.PMSOptOutReadAt = &t
@@ -70,7 +84,7 @@ func nullable(s string) any {
 // Errors: clinic.ErrNotFound when p.DatabaseID is not one of org's databases;
 // clinic.ErrConflict when p.ExternalID is already used in that database.
 func (tx Patients) CreatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
-	p.OrgID, p.CreatedAt, p.UpdatedAt = org, tx.Now, tx.Now
+	p.OrgID, p.CreatedAt, p.UpdatedAt, p.Version, p.MergedInto = org, tx.Now, tx.Now, 1, 0
 	err := tx.q.queryRow(ctx, `INSERT INTO patients (organisation_id, database_id, external_id, given_name, family_name, search_name,
 			birth_date, mobile, email, language, pms_opt_out, pms_opt_out_read_at, notifications_off, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
@@ -93,20 +107,29 @@ func (tx Patients) Patient(ctx context.Context, org clinic.OrgID, id clinic.Pati
 	return p, nil
 }
 
-// UpdatePatient saves a patient's editable fields.
+// UpdatePatient saves a patient's editable fields if nobody changed the record since version
+// p.Version was read (compare-and-swap), and returns it with its new version.
 //
 // Errors: clinic.ErrNotFound when p.ID is not one of org's patients; clinic.ErrConflict when
-// p.ExternalID is already used by another patient of its database.
+// p.ExternalID is already used by another patient of its database; a *clinic.ConflictError on
+// "version" (also clinic.ErrConflict) when the version moved on.
 func (tx Patients) UpdatePatient(ctx context.Context, org clinic.OrgID, p clinic.Patient) (clinic.Patient, error) {
-	err := one(tx.q.exec(ctx, `UPDATE patients SET external_id = $3, given_name = $4, family_name = $5, search_name = $6, birth_date = $7,
+	n, err := tx.q.exec(ctx, `UPDATE patients SET external_id = $3, given_name = $4, family_name = $5, search_name = $6, birth_date = $7,
 		mobile = $8, email = $9, language = $10, pms_opt_out = $11, pms_opt_out_read_at = $12, notifications_off = $13, updated_at = $14,
 		email_bounce = CASE WHEN LOWER(email) = LOWER($9) THEN email_bounce ELSE '' END,
-		email_bounced_at = CASE WHEN LOWER(email) = LOWER($9) THEN email_bounced_at ELSE NULL END
-		WHERE organisation_id = $1 AND id = $2`,
+		email_bounced_at = CASE WHEN LOWER(email) = LOWER($9) THEN email_bounced_at ELSE NULL END,
+		version = version + 1
+		WHERE organisation_id = $1 AND id = $2 AND version = $15`,
 		org, p.ID, nullable(p.ExternalID), p.GivenName, p.FamilyName, SearchKey(p.FamilyName+" "+p.GivenName), nullable(p.BirthDate),
-		p.Mobile, p.Email, p.Language, p.PMSOptOut, p.PMSOptOutReadAt, p.NotificationsOff, tx.Now))
+		p.Mobile, p.Email, p.Language, p.PMSOptOut, p.PMSOptOutReadAt, p.NotificationsOff, tx.Now, p.Version)
 	if err != nil {
 		return p, fmt.Errorf("update patient %d: %w", p.ID, err)
+	}
+	if n == 0 {
+		if _, err := tx.Patients().Patient(ctx, org, p.ID); err != nil {
+			return p, fmt.Errorf("update patient %d: %w", p.ID, err)
+		}
+		return p, fmt.Errorf("update patient %d: %w", p.ID, &clinic.ConflictError{Field: "version", Reason: "the patient record was changed by someone else; reload it"})
 	}
 	return tx.Patients().Patient(ctx, org, p.ID)
 }
@@ -115,6 +138,9 @@ func (tx Patients) UpdatePatient(ctx context.Context, org clinic.OrgID, p clinic
 // from request bodies, never from URLs.
 type PatientFilter struct {
 	DatabaseID clinic.DatabaseID
+	// Merged includes the records merged into another; lists and searches leave them out,
+	// since their rows now belong to the record they were merged into.
+	Merged     bool
 	ExternalID string
 	Name       string // prefix of "family given", or of "given family"
 	Mobile     string // exact E.164
@@ -126,6 +152,9 @@ type PatientFilter struct {
 // Errors: none of its own (nothing matching is an empty list).
 func (tx Patients) ListPatients(ctx context.Context, org clinic.OrgID, f PatientFilter, p Page) ([]clinic.Patient, error) {
 	w := conds{args: []any{org, p.After, p.Size()}}
+	if !f.Merged {
+		w.sql.WriteString(" AND merged_into IS NULL")
+	}
 	if f.DatabaseID != 0 {
 		w.add("database_id = $%d", f.DatabaseID)
 	}
@@ -174,8 +203,7 @@ func (tx Patients) Relatives(ctx context.Context, org clinic.OrgID, id clinic.Pa
 	return collect(ctx, tx, func(r row) (clinic.Relative, error) {
 		var rel clinic.Relative
 		return rel, scanPatientInto(r, &rel.Patient, &rel.Relationship)
-	}, `SELECT r.relationship, p.id, p.organisation_id, p.database_id, p.external_id, p.given_name, p.family_name, p.birth_date,
-			p.mobile, p.email, p.language, p.pms_opt_out, p.pms_opt_out_read_at, p.notifications_off, p.email_bounce, p.created_at, p.updated_at
+	}, `SELECT r.relationship, `+patientColsOf("p")+`
 		FROM patient_relatives r JOIN patients p ON p.organisation_id = r.organisation_id AND p.id = r.relative_id
 		WHERE r.organisation_id = $1 AND r.patient_id = $2 ORDER BY p.id`, org, id)
 }

@@ -9,23 +9,40 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 )
 
-const userCols = `id, organisation_id, email, name, role, password_hash, created_at, disabled_at, locale`
+const userCols = `id, organisation_id, email, name, role, password_hash, created_at, disabled_at, locale, practitioner_id, password_temporary, last_sign_in_at`
+
+// userDest lists where scanUser's columns go, after the caller's own (SessionByToken scans
+// a session first); done fills in what needs converting once the row is read.
+func userDest(u *clinic.User) (dest []any, done func()) {
+	var pid *int64
+	return []any{&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.CreatedAt, &u.DisabledAt, &u.Locale, &pid, &u.TemporaryPassword, &u.LastSignInAt},
+		func() {
+			if pid != nil {
+				u.PractitionerID = clinic.PractitionerID(*pid)
+			}
+		}
+}
 
 func scanUser(r row) (clinic.User, error) {
 	var u clinic.User
-	err := r.Scan(&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.CreatedAt, &u.DisabledAt, &u.Locale)
+	dest, done := userDest(&u)
+	err := r.Scan(dest...)
+	done()
 	return u, err
 }
 
-// CreateUser adds a staff account. Its e-mail must be unused across the installation.
+// CreateUser adds a staff account. Its e-mail must be unused across the installation, and
+// its practitioner (u.PractitionerID, 0 for none) linked to no other account.
 //
-// Errors: clinic.ErrConflict when the e-mail is taken (in any organisation);
+// Errors: clinic.ErrConflict when the e-mail is taken (in any organisation) or the
+// practitioner already has an account;
 // clinic.ErrInvalid when u.Role is not a known role; clinic.ErrNotFound when org does not
 // exist.
 func (tx Staff) CreateUser(ctx context.Context, org clinic.OrgID, u clinic.User) (clinic.User, error) {
 	u.OrgID, u.CreatedAt, u.Email = org, tx.Now, strings.ToLower(u.Email)
-	err := tx.q.queryRow(ctx, `INSERT INTO users (organisation_id, email, name, role, password_hash, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, org, u.Email, u.Name, u.Role, u.PasswordHash, tx.Now).Scan(&u.ID)
+	err := tx.q.queryRow(ctx, `INSERT INTO users (organisation_id, email, name, role, password_hash, created_at, practitioner_id, password_temporary)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, org, u.Email, u.Name, u.Role, u.PasswordHash, tx.Now,
+		zeroNil(u.PractitionerID), u.TemporaryPassword).Scan(&u.ID)
 	if err != nil {
 		return u, fmt.Errorf("create user: %w", err)
 	}
@@ -92,11 +109,11 @@ func (tx Staff) CreateSession(ctx context.Context, u clinic.User, tokenHash []by
 func (tx Staff) SessionByToken(ctx context.Context, tokenHash []byte) (Session, clinic.User, error) {
 	var s Session
 	var u clinic.User
-	err := tx.q.queryRow(ctx, `SELECT s.id, s.user_id, s.organisation_id, s.created_at, s.last_seen_at, s.expires_at,
-			u.id, u.organisation_id, u.email, u.name, u.role, u.password_hash, u.created_at, u.disabled_at, u.locale
+	dest, done := userDest(&u)
+	err := tx.q.queryRow(ctx, `SELECT s.id, s.user_id, s.organisation_id, s.created_at, s.last_seen_at, s.expires_at, `+prefixed("u.", userCols)+`
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash, tx.Now).
-		Scan(&s.ID, &s.UserID, &s.OrgID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt,
-			&u.ID, &u.OrgID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.CreatedAt, &u.DisabledAt, &u.Locale)
+		Scan(append([]any{&s.ID, &s.UserID, &s.OrgID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt}, dest...)...)
+	done()
 	if err != nil {
 		return s, u, fmt.Errorf("session: %w", err)
 	}
@@ -272,4 +289,95 @@ func (tx Staff) CountEnabledAdministrators(ctx context.Context, org clinic.OrgID
 // Errors: clinic.ErrNotFound when org has no such user.
 func (tx Staff) SetUserLocale(ctx context.Context, org clinic.OrgID, id clinic.UserID, locale string) error {
 	return one(tx.q.exec(ctx, `UPDATE users SET locale = $3 WHERE organisation_id = $1 AND id = $2`, org, id, locale))
+}
+
+// Users lists org's staff accounts, disabled ones included, by id (cursor pages).
+//
+// Errors: none of its own (an organisation without users is an empty list).
+func (tx Staff) Users(ctx context.Context, org clinic.OrgID, p Page) ([]clinic.User, error) {
+	us, err := collect(ctx, tx, scanUser, `SELECT `+userCols+` FROM users WHERE organisation_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		org, p.After, p.Size())
+	if err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	return us, nil
+}
+
+// UserByPractitioner finds the staff account of org linked to a practitioner.
+//
+// Errors: clinic.ErrNotFound when no account of org is linked to it.
+func (tx Staff) UserByPractitioner(ctx context.Context, org clinic.OrgID, practitioner clinic.PractitionerID) (clinic.User, error) {
+	u, err := scanUser(tx.q.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE organisation_id = $1 AND practitioner_id = $2`, org, practitioner))
+	if err != nil {
+		return u, fmt.Errorf("user of practitioner %d: %w", practitioner, err)
+	}
+	return u, nil
+}
+
+// SetUserRole gives one of org's staff accounts a role and the practitioner it is linked to
+// (0 for none). The use case checks that the practitioner is org's; the unique index, that
+// no other account is linked to it.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's users (or the practitioner does
+// not exist); clinic.ErrConflict when another account is linked to the practitioner;
+// clinic.ErrInvalid when role is not a known role.
+func (tx Staff) SetUserRole(ctx context.Context, org clinic.OrgID, id clinic.UserID, role clinic.Role, practitioner clinic.PractitionerID) error {
+	err := one(tx.q.exec(ctx, `UPDATE users SET role = $3, practitioner_id = $4 WHERE organisation_id = $1 AND id = $2`,
+		org, id, role, zeroNil(practitioner)))
+	if err != nil {
+		return fmt.Errorf("set role of user %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetUserPassword replaces a user's password hash and records whether an administrator made
+// it (temporary: the user is asked to choose their own). It does not end sessions:
+// DeleteUserSessions does, in the same transaction.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's users.
+func (tx Staff) SetUserPassword(ctx context.Context, org clinic.OrgID, id clinic.UserID, hash string, temporary bool) error {
+	err := one(tx.q.exec(ctx, `UPDATE users SET password_hash = $3, password_temporary = $4 WHERE organisation_id = $1 AND id = $2`,
+		org, id, hash, temporary))
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetUserName replaces the name a user is shown by.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's users.
+func (tx Staff) SetUserName(ctx context.Context, org clinic.OrgID, id clinic.UserID, name string) error {
+	err := one(tx.q.exec(ctx, `UPDATE users SET name = $3 WHERE organisation_id = $1 AND id = $2`, org, id, name))
+	if err != nil {
+		return fmt.Errorf("set name of user %d: %w", id, err)
+	}
+	return nil
+}
+
+// RecordSignIn notes that one of org's users signed in now, in the transaction that starts
+// their session.
+//
+// Errors: clinic.ErrNotFound when id is not one of org's users.
+func (tx Staff) RecordSignIn(ctx context.Context, org clinic.OrgID, id clinic.UserID) error {
+	err := one(tx.q.exec(ctx, `UPDATE users SET last_sign_in_at = $3 WHERE organisation_id = $1 AND id = $2`, org, id, tx.Now))
+	if err != nil {
+		return fmt.Errorf("record sign-in of user %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteOtherSessions signs one of org's users out everywhere but in the session whose
+// token hashes to keep (the one that changed the password), and reports how many ended.
+//
+// Errors: none of its own.
+func (tx Staff) DeleteOtherSessions(ctx context.Context, org clinic.OrgID, id clinic.UserID, keep []byte) (int64, error) {
+	if keep == nil {
+		keep = []byte{}
+	}
+	n, err := tx.q.exec(ctx, `DELETE FROM sessions WHERE organisation_id = $1 AND user_id = $2 AND token_hash <> $3`, org, id, keep)
+	if err != nil {
+		return 0, fmt.Errorf("delete other sessions of user %d: %w", id, err)
+	}
+	return n, nil
 }

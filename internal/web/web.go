@@ -58,13 +58,17 @@ type Doc struct {
 	Response any     // zero value of the response type, or nil for 204
 	List     bool    // the response is a page of Response items
 	Query    []Param // query parameters
+	Headers  []Param // request headers the operation reads (Idempotency-Key)
 	Status   int     // success status; default 200
 	Errors   []int   // error statuses besides 401/403/404/422 defaults
 }
 
-// Param is a documented query parameter.
+// Param is a documented query parameter or request header. Enum lists its only values;
+// MaxLength bounds a string's length (0: no bound).
 type Param struct {
 	Name, Type, Description string
+	Enum                    []string
+	MaxLength               int
 }
 
 type ctxKey int
@@ -108,6 +112,10 @@ func NewRequestID() string {
 	return hex.EncodeToString(b)
 }
 
+// ErrMethodNotAllowed marks a request for a path that exists, with a method it does not
+// take; whoever returns it sets the Allow header.
+var ErrMethodNotAllowed = errors.New("method not allowed")
+
 // Status maps an error to its HTTP status. It is the only such mapping in the app.
 func Status(err error) int {
 	var mb *http.MaxBytesError
@@ -118,6 +126,8 @@ func Status(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrMalformed):
 		return http.StatusBadRequest
+	case errors.Is(err, ErrMethodNotAllowed):
+		return http.StatusMethodNotAllowed
 	case errors.Is(err, clinic.ErrInvalid):
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, clinic.ErrNotFound):
@@ -147,6 +157,8 @@ func SafeMessage(err error) string {
 		return "Some fields are not valid."
 	case http.StatusNotFound:
 		return "Not found."
+	case http.StatusMethodNotAllowed:
+		return "This address does not take this method; the Allow header lists the ones it takes."
 	case http.StatusConflict:
 		if errors.As(err, &ce) {
 			return ce.Reason
