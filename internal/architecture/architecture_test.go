@@ -30,7 +30,7 @@ func layers() map[string]int {
 		{"availability", "walltime", "zonetest", "input", "contact", "auth", "i18n", "config", "consent", "sendtime", "sms", "sms/twilio", "sms/twilio/twiliotest",
 			"compose", "email", "email/mailpittest", "webpush", "nodetest"},
 		{"store", "store/storetest"},
-		{"audit", "jobs", "booking", "directory", "patient", "staff", "session", "lifecycle", "decide", "notify", "dispatch", "inbound"},
+		{"audit", "audit/audittest", "jobs", "booking", "directory", "patient", "staff", "session", "lifecycle", "decide", "notify", "dispatch", "inbound"},
 		{"web", "page", "api", "dashboard", "hooks"},
 		{"server"},
 		{"app"},

@@ -224,8 +224,10 @@ func TestBrowserAccessibility(t *testing.T) {
 // setLanguage chooses the dashboard's language with the header's switch.
 func setLanguage(ctx context.Context, url, lang string) error {
 	return chromedp.Do(ctx,
-		chromedp.Navigate(url),
-		chromedp.WaitVisible(chromedp.CSS("#sign-out")),
+		// The patient list, not "/", which redirects: a node found before a redirect is gone
+		// after it.
+		chromedp.Navigate(url+"patients"),
+		chromedp.WaitVisible(chromedp.CSS("#language-switch")),
 		chromedp.SetValue(chromedp.CSS("#language-switch"), lang),
 		chromedp.Submit(chromedp.CSS("#language-switch")),
 		chromedp.WaitVisible(chromedp.CSS(`html[lang="`+lang+`"]`)),

@@ -171,31 +171,14 @@ func (d *Dashboard) showCancel(w http.ResponseWriter, r *http.Request, in cancel
 // cancelled now.
 func (d *Dashboard) loadCancel(ctx context.Context, tx *store.Tx, f frame, id clinic.AppointmentID, in cancelInput) (cancelPage, error) {
 	var page cancelPage
-	org := f.Org.ID
-	a, err := tx.Appointments().Appointment(ctx, org, id)
+	x, err := loadApptFacts(ctx, tx, f.Org.ID, id)
 	if err != nil {
 		return page, err
 	}
-	loc, err := appointmentZone(ctx, tx, a)
-	if err != nil {
-		return page, err
-	}
-	names, _, err := patientNames(ctx, tx, org, []clinic.Appointment{a})
-	if err != nil {
-		return page, err
-	}
-	reason, err := tx.Directory().Reason(ctx, org, a.ReasonID)
-	if err != nil {
-		return page, err
-	}
-	ag, err := tx.Directory().Agenda(ctx, org, a.AgendaID)
-	if err != nil {
-		return page, err
-	}
-	start := a.Start.In(loc)
-	page = cancelPage{ID: a.ID, Version: a.Version, PatientID: a.PatientID, Patient: names[a.PatientID],
-		When: f.Locale.LongDate(start) + ", " + span(a.Start, a.End, loc) + " " + start.Format("MST"), Agenda: ag.Name,
-		Reason: reason.Name, StatusLabel: statusLabel(a.Status), Detail: in.Detail, Next: localPath(in.Next, ""),
+	a, loc := x.A, x.Loc
+	page = cancelPage{ID: a.ID, Version: a.Version, PatientID: a.PatientID, Patient: x.Patient,
+		When: x.when(f), Agenda: x.Agenda.Name,
+		Reason: x.Reason.Name, StatusLabel: statusLabel(a.Status), Detail: in.Detail, Next: localPath(in.Next, ""),
 		Back: localPath(in.Next, appointmentPath(a.ID))}
 	var te *booking.TransitionError
 	if err := booking.CheckStatus(a.Status, clinic.StatusCancelled, d.dayOf(a, loc)); errors.As(err, &te) {

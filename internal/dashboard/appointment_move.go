@@ -111,30 +111,15 @@ func (d *Dashboard) showMove(w http.ResponseWriter, r *http.Request, in moveInpu
 func (d *Dashboard) loadMove(ctx context.Context, tx *store.Tx, f frame, id clinic.AppointmentID, in moveInput) (movePage, error) {
 	var page movePage
 	org := f.Org.ID
-	a, err := tx.Appointments().Appointment(ctx, org, id)
+	x, err := loadApptFacts(ctx, tx, org, id)
 	if err != nil {
 		return page, err
 	}
-	loc, err := appointmentZone(ctx, tx, a)
-	if err != nil {
-		return page, err
-	}
-	ps, err := tx.Patients().PatientsByIDs(ctx, org, []clinic.PatientID{a.PatientID})
-	if err != nil {
-		return page, err
-	}
-	reason, err := tx.Directory().Reason(ctx, org, a.ReasonID)
-	if err != nil {
-		return page, err
-	}
-	current, err := tx.Directory().Agenda(ctx, org, a.AgendaID)
-	if err != nil {
-		return page, err
-	}
+	a, loc, reason, current := x.A, x.Loc, x.Reason, x.Agenda
 	start := a.Start.In(loc)
 	page = movePage{
-		ID: a.ID, Version: a.Version, PatientID: a.PatientID, Patient: ps[a.PatientID].FullName(), Reason: reason.Name,
-		Agenda: current.Name, Current: f.Locale.LongDate(start) + ", " + span(a.Start, a.End, loc) + " " + start.Format("MST"),
+		ID: a.ID, Version: a.Version, PatientID: a.PatientID, Patient: x.Patient, Reason: reason.Name,
+		Agenda: current.Name, Current: x.when(f),
 		StatusLabel: statusLabel(a.Status), Movable: a.Status.Upcoming(), Zone: loc.String(),
 		Date: in.Date, Time: in.Time, Next: localPath(in.Next, ""),
 	}

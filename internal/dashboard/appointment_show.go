@@ -113,34 +113,15 @@ func (d *Dashboard) appointmentShow(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) loadAppointment(ctx context.Context, tx *store.Tx, f frame, id clinic.AppointmentID) (appointmentPage, error) {
 	var page appointmentPage
 	org := f.Org.ID
-	a, err := tx.Appointments().Appointment(ctx, org, id)
+	x, err := loadApptFacts(ctx, tx, org, id)
 	if err != nil {
 		return page, err
 	}
-	cl, err := tx.Directory().Clinic(ctx, org, a.ClinicID)
-	if err != nil {
-		return page, err
-	}
-	loc, err := cl.Location()
-	if err != nil {
-		return page, err
-	}
-	names, _, err := patientNames(ctx, tx, org, []clinic.Appointment{a})
-	if err != nil {
-		return page, err
-	}
-	reason, err := tx.Directory().Reason(ctx, org, a.ReasonID)
-	if err != nil {
-		return page, err
-	}
-	ag, err := tx.Directory().Agenda(ctx, org, a.AgendaID)
-	if err != nil {
-		return page, err
-	}
+	a, loc, ag := x.A, x.Loc, x.Agenda
 	start := a.Start.In(loc)
 	page = appointmentPage{
-		ID: a.ID, PatientID: a.PatientID, Patient: names[a.PatientID], Clinic: cl.Name, Agenda: ag.Name, Date: f.Locale.LongDate(start),
-		Time: span(a.Start, a.End, loc) + " " + start.Format("MST"), Duration: minutesText(a.End.Sub(a.Start)), Reason: reason.Name,
+		ID: a.ID, PatientID: a.PatientID, Patient: x.Patient, Clinic: x.Clinic.Name, Agenda: ag.Name, Date: f.Locale.LongDate(start),
+		Time: span(a.Start, a.End, loc) + " " + start.Format("MST"), Duration: minutesText(a.End.Sub(a.Start)), Reason: x.Reason.Name,
 		Note: a.Note, ExternalID: a.ExternalID, Status: a.Status, StatusLabel: statusLabel(a.Status), BookedBy: bookedByLabel(a.BookedBy),
 		Zone: loc.String(), ShowNotes: f.Actor.Can(clinic.PermReadPatients),
 	}

@@ -2,13 +2,12 @@ package directory_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tidings-health/tidings/internal/audit"
+	"github.com/tidings-health/tidings/internal/audit/audittest"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/consent"
 	"github.com/tidings-health/tidings/internal/directory"
@@ -16,44 +15,21 @@ import (
 	"github.com/tidings-health/tidings/internal/store/storetest"
 )
 
-// auditedChange is an audit row as these tests compare it: the action, the subject and
-// each field's change written "field: before → after" in JSON.
+// auditedChange is an audit row as these tests compare it (audittest.Change, local so the
+// tables can be written without field names).
 type auditedChange struct {
 	Action  string
 	Subject string
 	Changes []string
 }
 
-// changesSince reads the audit rows org gained after row id since, oldest first, with
-// their details decoded; it fails on a row without a detail.
+// changesSince is audittest.ChangesSince in this file's type.
 func changesSince(t *testing.T, db *store.DB, org clinic.OrgID, since int64) ([]auditedChange, int64) {
 	t.Helper()
-	ctx := context.Background()
-	var es []store.AuditEntry
-	if err := db.View(ctx, func(tx *store.Tx) (err error) {
-		es, err = tx.AuditTrail().AuditLog(ctx, org, store.AuditFilter{}, store.Page{Limit: 500})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	var out []auditedChange
-	last := since
-	for i := len(es) - 1; i >= 0; i-- {
-		e := es[i]
-		if e.ID <= since {
-			continue
-		}
-		last = max(last, e.ID)
-		var d audit.ChangeDetail
-		if err := json.Unmarshal([]byte(e.Detail), &d); err != nil {
-			t.Errorf("row %d (%s) has no change detail: %q", e.ID, e.Action, e.Detail)
-			continue
-		}
-		c := auditedChange{Action: e.Action, Subject: d.Subject}
-		for _, f := range d.Changes {
-			c.Changes = append(c.Changes, fmt.Sprintf("%s: %s → %s", f.Field, f.Before, f.After))
-		}
-		out = append(out, c)
+	cs, _, last := audittest.ChangesSince(t, db, org, since)
+	var out []auditedChange // nil when there are none, as the tables write it
+	for _, c := range cs {
+		out = append(out, auditedChange(c))
 	}
 	return out, last
 }

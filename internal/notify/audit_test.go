@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tidings-health/tidings/internal/audit"
+	"github.com/tidings-health/tidings/internal/audit/audittest"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/compose"
 	"github.com/tidings-health/tidings/internal/notify"
@@ -17,11 +17,23 @@ import (
 	"github.com/tidings-health/tidings/internal/store/storetest"
 )
 
-// settingsChange is an audit row as TestSettingsChangesAudited compares it.
+// settingsChange is an audit row as TestSettingsChangesAudited compares it (audittest.Change,
+// local so the tables can be written without field names).
 type settingsChange struct {
 	Action  string
 	Subject string
 	Changes []string // "field: before → after", values in JSON
+}
+
+// settingsChangesSince is audittest.ChangesSince in this file's type.
+func settingsChangesSince(t *testing.T, db *store.DB, org clinic.OrgID, since int64) ([]settingsChange, string, int64) {
+	t.Helper()
+	cs, raw, last := audittest.ChangesSince(t, db, org, since)
+	var out []settingsChange // nil when there are none, as the tables write it
+	for _, c := range cs {
+		out = append(out, settingsChange(c))
+	}
+	return out, raw, last
 }
 
 // TestSettingsChangesAudited: a change of the sending settings, of a message template or of
@@ -121,40 +133,4 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// settingsChangesSince reads org's audit rows after id since, oldest first, decoded; and
-// every detail as stored, for the secrets check.
-func settingsChangesSince(t *testing.T, db *store.DB, org clinic.OrgID, since int64) ([]settingsChange, string, int64) {
-	t.Helper()
-	bg := context.Background()
-	var es []store.AuditEntry
-	if err := db.View(bg, func(tx *store.Tx) (err error) {
-		es, err = tx.AuditTrail().AuditLog(bg, org, store.AuditFilter{}, store.Page{Limit: 500})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	var out []settingsChange
-	var raw strings.Builder
-	last := since
-	for i := len(es) - 1; i >= 0; i-- {
-		e := es[i]
-		if e.ID <= since {
-			continue
-		}
-		last = max(last, e.ID)
-		raw.WriteString(e.Detail)
-		var d audit.ChangeDetail
-		if err := json.Unmarshal([]byte(e.Detail), &d); err != nil {
-			t.Errorf("row %d (%s) has no change detail: %q", e.ID, e.Action, e.Detail)
-			continue
-		}
-		c := settingsChange{Action: e.Action, Subject: d.Subject}
-		for _, f := range d.Changes {
-			c.Changes = append(c.Changes, fmt.Sprintf("%s: %s → %s", f.Field, f.Before, f.After))
-		}
-		out = append(out, c)
-	}
-	return out, raw.String(), last
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tidings-health/tidings/internal/audit"
+	"github.com/tidings-health/tidings/internal/audit/audittest"
 	"github.com/tidings-health/tidings/internal/auth"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/jobs"
@@ -80,21 +81,7 @@ func entries(t *testing.T, db *store.DB, org clinic.OrgID) []store.AuditEntry {
 }
 
 // changes is an audit row's Detail as "field: before → after" lines.
-func changes(t *testing.T, e store.AuditEntry) []string {
-	t.Helper()
-	if e.Detail == "" {
-		return nil
-	}
-	var d audit.ChangeDetail
-	if err := json.Unmarshal([]byte(e.Detail), &d); err != nil {
-		t.Fatalf("detail of %s: %v", e.Action, err)
-	}
-	var out []string
-	for _, c := range d.Changes {
-		out = append(out, c.Field+": "+string(c.Before)+" → "+string(c.After))
-	}
-	return out
-}
+func changes(t *testing.T, e store.AuditEntry) []string { return audittest.Lines(t, e) }
 
 // practitioner adds a practitioner to the organisation of sys.
 func practitioner(t *testing.T, db *store.DB, org clinic.OrgID, name string) clinic.Practitioner {
