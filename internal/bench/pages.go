@@ -65,18 +65,10 @@ func (c *PagesConfig) defaults() {
 // and the client's round trip beside it.
 func Pages(ctx context.Context, db *store.DB, cfg PagesConfig, out io.Writer) error {
 	cfg.defaults()
-	start := time.Now()
-	w, seeded, err := seedSlots(ctx, db, SlotsConfig{Practitioners: cfg.Agendas, Days: cfg.Days, Bookings: cfg.Bookings})
+	w, seeded, err := seedSettled(ctx, db, SlotsConfig{Practitioners: cfg.Agendas, Days: cfg.Days, Bookings: cfg.Bookings}, cfg.Log)
 	if err != nil {
-		return fmt.Errorf("seed: %w", err)
+		return err
 	}
-	if pool := db.PgxPool(); pool != nil {
-		// As in the slots benchmark: what autovacuum does soon after such a load.
-		if _, err := pool.Exec(ctx, "VACUUM (ANALYZE) appointments"); err != nil {
-			return fmt.Errorf("vacuum: %w", err)
-		}
-	}
-	fmt.Fprintf(cfg.Log, "seeded %d agendas, %d appointments over %d days in %s\n", len(w.agendas), seeded, cfg.Days, time.Since(start).Round(time.Millisecond))
 
 	s, err := startPages(ctx, db, w, cfg.Log)
 	if err != nil {

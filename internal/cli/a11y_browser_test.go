@@ -16,7 +16,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tidings-health/tidings/internal/nodetest"
-	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/store/storetest"
 )
 
@@ -75,14 +74,11 @@ var a11yIDs = map[string]string{
 func resolveIDs(t *testing.T, dsn string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dsn)
 	out := map[string]string{}
 	for name, q := range a11yIDs {
 		var id sql.NullInt64
+		var err error
 		if s := db.SQLDB(); s != nil {
 			err = s.QueryRowContext(ctx, q).Scan(&id)
 		} else {

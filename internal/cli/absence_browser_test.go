@@ -27,13 +27,9 @@ type absenceTarget struct {
 func findAbsenceTarget(t *testing.T, dsn string) absenceTarget {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dsn)
 	var out absenceTarget
-	err = db.View(ctx, func(tx *store.Tx) error {
+	err := db.View(ctx, func(tx *store.Tx) error {
 		org, err := tx.Directory().OrganisationBySlug(ctx, demo.Slug)
 		if err != nil {
 			return err
@@ -85,14 +81,10 @@ func findAbsenceTarget(t *testing.T, dsn string) absenceTarget {
 func cancellationChannels(t *testing.T, dsn string, id clinic.AppointmentID) ([]string, clinic.Status) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dsn)
 	var channels []string
 	var status clinic.Status
-	err = db.View(ctx, func(tx *store.Tx) error {
+	err := db.View(ctx, func(tx *store.Tx) error {
 		org, err := tx.Directory().OrganisationBySlug(ctx, demo.Slug)
 		if err != nil {
 			return err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/tidings-health/tidings/internal/jobs"
 	"github.com/tidings-health/tidings/internal/session"
-	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/store/storetest"
 )
 
@@ -36,11 +35,7 @@ func TestAdminCreateOrgAndDisable(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dsn)
 	q, err := jobs.New(db, jobs.Config{})
 	if err != nil {
 		t.Fatal(err)

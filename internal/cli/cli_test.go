@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tidings-health/tidings/internal/cli"
+	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/store/storetest"
 )
 
@@ -187,4 +188,16 @@ func TestDemoIsIdempotent(t *testing.T) {
 	if !strings.Contains(out2.String(), "already there") {
 		t.Errorf("second start output:\n%s", out2.String())
 	}
+}
+
+// openStore opens the database at dsn, a running server's or the demo's, for a test to set
+// up or read back; it is closed when the test ends.
+func openStore(t *testing.T, dsn string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), store.Config{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

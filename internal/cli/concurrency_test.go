@@ -107,11 +107,7 @@ func TestConcurrentBookingsNoDoubleBooking(t *testing.T) {
 		urls = append(urls, startChild(t, dsn))
 	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dsn)
 	f := storetest.Seed(t, db, "hot")
 	token, hash, _ := auth.NewToken("tid_")
 	type slot struct {
@@ -120,7 +116,7 @@ func TestConcurrentBookingsNoDoubleBooking(t *testing.T) {
 	}
 	var slots []slot
 	var patients []clinic.PatientID
-	err = db.Update(ctx, func(tx *store.Tx) error {
+	err := db.Update(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Staff().CreateToken(ctx, f.Org.ID, clinic.Token{Name: "load", Role: clinic.RoleReception}, hash); err != nil {
 			return err
 		}

@@ -53,13 +53,9 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 func demoDatabase(t *testing.T, dsn, name string) clinic.Database {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dsn)
 	var out clinic.Database
-	err = db.View(ctx, func(tx *store.Tx) error {
+	err := db.View(ctx, func(tx *store.Tx) error {
 		org, err := tx.Directory().OrganisationBySlug(ctx, demo.Slug)
 		if err != nil {
 			return err

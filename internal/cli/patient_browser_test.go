@@ -21,13 +21,9 @@ import (
 func addBuiltinClinic(t *testing.T, dsn string) clinic.ClinicID {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, dsn)
 	var c clinic.Clinic
-	err = db.Update(ctx, func(tx *store.Tx) error {
+	err := db.Update(ctx, func(tx *store.Tx) error {
 		org, err := tx.Directory().OrganisationBySlug(ctx, demo.Slug)
 		if err != nil {
 			return err

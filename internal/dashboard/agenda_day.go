@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"html"
 	"html/template"
 	"net/http"
@@ -228,18 +229,11 @@ func (d *Dashboard) loadDay(r *http.Request, tx *store.Tx, f frame, day time.Tim
 	if err := sched.focus(ctx, tx, f, agendas, from, to); err != nil {
 		return page, nil, err
 	}
-	reasons, err := clinicReasons(ctx, tx, f.Org.ID, f.Clinic.ID)
-	if err != nil {
-		return page, nil, err
-	}
-	reason, err := pickReason(&page.Reasons, reasons, q.reason)
+	reasons, reason, err := pickReason(ctx, tx, f, q.reason, &page.Reasons, page.CanBook)
 	if err != nil {
 		return page, nil, err
 	}
 	page.Reason = reason.Name
-	if !page.CanBook {
-		page.Reasons = nil
-	}
 	// The links keep the filters; a phone's column only when the user chose one.
 	link := q
 	link.agenda = clinic.AgendaID(0)
@@ -278,20 +272,27 @@ func (d *Dashboard) loadDay(r *http.Request, tx *store.Tx, f frame, day time.Tim
 	return page, sched.shown, nil
 }
 
-// pickReason fills the reason picker with the clinic's reasons and returns the one chosen
-// (zero for none). A reason of another clinic is refused naming reason_id.
-func pickReason(opts *[]option, reasons []clinic.Reason, id clinic.ReasonID) (clinic.Reason, error) {
+// pickReason reads the reasons of f's clinic, returns them and the one chosen (zero for
+// none), and fills the reason picker with them when offer (the user may book). A reason of
+// another clinic is refused naming reason_id.
+func pickReason(ctx context.Context, tx *store.Tx, f frame, id clinic.ReasonID, opts *[]option, offer bool) ([]clinic.Reason, clinic.Reason, error) {
 	var chosen clinic.Reason
+	reasons, err := clinicReasons(ctx, tx, f.Org.ID, f.Clinic.ID)
+	if err != nil {
+		return nil, chosen, err
+	}
 	for _, x := range reasons {
 		if x.ID == id {
 			chosen = x
 		}
-		*opts = append(*opts, option{Value: int64(x.ID), Label: x.Name, Selected: x.ID == id})
+		if offer {
+			*opts = append(*opts, option{Value: int64(x.ID), Label: x.Name, Selected: x.ID == id})
+		}
 	}
 	if id != 0 && chosen.ID == 0 {
-		return chosen, clinic.Invalid("reason_id", "is not a consultation reason of this clinic")
+		return nil, chosen, clinic.Invalid("reason_id", "is not a consultation reason of this clinic")
 	}
-	return chosen, nil
+	return reasons, chosen, nil
 }
 
 // freeStarts sets each column's free starts of reason in [from, to) (on agendas only, when

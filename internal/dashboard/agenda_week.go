@@ -153,18 +153,11 @@ func (d *Dashboard) loadWeek(r *http.Request, tx *store.Tx, f frame, day time.Ti
 	if err := sched.focus(ctx, tx, f, shownAgendas, from, to); err != nil {
 		return page, nil, err
 	}
-	reasons, err := clinicReasons(ctx, tx, f.Org.ID, f.Clinic.ID)
-	if err != nil {
-		return page, nil, err
-	}
-	reason, err := pickReason(&page.Reasons, reasons, q.reason)
+	reasons, reason, err := pickReason(ctx, tx, f, q.reason, &page.Reasons, page.CanBook)
 	if err != nil {
 		return page, nil, err
 	}
 	page.Reason = reason.Name
-	if !page.CanBook {
-		page.Reasons = nil
-	}
 	// The links keep the agenda when the user chose one; the default is the first anyway.
 	link := q
 	if r.URL.Query().Get("agenda_id") == "" {

@@ -56,11 +56,22 @@ func (d *Dashboard) staffCreate(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
+	d.showPassword(w, r, u, plain, true)
+}
+
+// showPassword shows the password just given to u, this once: after a creation (created)
+// or a reset. It is the answer to the POST, never a redirect, so that the password does not
+// travel in a URL; the page is sent no-store.
+func (d *Dashboard) showPassword(w http.ResponseWriter, r *http.Request, u clinic.User, plain string, created bool) {
 	f, err := d.loadFrame(r)
 	if err != nil {
 		d.fail(w, r, err)
 		return
 	}
-	d.send(w, r, reply{Page: "staff_password", View: view{Title: "Staff account created", Header: f.header(r, "staff"),
-		Data: passwordPage{ID: u.ID, Name: staffName(u), Email: u.Email, Password: plain, Created: true}}})
+	title := "New password"
+	if created {
+		title = "Staff account created"
+	}
+	d.send(w, r, reply{Page: "staff_password", View: view{Title: title, Header: f.header(r, "staff"),
+		Data: passwordPage{ID: u.ID, Name: staffName(u), Email: u.Email, Password: plain, Created: created}}})
 }

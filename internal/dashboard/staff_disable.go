@@ -11,17 +11,12 @@ import (
 // which ends its sessions at once, and returns to the account's page. One's own account
 // and the last enabled administrator are refused, the page shown again with the reason.
 func (d *Dashboard) staffDisable(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	id, err := staffUserID(r)
-	if err != nil {
-		d.fail(w, r, err)
+	id, ok := d.staffPost(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	_, err = staff.DisableUser(ctx, d.db, web.MustActor(ctx), id)
+	_, err := staff.DisableUser(ctx, d.db, web.MustActor(ctx), id)
 	switch {
 	case err == nil:
 		http.Redirect(w, r, withDone(staffPath(id), "user-disabled"), http.StatusSeeOther)

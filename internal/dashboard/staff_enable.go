@@ -10,13 +10,8 @@ import (
 // staffEnable enables a disabled account again (POST /staff/{id}/enable) through
 // staff.EnableUser and returns to the account's page; it signs in with the password it had.
 func (d *Dashboard) staffEnable(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	id, err := staffUserID(r)
-	if err != nil {
-		d.fail(w, r, err)
+	id, ok := d.staffPost(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()

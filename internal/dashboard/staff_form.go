@@ -127,6 +127,21 @@ func readPractitioner(r *http.Request) (clinic.PractitionerID, error) {
 	return clinic.PractitionerID(n), nil
 }
 
+// staffPost reads the form and the {id} of a POST on one staff account, the start of each
+// of them; false when it has answered already (a bad form or id).
+func (d *Dashboard) staffPost(w http.ResponseWriter, r *http.Request) (clinic.UserID, bool) {
+	if err := parseForm(w, r); err != nil {
+		d.fail(w, r, err)
+		return 0, false
+	}
+	id, err := staffUserID(r)
+	if err != nil {
+		d.fail(w, r, err)
+		return 0, false
+	}
+	return id, true
+}
+
 // staffUserID reads the {id} of a staff route: anything but a positive number is "not
 // found", like an account of another organisation.
 func staffUserID(r *http.Request) (clinic.UserID, error) {

@@ -12,13 +12,8 @@ import (
 // once (no redirect: it must not travel in a URL; the page is sent no-store). One's own
 // password is changed in the profile instead: the account's page is shown again saying so.
 func (d *Dashboard) staffPassword(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	id, err := staffUserID(r)
-	if err != nil {
-		d.fail(w, r, err)
+	id, ok := d.staffPost(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
@@ -32,11 +27,5 @@ func (d *Dashboard) staffPassword(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	f, err := d.loadFrame(r)
-	if err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	d.send(w, r, reply{Page: "staff_password", View: view{Title: "New password", Header: f.header(r, "staff"),
-		Data: passwordPage{ID: u.ID, Name: staffName(u), Email: u.Email, Password: plain}}})
+	d.showPassword(w, r, u, plain, false)
 }

@@ -16,18 +16,14 @@ import (
 // the last administrator, a practitioner already linked) shows the page again with the
 // reason beside the field (422 or 409).
 func (d *Dashboard) staffRole(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	id, err := staffUserID(r)
-	if err != nil {
-		d.fail(w, r, err)
+	id, ok := d.staffPost(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
 	form := roleForm{Role: clinic.Role(r.PostFormValue("role"))}
-	form.PractitionerID, err = readPractitioner(r)
+	pid, err := readPractitioner(r)
+	form.PractitionerID = pid
 	if form.Role != clinic.RolePractitioner {
 		// The select still shows the practitioner of an account leaving that role: giving
 		// another role unlinks it, as the select's label says.

@@ -111,6 +111,33 @@ type site struct {
 	reasons []clinic.Reason
 }
 
+// fillDay walks one agenda's working day (08:30–12:30 and 13:30–17:00 in day's zone) in
+// back-to-back appointments of random reasons, the first reason where the agenda does not
+// offer the one drawn, and hands take about percent in a hundred of them. Every draw comes
+// from rng, the caller's stream, so that the demo is the same each time it is made.
+func (st site) fillDay(rng *rand.Rand, day time.Time, ag clinic.Agenda, percent int, take func(reason clinic.Reason, start time.Time) error) error {
+	for _, block := range [][2]int{{8*60 + 30, 12*60 + 30}, {13*60 + 30, 17 * 60}} {
+		for m := block[0]; m < block[1]; {
+			reason := st.reasons[rng.IntN(len(st.reasons))]
+			if !slices.Contains(reason.AgendaIDs, ag.ID) {
+				reason = st.reasons[0]
+			}
+			dur := int(reason.Duration / time.Minute)
+			if m+dur > block[1] {
+				break
+			}
+			if rng.IntN(100) < percent {
+				start := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, day.Location())
+				if err := take(reason, start); err != nil {
+					return err
+				}
+			}
+			m += dur
+		}
+	}
+	return nil
+}
+
 func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 	tx := s.tx
 	org, err := tx.Directory().CreateOrganisation(ctx, clinic.Organisation{Slug: Slug, Name: "Harbourside Medical Group"})
@@ -375,43 +402,26 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 			continue
 		}
 		for _, ag := range st.agendas {
-			for _, block := range [][2]int{{8*60 + 30, 12*60 + 30}, {13*60 + 30, 17 * 60}} {
-				m := block[0]
-				for m < block[1] {
-					reason := st.reasons[s.rng.IntN(len(st.reasons))]
-					if !slices.Contains(reason.AgendaIDs, ag.ID) {
-						reason = st.reasons[0]
-					}
-					dur := int(reason.Duration / time.Minute)
-					if m+dur > block[1] {
-						break
-					}
-					if s.rng.IntN(100) < 50 {
-						start := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, loc)
-						status := clinic.StatusBooked
-						earlier := start.Before(s.now)
-						if !earlier && s.rng.IntN(4) == 0 {
-							status = clinic.StatusConfirmed
-						}
-						booked := clinic.BookedBySync
-						if reason.OnlineBookable && s.rng.IntN(3) == 0 {
-							booked = clinic.BookedByPatient
-						}
-						a := clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
-							PatientID: pool[s.rng.IntN(len(pool))].ID, Start: start, End: start.Add(reason.Duration), Status: status, BookedBy: booked}
-						var err error
-						if earlier {
-							// Earlier today: it has a history like the days before.
-							err = s.pastAppointment(ctx, a)
-						} else {
-							err = book(a)
-						}
-						if err != nil {
-							return err
-						}
-					}
-					m += dur
+			err := st.fillDay(s.rng, day, ag, 50, func(reason clinic.Reason, start time.Time) error {
+				status := clinic.StatusBooked
+				earlier := start.Before(s.now)
+				if !earlier && s.rng.IntN(4) == 0 {
+					status = clinic.StatusConfirmed
 				}
+				booked := clinic.BookedBySync
+				if reason.OnlineBookable && s.rng.IntN(3) == 0 {
+					booked = clinic.BookedByPatient
+				}
+				a := clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
+					PatientID: pool[s.rng.IntN(len(pool))].ID, Start: start, End: start.Add(reason.Duration), Status: status, BookedBy: booked}
+				if earlier {
+					// Earlier today: it has a history like the days before.
+					return s.pastAppointment(ctx, a)
+				}
+				return book(a)
+			})
+			if err != nil {
+				return err
 			}
 		}
 	}
@@ -450,30 +460,17 @@ func (s *seeder) history(ctx context.Context, st site, pool []clinic.Patient) er
 			continue
 		}
 		for _, ag := range st.agendas {
-			for _, block := range [][2]int{{8*60 + 30, 12*60 + 30}, {13*60 + 30, 17 * 60}} {
-				for m := block[0]; m < block[1]; {
-					reason := st.reasons[s.past.IntN(len(st.reasons))]
-					if !slices.Contains(reason.AgendaIDs, ag.ID) {
-						reason = st.reasons[0]
-					}
-					dur := int(reason.Duration / time.Minute)
-					if m+dur > block[1] {
-						break
-					}
-					if s.past.IntN(100) < 40 {
-						start := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, loc)
-						a := clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
-							PatientID: pool[s.past.IntN(len(pool))].ID, Start: start, End: start.Add(reason.Duration),
-							Status: clinic.StatusBooked, BookedBy: clinic.BookedBySync}
-						if reason.OnlineBookable && s.past.IntN(3) == 0 {
-							a.BookedBy = clinic.BookedByPatient
-						}
-						if err := s.pastAppointment(ctx, a); err != nil {
-							return err
-						}
-					}
-					m += dur
+			err := st.fillDay(s.past, day, ag, 40, func(reason clinic.Reason, start time.Time) error {
+				a := clinic.Appointment{ClinicID: st.clinic.ID, AgendaID: ag.ID, ReasonID: reason.ID,
+					PatientID: pool[s.past.IntN(len(pool))].ID, Start: start, End: start.Add(reason.Duration),
+					Status: clinic.StatusBooked, BookedBy: clinic.BookedBySync}
+				if reason.OnlineBookable && s.past.IntN(3) == 0 {
+					a.BookedBy = clinic.BookedByPatient
 				}
+				return s.pastAppointment(ctx, a)
+			})
+			if err != nil {
+				return err
 			}
 		}
 	}

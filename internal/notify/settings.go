@@ -234,7 +234,7 @@ func (s *Service) SetSettings(ctx context.Context, actor clinic.Actor, id clinic
 			return err
 		}
 		set, err := Check(in)
-		phone := was.Phone
+		phone := *was.Phone
 		if in.Phone != nil {
 			var problems []clinic.FieldError
 			phone = strings.TrimSpace(*in.Phone)
@@ -280,23 +280,11 @@ func (s *Service) SetSettings(ctx context.Context, actor clinic.Actor, id clinic
 	return out, err
 }
 
-// settingsAuditRecord is a clinic's sending settings as the audit log records a change of
-// them (ADM-5): the form's fields, with the API's names.
-type settingsAuditRecord struct {
-	Channels        []string `json:"channels"`
-	ReminderOffsets []string `json:"reminder_offsets"`
-	GraceSeconds    int      `json:"grace_seconds"`
-	WindowFrom      string   `json:"window_from"`
-	WindowTo        string   `json:"window_to"`
-	SMSBudget       int      `json:"sms_budget"`
-	RemindConfirmed bool     `json:"remind_confirmed"`
-	AskReply        bool     `json:"ask_reply"`
-	Phone           string   `json:"phone"`
-}
-
-func settingsAudit(s Settings, phone string) settingsAuditRecord {
-	out := settingsAuditRecord{Channels: []string{}, ReminderOffsets: []string{}, GraceSeconds: int(s.Grace / time.Second),
-		SMSBudget: s.SMSBudget, RemindConfirmed: s.RemindConfirmed, AskReply: s.AskReply, Phone: phone}
+// settingsAudit is a clinic's sending settings as the audit log records a change of them
+// (ADM-5): in the form the API takes them, so that the log's names are the API's.
+func settingsAudit(s Settings, phone string) SettingsInput {
+	out := SettingsInput{Channels: []string{}, ReminderOffsets: []string{}, GraceSeconds: int(s.Grace / time.Second),
+		SMSBudget: s.SMSBudget, RemindConfirmed: s.RemindConfirmed, AskReply: s.AskReply, Phone: &phone}
 	for _, c := range s.Channels {
 		out.Channels = append(out.Channels, string(c))
 	}
@@ -309,14 +297,14 @@ func settingsAudit(s Settings, phone string) settingsAuditRecord {
 
 // settingsAuditOf reads a clinic's settings (the defaults when never changed) and phone
 // number as they are before a change.
-func settingsAuditOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, id clinic.ClinicID) (settingsAuditRecord, error) {
+func settingsAuditOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, id clinic.ClinicID) (SettingsInput, error) {
 	m, err := SettingsTx(ctx, tx, org, []clinic.ClinicID{id})
 	if err != nil {
-		return settingsAuditRecord{}, err
+		return SettingsInput{}, err
 	}
 	phone, err := tx.Notifications().ClinicPhone(ctx, org, id)
 	if err != nil {
-		return settingsAuditRecord{}, err
+		return SettingsInput{}, err
 	}
 	return settingsAudit(m[id], phone), nil
 }
