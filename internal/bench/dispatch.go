@@ -138,6 +138,7 @@ func Dispatch(ctx context.Context, db *store.DB, cfg DispatchConfig, out io.Writ
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "draining %d…\n", len(ids))
 	start := time.Now()
 	for _, id := range ids {
 		due[id] = start

@@ -831,16 +831,20 @@ func (tx Notifications) SharedMobiles(ctx context.Context, org clinic.OrgID, mob
 	if len(mobiles) == 0 {
 		return nil, nil
 	}
+	scan := func(r row) (string, error) {
+		var m string
+		return m, r.Scan(&m)
+	}
+	const q = `SELECT mobile FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND mobile %s GROUP BY mobile HAVING COUNT(*) > 1`
+	if tx.dialect == Postgres {
+		// An array, not a JSON set: the planner sizes = ANY by its elements and probes
+		// patients_mobile, where a set-returning function left it guessing and, on a
+		// freshly filled table, scanning the organisation's patients (2.5 s a round).
+		return collect(ctx, tx, scan, fmt.Sprintf(q, "= ANY($2::text[])"), org, mobiles)
+	}
 	b, err := json.Marshal(mobiles)
 	if err != nil {
 		return nil, err
 	}
-	in := "SELECT value FROM json_each($2)"
-	if tx.dialect == Postgres {
-		in = "SELECT json_array_elements_text($2::json)"
-	}
-	return collect(ctx, tx, func(r row) (string, error) {
-		var m string
-		return m, r.Scan(&m)
-	}, `SELECT mobile FROM patients WHERE organisation_id = $1 AND merged_into IS NULL AND mobile IN (`+in+`) GROUP BY mobile HAVING COUNT(*) > 1`, org, string(b))
+	return collect(ctx, tx, scan, fmt.Sprintf(q, "IN (SELECT value FROM json_each($2))"), org, string(b))
 }
