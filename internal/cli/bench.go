@@ -19,7 +19,7 @@ import (
 // line.
 func runBench(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return usageError{fmt.Errorf("bench: name a benchmark: slots, dispatch, pages")}
+		return usageError{fmt.Errorf("bench: name a benchmark: slots, dispatch, pages, hl7")}
 	}
 	switch args[0] {
 	case "slots":
@@ -28,8 +28,10 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		return benchDispatch(ctx, env, args[1:])
 	case "pages":
 		return benchPages(ctx, env, args[1:])
+	case "hl7":
+		return benchHL7(ctx, env, args[1:])
 	}
-	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots, dispatch, pages)", args[0])}
+	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots, dispatch, pages, hl7)", args[0])}
 }
 
 // benchDB opens --db, or a fresh temporary SQLite database when none is given.
@@ -135,4 +137,21 @@ func benchStart(ctx context.Context, env Env, fs *flag.FlagSet, cfg *config.Conf
 		return nil, nil, err
 	}
 	return db, func() { pprof.StopCPUProfile(); f.Close(); closeDB() }, nil
+}
+
+func benchHL7(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("bench hl7", env)
+	var c bench.HL7Config
+	fs.IntVar(&c.Patients, "patients", 2000, "patients seeded, whom the results are about")
+	fs.IntVar(&c.Single, "single", 10000, "messages sent over one connection")
+	fs.IntVar(&c.Messages, "messages", 40000, "messages sent over --connections connections")
+	fs.IntVar(&c.Connections, "connections", 8, "connections sending at once")
+	fs.IntVar(&c.Large, "large", 20, "2 MB messages mixed into a last phase of messages/10 over the connections (memory bound)")
+	db, done, err := benchStart(ctx, env, fs, cfg, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	c.Log = env.Stderr
+	return bench.HL7(ctx, db, c, env.Stdout)
 }

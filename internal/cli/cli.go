@@ -22,8 +22,10 @@ import (
 	"github.com/tidings-health/tidings/internal/config"
 	"github.com/tidings-health/tidings/internal/contact"
 	"github.com/tidings-health/tidings/internal/demo"
+	"github.com/tidings-health/tidings/internal/integration"
 	"github.com/tidings-health/tidings/internal/jobs"
 	"github.com/tidings-health/tidings/internal/lifecycle"
+	"github.com/tidings-health/tidings/internal/mllp"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/staff"
 	"github.com/tidings-health/tidings/internal/store"
@@ -68,6 +70,8 @@ Usage:
   tidings admin enable-user --org SLUG --email E
   tidings token create --org SLUG --role R --name N              print a new API token once
   tidings bench NAME [flags]                                     run a benchmark (see tidings bench -h)
+  tidings hl7 send HOST:PORT FILE...                             send HL7 v2 messages over MLLP, print each ACK
+  tidings hl7 check [--profile P] FILE...                        print what messages would change, or why refused
   tidings version
 
 Roles: administrator, appointment_manager, practitioner, reception.
@@ -116,6 +120,8 @@ func Run(ctx context.Context, env Env) int {
 		}
 	case "bench":
 		err = runBench(ctx, env, rest)
+	case "hl7":
+		err = hl7Command(ctx, env, rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "tidings", Version)
 	case "help", "-h", "--help", "-help":
@@ -145,13 +151,8 @@ func flags(name string, env Env) *flag.FlagSet {
 
 // parse parses args; -h prints the command's usage and its own flags on stdout.
 func parse(fs *flag.FlagSet, args []string, env Env) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(env.Stdout)
-			fs.Usage()
-			return err
-		}
-		return usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
+	if err := parsePositional(fs, args, env); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
@@ -263,6 +264,21 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	if err != nil {
 		return usageError{fmt.Errorf("listen on %s: %w", cfg.Addr, err)}
 	}
+	// HL7 v2 over MLLP (SYN-1): one listener for every hl7v2 database, routed by MSH-4.
+	mllpAddr := cfg.MLLPAddr
+	if mllpAddr == "" && seedDemo {
+		mllpAddr = "127.0.0.1:0"
+	}
+	var mllpLn net.Listener
+	if mllpAddr != "" {
+		if mllpLn, err = net.Listen("tcp", mllpAddr); err != nil {
+			ln.Close()
+			return usageError{fmt.Errorf("MLLP: listen on %s: %w", mllpAddr, err)}
+		}
+	}
+	hl7svc := integration.New(db, integration.Config{Logger: log})
+	mllpSrv := &mllp.Server{Handler: hl7svc, ReadTimeout: 30 * time.Second, IdleTimeout: 10 * time.Minute, WriteTimeout: 30 * time.Second,
+		ErrorLog: log}
 	// No server-wide WriteTimeout: the server sets a write deadline per route (a stream
 	// declares its own), see server.DefaultWriteTimeout.
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
@@ -293,6 +309,33 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 			}
 			return svc.Dispatcher.Run(ctx)
 		}},
+		// The MLLP listener stops before the notifications and the queue, after the HTTP
+		// server: its in-flight messages are applied and acknowledged, then the applier ends.
+		{Name: "mllp", RunFunc: func(ctx context.Context, ready func()) error {
+			if mllpLn == nil {
+				ready()
+				<-ctx.Done()
+				return nil
+			}
+			actx, stopApplier := context.WithCancel(context.WithoutCancel(ctx))
+			applied := make(chan error, 1)
+			go func() { applied <- hl7svc.Run(actx) }()
+			errc := make(chan error, 1)
+			go func() { errc <- mllpSrv.Serve(context.WithoutCancel(ctx), mllpLn) }()
+			ready()
+			var serveErr error
+			select {
+			case serveErr = <-errc:
+				serveErr = fmt.Errorf("MLLP: %w", serveErr)
+			case <-ctx.Done():
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+				serveErr = mllpSrv.Shutdown(sctx)
+				cancel()
+				<-errc
+			}
+			stopApplier()
+			return errors.Join(serveErr, <-applied)
+		}},
 		{Name: "http", RunFunc: func(ctx context.Context, ready func()) error {
 			errc := make(chan error, 1)
 			go func() { errc <- hs.Serve(ln) }()
@@ -310,6 +353,13 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	}, Ready: func() {
 		log.Info("listening", "addr", ln.Addr().String(), "db", string(db.Dialect()), "startup_ms", time.Since(start).Milliseconds())
 		fmt.Fprintf(env.Stdout, "Tidings %s is running: %s\n", Version, url)
+		if mllpLn != nil {
+			log.Info("MLLP listening", "addr", mllpLn.Addr().String())
+			fmt.Fprintf(env.Stdout, "HL7 v2 over MLLP: %s (tidings hl7 send %s FILE...)\n", mllpLn.Addr(), mllpLn.Addr())
+			if seedDemo {
+				fmt.Fprintf(env.Stdout, "  messages with sending facility (MSH-4) %s go to the demo's database Harbourside PMS\n", demo.HL7Facility)
+			}
+		}
 		if seedDemo {
 			fmt.Fprintf(env.Stdout, "Demo organisation %q (slug %s, %s). Sign in at %slogin with password %s as:\n", seeded.Org.Name, seeded.Org.Slug, map[bool]string{true: "created", false: "already there"}[seeded.Created], url, demo.Password)
 			for _, l := range seeded.Logins {

@@ -50,6 +50,12 @@ type Config struct {
 	// contact the push services are given (TIDINGS_VAPID_SUBJECT, a mailto: or https: URL).
 	VAPIDPublic, VAPIDPrivate, VAPIDSubject string
 
+	// MLLPAddr is where HL7 v2 messages from clinical software are received over MLLP
+	// (TIDINGS_MLLP_ADDR, e.g. :2575; empty: no listener; the demo listens on a free port).
+	// One listener serves every hl7v2 database: a message is routed by its sending
+	// facility (MSH-4), set per database.
+	MLLPAddr string
+
 	envErr error // a bad value read from the environment, reported by Finish
 }
 
@@ -97,6 +103,7 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.SMTPURL, "smtp", env("TIDINGS_SMTP_URL", ""), "mail server, smtp://user:pass@host:587?tls=starttls&from=addr (env TIDINGS_SMTP_URL)")
 	fs.BoolVar(&c.Outbox, "outbox", env("TIDINGS_OUTBOX", "") == "true", "keep messages of clinics with no provider in the dashboard's outbox (env TIDINGS_OUTBOX=true)")
 	fs.StringVar(&c.BounceToken, "bounce-token", env("TIDINGS_BOUNCE_TOKEN", ""), "secret of the e-mail bounce webhook (env TIDINGS_BOUNCE_TOKEN)")
+	fs.StringVar(&c.MLLPAddr, "mllp-addr", env("TIDINGS_MLLP_ADDR", ""), "HL7 v2 MLLP listen address, e.g. :2575 (env TIDINGS_MLLP_ADDR; empty: none; the demo picks a free port)")
 	fs.BoolVar(&c.Dispatch, "dispatch", env("TIDINGS_DISPATCH", "true") != "false", "send due notifications from this process (env TIDINGS_DISPATCH)")
 	c.VAPIDPublic, c.VAPIDPrivate, c.VAPIDSubject = getenv("TIDINGS_VAPID_PUBLIC_KEY"), getenv("TIDINGS_VAPID_PRIVATE_KEY"), getenv("TIDINGS_VAPID_SUBJECT")
 	idle := env("TIDINGS_SESSION_IDLE", "30m")

@@ -32,6 +32,10 @@ const Slug = "demo"
 // machine: a known password lets a second start print the logins again.
 const Password = "tidings-demo-2026"
 
+// HL7Facility is the sending facility (MSH-4) of the demo's HL7 v2 database, Harbourside
+// PMS: messages sent to the demo's MLLP listener with it are applied there.
+const HL7Facility = "HARBOURSIDE"
+
 // Login is one demo staff account.
 type Login struct {
 	Role  clinic.Role
@@ -160,6 +164,11 @@ func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 	}
 	sydDB, err := tx.Directory().CreateDatabase(ctx, org.ID, clinic.Database{Name: "Harbourside PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileMedicalDirector, RespectOptOut: true})
 	if err != nil {
+		return err
+	}
+	// The sending facility its HL7 messages carry (MSH-4): the demo's MLLP listener routes
+	// messages naming it to this database.
+	if err := tx.Sync().SetHL7Facility(ctx, org.ID, sydDB.ID, HL7Facility); err != nil {
 		return err
 	}
 	parisDB, err := tx.Directory().CreateDatabase(ctx, org.ID, clinic.Database{Name: "Logiciel Marais", Kind: clinic.KindFHIR, Profile: clinic.ProfileGeneric, RespectOptOut: true})

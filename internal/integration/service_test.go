@@ -1,0 +1,270 @@
+package integration_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/hl7"
+	"github.com/tidings-health/tidings/internal/integration"
+	"github.com/tidings-health/tidings/internal/mllp"
+	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/store/storetest"
+)
+
+// world is a store with one organisation whose hl7v2 database has the facility PMSTEST, and
+// a running service behind an MLLP listener.
+type world struct {
+	db   *store.DB
+	fx   storetest.Fixture
+	dbID clinic.DatabaseID
+	addr string
+}
+
+func start(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	db := storetest.Open(t, nil)
+	fx := storetest.Seed(t, db, "sync")
+	var d clinic.Database
+	if err := db.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		d, err = tx.Directory().CreateDatabase(ctx, fx.Org.ID, clinic.Database{Name: "PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileMedicalDirector, RespectOptOut: true})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Directory().CreateClinic(ctx, fx.Org.ID, clinic.Clinic{DatabaseID: d.ID, Slug: "sync-hl7", Name: "HL7 clinic", Zone: "Australia/Sydney", Region: "AU"}); err != nil {
+			return err
+		}
+		return tx.Sync().SetHL7Facility(ctx, fx.Org.ID, d.ID, "PMSTEST")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	svc := integration.New(db, integration.Config{})
+	srv := &mllp.Server{Handler: svc, ReadTimeout: 5 * time.Second, IdleTimeout: time.Minute}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, stop := context.WithCancel(ctx)
+	applied := make(chan error, 1)
+	go func() { applied <- svc.Run(actx) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			t.Error(err)
+		}
+		<-served
+		stop()
+		if err := <-applied; err != nil {
+			t.Error(err)
+		}
+	})
+	return &world{db: db, fx: fx, dbID: d.ID, addr: ln.Addr().String()}
+}
+
+func (w *world) dial(t *testing.T) *mllp.Client {
+	t.Helper()
+	c, err := mllp.Dial(context.Background(), w.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// send sends msg and returns the ACK's MSA-1 and MSA-3.
+func send(t *testing.T, c *mllp.Client, msg string) (code, text string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ack, err := c.Send(ctx, []byte(strings.ReplaceAll(msg, "\n", "\r")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := hl7.Parse(ack)
+	if err != nil {
+		t.Fatalf("ACK does not parse: %v", err)
+	}
+	return a.Get("MSA-1"), a.Get("MSA-3")
+}
+
+func adt(event, control, when, ext, family, given, mobile, pd1 string) string {
+	return "MSH|^~\\&|MD|PMSTEST|TIDINGS|TIDINGS|" + when + "||ADT^" + event + "^ADT_A01|" + control + "|P|2.4\n" +
+		"EVN|" + event + "|" + when + "\n" +
+		"PID|1||" + ext + "^^^MD^MR||" + family + "^" + given + "||19800412|F|||||^PRN^CP^^^^^^^^^" + mobile + "\n" +
+		"PD1|||||||||||" + pd1 + "\n"
+}
+
+func (w *world) patient(t *testing.T, ext string) (clinic.Patient, bool) {
+	t.Helper()
+	var p clinic.Patient
+	err := w.db.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		p, err = tx.Patients().PatientByExternalID(context.Background(), w.fx.Org.ID, w.dbID, ext)
+		return err
+	})
+	if errors.Is(err, clinic.ErrNotFound) {
+		return p, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, true
+}
+
+func (w *world) quarantined(t *testing.T) []store.QuarantineItem {
+	t.Helper()
+	var qs []store.QuarantineItem
+	if err := w.db.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		qs, err = tx.Sync().QuarantineItems(context.Background(), w.fx.Org.ID, store.Page{Limit: 1000})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return qs
+}
+
+// TestADTCreatesAndUpdatesPatients: A04 creates the patient, normalised like every writer's
+// (E.164 mobile); A08 updates it; a resent control id gets the same ACK and changes nothing;
+// an A08 older than the last one applied changes nothing (SYN-1, SYN-4).
+func TestADTCreatesAndUpdatesPatients(t *testing.T) {
+	w := start(t)
+	c := w.dial(t)
+	if code, text := send(t, c, adt("A04", "C1", "20261201090000", "MRN1", "Nguyen", "Linh", "0412 345 678", "")); code != "AA" {
+		t.Fatalf("A04: %s %s", code, text)
+	}
+	p, ok := w.patient(t, "MRN1")
+	if !ok {
+		t.Fatal("A04 created no patient")
+	}
+	if diff := cmp.Diff([]string{"Linh", "Nguyen", "+61412345678", "1980-04-12"}, []string{p.GivenName, p.FamilyName, p.Mobile, p.BirthDate}); diff != "" {
+		t.Errorf("patient (-want +got):\n%s", diff)
+	}
+	// An update, then the same message again, then an older one.
+	if code, _ := send(t, c, adt("A08", "C2", "20261201100000", "MRN1", "Nguyen", "Linh Mai", "0412 345 678", "")); code != "AA" {
+		t.Fatalf("A08: %s", code)
+	}
+	if code, _ := send(t, c, adt("A08", "C2", "20261201100000", "MRN1", "Nguyen", "Linh Mai", "0412 345 678", "")); code != "AA" {
+		t.Fatalf("A08 resent: %s", code)
+	}
+	if code, _ := send(t, c, adt("A08", "C3", "20261201093000", "MRN1", "Old", "Name", "0412 345 678", "")); code != "AA" {
+		t.Fatalf("older A08: %s", code)
+	}
+	p, _ = w.patient(t, "MRN1")
+	if p.GivenName != "Linh Mai" || p.FamilyName != "Nguyen" {
+		t.Errorf("after the older A08 the patient is %q %q, want Linh Mai Nguyen", p.GivenName, p.FamilyName)
+	}
+	var n int
+	if err := w.db.View(context.Background(), func(tx *store.Tx) error {
+		_, ok, err := tx.Sync().AcceptedMessage(context.Background(), w.dbID, "MD|PMSTEST|C2")
+		if ok {
+			n++
+		}
+		return err
+	}); err != nil || n != 1 {
+		t.Errorf("C2 recorded %d times (err %v), want once", n, err)
+	}
+}
+
+// TestBadMessagesAreRefusedAndKept: a message with an invalid mobile, one from an unknown
+// facility and one that does not parse each get a NAK with the reason, are kept in
+// quarantine (the one of no database outside the organisation's list), and the connection
+// stays usable (SYN-4).
+func TestBadMessagesAreRefusedAndKept(t *testing.T) {
+	w := start(t)
+	c := w.dial(t)
+	code, text := send(t, c, adt("A04", "B1", "20261201090000", "MRN2", "Smith", "Jo", "12", ""))
+	if code != "AE" || !strings.Contains(text, "mobile") {
+		t.Errorf("bad mobile: %s %q, want AE naming mobile", code, text)
+	}
+	if _, ok := w.patient(t, "MRN2"); ok {
+		t.Error("a refused message created a patient")
+	}
+	code, _ = send(t, c, strings.Replace(adt("A04", "B2", "20261201090000", "MRN3", "Smith", "Jo", "0412345678", ""), "PMSTEST", "ELSEWHERE", 1))
+	if code != "AR" {
+		t.Errorf("unknown facility: %s, want AR", code)
+	}
+	code, _ = send(t, c, "MSH|^~\\&|MD|PMSTEST|||20261201||ADT^A04|B3|P|2.4\nPID|1||\x01bad")
+	if code != "AR" && code != "AE" {
+		t.Errorf("unparseable: %s, want a NAK", code)
+	}
+	// Still usable.
+	if code, text := send(t, c, adt("A04", "B4", "20261201090000", "MRN4", "Smith", "Jo", "0412 345 679", "")); code != "AA" {
+		t.Errorf("good message after bad ones: %s %s", code, text)
+	}
+	qs := w.quarantined(t)
+	if len(qs) < 2 {
+		t.Fatalf("%d items in quarantine, want at least 2 (bad mobile, unparseable)", len(qs))
+	}
+	for _, q := range qs {
+		if q.Reason == "" || len(q.Raw) == 0 {
+			t.Errorf("quarantined item %d has no reason or no raw message", q.ID)
+		}
+		if strings.Contains(q.Reason, "Smith") {
+			t.Errorf("reason %q holds patient data", q.Reason)
+		}
+	}
+}
+
+// TestMalformedCorpus sends the HL7 package's corpus of malformed messages (parse- and
+// validate-level) on one connection: each gets a NAK, nothing panics, and the connection
+// stays usable to the end.
+func TestMalformedCorpus(t *testing.T) {
+	w := start(t)
+	c := w.dial(t)
+	dir := filepath.Join("..", "hl7", "testdata", "malformed")
+	f, err := os.Open(filepath.Join(dir, "index.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sent := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		cols := strings.Split(sc.Text(), "\t")
+		if len(cols) < 2 || strings.HasPrefix(cols[0], "#") || cols[0] == "file" {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, cols[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(raw) == 0 || strings.ContainsAny(string(raw), "\x0b\x1c") {
+			continue // not sendable inside an MLLP frame
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ack, err := c.Send(ctx, raw)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", cols[0], err)
+		}
+		a, err := hl7.Parse(ack)
+		if err != nil {
+			t.Fatalf("%s: ACK does not parse: %v", cols[0], err)
+		}
+		if code := a.Get("MSA-1"); code == "AA" {
+			t.Errorf("%s (%s): accepted, want a NAK", cols[0], strings.Join(cols[1:], " "))
+		}
+		sent++
+	}
+	if sent < 200 {
+		t.Errorf("sent %d malformed messages, want at least 200", sent)
+	}
+	if code, text := send(t, c, adt("A04", "AFTER", "20261201090000", "MRN9", "Ok", "Still", "0412 345 670", "")); code != "AA" {
+		t.Errorf("after the corpus: %s %s", code, text)
+	}
+}
