@@ -23,6 +23,7 @@ import (
 	"github.com/tidings-health/tidings/internal/email"
 	"github.com/tidings-health/tidings/internal/hooks"
 	"github.com/tidings-health/tidings/internal/inbound"
+	"github.com/tidings-health/tidings/internal/integration"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/server"
@@ -40,6 +41,9 @@ type Services struct {
 	Inbound   *inbound.Service
 	// Dispatcher sends due notifications; the command line runs it as a component of serve.
 	Dispatcher *dispatch.Dispatcher
+	// Sync applies what clinical software sends (HL7 v2 over MLLP); the command line runs
+	// its listener and applier as a component of serve.
+	Sync *integration.Service
 }
 
 // NewServices builds the use cases over db, with the notification channels of n.
@@ -53,6 +57,7 @@ func NewServices(db *store.DB, n Notify, log *slog.Logger) (Services, error) {
 	svc.Inbound = inbound.New(db, svc.Booking)
 	svc.Inbound.PublicURL, svc.Inbound.BounceToken, svc.Inbound.EmailDomain = n.PublicURL, n.BounceToken, n.emailDomain()
 	svc.Inbound.Wake = svc.Dispatcher.Wake
+	svc.Sync = integration.New(db, integration.Config{Logger: log})
 	return svc, nil
 }
 
@@ -164,7 +169,7 @@ func New(cfg Config) (*server.Server, Services, error) {
 		cfg.Now = time.Now
 	}
 	pages, err := dashboard.New(dashboard.Deps{DB: cfg.DB, Sessions: cfg.Sessions, Logger: cfg.Logger, Now: cfg.Now,
-		Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients, Notify: svc.Notify})
+		Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients, Notify: svc.Notify, Sync: svc.Sync})
 	if err != nil {
 		return nil, svc, err
 	}

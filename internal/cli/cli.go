@@ -22,7 +22,6 @@ import (
 	"github.com/tidings-health/tidings/internal/config"
 	"github.com/tidings-health/tidings/internal/contact"
 	"github.com/tidings-health/tidings/internal/demo"
-	"github.com/tidings-health/tidings/internal/integration"
 	"github.com/tidings-health/tidings/internal/jobs"
 	"github.com/tidings-health/tidings/internal/lifecycle"
 	"github.com/tidings-health/tidings/internal/mllp"
@@ -276,7 +275,7 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 			return usageError{fmt.Errorf("MLLP: listen on %s: %w", mllpAddr, err)}
 		}
 	}
-	hl7svc := integration.New(db, integration.Config{Logger: log})
+	hl7svc := svc.Sync
 	mllpSrv := &mllp.Server{Handler: hl7svc, ReadTimeout: 30 * time.Second, IdleTimeout: 10 * time.Minute, WriteTimeout: 30 * time.Second,
 		ErrorLog: log}
 	// No server-wide WriteTimeout: the server sets a write deadline per route (a stream

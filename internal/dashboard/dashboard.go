@@ -9,6 +9,7 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/directory"
+	"github.com/tidings-health/tidings/internal/integration"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/session"
@@ -36,6 +37,8 @@ type Deps struct {
 	Patients  *patient.Service
 	// Notify is the notification settings, templates, communication log and SMS inbox.
 	Notify *notify.Service
+	// Sync is the clinical-software sync: HL7 settings and the quarantine.
+	Sync *integration.Service
 }
 
 // Dashboard serves the staff pages. Build it with New; it is safe for concurrent use.
@@ -45,6 +48,7 @@ type Dashboard struct {
 	directory *directory.Service
 	patients  *patient.Service
 	notify    *notify.Service
+	sync      *integration.Service
 	sessions  *session.Manager
 	log       *slog.Logger
 	now       func() time.Time
@@ -62,8 +66,8 @@ func New(d Deps) (*Dashboard, error) {
 	if d.Sessions == nil {
 		return nil, errors.New("dashboard: Deps.Sessions is required")
 	}
-	if d.Booking == nil || d.Directory == nil || d.Patients == nil || d.Notify == nil {
-		return nil, errors.New("dashboard: Deps.Booking, Directory, Patients and Notify are required")
+	if d.Booking == nil || d.Directory == nil || d.Patients == nil || d.Notify == nil || d.Sync == nil {
+		return nil, errors.New("dashboard: Deps.Booking, Directory, Patients, Notify and Sync are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -79,7 +83,7 @@ func New(d Deps) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dashboard{db: d.DB, booking: d.Booking, directory: d.Directory, patients: d.Patients, notify: d.Notify, sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
+	return &Dashboard{db: d.DB, booking: d.Booking, directory: d.Directory, patients: d.Patients, notify: d.Notify, sync: d.Sync, sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
 }
 
 // Routes is the dashboard's route table. The server mounts each entry as
@@ -155,6 +159,11 @@ func (d *Dashboard) Routes() []web.Route {
 		session(get, "/settings/databases", clinic.PermManageDirectory, d.databaseList),
 		session(get, "/settings/databases/{id}/dry-run", clinic.PermManageDirectory, d.databaseDryRun),
 		session(post, "/settings/databases/{id}", clinic.PermManageDirectory, d.databaseSave),
+		session(get, "/settings/databases/{id}/hl7", clinic.PermManageDirectory, d.databaseHL7),
+		session(post, "/settings/databases/{id}/hl7", clinic.PermManageDirectory, d.databaseHL7Save),
+		session(get, "/sync/quarantine", clinic.PermManageDirectory, d.quarantineList),
+		session(post, "/sync/quarantine/{id}/reprocess", clinic.PermManageDirectory, d.quarantineReprocess),
+		session(post, "/sync/quarantine/{id}/dismiss", clinic.PermManageDirectory, d.quarantineDismiss),
 		session(get, "/settings/channels", clinic.PermManageDirectory, d.channelsEdit),
 		session(post, "/settings/channels", clinic.PermManageDirectory, d.channelsSave),
 		session(post, "/patients/{id}/notifications", clinic.PermPatientConsent, d.patientNotifications),

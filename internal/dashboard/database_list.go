@@ -23,6 +23,9 @@ type databaseRow struct {
 	// Unavailable: the profile cannot read the flag (CON-4); consent is managed in Tidings
 	// only and the setting is not offered.
 	Unavailable bool
+	// HL7: an hl7v2 database, with its sending facility (SYN-1).
+	HL7      bool
+	Facility string
 }
 
 // databaseList shows the organisation's clinical databases with their opt-out setting
@@ -42,7 +45,13 @@ func (d *Dashboard) databaseList(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		for _, x := range dbs {
-			row := databaseRow{ID: x.ID, Name: x.Name, Profile: profileName(x.Profile), Respect: x.RespectOptOut, Unavailable: !x.Profile.CanReadOptOut()}
+			row := databaseRow{ID: x.ID, Name: x.Name, Profile: profileName(x.Profile), Respect: x.RespectOptOut, Unavailable: !x.Profile.CanReadOptOut(),
+				HL7: x.Kind == clinic.KindHL7v2}
+			if row.HL7 {
+				if row.Facility, err = tx.Sync().HL7Facility(ctx, f.Org.ID, x.ID); err != nil {
+					return err
+				}
+			}
 			for _, c := range f.Clinics {
 				if c.DatabaseID == x.ID {
 					row.Clinics = append(row.Clinics, c.Name)

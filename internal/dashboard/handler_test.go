@@ -18,6 +18,7 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/directory"
+	"github.com/tidings-health/tidings/internal/integration"
 	"github.com/tidings-health/tidings/internal/jobs"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
@@ -75,7 +76,8 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.d, err = New(Deps{DB: db, Sessions: session.New(db, queue, session.Config{Now: now}), Now: now,
-		Booking: booking.New(db), Directory: directory.New(db), Patients: patient.New(db), Notify: notify.New(db)})
+		Booking: booking.New(db), Directory: directory.New(db), Patients: patient.New(db), Notify: notify.New(db),
+		Sync: integration.New(db, integration.Config{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,6 +256,11 @@ func TestRoutes(t *testing.T) {
 		{"GET /settings/databases", web.Session, clinic.PermManageDirectory},
 		{"GET /settings/databases/{id}/dry-run", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/databases/{id}", web.Session, clinic.PermManageDirectory},
+		{"GET /settings/databases/{id}/hl7", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/databases/{id}/hl7", web.Session, clinic.PermManageDirectory},
+		{"GET /sync/quarantine", web.Session, clinic.PermManageDirectory},
+		{"POST /sync/quarantine/{id}/reprocess", web.Session, clinic.PermManageDirectory},
+		{"POST /sync/quarantine/{id}/dismiss", web.Session, clinic.PermManageDirectory},
 		{"GET /settings/channels", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/channels", web.Session, clinic.PermManageDirectory},
 		{"POST /patients/{id}/notifications", web.Session, clinic.PermPatientConsent},

@@ -326,6 +326,10 @@ func zeroData(page string) any {
 		return auditPage{}
 	case "databases":
 		return databasesPage{}
+	case "database_hl7":
+		return hl7Page{}
+	case "quarantine":
+		return quarantinePage{}
 	case "dryrun":
 		return dryRunPage{}
 	case "channels":

@@ -107,6 +107,9 @@ type request struct {
 	route   target       // zero when no database was found
 	mapped  Mapped
 	reply   func([]byte)
+	// quarantined is the quarantined item being re-processed (0: a new message): refused
+	// again, it is that item's reason that changes, no new item is kept.
+	quarantined int64
 }
 
 // HandleMLLP parses, validates, routes and maps a message, then hands it to the applier,
@@ -274,6 +277,7 @@ func (s *Service) applier(ctx context.Context, reqs chan *request) {
 type outcome struct {
 	ack    []byte
 	result string
+	reason string // why it was refused
 }
 
 // apply writes a batch in one transaction and then replies to each message.
@@ -446,10 +450,14 @@ func (s *Service) quarantine(ctx context.Context, tx *store.Tx, req *request, co
 		ack = hl7.ACKRaw(req.raw, code, why.Error(), hl7.WithControlID(s.controlID()), hl7.WithCause(why))
 		q.ControlID = ack.Get("MSA-2")
 	}
-	if _, err := tx.Sync().Quarantine(ctx, q); err != nil {
+	if req.quarantined != 0 {
+		if err := tx.Sync().RequarantineReason(ctx, q.OrgID, req.quarantined, q.Code, q.Reason); err != nil {
+			return outcome{}, err
+		}
+	} else if _, err := tx.Sync().Quarantine(ctx, q); err != nil {
 		return outcome{}, err
 	}
-	return outcome{ack: hl7.Encode(ack), result: store.SyncRefused}, nil
+	return outcome{ack: hl7.Encode(ack), result: store.SyncRefused, reason: q.Reason}, nil
 }
 
 // controlKey identifies a message among a database's: its control id with its sending

@@ -119,6 +119,11 @@ var allowed = map[string]string{
 	"GET /settings/databases":                     "A",
 	"GET /settings/databases/{id}/dry-run":        "A",
 	"POST /settings/databases/{id}":               "A",
+	"GET /settings/databases/{id}/hl7":            "A",
+	"POST /settings/databases/{id}/hl7":           "A",
+	"GET /sync/quarantine":                        "A",
+	"POST /sync/quarantine/{id}/reprocess":        "A",
+	"POST /sync/quarantine/{id}/dismiss":          "A",
 	"GET /settings/channels":                      "A",
 	"POST /settings/channels":                     "A",
 	"POST /patients/{id}/notifications":           "AM",
@@ -200,7 +205,7 @@ func (h *harness) ids(f storeFixture) map[string]int64 {
 	return map[string]int64{"patients": int64(f.Patient.ID), "clinics": int64(f.Clinic.ID), "databases": int64(f.Database.ID),
 		"practitioners": int64(f.Practitioner.ID), "agendas": int64(f.Agenda.ID), "reasons": int64(f.Reason.ID), "appointments": int64(f.appointment),
 		"exceptions": f.exception, "absences": f.absence, "notifications": f.notification, "sms-accounts": f.smsAccount,
-		"staff": f.staffUser}
+		"staff": f.staffUser, "quarantine": f.quarantined}
 }
 
 type storeFixture struct {
@@ -216,6 +221,7 @@ type storeFixture struct {
 	notification int64
 	smsAccount   int64
 	staffUser    int64 // a reception account no test signs in with, for the staff routes
+	quarantined  int64 // a refused HL7 message of the fixture's database
 }
 
 func (h *harness) fixture(which string) storeFixture {
@@ -229,6 +235,7 @@ func (h *harness) fixture(which string) storeFixture {
 	var notes []int64
 	var acct store.SMSAccount
 	var staffUser clinic.User
+	var quarantined int64
 	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
 	err := h.db.Update(ctx, func(tx *store.Tx) (err error) {
 		appt, err = tx.Appointments().CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
@@ -251,6 +258,10 @@ func (h *harness) fixture(which string) storeFixture {
 		if err != nil {
 			return err
 		}
+		if quarantined, err = tx.Sync().Quarantine(ctx, store.QuarantineItem{OrgID: f.Org.ID, DatabaseID: f.Database.ID, Source: "mllp",
+			MessageType: "ADT^A04", ControlID: "Q" + which, Code: 207, Reason: "fixture", Raw: []byte("MSH|^~\\&|X|Y|||20260101||ADT^A04|Q|P|2.4\r")}); err != nil {
+			return err
+		}
 		email := "staff-" + which + "@fixture.test"
 		if staffUser, err = tx.Staff().UserByEmail(ctx, email); errors.Is(err, clinic.ErrNotFound) {
 			staffUser, err = tx.Staff().CreateUser(ctx, f.Org.ID, clinic.User{Email: email, Role: clinic.RoleReception, PasswordHash: "unused"})
@@ -260,7 +271,7 @@ func (h *harness) fixture(which string) storeFixture {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return storeFixture{f.Patient, f.Clinic, f.Database, f.Practitioner, f.Agenda, f.Reason, appt.ID, exc.ID, abs.ID, notes[0], acct.ID, int64(staffUser.ID)}
+	return storeFixture{f.Patient, f.Clinic, f.Database, f.Practitioner, f.Agenda, f.Reason, appt.ID, exc.ID, abs.ID, notes[0], acct.ID, int64(staffUser.ID), quarantined}
 }
 
 // TestRoleMatrix checks every authenticated route against the hand-written policy, for

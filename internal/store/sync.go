@@ -67,6 +67,15 @@ func qualifiedCols(alias, cols string) string {
 	return strings.Join(fields, ", ")
 }
 
+// RequarantineReason records the new reason of an open item of org refused again when it
+// was re-processed.
+//
+// Errors: clinic.ErrNotFound when it is not an open item of org.
+func (tx Sync) RequarantineReason(ctx context.Context, org clinic.OrgID, id int64, code int, reason string) error {
+	return one(tx.q.exec(ctx, `UPDATE sync_quarantine SET code = $3, reason = $4 WHERE organisation_id = $1 AND id = $2 AND status = 'open'`,
+		org, id, code, reason))
+}
+
 // SyncMessage is a message accepted from a database, with the acknowledgement it was given.
 type SyncMessage struct {
 	ID          int64

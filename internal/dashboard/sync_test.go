@@ -1,0 +1,112 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// TestHL7SettingsAndQuarantine: an administrator sets an hl7v2 database's sending facility
+// (refused with the reason when it holds an HL7 delimiter or is another database's; audited
+// when saved); the refused messages page lists a quarantined message with its reason but not
+// its content; re-processing it once its facility routes applies it (the patient is
+// created) and closes it; dismissing closes another; reception reaches none of it (SYN-1,
+// SYN-4).
+func TestHL7SettingsAndQuarantine(t *testing.T) {
+	e := newEnv(t)
+	admin := actorOf(e.admin)
+	ctx := context.Background()
+	var hl7db, other, builtin clinic.Database
+	if err := e.db.Update(ctx, func(tx *store.Tx) (err error) {
+		if hl7db, err = tx.Directory().CreateDatabase(ctx, e.fx.Org.ID, clinic.Database{Name: "Harbour PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileMedicalDirector, RespectOptOut: true}); err != nil {
+			return err
+		}
+		if other, err = tx.Directory().CreateDatabase(ctx, e.fx.Org.ID, clinic.Database{Name: "Other PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileZedmed, RespectOptOut: true}); err != nil {
+			return err
+		}
+		if builtin, err = tx.Directory().CreateDatabase(ctx, e.fx.Org.ID, clinic.Database{Name: "Own", Kind: clinic.KindBuiltin, Profile: clinic.ProfileGeneric, RespectOptOut: true}); err != nil {
+			return err
+		}
+		return tx.Sync().SetHL7Facility(ctx, e.fx.Org.ID, other.ID, "TAKEN")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/settings/databases/%d/hl7", hl7db.ID)
+	res := e.do(request{method: http.MethodGet, path: "/settings/databases", actor: admin})
+	wantBody(t, res, fmt.Sprintf(`href="%s"`, path), `id="quarantine-link"`)
+	res = e.do(request{method: http.MethodGet, path: path, actor: admin})
+	wantBody(t, res, "Harbour PMS", `name="facility"`)
+
+	for form, want := range map[string]int{"A|B": http.StatusUnprocessableEntity, "": http.StatusUnprocessableEntity, "TAKEN": http.StatusConflict} {
+		res = e.do(request{method: http.MethodPost, path: path, actor: admin, form: url.Values{"facility": {form}}})
+		if res.status != want {
+			t.Errorf("facility %q: status %d, want %d", form, res.status, want)
+		}
+		wantBody(t, res, `aria-invalid="true"`, `id="facility-error"`)
+	}
+	res = e.do(request{method: http.MethodPost, path: path, actor: admin, form: url.Values{"facility": {" HARBOUR "}}})
+	wantRedirect(t, res, "/settings/databases?done=hl7-saved")
+	if !e.hasAudit("database.hl7 0") {
+		t.Error("no audit row for the HL7 settings")
+	}
+	// A builtin database has no HL7 settings.
+	if res := e.do(request{method: http.MethodGet, path: fmt.Sprintf("/settings/databases/%d/hl7", builtin.ID), actor: admin}); res.status != http.StatusNotFound {
+		t.Errorf("HL7 settings of a builtin database: %d, want 404", res.status)
+	}
+
+	// Two messages refused while the facility was unknown to this database.
+	adt := func(ctl, ext string) []byte {
+		return []byte("MSH|^~\\&|MD|HARBOUR|TIDINGS|TIDINGS|20260401090000||ADT^A04^ADT_A01|" + ctl + "|P|2.4\r" +
+			"PID|1||" + ext + "^^^MD^MR||Quarantine^Quentin||19800412\r")
+	}
+	var ids []int64
+	if err := e.db.Update(ctx, func(tx *store.Tx) error {
+		for i, ext := range []string{"Q1", "Q2"} {
+			id, err := tx.Sync().Quarantine(ctx, store.QuarantineItem{OrgID: e.fx.Org.ID, DatabaseID: hl7db.ID, Source: "mllp", MessageType: "ADT^A04",
+				ControlID: fmt.Sprint("C", i), Code: 207, Reason: "MSH-4: no clinical database of this listener has this sending facility", Raw: adt(fmt.Sprint("C", i), ext)})
+			ids = append(ids, id)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res = e.do(request{method: http.MethodGet, path: "/sync/quarantine", actor: admin})
+	wantBody(t, res, `data-testid="quarantine-table"`, "ADT^A04", "MSH-4: no clinical database", fmt.Sprintf(`id="reprocess-%d"`, ids[0]))
+	if strings.Contains(res.body, "Quentin") {
+		t.Error("the refused messages page shows the message's patient data")
+	}
+	res = e.do(request{method: http.MethodPost, path: fmt.Sprintf("/sync/quarantine/%d/reprocess", ids[0]), actor: admin, form: url.Values{}})
+	wantRedirect(t, res, "/sync/quarantine?done=quarantine-applied")
+	e.view(func(ctx context.Context, tx *store.Tx) error {
+		p, err := tx.Patients().PatientByExternalID(ctx, e.fx.Org.ID, hl7db.ID, "Q1")
+		if err != nil {
+			t.Errorf("the re-processed message created no patient: %v", err)
+		} else if p.GivenName != "Quentin" {
+			t.Errorf("patient %q", p.GivenName)
+		}
+		return nil
+	})
+	res = e.do(request{method: http.MethodPost, path: fmt.Sprintf("/sync/quarantine/%d/dismiss", ids[1]), actor: admin, form: url.Values{}})
+	wantRedirect(t, res, "/sync/quarantine?done=quarantine-dismissed")
+	res = e.do(request{method: http.MethodGet, path: "/sync/quarantine", actor: admin})
+	wantBody(t, res, `id="no-quarantine"`)
+	// Closed items are not found again.
+	if res := e.do(request{method: http.MethodPost, path: fmt.Sprintf("/sync/quarantine/%d/reprocess", ids[1]), actor: admin, form: url.Values{}}); res.status != http.StatusNotFound {
+		t.Errorf("re-processing a dismissed item: %d, want 404", res.status)
+	}
+	recep := actorOf(e.recep)
+	for _, rq := range []request{{method: http.MethodGet, path: "/sync/quarantine", actor: recep}, {method: http.MethodGet, path: path, actor: recep}} {
+		if res := e.do(rq); res.status != http.StatusForbidden {
+			t.Errorf("reception %s: %d, want 403", rq.path, res.status)
+		}
+	}
+}
