@@ -110,7 +110,6 @@ type DB struct {
 	// turns lock contention into a queue in Go instead of SQLITE_BUSY) and a read pool.
 	writer *sql.DB
 	reader *sql.DB
-	stmts  *stmtCache // the writer's prepared statements
 
 	// PostgreSQL.
 	pool *pgxpool.Pool
@@ -236,7 +235,6 @@ func (db *DB) openSQLite(ctx context.Context, path string, cfg Config) error {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
 	db.writer, db.reader, db.sqlDB = w, r, w
-	db.stmts = newStmtCache(w)
 	return nil
 }
 
@@ -300,7 +298,6 @@ func (db *DB) Close() error {
 		db.pool.Close()
 		return nil
 	}
-	db.stmts.close()
 	return errors.Join(db.reader.Close(), db.writer.Close())
 }
 
@@ -390,8 +387,7 @@ func (db *DB) Update(ctx context.Context, fn func(*Tx) error) (err error) {
 		if err != nil {
 			return fmt.Errorf("begin: %w", translate(err))
 		}
-		var misses []string
-		tx.sqlTx, tx.q = stx, counted{cachedQuerier{tx: stx, cache: db.stmts, misses: &misses}, &tx.statements}
+		tx.sqlTx, tx.q = stx, counted{sqlQuerier{stx}, &tx.statements}
 		defer func() {
 			if p := recover(); p != nil {
 				stx.Rollback()
@@ -405,8 +401,6 @@ func (db *DB) Update(ctx context.Context, fn func(*Tx) error) (err error) {
 		if err := stx.Commit(); err != nil {
 			return fmt.Errorf("commit: %w", translate(err))
 		}
-		// The writer is free again: prepare what this transaction ran for the next ones.
-		db.stmts.prepare(context.WithoutCancel(ctx), misses)
 	}
 	for _, f := range tx.onCommit {
 		f()
