@@ -396,6 +396,9 @@ func fuzzParseSeeds(s map[string]string) []fuzzSeed {
 		{"oru-truncated-in-escape", cutAt(s["oru_r01"], `Examination normal.\.b`)},
 		{"escapes", "MSH|^~\\&\rNTE|\\F\\\\S\\\\T\\\\R\\\\E\\\\X0D0A\\\\.br\\\\H\\x\\N\\\\Zq\\\\X4\\\\"},
 		{"custom-delimiters", "MSH#$%!*#A$B#F#####ADT$A04#9#P#2.5\rPID#1##1$$$X%2$$$Y##D*E$J"},
+		// Found by the fuzzer in CI: a NUL fifth encoding character was taken for "no
+		// truncation character" and lost when the message was written again.
+		{"msh-nul-truncation", "MSH!\"#$%\x00"},
 	}
 }
 

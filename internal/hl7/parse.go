@@ -114,6 +114,11 @@ func readDelimiters(line string) (Delimiters, *ParseError) {
 	}
 	d := Delimiters{Field: fs, Component: enc[0], Repetition: enc[1], Escape: enc[2], Subcomponent: enc[3]}
 	if len(enc) == 5 {
+		// Checked here, not by problem(): a zero Truncation means "none" there, so a NUL
+		// fifth character would pass and then vanish when the message is written again.
+		if !isDelimiter(enc[4]) {
+			return fail(2, CodeDataTypeError, "MSH-2 character 5 is not a punctuation character")
+		}
 		d.Truncation = enc[4]
 	}
 	if reason, field := d.problem(); reason != "" {
