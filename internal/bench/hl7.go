@@ -211,13 +211,11 @@ func drive(ctx context.Context, addr string, conns, n, large int, msg func(large
 	}
 	wg.Wait()
 	close(errc)
-	if err := errors.Join(func() []error {
-		var es []error
-		for e := range errc {
-			es = append(es, e)
-		}
-		return es
-	}()...); err != nil {
+	var errs []error
+	for e := range errc {
+		errs = append(errs, e)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return driven{}, err
 	}
 	return driven{rate: float64(n) / time.Since(start).Seconds(), acks: acks}, nil

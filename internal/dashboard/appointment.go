@@ -10,6 +10,7 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/walltime"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
@@ -289,6 +290,30 @@ func clinicReasons(ctx context.Context, tx *store.Tx, org clinic.OrgID, c clinic
 	return all(func(p store.Page) ([]clinic.Reason, error) {
 		return tx.Directory().Reasons(ctx, org, store.ReasonFilter{ClinicID: c}, p)
 	}, func(x clinic.Reason) int64 { return int64(x.ID) })
+}
+
+// dayRange reads a filter's days "from" and "to", written YYYY-MM-DD, as the instants
+// bounding them in loc (from's midnight, the midnight after to, so the last day is
+// included; zero when not given), adding each problem to v under its field.
+func dayRange(v *clinic.ValidationError, from, to string, loc *time.Location) (start, end time.Time) {
+	if from != "" {
+		if day, ok := walltime.ParseDay(from); ok {
+			start, _ = dayBounds(day, loc)
+		} else {
+			v.Add("from", walltime.DateReason)
+		}
+	}
+	if to != "" {
+		if day, ok := walltime.ParseDay(to); ok {
+			_, end = dayBounds(day, loc)
+		} else {
+			v.Add("to", walltime.DateReason)
+		}
+	}
+	if !start.IsZero() && !end.IsZero() && !end.After(start) {
+		v.Add("to", "must be the first day or a later one")
+	}
+	return start, end
 }
 
 // dayBounds are the first instant of a civil day in loc and of the next: 23, 24 or 25

@@ -13,7 +13,6 @@ import (
 	auditlog "github.com/tidings-health/tidings/internal/audit"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
-	"github.com/tidings-health/tidings/internal/walltime"
 )
 
 // The audit log's page (GET /audit, ADM-2, ADM-5).
@@ -159,23 +158,7 @@ func (q auditQuery) filter(loc *time.Location, users []clinic.User) (store.Audit
 			v.Add("action", "must be one of the actions listed")
 		}
 	}
-	if q.From != "" {
-		if day, ok := walltime.ParseDay(q.From); ok {
-			f.From, _ = dayBounds(day, loc)
-		} else {
-			v.Add("from", walltime.DateReason)
-		}
-	}
-	if q.To != "" {
-		if day, ok := walltime.ParseDay(q.To); ok {
-			_, f.To = dayBounds(day, loc)
-		} else {
-			v.Add("to", walltime.DateReason)
-		}
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
-		v.Add("to", "must be the first day or a later one")
-	}
+	f.From, f.To = dayRange(&v, q.From, q.To, loc)
 	return f, after, v.Err()
 }
 

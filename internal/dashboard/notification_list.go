@@ -12,7 +12,6 @@ import (
 	"github.com/tidings-health/tidings/internal/consent"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/store"
-	"github.com/tidings-health/tidings/internal/walltime"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
@@ -87,23 +86,7 @@ func readLogFilter(in logFilter, loc *time.Location) (store.NotificationFilter, 
 	if in.Channel != "" && !consent.Channel(in.Channel).Valid() {
 		v.Add("channel", consent.ChannelReason)
 	}
-	if in.From != "" {
-		if day, ok := walltime.ParseDay(in.From); ok {
-			out.From, _ = dayBounds(day, loc)
-		} else {
-			v.Add("from", walltime.DateReason)
-		}
-	}
-	if in.To != "" {
-		if day, ok := walltime.ParseDay(in.To); ok {
-			_, out.To = dayBounds(day, loc)
-		} else {
-			v.Add("to", walltime.DateReason)
-		}
-	}
-	if !out.From.IsZero() && !out.To.IsZero() && !out.To.After(out.From) {
-		v.Add("to", "must be the first day or a later one")
-	}
+	out.From, out.To = dayRange(&v, in.From, in.To, loc)
 	return out, v.Err()
 }
 

@@ -67,9 +67,7 @@ func (s *Service) SetHL7Settings(ctx context.Context, actor clinic.Actor, id cli
 	if err != nil {
 		return HL7Settings{}, err
 	}
-	s.mu.Lock()
-	clear(s.routes) // the listener routes by the new value at once in this process
-	s.mu.Unlock()
+	s.forgetRoutes() // the listener routes by the new value at once in this process
 	return out, nil
 }
 
@@ -125,9 +123,7 @@ func (s *Service) Reprocess(ctx context.Context, actor clinic.Actor, id int64) (
 	if item.Source != "mllp" {
 		return "", "", clinic.Invalid("id", "only HL7 messages can be re-processed here")
 	}
-	s.mu.Lock()
-	clear(s.routes) // route by the settings as they are now
-	s.mu.Unlock()
+	s.forgetRoutes() // route by the settings as they are now
 	req := s.prepare(ctx, &mllp.Request{Payload: item.Raw})
 	if req == nil || req.route.db.ID != item.DatabaseID {
 		return "", "", clinic.Invalid("id", "the message is no longer routed to its database: check the database's sending facility")

@@ -351,11 +351,7 @@ func (mp *mapper) clean(s string) string {
 			return r
 		}, s)
 	}
-	s = strings.TrimSpace(s)
-	if s == `""` {
-		return ""
-	}
-	return s
+	return trimNull(s)
 }
 
 // cleanText is clean for free text: line breaks kept as "\n", other control characters as
@@ -373,6 +369,11 @@ func (mp *mapper) cleanText(s string) string {
 		}
 		return r
 	}, s)
+	return trimNull(s)
+}
+
+// trimNull trims a value and reads HL7's explicit null "" as empty.
+func trimNull(s string) string {
 	s = strings.TrimSpace(s)
 	if s == `""` {
 		return ""

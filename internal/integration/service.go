@@ -139,7 +139,7 @@ func (s *Service) prepare(ctx context.Context, r *mllp.Request) *request {
 			if fe != nil {
 				req.raw = fe.Prefix
 			}
-			s.routeOf(ctx, req, hl7.ACKRaw(req.raw, hl7.AckReject, "").Get("MSH-6"))
+			s.routeOf(ctx, req, salvagedFacility(req.raw))
 			return req
 		}
 		return nil
@@ -152,8 +152,7 @@ func (s *Service) prepare(ctx context.Context, r *mllp.Request) *request {
 	if err != nil {
 		req.code, req.refused = hl7.AckReject, err
 		if m == nil {
-			// The header may still name its facility: a NAK built from it says which.
-			s.routeOf(ctx, req, hl7.ACKRaw(r.Payload, hl7.AckReject, "").Get("MSH-6.1"))
+			s.routeOf(ctx, req, salvagedFacility(r.Payload))
 		} else {
 			s.routeOf(ctx, req, m.SendingFacility().Namespace)
 		}
@@ -174,6 +173,13 @@ func (s *Service) prepare(ctx context.Context, r *mllp.Request) *request {
 	return req
 }
 
+// salvagedFacility is the sending facility of a message that did not parse, read as
+// hl7.ACKRaw reads its header (the ACK's receiving facility, MSH-6, is the message's MSH-4),
+// so that what is quarantined is kept for its database when the header still names it.
+func salvagedFacility(raw []byte) string {
+	return hl7.ACKRaw(raw, hl7.AckReject, "").Get("MSH-6.1")
+}
+
 // routeOf finds the database of facility, remembering it for RouteTTL, and reports whether
 // there is one.
 func (s *Service) routeOf(ctx context.Context, req *request, facility string) bool {
@@ -181,7 +187,7 @@ func (s *Service) routeOf(ctx context.Context, req *request, facility string) bo
 	if facility == "" {
 		return false
 	}
-	now := time.Now()
+	now := s.db.Now()
 	s.mu.Lock()
 	rt, ok := s.routes[facility]
 	s.mu.Unlock()
@@ -214,6 +220,13 @@ func (s *Service) routeOf(ctx context.Context, req *request, facility string) bo
 	}
 	req.route = rt
 	return rt.db.ID != 0
+}
+
+// forgetRoutes empties the route cache, so the next message reads its database again.
+func (s *Service) forgetRoutes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.routes)
 }
 
 // refusal is a reason of the service's own to refuse a message, with its HL7 error code.
@@ -301,8 +314,11 @@ func (s *Service) apply(ctx context.Context, batch []*request) {
 		}
 		return
 	}
+	debug := s.log.Enabled(ctx, slog.LevelDebug)
 	for i, req := range batch {
-		s.log.Debug("HL7 message", "type", typeOf(req), "bytes", len(req.raw), "outcome", outs[i].result)
+		if debug {
+			s.log.Debug("HL7 message", "type", typeOf(req), "bytes", len(req.raw), "outcome", outs[i].result)
+		}
 		req.reply(outs[i].ack)
 	}
 }
@@ -469,7 +485,7 @@ func controlKey(m *hl7.Message) string {
 // controlID is the control id of an ACK the service sends: unique within the process and
 // across restarts.
 func (s *Service) controlID() string {
-	return fmt.Sprintf("T%d.%d", time.Now().UnixMilli(), s.seq.Add(1))
+	return fmt.Sprintf("T%d.%d", s.db.Now().UnixMilli(), s.seq.Add(1))
 }
 
 func typeOf(req *request) string {

@@ -238,34 +238,41 @@ func checkOwner(actor clinic.Actor, d clinic.Database, in Input) error {
 // external_id when another patient of the database has it.
 func (s *Service) Create(ctx context.Context, actor clinic.Actor, in Input) (clinic.Patient, error) {
 	var p clinic.Patient
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		if err := allow(actor, "create patient", in); err != nil {
-			return err
-		}
-		if err := Normalise(ctx, tx, actor.OrgID, in, &p, true); err != nil {
-			return err
-		}
-		d, err := tx.Directory().Database(ctx, actor.OrgID, p.DatabaseID)
-		if err != nil {
-			return err
-		}
-		if actor.Kind == clinic.ActorStaff && d.Kind != clinic.KindBuiltin {
-			return clinic.Invalid("database_id", "is synced from the clinical software: create the patient there")
-		}
-		if p, err = tx.Patients().CreatePatient(ctx, actor.OrgID, p); err != nil {
-			if errors.Is(err, clinic.ErrConflict) {
-				return errExternalID
-			}
-			return err
-		}
-		if in.PMSOptOut != nil {
-			if err := recordPMS(ctx, tx, actor, p); err != nil {
-				return err
-			}
-		}
-		return audit.Record(ctx, tx, actor, "patient.create", p.ID)
+	err := s.db.Update(ctx, func(tx *store.Tx) (err error) {
+		p, err = createTx(ctx, tx, actor, in)
+		return err
 	})
 	return p, err
+}
+
+// createTx is Create in the caller's transaction.
+func createTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, in Input) (clinic.Patient, error) {
+	var p clinic.Patient
+	if err := allow(actor, "create patient", in); err != nil {
+		return p, err
+	}
+	if err := Normalise(ctx, tx, actor.OrgID, in, &p, true); err != nil {
+		return p, err
+	}
+	d, err := tx.Directory().Database(ctx, actor.OrgID, p.DatabaseID)
+	if err != nil {
+		return p, err
+	}
+	if actor.Kind == clinic.ActorStaff && d.Kind != clinic.KindBuiltin {
+		return p, clinic.Invalid("database_id", "is synced from the clinical software: create the patient there")
+	}
+	if p, err = tx.Patients().CreatePatient(ctx, actor.OrgID, p); err != nil {
+		if errors.Is(err, clinic.ErrConflict) {
+			return p, errExternalID
+		}
+		return p, err
+	}
+	if in.PMSOptOut != nil {
+		if err := recordPMS(ctx, tx, actor, p); err != nil {
+			return p, err
+		}
+	}
+	return p, audit.Record(ctx, tx, actor, "patient.create", p.ID)
 }
 
 // Update changes a patient record. On a patient of a synced database, staff may change only
@@ -292,49 +299,54 @@ func (s *Service) UpdateIfVersion(ctx context.Context, actor clinic.Actor, id cl
 // update is Update, checked against version when it is not 0.
 func (s *Service) update(ctx context.Context, actor clinic.Actor, id clinic.PatientID, version int64, in Input) (clinic.Patient, error) {
 	var p clinic.Patient
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		if err := allow(actor, "update patient", in); err != nil {
-			return err
-		}
-		var err error
-		if p, err = tx.Patients().Patient(ctx, actor.OrgID, id); err != nil {
-			return err
-		}
-		if p.MergedInto != 0 {
-			return fmt.Errorf("update patient %d merged into %d: %w", p.ID, p.MergedInto, ErrMerged)
-		}
-		if version != 0 && version != p.Version {
-			return fmt.Errorf("update patient %d at version %d, now %d: %w", p.ID, version, p.Version, ErrStale)
-		}
-		d, err := tx.Directory().Database(ctx, actor.OrgID, p.DatabaseID)
-		if err != nil {
-			return err
-		}
-		if err := checkOwner(actor, d, in); err != nil {
-			return err
-		}
-		wasOut := p.PMSOptOut
-		if err := Normalise(ctx, tx, actor.OrgID, in, &p, false); err != nil {
-			return err
-		}
-		if p, err = tx.Patients().UpdatePatient(ctx, actor.OrgID, p); err != nil {
-			var ce *clinic.ConflictError
-			if errors.As(err, &ce) && ce.Field == "version" {
-				return ErrStale // changed between the read and the write, on PostgreSQL
-			}
-			if errors.Is(err, clinic.ErrConflict) {
-				return errExternalID
-			}
-			return err
-		}
-		if in.PMSOptOut != nil && p.PMSOptOut != wasOut {
-			if err := recordPMS(ctx, tx, actor, p); err != nil {
-				return err
-			}
-		}
-		return audit.Record(ctx, tx, actor, "patient.update", p.ID)
+	err := s.db.Update(ctx, func(tx *store.Tx) (err error) {
+		p, err = updateTx(ctx, tx, actor, id, version, in)
+		return err
 	})
 	return p, err
+}
+
+// updateTx is update in the caller's transaction.
+func updateTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, id clinic.PatientID, version int64, in Input) (p clinic.Patient, err error) {
+	if err := allow(actor, "update patient", in); err != nil {
+		return p, err
+	}
+	if p, err = tx.Patients().Patient(ctx, actor.OrgID, id); err != nil {
+		return p, err
+	}
+	if p.MergedInto != 0 {
+		return p, fmt.Errorf("update patient %d merged into %d: %w", p.ID, p.MergedInto, ErrMerged)
+	}
+	if version != 0 && version != p.Version {
+		return p, fmt.Errorf("update patient %d at version %d, now %d: %w", p.ID, version, p.Version, ErrStale)
+	}
+	d, err := tx.Directory().Database(ctx, actor.OrgID, p.DatabaseID)
+	if err != nil {
+		return p, err
+	}
+	if err := checkOwner(actor, d, in); err != nil {
+		return p, err
+	}
+	wasOut := p.PMSOptOut
+	if err := Normalise(ctx, tx, actor.OrgID, in, &p, false); err != nil {
+		return p, err
+	}
+	if p, err = tx.Patients().UpdatePatient(ctx, actor.OrgID, p); err != nil {
+		var ce *clinic.ConflictError
+		if errors.As(err, &ce) && ce.Field == "version" {
+			return p, ErrStale // changed between the read and the write, on PostgreSQL
+		}
+		if errors.Is(err, clinic.ErrConflict) {
+			return p, errExternalID
+		}
+		return p, err
+	}
+	if in.PMSOptOut != nil && p.PMSOptOut != wasOut {
+		if err := recordPMS(ctx, tx, actor, p); err != nil {
+			return p, err
+		}
+	}
+	return p, audit.Record(ctx, tx, actor, "patient.update", p.ID)
 }
 
 // RelativeInput links a relative: relationship says what relative_id is to the patient.

@@ -3,9 +3,7 @@ package patient
 import (
 	"context"
 	"errors"
-	"fmt"
 
-	"github.com/tidings-health/tidings/internal/audit"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
 )
@@ -18,51 +16,21 @@ import (
 // batch of messages in one commit (group commit) and acknowledge each only after it; the
 // caller orders the messages (store.Sync.Advance).
 //
-// Errors: clinic.ErrForbidden, *clinic.ValidationError naming the field, ErrMerged for a
-// record merged into another, clinic.ErrNotFound for a database of another organisation.
+// It is Create or Update, in the caller's transaction, for the record the clinical
+// software's id names. Errors: those of Create and Update (ErrMerged for a record merged
+// into another).
 func SyncTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, db clinic.DatabaseID, externalID string, in Input) (p clinic.Patient, created bool, err error) {
-	if err := allow(actor, "sync patient", in); err != nil {
-		return p, false, err
-	}
-	if _, err := tx.Directory().Database(ctx, actor.OrgID, db); err != nil {
-		return p, false, err
-	}
 	p, err = tx.Patients().PatientByExternalID(ctx, actor.OrgID, db, externalID)
 	switch {
 	case errors.Is(err, clinic.ErrNotFound):
 		dbID, ext := int64(db), externalID
 		in.DatabaseID, in.ExternalID = &dbID, &ext
-		p = clinic.Patient{}
-		if err := Normalise(ctx, tx, actor.OrgID, in, &p, true); err != nil {
-			return p, false, err
-		}
-		if p, err = tx.Patients().CreatePatient(ctx, actor.OrgID, p); err != nil {
-			return p, false, err
-		}
-		if in.PMSOptOut != nil {
-			if err := recordPMS(ctx, tx, actor, p); err != nil {
-				return p, false, err
-			}
-		}
-		return p, true, audit.Record(ctx, tx, actor, "patient.create", p.ID)
+		p, err = createTx(ctx, tx, actor, in)
+		return p, err == nil, err
 	case err != nil:
 		return p, false, err
 	}
-	if p.MergedInto != 0 {
-		return p, false, fmt.Errorf("sync patient %d merged into %d: %w", p.ID, p.MergedInto, ErrMerged)
-	}
 	in.DatabaseID, in.ExternalID = nil, nil
-	wasOut := p.PMSOptOut
-	if err := Normalise(ctx, tx, actor.OrgID, in, &p, false); err != nil {
-		return p, false, err
-	}
-	if p, err = tx.Patients().UpdatePatient(ctx, actor.OrgID, p); err != nil {
-		return p, false, err
-	}
-	if in.PMSOptOut != nil && p.PMSOptOut != wasOut {
-		if err := recordPMS(ctx, tx, actor, p); err != nil {
-			return p, false, err
-		}
-	}
-	return p, false, audit.Record(ctx, tx, actor, "patient.update", p.ID)
+	p, err = updateTx(ctx, tx, actor, p.ID, 0, in)
+	return p, false, err
 }

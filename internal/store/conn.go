@@ -181,6 +181,16 @@ func (c *conds) add(cond string, vs ...any) {
 	fmt.Fprintf(&c.sql, " AND "+cond, n...)
 }
 
+// qualifiedCols prefixes each column of a comma-separated list (line breaks allowed) with a
+// table alias, for a join.
+func qualifiedCols(alias, cols string) string {
+	fields := strings.Split(cols, ",")
+	for i, f := range fields {
+		fields[i] = alias + "." + strings.TrimSpace(f)
+	}
+	return strings.Join(fields, ", ")
+}
+
 // one turns the result of an UPDATE or DELETE of one row by id into clinic.ErrNotFound
 // when no row matched (another organisation's, or none).
 func one(n int64, err error) error {

@@ -771,8 +771,8 @@ func (tx Notifications) GroupCandidates(ctx context.Context, org clinic.OrgID, m
 		return nil, err
 	}
 	mobiles = shared
-	cols := "n." + strings.ReplaceAll(strings.Join(strings.Fields(notificationCols), " "), ", ", ", n.")
-	acols := "a." + strings.ReplaceAll(appointmentCols, ", ", ", a.")
+	cols := qualifiedCols("n", notificationCols)
+	acols := qualifiedCols("a", appointmentCols)
 	args := []any{org, from.UTC(), to.UTC()}
 	ph := make([]string, len(mobiles))
 	for i, m := range mobiles {

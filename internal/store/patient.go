@@ -14,13 +14,7 @@ import (
 const patientCols = `id, organisation_id, database_id, external_id, given_name, family_name, birth_date, mobile, email, language, pms_opt_out, pms_opt_out_read_at, notifications_off, email_bounce, version, merged_into, created_at, updated_at`
 
 // patientColsOf is patientCols qualified with a table alias, for joins.
-func patientColsOf(alias string) string {
-	cols := strings.Split(patientCols, ", ")
-	for i, c := range cols {
-		cols[i] = alias + "." + c
-	}
-	return strings.Join(cols, ", ")
-}
+func patientColsOf(alias string) string { return qualifiedCols(alias, patientCols) }
 
 func scanPatient(r row) (clinic.Patient, error) {
 	var p clinic.Patient

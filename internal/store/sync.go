@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
@@ -56,15 +55,6 @@ func (tx Sync) RouteHL7(ctx context.Context, facility string) (clinic.Database, 
 		return d, fmt.Errorf("route HL7 facility: %w", err)
 	}
 	return d, nil
-}
-
-// qualifiedCols prefixes each column of a list with a table alias, for a join.
-func qualifiedCols(alias, cols string) string {
-	fields := strings.Split(cols, ",")
-	for i, f := range fields {
-		fields[i] = alias + "." + strings.TrimSpace(f)
-	}
-	return strings.Join(fields, ", ")
 }
 
 // RequarantineReason records the new reason of an open item of org refused again when it
