@@ -70,7 +70,29 @@ type Mapped struct {
 	Merge       *MergeRecord       // ADT A40
 	Appointment *AppointmentRecord // SIU S12, S13, S14, S15, S17, S26
 	Results     []ResultRecord     // ORU R01: one per OBR group, in message order
+	Recall      *RecallRecord      // FHIR CommunicationRequest or Task, CSV recalls (no HL7 message)
 }
+
+// RecallRecord is a recall the clinical software recorded (RES-8): the patient should come
+// back for a reason by a date. Sync stores it; the results and recalls issue sequences the
+// messages, which stop when the patient books.
+type RecallRecord struct {
+	ExternalID        string       // the recall's id in the clinical software
+	PatientExternalID string       // the patient's id in the same database
+	Due               string       // civil date 2006-01-02 in the clinic's zone, when the patient is due
+	Reason            string       // staff-facing ("Skin check"); never sent to the patient
+	Doctor            Practitioner // who asked for it; zero when not sent
+	// Status is active, completed or cancelled: a completed or cancelled recall stops its
+	// sequence.
+	Status string
+}
+
+// Recall statuses.
+const (
+	RecallActive    = "active"
+	RecallCompleted = "completed"
+	RecallCancelled = "cancelled"
+)
 
 // PatientRecord is a patient as the clinical software's PID, PD1 and NK1 segments describe
 // them. A field the message leaves empty (or sends as the explicit null "") is "" here: ADT

@@ -51,6 +51,17 @@ type Config struct {
 	// 4 on PostgreSQL, where a commit waits on the network and the disk while others work.
 	// The messages of one connection always go to the same applier, in order.
 	Appliers int
+	// Hooks are called at the points where a crash matters; the crash test kills the process
+	// there. Nil hooks are skipped.
+	Hooks Hooks
+}
+
+// Hooks are test points on a message's way from its frame to its acknowledgement.
+type Hooks struct {
+	// BeforeCommit runs once a batch is written, before its commit.
+	BeforeCommit func(messages int)
+	// AfterCommit runs once a batch is committed, before any of its ACKs is sent.
+	AfterCommit func(messages int)
 }
 
 // Service applies HL7 messages. It is an mllp.Handler; Run must be running for the
@@ -304,6 +315,9 @@ func (s *Service) apply(ctx context.Context, batch []*request) {
 			}
 			outs[i] = out
 		}
+		if h := s.cfg.Hooks.BeforeCommit; h != nil {
+			h(len(batch))
+		}
 		return nil
 	})
 	if err != nil {
@@ -313,6 +327,9 @@ func (s *Service) apply(ctx context.Context, batch []*request) {
 			req.reply(nil)
 		}
 		return
+	}
+	if h := s.cfg.Hooks.AfterCommit; h != nil {
+		h(len(batch))
 	}
 	debug := s.log.Enabled(ctx, slog.LevelDebug)
 	for i, req := range batch {
