@@ -77,6 +77,7 @@ func mergeLabels() map[string]string {
 		"sms_inbox.patient_id":          "SMS received",
 		"push_subscriptions.patient_id": "Devices registered for push notifications",
 		"results.patient_id":            "Results synced from the clinical software",
+		"recalls.patient_id":            "Recalls synced from the clinical software",
 		"patients.merged_into":          "Records merged into it before",
 		"audit_log.patient_id":          "Audit log entries",
 	}

@@ -71,6 +71,11 @@ type Mapped struct {
 	Appointment *AppointmentRecord // SIU S12, S13, S14, S15, S17, S26
 	Results     []ResultRecord     // ORU R01: one per OBR group, in message order
 	Recall      *RecallRecord      // FHIR CommunicationRequest or Task, CSV recalls (no HL7 message)
+
+	// Bulk says the record comes from an import of what the clinic has already (a CSV file,
+	// a FHIR server's first read): its appointments get reminders but no booking
+	// confirmation.
+	Bulk bool
 }
 
 // RecallRecord is a recall the clinical software recorded (RES-8): the patient should come

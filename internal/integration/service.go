@@ -32,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/hl7"
 	"github.com/tidings-health/tidings/internal/mllp"
@@ -51,6 +52,9 @@ type Config struct {
 	// 4 on PostgreSQL, where a commit waits on the network and the disk while others work.
 	// The messages of one connection always go to the same applier, in order.
 	Appliers int
+	// Booking is the booking service whose use case writes synced appointments (so that its
+	// availability cache sees them); nil makes one.
+	Booking *booking.Service
 	// Hooks are called at the points where a crash matters; the crash test kills the process
 	// there. Nil hooks are skipped.
 	Hooks Hooks
@@ -67,7 +71,8 @@ type Hooks struct {
 // Service applies HL7 messages. It is an mllp.Handler; Run must be running for the
 // handler's replies to come.
 type Service struct {
-	db   *store.DB
+	db      *store.DB
+	booking *booking.Service
 	log  *slog.Logger
 	cfg  Config
 	reqs []chan *request // one per applier
@@ -98,7 +103,10 @@ func New(db *store.DB, cfg Config) *Service {
 	for i := range reqs {
 		reqs[i] = make(chan *request, 4*cfg.MaxBatch)
 	}
-	return &Service{db: db, log: cfg.Logger, cfg: cfg, reqs: reqs, routes: map[string]target{}}
+	if cfg.Booking == nil {
+		cfg.Booking = booking.New(db)
+	}
+	return &Service{db: db, booking: cfg.Booking, log: cfg.Logger, cfg: cfg, reqs: reqs, routes: map[string]target{}}
 }
 
 // target is a database found for a sending facility, with what mapping its messages needs.
@@ -401,12 +409,14 @@ func (s *Service) applyMapped(ctx context.Context, tx *store.Tx, d clinic.Databa
 		return store.SyncApplied, nil
 	case len(m.Results) > 0:
 		return s.applyResults(ctx, tx, d, m)
-	default:
-		// Mapped, but not yet written by this release: kept in quarantine, to be
-		// re-processed once it is (the later parts: merges, appointments, results).
-		return "", &refusal{code: hl7.CodeUnsupportedEventCode, segment: "MSH", field: 9,
-			reason: fmt.Sprintf("MSH-9: %s messages are understood but not applied by this version of Tidings; kept for re-processing", m.Type)}
+	case m.Merge != nil:
+		return s.applyMerge(ctx, tx, actor, d, m)
+	case m.Appointment != nil:
+		return s.applyAppointment(ctx, tx, actor, d, m)
+	case m.Recall != nil:
+		return s.applyRecall(ctx, tx, d, m)
 	}
+	return store.SyncIgnored, nil
 }
 
 // applyResults stores the results of an ORU^R01 that the database's profile takes (RES-1,

@@ -21,31 +21,57 @@ import (
 	"github.com/tidings-health/tidings/internal/store/storetest"
 )
 
-// world is a store with one organisation whose hl7v2 database has the facility PMSTEST, and
-// a running service behind an MLLP listener.
+// world is a store with one organisation whose hl7v2 database has the facility PMSTEST and
+// one clinic, with Dr Sam Example's agenda offering a standard consultation and a check-up,
+// and a running service behind an MLLP listener. Its clock stands at worldNow.
 type world struct {
-	db   *store.DB
-	fx   storetest.Fixture
-	dbID clinic.DatabaseID
-	addr string
+	db      *store.DB
+	fx      storetest.Fixture
+	dbID    clinic.DatabaseID
+	addr    string
+	svc     *integration.Service
+	agenda  clinic.Agenda
+	reasons []clinic.Reason // standard consultation, check-up
 }
+
+// worldNow is the test world's clock: the messages' appointments are a week later.
+var worldNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
 func start(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	db := storetest.Open(t, nil)
+	db := storetest.Open(t, func() time.Time { return worldNow })
 	fx := storetest.Seed(t, db, "sync")
 	var d clinic.Database
+	var ag clinic.Agenda
+	var reasons []clinic.Reason
 	if err := db.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		d, err = tx.Directory().CreateDatabase(ctx, fx.Org.ID, clinic.Database{Name: "PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileMedicalDirector, RespectOptOut: true})
+		org := fx.Org.ID
+		d, err = tx.Directory().CreateDatabase(ctx, org, clinic.Database{Name: "PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileMedicalDirector, RespectOptOut: true})
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Directory().CreateClinic(ctx, fx.Org.ID, clinic.Clinic{DatabaseID: d.ID, Slug: "sync-hl7", Name: "HL7 clinic", Zone: "Australia/Sydney", Region: "AU"}); err != nil {
+		cl, err := tx.Directory().CreateClinic(ctx, org, clinic.Clinic{DatabaseID: d.ID, Slug: "sync-hl7", Name: "HL7 clinic", Zone: "Australia/Sydney", Region: "AU"})
+		if err != nil {
 			return err
 		}
-		return tx.Sync().SetHL7Facility(ctx, fx.Org.ID, d.ID, "PMSTEST")
+		pr, err := tx.Directory().CreatePractitioner(ctx, org, clinic.Practitioner{Name: "Dr Sam Example", Title: "GP"})
+		if err != nil {
+			return err
+		}
+		if ag, err = tx.Directory().CreateAgenda(ctx, org, clinic.Agenda{ClinicID: cl.ID, PractitionerID: &pr.ID, Name: "Dr Example", Active: true}); err != nil {
+			return err
+		}
+		for _, name := range []string{"Standard consultation", "Check-up"} {
+			r, err := tx.Directory().CreateReason(ctx, org, clinic.Reason{ClinicID: cl.ID, Name: name, Duration: 15 * time.Minute,
+				Notifications: true, OnlineBookable: true, AgendaIDs: []clinic.AgendaID{ag.ID}})
+			if err != nil {
+				return err
+			}
+			reasons = append(reasons, r)
+		}
+		return tx.Sync().SetHL7Facility(ctx, org, d.ID, "PMSTEST")
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +98,7 @@ func start(t *testing.T) *world {
 			t.Error(err)
 		}
 	})
-	return &world{db: db, fx: fx, dbID: d.ID, addr: ln.Addr().String()}
+	return &world{db: db, fx: fx, dbID: d.ID, addr: ln.Addr().String(), svc: svc, agenda: ag, reasons: reasons}
 }
 
 func (w *world) dial(t *testing.T) *mllp.Client {

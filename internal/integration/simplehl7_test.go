@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/nodetest"
 	"github.com/tidings-health/tidings/internal/store"
 )
@@ -36,9 +37,8 @@ type peerACK struct {
 // the listener. simple-hl7 sends an ADT^A04 creating a patient, an ADT^A08 renaming them, an
 // SIU^S12 and an ORU^R01 about them on one connection, and reads each ACK itself: MSA-2
 // echoes each control id; the ADTs are applied (AA) and the patient is stored normalised
-// (E.164 mobile). The SIU^S12 is answered AE and kept in quarantine: this version maps
-// appointments but does not apply them yet — the current, intended behaviour, to change
-// when appointments are written. The ORU^R01 is applied (AA): its result is actioned
+// (E.164 mobile). The SIU^S12 books the appointment (AA) on Dr Sam Example's agenda, found
+// by the practitioner's name, for the check-up its reason names. The ORU^R01 is applied (AA): its result is actioned
 // ("Discuss", filed under "Result", which the Medical Director profile takes) and stored.
 func TestSimpleHL7Peer(t *testing.T) {
 	if testing.Short() {
@@ -54,7 +54,7 @@ func TestSimpleHL7Peer(t *testing.T) {
 	}{
 		{"adt_a04.hl7", "ADT^A04^ADT_A01", "SHL7-A04-0001", "AA"},
 		{"adt_a08.hl7", "ADT^A08^ADT_A01", "SHL7-A08-0002", "AA"},
-		{"siu_s12.hl7", "SIU^S12^SIU_S12", "SHL7-S12-0003", "AE"}, // not applied yet: quarantined
+		{"siu_s12.hl7", "SIU^S12^SIU_S12", "SHL7-S12-0003", "AA"},
 		{"oru_r01.hl7", "ORU^R01^ORU_R01", "SHL7-R01-0004", "AA"},
 	}
 
@@ -95,20 +95,17 @@ func TestSimpleHL7Peer(t *testing.T) {
 		t.Errorf("patient after the A08 (-want +got):\n%s", diff)
 	}
 
-	// The SIU, and only it, is in quarantine, open, with a reason saying it is not applied.
-	var siu []store.QuarantineItem
+	// Nothing in quarantine; the SIU's appointment booked.
 	for _, q := range w.quarantined(t) {
-		if q.ControlID != "SHL7-S12-0003" {
-			t.Errorf("quarantined: %s %s (%s), want only the SIU", q.MessageType, q.ControlID, q.Reason)
-			continue
-		}
-		siu = append(siu, q)
+		t.Errorf("quarantined: %s %s (%s), want nothing", q.MessageType, q.ControlID, q.Reason)
 	}
-	if len(siu) != 1 {
-		t.Fatalf("the SIU is in quarantine %d times, want once", len(siu))
+	a, ok := w.appointment(t, "FL-7701")
+	if !ok {
+		t.Fatal("the SIU^S12 booked no appointment")
 	}
-	if q := siu[0]; q.Status != store.QuarantineOpen || !strings.Contains(q.Reason, "not applied") || !strings.Contains(string(q.Raw), "SCH|PL-7701") {
-		t.Errorf("quarantined SIU: status %q, reason %q, raw %q; want open, not applied, the message", q.Status, q.Reason, q.Raw)
+	if diff := cmp.Diff([]any{w.agenda.ID, w.reasons[1].ID, p.ID, clinic.StatusBooked, 15 * time.Minute},
+		[]any{a.AgendaID, a.ReasonID, a.PatientID, a.Status, a.End.Sub(a.Start)}); diff != "" {
+		t.Errorf("appointment (-want +got):\n%s", diff)
 	}
 
 	// The ORU's result, stored against the patient.

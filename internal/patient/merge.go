@@ -2,6 +2,7 @@ package patient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/tidings-health/tidings/internal/audit"
@@ -77,44 +78,84 @@ func (s *Service) Merge(ctx context.Context, actor clinic.Actor, keep, remove cl
 		if err := allowMerge(actor); err != nil {
 			return err
 		}
-		org := actor.OrgID
 		if keep == remove {
 			return clinic.Invalid("remove", "must be another record than the one kept")
 		}
-		k, err := tx.Patients().Patient(ctx, org, keep)
-		if err != nil {
-			return err
-		}
-		r, err := tx.Patients().Patient(ctx, org, remove)
-		if err != nil {
-			return err
-		}
-		db, err := tx.Directory().Database(ctx, org, k.DatabaseID)
-		if err != nil {
-			return err
-		}
-		if err := MergeProblem(k, r, db); err != nil {
-			return err
-		}
-		if res.Moved, err = tx.Patients().UpdatePatientReferences(ctx, org, r.ID, k.ID); err != nil {
-			return err
-		}
-		if err := tx.Patients().MarkPatientMerged(ctx, org, r.ID, k.ID); err != nil {
-			return err
-		}
-		if r.NotificationsOff && !k.NotificationsOff {
-			k.NotificationsOff, res.SwitchedOff = true, true
-			if k, err = tx.Patients().UpdatePatient(ctx, org, k); err != nil {
-				return err
-			}
-			if err := audit.Record(ctx, tx, actor, "patient.notifications", k.ID); err != nil {
-				return err
-			}
-		}
-		if res.Kept, err = tx.Patients().Patient(ctx, org, k.ID); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, actor, "patient.merge", k.ID, r.ID)
+		var err error
+		res, err = mergeTx(ctx, tx, actor, keep, remove, false)
+		return err
 	})
 	return res, err
+}
+
+// MergeSyncTx is Merge for the clinical software's own merge of two of its records (HL7
+// ADT^A40): the record the software knows as removedExt moves into survivorExt's, with
+// everything that refers to it, in the caller's transaction. It is the same merge as the
+// dashboard's, but for a synced database, which only its software may merge (ErrSyncedMerge
+// keeps staff from it). A removed record Tidings never had, or one merged into the survivor
+// already, is nothing to do: merged is false.
+//
+// Errors: clinic.ErrNotFound when the survivor is unknown (its ADT has not come); ErrMerged
+// when either record is merged into a third.
+func MergeSyncTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, db clinic.DatabaseID, survivorExt, removedExt string) (res MergeResult, merged bool, err error) {
+	if err := allowMerge(actor); err != nil {
+		return res, false, err
+	}
+	org := actor.OrgID
+	r, err := tx.Patients().PatientByExternalID(ctx, org, db, removedExt)
+	if errors.Is(err, clinic.ErrNotFound) {
+		return res, false, nil
+	} else if err != nil {
+		return res, false, err
+	}
+	k, err := tx.Patients().PatientByExternalID(ctx, org, db, survivorExt)
+	if err != nil {
+		return res, false, fmt.Errorf("merge survivor: %w", err)
+	}
+	if r.MergedInto == k.ID {
+		return res, false, nil
+	}
+	res, err = mergeTx(ctx, tx, actor, k.ID, r.ID, true)
+	return res, err == nil, err
+}
+
+// mergeTx merges remove into keep in tx; synced allows a synced database's records (the
+// software's own merge).
+func mergeTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, keep, remove clinic.PatientID, synced bool) (MergeResult, error) {
+	var res MergeResult
+	org := actor.OrgID
+	k, err := tx.Patients().Patient(ctx, org, keep)
+	if err != nil {
+		return res, err
+	}
+	r, err := tx.Patients().Patient(ctx, org, remove)
+	if err != nil {
+		return res, err
+	}
+	db, err := tx.Directory().Database(ctx, org, k.DatabaseID)
+	if err != nil {
+		return res, err
+	}
+	if err := MergeProblem(k, r, db); err != nil && !(synced && errors.Is(err, ErrSyncedMerge)) {
+		return res, err
+	}
+	if res.Moved, err = tx.Patients().UpdatePatientReferences(ctx, org, r.ID, k.ID); err != nil {
+		return res, err
+	}
+	if err := tx.Patients().MarkPatientMerged(ctx, org, r.ID, k.ID); err != nil {
+		return res, err
+	}
+	if r.NotificationsOff && !k.NotificationsOff {
+		k.NotificationsOff, res.SwitchedOff = true, true
+		if k, err = tx.Patients().UpdatePatient(ctx, org, k); err != nil {
+			return res, err
+		}
+		if err := audit.Record(ctx, tx, actor, "patient.notifications", k.ID); err != nil {
+			return res, err
+		}
+	}
+	if res.Kept, err = tx.Patients().Patient(ctx, org, k.ID); err != nil {
+		return res, err
+	}
+	return res, audit.Record(ctx, tx, actor, "patient.merge", k.ID, r.ID)
 }

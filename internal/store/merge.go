@@ -58,6 +58,7 @@ func PatientRefs() []PatientRef {
 		{Table: "sms_inbox", Column: "patient_id", Rule: MergeMove},
 		{Table: "push_subscriptions", Column: "patient_id", Rule: MergeMove},
 		{Table: "results", Column: "patient_id", Rule: MergeMove},
+		{Table: "recalls", Column: "patient_id", Rule: MergeMove},
 		// Records merged earlier into the one now removed follow it, so no chain forms.
 		{Table: "patients", Column: "merged_into", Rule: MergeMove, Versioned: true},
 		{Table: "audit_log", Column: "patient_id", Rule: MergeKeep},

@@ -192,6 +192,10 @@ func seedMerge(t *testing.T, db *store.DB, slug string) mergeWorld {
 			Test: "FBC", Action: "Discuss", Outcome: "template", Template: "discuss"}); err != nil {
 			return err
 		}
+		if _, err := tx.Sync().UpsertRecall(ctx, store.Recall{OrgID: org, DatabaseID: w.f.Database.ID, PatientID: w.remove, ExternalID: "RC1",
+			Due: "2027-06-01", Reason: "Skin check", Status: "active"}); err != nil {
+			return err
+		}
 		if err := tx.Patients().MarkPatientMerged(ctx, org, w.old, w.remove); err != nil {
 			return err
 		}
@@ -256,7 +260,7 @@ func TestUpdatePatientReferences(t *testing.T) {
 		got[m.Ref.Key()] = m.Count
 	}
 	want := map[string]int{"appointments.patient_id": 1, "consent_records.patient_id": 1, "consent_decisions.patient_id": 1,
-		"notifications.patient_id": 1, "sms_inbox.patient_id": 1, "push_subscriptions.patient_id": 1, "results.patient_id": 1, "patients.merged_into": 1,
+		"notifications.patient_id": 1, "sms_inbox.patient_id": 1, "push_subscriptions.patient_id": 1, "results.patient_id": 1, "recalls.patient_id": 1, "patients.merged_into": 1,
 		"patient_relatives.patient_id": 1, "patient_relatives.relative_id": 1, "audit_log.patient_id": 0}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("rows moved (-want +got):\n%s", d)
