@@ -73,10 +73,10 @@ type Hooks struct {
 type Service struct {
 	db      *store.DB
 	booking *booking.Service
-	log  *slog.Logger
-	cfg  Config
-	reqs []chan *request // one per applier
-	seq  atomic.Uint64
+	log     *slog.Logger
+	cfg     Config
+	reqs    []chan *request // one per applier
+	seq     atomic.Uint64
 
 	mu     sync.Mutex
 	routes map[string]target
