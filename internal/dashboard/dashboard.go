@@ -161,6 +161,8 @@ func (d *Dashboard) Routes() []web.Route {
 		session(post, "/settings/databases/{id}", clinic.PermManageDirectory, d.databaseSave),
 		session(get, "/settings/databases/{id}/hl7", clinic.PermManageDirectory, d.databaseHL7),
 		session(post, "/settings/databases/{id}/hl7", clinic.PermManageDirectory, d.databaseHL7Save),
+		session(post, "/settings/databases/{id}/mappings", clinic.PermManageDirectory, d.databaseMappingAdd),
+		session(post, "/settings/databases/{id}/mappings/delete", clinic.PermManageDirectory, d.databaseMappingDelete),
 		session(get, "/sync/quarantine", clinic.PermManageDirectory, d.quarantineList),
 		session(post, "/sync/quarantine/{id}/reprocess", clinic.PermManageDirectory, d.quarantineReprocess),
 		session(post, "/sync/quarantine/{id}/dismiss", clinic.PermManageDirectory, d.quarantineDismiss),

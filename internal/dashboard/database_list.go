@@ -26,6 +26,10 @@ type databaseRow struct {
 	// HL7: an hl7v2 database, with its sending facility (SYN-1).
 	HL7      bool
 	Facility string
+	// LastMessage is when the database's last message came ("" when none has); Waiting
+	// counts its refused messages not yet re-processed or dismissed.
+	LastMessage string
+	Waiting     int
 }
 
 // databaseList shows the organisation's clinical databases with their opt-out setting
@@ -51,6 +55,14 @@ func (d *Dashboard) databaseList(w http.ResponseWriter, r *http.Request) {
 				if row.Facility, err = tx.Sync().HL7Facility(ctx, f.Org.ID, x.ID); err != nil {
 					return err
 				}
+				st, err := tx.Sync().Stats(ctx, f.Org.ID, x.ID, tx.Now)
+				if err != nil {
+					return err
+				}
+				if st.LastMessage != nil {
+					row.LastMessage = f.stamp(*st.LastMessage)
+				}
+				row.Waiting = st.OpenQuarantine
 			}
 			for _, c := range f.Clinics {
 				if c.DatabaseID == x.ID {

@@ -29,6 +29,8 @@ func flashes() page.Flashes {
 		"rules-saved":           "Booking rules saved.",
 		"database-saved":        "Setting saved.",
 		"hl7-saved":             "HL7 settings saved: messages naming this sending facility now go to this database.",
+		"mapping-saved":         "Mapping saved. Re-process the refused messages it concerns from the refused messages page.",
+		"mapping-deleted":       "Mapping deleted: later messages are matched by name again.",
 		"quarantine-applied":    "Message re-processed and applied.",
 		"quarantine-refused":    "Message re-processed but refused again: its new reason is shown.",
 		"quarantine-dismissed":  "Message dismissed.",

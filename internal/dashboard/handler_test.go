@@ -258,6 +258,8 @@ func TestRoutes(t *testing.T) {
 		{"POST /settings/databases/{id}", web.Session, clinic.PermManageDirectory},
 		{"GET /settings/databases/{id}/hl7", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/databases/{id}/hl7", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/databases/{id}/mappings", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/databases/{id}/mappings/delete", web.Session, clinic.PermManageDirectory},
 		{"GET /sync/quarantine", web.Session, clinic.PermManageDirectory},
 		{"POST /sync/quarantine/{id}/reprocess", web.Session, clinic.PermManageDirectory},
 		{"POST /sync/quarantine/{id}/dismiss", web.Session, clinic.PermManageDirectory},

@@ -110,3 +110,70 @@ func TestHL7SettingsAndQuarantine(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncMappingsAndStatus: an administrator maps a practitioner id to an agenda and an
+// appointment type code to a reason of the database's clinics (refused naming the field
+// when the target is of the wrong kind or another database's; audited), sees them listed
+// and deletes one; the page shows the day's messages by type and outcome and the refused
+// messages waiting (SYN-1, SYN-4).
+func TestSyncMappingsAndStatus(t *testing.T) {
+	e := newEnv(t)
+	admin := actorOf(e.admin)
+	ctx := context.Background()
+	f := e.fx
+	path := fmt.Sprintf("/settings/databases/%d/hl7", f.Database.ID)
+	if err := e.db.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.Sync().RecordMessage(ctx, store.SyncMessage{OrgID: f.Org.ID, DatabaseID: f.Database.ID, ControlKey: "MD|F|1",
+			MessageType: "ADT^A08", Outcome: store.SyncApplied, ACK: "MSH|"}); err != nil {
+			return err
+		}
+		_, err := tx.Sync().Quarantine(ctx, store.QuarantineItem{OrgID: f.Org.ID, DatabaseID: f.Database.ID, Source: "mllp", MessageType: "SIU^S12",
+			ControlID: "2", Code: 204, Reason: "AIP-3: no agenda", Raw: []byte("MSH|")})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res := e.do(request{method: http.MethodGet, path: path, actor: admin})
+	wantBody(t, res, `data-testid="sync-today"`, "ADT^A08", "SIU^S12", `id="no-mappings"`, fmt.Sprintf(`value="agenda-%d"`, f.Agenda.ID),
+		fmt.Sprintf(`value="reason-%d"`, f.Reason.ID))
+	if strings.Contains(res.body, `id="last-applied">None yet`) {
+		t.Error("the page says no message was applied")
+	}
+
+	add := func(kind, code, target string) response {
+		return e.do(request{method: http.MethodPost, path: fmt.Sprintf("/settings/databases/%d/mappings", f.Database.ID), actor: admin,
+			form: url.Values{"kind": {kind}, "code": {code}, "target": {target}}})
+	}
+	for _, c := range []struct{ kind, code, target, field string }{
+		{"reason", "STD", fmt.Sprintf("agenda-%d", f.Agenda.ID), "map-target"},
+		{"practitioner", "DR1", fmt.Sprintf("reason-%d", f.Reason.ID), "map-target"},
+		{"practitioner", "", fmt.Sprintf("agenda-%d", f.Agenda.ID), "map-code"},
+		{"doctor", "DR1", fmt.Sprintf("agenda-%d", f.Agenda.ID), "map-kind"},
+		{"practitioner", "DR1", "agenda-999999", "map-target"},
+	} {
+		res := add(c.kind, c.code, c.target)
+		if res.status != http.StatusUnprocessableEntity {
+			t.Errorf("%s %q → %s: status %d, want 422", c.kind, c.code, c.target, res.status)
+		}
+		wantBody(t, res, `href="#`+c.field+`"`)
+	}
+	wantRedirect(t, add("practitioner", "DR1", fmt.Sprintf("agenda-%d", f.Agenda.ID)), path+"?done=mapping-saved")
+	wantRedirect(t, add("reason", "STD", fmt.Sprintf("reason-%d", f.Reason.ID)), path+"?done=mapping-saved")
+	if !e.hasAudit("database.mapping 0") {
+		t.Error("no audit row for the mapping")
+	}
+	res = e.do(request{method: http.MethodGet, path: path, actor: admin})
+	wantBody(t, res, `data-testid="mappings"`, "<code>DR1</code>", "<code>STD</code>", f.Agenda.Name)
+	res = e.do(request{method: http.MethodPost, path: fmt.Sprintf("/settings/databases/%d/mappings/delete", f.Database.ID), actor: admin,
+		form: url.Values{"kind": {"practitioner"}, "code": {"DR1"}}})
+	wantRedirect(t, res, path+"?done=mapping-deleted")
+	res = e.do(request{method: http.MethodGet, path: path, actor: admin})
+	if strings.Contains(res.body, "<code>DR1</code>") {
+		t.Error("the deleted mapping is still listed")
+	}
+	recep := actorOf(e.recep)
+	if res := e.do(request{method: http.MethodPost, path: fmt.Sprintf("/settings/databases/%d/mappings", f.Database.ID), actor: recep,
+		form: url.Values{"kind": {"reason"}, "code": {"X"}, "target": {fmt.Sprintf("reason-%d", f.Reason.ID)}}}); res.status != http.StatusForbidden {
+		t.Errorf("reception adds a mapping: %d, want 403", res.status)
+	}
+}

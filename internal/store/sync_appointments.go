@@ -177,3 +177,83 @@ func (tx Sync) RecallsOf(ctx context.Context, org clinic.OrgID, patient clinic.P
 	}, `SELECT id, organisation_id, database_id, patient_id, external_id, due_date, reason, doctor_id, doctor_name, status, created_at,
 		updated_at FROM recalls WHERE organisation_id = $1 AND patient_id = $2 ORDER BY due_date, id`, org, patient)
 }
+
+// SyncCount is how many messages of one type a database sent since a time, by outcome.
+type SyncCount struct {
+	Type                      string
+	Applied, Ignored, Refused int
+}
+
+// SyncStats is what a database's sync page shows of its traffic (SYN-1): the messages of
+// each type since a time (the start of the clinic's day), the last message and the last
+// one applied, and how many refused messages are waiting.
+type SyncStats struct {
+	Counts         []SyncCount
+	LastMessage    *time.Time // accepted or refused
+	LastApplied    *time.Time
+	OpenQuarantine int
+}
+
+// Stats reads database id's sync traffic since since.
+//
+// Errors: none of its own.
+func (tx Sync) Stats(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID, since time.Time) (SyncStats, error) {
+	var st SyncStats
+	type count struct {
+		typ, outcome string
+		n            int
+	}
+	counts, err := collect(ctx, tx, func(r row) (count, error) {
+		var c count
+		return c, r.Scan(&c.typ, &c.outcome, &c.n)
+	}, `SELECT message_type, outcome, COUNT(*) FROM sync_messages WHERE organisation_id = $1 AND database_id = $2 AND received_at >= $3
+		GROUP BY message_type, outcome
+		UNION ALL
+		SELECT message_type, 'refused', COUNT(*) FROM sync_quarantine WHERE organisation_id = $1 AND database_id = $2 AND received_at >= $3
+		GROUP BY message_type
+		ORDER BY 1, 2`, org, id, since.UTC())
+	if err != nil {
+		return st, fmt.Errorf("sync counts: %w", err)
+	}
+	for _, c := range counts {
+		if len(st.Counts) == 0 || st.Counts[len(st.Counts)-1].Type != c.typ {
+			st.Counts = append(st.Counts, SyncCount{Type: c.typ})
+		}
+		sc := &st.Counts[len(st.Counts)-1]
+		switch c.outcome {
+		case SyncApplied:
+			sc.Applied += c.n
+		case SyncIgnored:
+			sc.Ignored += c.n
+		default:
+			sc.Refused += c.n
+		}
+	}
+	last := func(q string) (*time.Time, error) {
+		ts, err := collect(ctx, tx, func(r row) (time.Time, error) {
+			var t time.Time
+			return t, r.Scan(&t)
+		}, q, org, id)
+		if err != nil || len(ts) == 0 {
+			return nil, err
+		}
+		return &ts[0], nil
+	}
+	if st.LastApplied, err = last(`SELECT received_at FROM sync_messages WHERE organisation_id = $1 AND database_id = $2 AND outcome = 'applied' ORDER BY id DESC LIMIT 1`); err != nil {
+		return st, err
+	}
+	if st.LastMessage, err = last(`SELECT received_at FROM sync_messages WHERE organisation_id = $1 AND database_id = $2 ORDER BY id DESC LIMIT 1`); err != nil {
+		return st, err
+	}
+	refused, err := last(`SELECT received_at FROM sync_quarantine WHERE organisation_id = $1 AND database_id = $2 ORDER BY id DESC LIMIT 1`)
+	if err != nil {
+		return st, err
+	}
+	if refused != nil && (st.LastMessage == nil || refused.After(*st.LastMessage)) {
+		st.LastMessage = refused
+	}
+	if err := tx.q.queryRow(ctx, `SELECT COUNT(*) FROM sync_quarantine WHERE organisation_id = $1 AND database_id = $2 AND status = 'open'`, org, id).Scan(&st.OpenQuarantine); err != nil {
+		return st, fmt.Errorf("open quarantine: %w", err)
+	}
+	return st, nil
+}
