@@ -278,7 +278,7 @@ func TestPagesInFrench(t *testing.T) {
 			[]string{"Réglages HL7", "Établissement émetteur (MSH-4)", "Enregistrer", "Messages reçus", "Aucun pour l’instant", "Aucun message aujourd’hui.",
 				"Codes du logiciel médical", "Identifiant du praticien (AIP-3)", "Associer ce code"}},
 		{"database_hl7", "", "HL7 settings", hl7Page{ID: 1, Database: "Logiciel", LastMessage: "1 avr. 2026", Today: []store.SyncCount{{Type: "SIU^S12", Applied: 2, Refused: 1}},
-			Mappings: []mappingRow{{Kind: "reason", KindLabel: "Appointment type code (SCH-7)", Code: "STD", Target: "Consultation"}},
+			Mappings:  []mappingRow{{Kind: "reason", KindLabel: "Appointment type code (SCH-7)", Code: "STD", Target: "Consultation"}},
 			MapErrors: formErrors{{Control: "map-target", Label: "Agenda or reason", Reason: "must be a reason: an appointment type code maps to a reason"}}},
 			[]string{"Aujourd'hui", "Appliqués", "Refusés", "Code du type de rendez-vous (SCH-7)", "doit être un motif", "Supprimer"}},
 		{"quarantine", "", "Refused messages", quarantinePage{Rows: []quarantineRow{{ID: 1, Received: "1 avr. 2026", Database: "Logiciel", Type: "ADT^A04",
