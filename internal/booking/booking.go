@@ -434,6 +434,9 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, org clinic.OrgID, ac
 		if err := tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventBooked, Status: a.Status, Actor: actor.Label}); err != nil {
 			return err
 		}
+		if err := tx.Sync().PlanWriteBack(ctx, org, a); err != nil {
+			return err
+		}
 		return notify.Plan(ctx, tx, org, notify.Change{Kind: notify.Booked, Appointment: a})
 	}
 	var err error
@@ -597,6 +600,9 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	if err := tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventRescheduled, Status: updated.Status, PreviousStart: &prev, Actor: c.actor}); err != nil {
 		return updated, err
 	}
+	if err := tx.Sync().PlanWriteBack(ctx, org, updated); err != nil {
+		return updated, err
+	}
 	return updated, notify.Plan(ctx, tx, org, notify.Change{Kind: notify.Rescheduled, Appointment: updated})
 }
 
@@ -648,6 +654,10 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 		e.Kind, e.Reason = store.EventCancelled, c.Reason
 	}
 	if err := tx.Appointments().RecordEvent(ctx, org, e); err != nil {
+		return updated, err
+	}
+	// The clinical software takes every status the clinic sets (SYN-5).
+	if err := tx.Sync().PlanWriteBack(ctx, org, updated); err != nil {
 		return updated, err
 	}
 	// Other statuses plan nothing: reminders are decided at their send time (NOT-3), so a

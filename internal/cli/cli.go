@@ -71,6 +71,7 @@ Usage:
   tidings bench NAME [flags]                                     run a benchmark (see tidings bench -h)
   tidings hl7 send HOST:PORT FILE...                             send HL7 v2 messages over MLLP, print each ACK
   tidings hl7 check [--profile P] FILE...                        print what messages would change, or why refused
+  tidings import csv --org SLUG --database ID [--apply] FILE     import patients, appointments or recalls (dry run first)
   tidings version
 
 Roles: administrator, appointment_manager, practitioner, reception.
@@ -121,6 +122,8 @@ func Run(ctx context.Context, env Env) int {
 		err = runBench(ctx, env, rest)
 	case "hl7":
 		err = hl7Command(ctx, env, rest)
+	case "import":
+		err = importCommand(ctx, env, rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "tidings", Version)
 	case "help", "-h", "--help", "-help":

@@ -14,6 +14,23 @@ import (
 	"github.com/tidings-health/tidings/internal/store"
 )
 
+// The outcomes of applying one record, finer than what an HL7 message records (applied or
+// ignored): an import's report tells them apart.
+const (
+	Created   = "created"
+	Updated   = "updated"
+	Unchanged = "unchanged"
+	Ignored   = store.SyncIgnored // older than what was applied, or nothing Tidings holds
+)
+
+// recorded is what the message log keeps of an outcome: applied or ignored.
+func recorded(outcome string) string {
+	if outcome == Ignored {
+		return store.SyncIgnored
+	}
+	return store.SyncApplied
+}
+
 // applyMerge merges the removed record into the survivor (ADT^A40) through the merge use
 // case the dashboard uses: appointments, consent and every other patient-linked row move.
 // A survivor Tidings does not know refuses the message, kept for re-processing once its ADT
@@ -22,7 +39,7 @@ func (s *Service) applyMerge(ctx context.Context, tx *store.Tx, actor clinic.Act
 	rec := m.Merge
 	newer, err := tx.Sync().Advance(ctx, d.ID, "merge", rec.RemovedID, m.At)
 	if err != nil || !newer {
-		return store.SyncIgnored, err
+		return Ignored, err
 	}
 	_, merged, err := patient.MergeSyncTx(ctx, tx, actor, d.ID, rec.SurvivorID, rec.RemovedID)
 	switch {
@@ -35,9 +52,9 @@ func (s *Service) applyMerge(ctx context.Context, tx *store.Tx, actor clinic.Act
 	case err != nil:
 		return "", err
 	case !merged:
-		return store.SyncIgnored, nil
+		return Ignored, nil
 	}
-	return store.SyncApplied, nil
+	return Updated, nil
 }
 
 // applyAppointment writes an appointment (SIU) through the booking use case for synced
@@ -48,7 +65,7 @@ func (s *Service) applyAppointment(ctx context.Context, tx *store.Tx, actor clin
 	rec := m.Appointment
 	newer, err := tx.Sync().Advance(ctx, d.ID, "appointment", rec.ExternalID, m.At)
 	if err != nil || !newer {
-		return store.SyncIgnored, err
+		return Ignored, err
 	}
 	in := booking.SyncInput{DatabaseID: d.ID, ExternalID: rec.ExternalID, PlacerID: rec.PlacerID, Start: rec.Start, End: rec.End,
 		Status: rec.Status, Note: rec.Note, Remove: rec.Skip != "", NoNotice: m.Bulk}
@@ -69,10 +86,15 @@ func (s *Service) applyAppointment(ctx context.Context, tx *store.Tx, actor clin
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", m.Type, err)
 	}
-	if outcome == booking.SyncSkipped || outcome == booking.SyncUnchanged {
-		return store.SyncIgnored, nil
+	switch outcome {
+	case booking.SyncCreated:
+		return Created, nil
+	case booking.SyncUpdated:
+		return Updated, nil
+	case booking.SyncUnchanged:
+		return Unchanged, nil
 	}
-	return store.SyncApplied, nil
+	return Ignored, nil
 }
 
 // resolve finds the patient, agenda and reason of an appointment message.
@@ -103,7 +125,7 @@ func (s *Service) patientOf(ctx context.Context, tx *store.Tx, actor clinic.Acto
 		return 0, err
 	case rec.Patient.FamilyName == "" && rec.Patient.GivenName == "":
 		return 0, &refusal{code: hl7.CodeUnknownKeyIdentifier, segment: "PID", field: 3,
-			reason: "PID-3: the appointment is for a patient this database has not sent, and PID-5 does not name them (send its ADT first); kept for re-processing"}
+			reason: "PID-3: the appointment is for a patient this database has not sent, and the message does not name them (send its ADT first); kept for re-processing"}
 	}
 	if _, err := tx.Sync().Advance(ctx, d.ID, "patient", rec.PatientExternalID, m.At); err != nil {
 		return 0, err
@@ -212,7 +234,7 @@ func (s *Service) applyRecall(ctx context.Context, tx *store.Tx, d clinic.Databa
 	}
 	newer, err := tx.Sync().Advance(ctx, d.ID, "recall", rec.ExternalID, m.At)
 	if err != nil || !newer {
-		return store.SyncIgnored, err
+		return Ignored, err
 	}
 	if p.MergedInto != 0 {
 		p.ID = p.MergedInto
@@ -221,9 +243,21 @@ func (s *Service) applyRecall(ctx context.Context, tx *store.Tx, d clinic.Databa
 	if status == "" {
 		status = RecallActive
 	}
-	if _, err := tx.Sync().UpsertRecall(ctx, store.Recall{OrgID: d.OrgID, DatabaseID: d.ID, PatientID: p.ID, ExternalID: rec.ExternalID,
-		Due: rec.Due, Reason: rec.Reason, DoctorID: rec.Doctor.ID, DoctorName: rec.Doctor.Name, Status: status}); err != nil {
+	r := store.Recall{OrgID: d.OrgID, DatabaseID: d.ID, PatientID: p.ID, ExternalID: rec.ExternalID,
+		Due: rec.Due, Reason: rec.Reason, DoctorID: rec.Doctor.ID, DoctorName: rec.Doctor.Name, Status: status}
+	was, found, err := tx.Sync().RecallByExternalID(ctx, d.ID, rec.ExternalID)
+	if err != nil {
 		return "", err
 	}
-	return store.SyncApplied, nil
+	if found && was.PatientID == r.PatientID && was.Due == r.Due && was.Reason == r.Reason && was.DoctorID == r.DoctorID &&
+		was.DoctorName == r.DoctorName && was.Status == r.Status {
+		return Unchanged, nil
+	}
+	if _, err := tx.Sync().UpsertRecall(ctx, r); err != nil {
+		return "", err
+	}
+	if found {
+		return Updated, nil
+	}
+	return Created, nil
 }

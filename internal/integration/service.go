@@ -312,27 +312,38 @@ type outcome struct {
 	reason string // why it was refused
 }
 
-// apply writes a batch in one transaction and then replies to each message.
+// apply writes a batch in one transaction and then replies to each message. A transaction
+// that fails for a reason that passes (a lock, a serialization failure, or a concurrent
+// writer of the same control id — the last transaction of a killed instance can commit on
+// PostgreSQL after the sender has resent its message here) is run again, up to three times:
+// the message is then found recorded and answered from the record. If it still fails,
+// nothing of the batch is durable, so nothing is acknowledged and each connection is
+// closed (mllp.Drop): the senders resend what they have not had acknowledged.
 func (s *Service) apply(ctx context.Context, batch []*request) {
 	outs := make([]outcome, len(batch))
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		for i, req := range batch {
-			out, err := s.applyOne(ctx, tx, req)
-			if err != nil {
-				return err
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = s.db.Update(ctx, func(tx *store.Tx) error {
+			for i, req := range batch {
+				out, err := s.applyOne(ctx, tx, req)
+				if err != nil {
+					return err
+				}
+				outs[i] = out
 			}
-			outs[i] = out
+			if h := s.cfg.Hooks.BeforeCommit; h != nil {
+				h(len(batch))
+			}
+			return nil
+		})
+		if err == nil || !(errors.Is(err, store.ErrBusy) || errors.Is(err, clinic.ErrConflict)) || ctx.Err() != nil {
+			break
 		}
-		if h := s.cfg.Hooks.BeforeCommit; h != nil {
-			h(len(batch))
-		}
-		return nil
-	})
+	}
 	if err != nil {
-		// Nothing is durable, so nothing is acknowledged: the senders send again.
 		s.log.Error("apply HL7 messages", "messages", len(batch), "err", err)
 		for _, req := range batch {
-			req.reply(nil)
+			req.reply(mllp.Drop)
 		}
 		return
 	}
@@ -349,36 +360,53 @@ func (s *Service) apply(ctx context.Context, batch []*request) {
 }
 
 // applyOne applies or quarantines one message in tx; an error fails the whole batch (the
-// database failed, not the message).
+// database failed, not the message). A message received before (its control id recorded,
+// applied or refused) gets the answer it got then and changes nothing, unless it is being
+// re-processed from the quarantine.
 func (s *Service) applyOne(ctx context.Context, tx *store.Tx, req *request) (outcome, error) {
-	if req.refused != nil {
-		return s.quarantine(ctx, tx, req, req.code, req.refused)
-	}
 	d := req.route.db
-	key := controlKey(req.msg)
-	if ack, ok, err := tx.Sync().AcceptedMessage(ctx, d.ID, key); err != nil {
-		return outcome{}, err
-	} else if ok {
-		return outcome{ack: []byte(ack), result: "repeated"}, nil
+	key := ""
+	if req.msg != nil && d.ID != 0 {
+		key = controlKey(req.msg)
+		if req.quarantined == 0 {
+			if ack, ok, err := tx.Sync().AcceptedMessage(ctx, d.ID, key); err != nil {
+				return outcome{}, err
+			} else if ok {
+				return outcome{ack: []byte(ack), result: "repeated"}, nil
+			}
+		}
+	}
+	if req.refused != nil {
+		return s.quarantine(ctx, tx, req, key, req.code, req.refused)
 	}
 	var result string
 	err := tx.Savepoint(ctx, func() error {
 		var err error
-		result, err = s.applyMapped(ctx, tx, d, req.mapped)
+		result, err = s.applyMapped(ctx, tx, d, req.mapped, clinic.SystemActor(d.OrgID, "sync"))
 		return err
 	})
 	if err != nil {
 		if !refusable(err) {
 			return outcome{}, err
 		}
-		return s.quarantine(ctx, tx, req, hl7.AckError, err)
+		return s.quarantine(ctx, tx, req, key, hl7.AckError, err)
 	}
+	result = recorded(result)
 	ack := hl7.Encode(hl7.ACK(req.msg, hl7.AckAccept, "", hl7.WithControlID(s.controlID())))
-	if err := tx.Sync().RecordMessage(ctx, store.SyncMessage{OrgID: d.OrgID, DatabaseID: d.ID, ControlKey: key,
-		MessageType: typeOf(req), Outcome: result, ACK: string(ack)}); err != nil {
+	if err := s.record(ctx, tx, req, key, result, ack); err != nil {
 		return outcome{}, err
 	}
 	return outcome{ack: ack, result: result}, nil
+}
+
+// record keeps a message's outcome and answer under its control key.
+func (s *Service) record(ctx context.Context, tx *store.Tx, req *request, key, result string, ack []byte) error {
+	d := req.route.db
+	m := store.SyncMessage{OrgID: d.OrgID, DatabaseID: d.ID, ControlKey: key, MessageType: typeOf(req), Outcome: result, ACK: string(ack)}
+	if req.quarantined != 0 {
+		return tx.Sync().ReplaceMessage(ctx, m)
+	}
+	return tx.Sync().RecordMessage(ctx, m)
 }
 
 // refusable reports whether err is the message's fault (its data breaks a rule), so it is
@@ -392,21 +420,21 @@ func refusable(err error) bool {
 		errors.Is(err, clinic.ErrNotFound) || errors.Is(err, clinic.ErrConflict) || errors.Is(err, clinic.ErrForbidden)
 }
 
-// applyMapped writes what a message says, returning store.SyncApplied or SyncIgnored.
-func (s *Service) applyMapped(ctx context.Context, tx *store.Tx, d clinic.Database, m Mapped) (string, error) {
-	actor := clinic.SystemActor(d.OrgID, "sync")
+// applyMapped writes what a message says, returning Created, Updated, Unchanged or Ignored.
+func (s *Service) applyMapped(ctx context.Context, tx *store.Tx, d clinic.Database, m Mapped, actor clinic.Actor) (string, error) {
 	switch {
 	case m.Patient != nil:
 		rec := m.Patient
 		newer, err := tx.Sync().Advance(ctx, d.ID, "patient", rec.ExternalID, m.At)
 		if err != nil || !newer {
-			return store.SyncIgnored, err
+			return Ignored, err
 		}
 		in := patientInput(rec, d)
-		if _, _, err := patient.SyncTx(ctx, tx, actor, d.ID, rec.ExternalID, in); err != nil {
+		_, outcome, err := patient.SyncTx(ctx, tx, actor, d.ID, rec.ExternalID, in)
+		if err != nil {
 			return "", fmt.Errorf("%s: %w", m.Type, err)
 		}
-		return store.SyncApplied, nil
+		return outcome, nil // patient.SyncCreated, SyncUpdated, SyncUnchanged are Created, Updated, Unchanged
 	case len(m.Results) > 0:
 		return s.applyResults(ctx, tx, d, m)
 	case m.Merge != nil:
@@ -416,14 +444,14 @@ func (s *Service) applyMapped(ctx context.Context, tx *store.Tx, d clinic.Databa
 	case m.Recall != nil:
 		return s.applyRecall(ctx, tx, d, m)
 	}
-	return store.SyncIgnored, nil
+	return Ignored, nil
 }
 
 // applyResults stores the results of an ORU^R01 that the database's profile takes (RES-1,
 // RES-2): actioned, in a category it files. A result about a patient Tidings does not know
 // refuses the message (kept for re-processing once the patient's ADT has come).
 func (s *Service) applyResults(ctx context.Context, tx *store.Tx, d clinic.Database, m Mapped) (string, error) {
-	result := store.SyncIgnored
+	result := Ignored
 	for i, r := range m.Results {
 		if !r.Taken {
 			continue
@@ -451,7 +479,7 @@ func (s *Service) applyResults(ctx context.Context, tx *store.Tx, d clinic.Datab
 			Template: r.Template}); err != nil {
 			return "", err
 		}
-		result = store.SyncApplied
+		result = Updated
 	}
 	return result, nil
 }
@@ -477,8 +505,10 @@ func patientInput(rec *PatientRecord, d clinic.Database) patient.Input {
 	return in
 }
 
-// quarantine keeps a refused message with its reason and builds its NAK.
-func (s *Service) quarantine(ctx context.Context, tx *store.Tx, req *request, code hl7.AckCode, why error) (outcome, error) {
+// quarantine keeps a refused message with its reason and builds its NAK, recorded under
+// the message's control key when it has one (key; "" for a message that did not parse or
+// route).
+func (s *Service) quarantine(ctx context.Context, tx *store.Tx, req *request, key string, code hl7.AckCode, why error) (outcome, error) {
 	q := store.QuarantineItem{OrgID: req.route.db.OrgID, DatabaseID: req.route.db.ID, Source: "mllp", Raw: req.raw,
 		Code: int(hl7.CodeApplicationError), Reason: why.Error()}
 	var dt hl7.Detailer
@@ -500,7 +530,14 @@ func (s *Service) quarantine(ctx context.Context, tx *store.Tx, req *request, co
 	} else if _, err := tx.Sync().Quarantine(ctx, q); err != nil {
 		return outcome{}, err
 	}
-	return outcome{ack: hl7.Encode(ack), result: store.SyncRefused, reason: q.Reason}, nil
+	nak := hl7.Encode(ack)
+	if key != "" {
+		// A resend gets this NAK again, and is not kept a second time.
+		if err := s.record(ctx, tx, req, key, store.SyncRefused, nak); err != nil {
+			return outcome{}, err
+		}
+	}
+	return outcome{ack: nak, result: store.SyncRefused, reason: q.Reason}, nil
 }
 
 // controlKey identifies a message among a database's: its control id with its sending

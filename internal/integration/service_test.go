@@ -294,3 +294,69 @@ func TestMalformedCorpus(t *testing.T) {
 		t.Errorf("after the corpus: %s %s", code, text)
 	}
 }
+
+// TestRefusalRecorded (SYN-4): a refused message sent again gets the same NAK, byte for
+// byte, and is kept in quarantine once, not once per resend.
+func TestRefusalRecorded(t *testing.T) {
+	w := start(t)
+	c := w.dial(t)
+	msg := strings.ReplaceAll(adt("A04", "R1", "20261201090000", "MRN7", "Smith", "Jo", "12", ""), "\n", "\r")
+	var acks []string
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ack, err := c.Send(ctx, []byte(msg))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		acks = append(acks, string(ack))
+	}
+	if !strings.Contains(acks[0], "|AE|") || acks[1] != acks[0] || acks[2] != acks[0] {
+		t.Errorf("NAKs of a message sent three times differ or are not AE:\n%q", acks)
+	}
+	if qs := w.quarantined(t); len(qs) != 1 {
+		t.Errorf("%d quarantine items for one message sent three times, want 1", len(qs))
+	}
+}
+
+// TestConcurrentCommitOfSameControlID: the last transaction of a killed instance can commit
+// on PostgreSQL after its sender has resent the message to the restarted one. The resend
+// then meets the committed record (a unique-key conflict once the other commits): the
+// service runs its batch again and answers from the record, instead of failing the batch.
+// On SQLite the single writer serialises the two, with the same answer.
+func TestConcurrentCommitOfSameControlID(t *testing.T) {
+	w := start(t)
+	c := w.dial(t)
+	msg := adt("A04", "K1", "20261201090000", "MRN8", "Lee", "Kim", "0412 345 600", "")
+	const stored = "MSH|^~\\&|TIDINGS|TIDINGS|MD|PMSTEST|20261201090001||ACK^A04^ACK|STORED|P|2.4\rMSA|AA|K1\r"
+	ctx := context.Background()
+	held := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- w.db.Update(ctx, func(tx *store.Tx) error {
+			if err := tx.Sync().RecordMessage(ctx, store.SyncMessage{OrgID: w.fx.Org.ID, DatabaseID: w.dbID, ControlKey: "MD|PMSTEST|K1",
+				MessageType: "ADT^A04^ADT_A01", Outcome: store.SyncApplied, ACK: stored}); err != nil {
+				return err
+			}
+			close(held)
+			time.Sleep(500 * time.Millisecond)
+			return nil
+		})
+	}()
+	<-held
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	ack, err := c.Send(sctx, []byte(strings.ReplaceAll(msg, "\n", "\r")))
+	if err != nil {
+		t.Fatalf("resend during the other commit: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if string(ack) != stored {
+		t.Errorf("ACK %q, want the stored one", ack)
+	}
+	if _, ok := w.patient(t, "MRN8"); ok {
+		t.Error("the message was applied a second time")
+	}
+}

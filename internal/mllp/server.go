@@ -84,6 +84,16 @@ type Handler interface {
 	HandleMLLP(ctx context.Context, r *Request, reply func(ack []byte))
 }
 
+// Drop, passed to reply, acknowledges nothing and closes the connection once the replies
+// before it are written: the handler could not make the message durable (its database
+// failed), so the sender must send again everything it has not had acknowledged. Answering
+// nothing and keeping the connection would be worse, since MLLP matches acknowledgements to
+// messages by order only: the next ACK would be read as this message's.
+var Drop = []byte{}
+
+// isDrop reports whether ack is Drop (a non-nil empty reply).
+func isDrop(ack []byte) bool { return ack != nil && len(ack) == 0 }
+
 // HandlerFunc adapts a synchronous function to Handler: the returned ack is sent (nil
 // sends nothing). It suits tools and tests; a production handler that commits should
 // implement Handler directly, to commit in groups.
@@ -698,8 +708,13 @@ func (c *conn) writeLoop() {
 		batch = batch[:0]
 		n, size := 0, 0
 		var err error
+		drop := false
 		for c.headReady() && len(batch) < maxBatchBuffer {
 			s := c.pending[0]
+			if isDrop(s.ack) {
+				drop = true
+				break
+			}
 			c.pending[0] = nil
 			c.pending = c.pending[1:]
 			n++
@@ -728,6 +743,11 @@ func (c *conn) writeLoop() {
 				c.close("write error")
 				return
 			}
+		}
+		if drop {
+			c.srv.log(c.ctx, slog.LevelWarn, "the handler could not keep a message; closing so the sender resends", c.attrs(slog.String("kind", "dropped"))...)
+			c.close("dropped by the handler")
+			return
 		}
 		if cap(batch) > maxBatchBuffer {
 			batch = nil

@@ -870,3 +870,33 @@ func TestServeListenerFails(t *testing.T) {
 		t.Errorf("ReadAck = %v, want EOF", err)
 	}
 }
+
+// TestServerDrop: a handler that cannot keep a message replies Drop; the ACKs of the
+// messages before it are written, then the connection closes without answering it or any
+// later message, so the sender resends them (an ACK for a later message on the same
+// connection would be read as the dropped one's).
+func TestServerDrop(t *testing.T) {
+	checkLeaks(t)
+	h := asyncHandler(func(ctx context.Context, r *Request, reply func([]byte)) {
+		if strings.Contains(string(r.Payload), "drop-me") {
+			reply(Drop)
+			return
+		}
+		reply(ackFor(r.Payload))
+	})
+	s := serve(t, &Server{Handler: h})
+	cl := dial(t, s.addr)
+	ctx := testCtx(t)
+	for _, m := range []string{"1", "drop-me", "3"} {
+		if err := cl.Write(ctx, msg(m)); err != nil {
+			t.Fatalf("Write %s: %v", m, err)
+		}
+	}
+	ack, err := cl.ReadAck(ctx)
+	if err != nil || string(ack) != "MSA|AA|1" {
+		t.Fatalf("first ACK: %q, %v", ack, err)
+	}
+	if ack, err := cl.ReadAck(ctx); err == nil {
+		t.Fatalf("after the dropped message the server answered %q; want the connection closed", ack)
+	}
+}

@@ -86,7 +86,8 @@ const (
 )
 
 // AcceptedMessage returns the acknowledgement stored for the message of database id with
-// control key key, if it was accepted before.
+// control key key, if it was received before (applied, ignored or refused: a resend gets the
+// answer the first one got).
 //
 // Errors: none of its own.
 func (tx Sync) AcceptedMessage(ctx context.Context, id clinic.DatabaseID, key string) (ack string, ok bool, err error) {
@@ -109,6 +110,22 @@ func (tx Sync) RecordMessage(ctx context.Context, m SyncMessage) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.OrgID, m.DatabaseID, m.ControlKey, m.MessageType, m.Outcome, m.ACK, tx.Now)
 	if err != nil {
 		return fmt.Errorf("record sync message: %w", err)
+	}
+	return nil
+}
+
+// ReplaceMessage records the new outcome and acknowledgement of a message re-processed from
+// the quarantine (recorded as refused, or received before refusals were recorded), so that a
+// resend of it gets the new answer.
+//
+// Errors: none of its own.
+func (tx Sync) ReplaceMessage(ctx context.Context, m SyncMessage) error {
+	_, err := tx.q.exec(ctx, `INSERT INTO sync_messages (organisation_id, database_id, control_key, message_type, outcome, ack, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (database_id, control_key) DO UPDATE SET outcome = excluded.outcome, ack = excluded.ack`,
+		m.OrgID, m.DatabaseID, m.ControlKey, m.MessageType, m.Outcome, m.ACK, tx.Now)
+	if err != nil {
+		return fmt.Errorf("replace sync message: %w", err)
 	}
 	return nil
 }

@@ -186,7 +186,9 @@ type SyncCount struct {
 
 // SyncStats is what a database's sync page shows of its traffic (SYN-1): the messages of
 // each type since a time (the start of the clinic's day), the last message and the last
-// one applied, and how many refused messages are waiting.
+// one applied, and how many refused messages are waiting. Refused messages are counted by
+// their quarantine items: a refused message sent again is answered from its record and
+// kept once.
 type SyncStats struct {
 	Counts         []SyncCount
 	LastMessage    *time.Time // accepted or refused
@@ -207,7 +209,7 @@ func (tx Sync) Stats(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID
 		var c count
 		return c, r.Scan(&c.typ, &c.outcome, &c.n)
 	}, `SELECT message_type, outcome, COUNT(*) FROM sync_messages WHERE organisation_id = $1 AND database_id = $2 AND received_at >= $3
-		GROUP BY message_type, outcome
+		AND outcome <> 'refused' GROUP BY message_type, outcome
 		UNION ALL
 		SELECT message_type, 'refused', COUNT(*) FROM sync_quarantine WHERE organisation_id = $1 AND database_id = $2 AND received_at >= $3
 		GROUP BY message_type
@@ -256,4 +258,21 @@ func (tx Sync) Stats(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID
 		return st, fmt.Errorf("open quarantine: %w", err)
 	}
 	return st, nil
+}
+
+// RecallByExternalID reads the recall database db's software knows as ext; ok is false when
+// there is none.
+//
+// Errors: none of its own.
+func (tx Sync) RecallByExternalID(ctx context.Context, db clinic.DatabaseID, ext string) (Recall, bool, error) {
+	rs, err := collect(ctx, tx, func(r row) (Recall, error) {
+		var x Recall
+		return x, r.Scan(&x.ID, &x.OrgID, &x.DatabaseID, &x.PatientID, &x.ExternalID, &x.Due, &x.Reason, &x.DoctorID, &x.DoctorName,
+			&x.Status, &x.CreatedAt, &x.UpdatedAt)
+	}, `SELECT id, organisation_id, database_id, patient_id, external_id, due_date, reason, doctor_id, doctor_name, status, created_at,
+		updated_at FROM recalls WHERE database_id = $1 AND external_id = $2`, db, ext)
+	if err != nil || len(rs) == 0 {
+		return Recall{}, false, err
+	}
+	return rs[0], true, nil
 }
