@@ -44,6 +44,9 @@ type Services struct {
 	// Sync applies what clinical software sends (HL7 v2 over MLLP); the command line runs
 	// its listener and applier as a component of serve.
 	Sync *integration.Service
+	// WriteBack writes appointments booked in Tidings to the clinical software (SYN-5); the
+	// command line runs it as a component of serve.
+	WriteBack *integration.WriteBacker
 }
 
 // NewServices builds the use cases over db, with the notification channels of n.
@@ -57,7 +60,8 @@ func NewServices(db *store.DB, n Notify, log *slog.Logger) (Services, error) {
 	svc.Inbound = inbound.New(db, svc.Booking)
 	svc.Inbound.PublicURL, svc.Inbound.BounceToken, svc.Inbound.EmailDomain = n.PublicURL, n.BounceToken, n.emailDomain()
 	svc.Inbound.Wake = svc.Dispatcher.Wake
-	svc.Sync = integration.New(db, integration.Config{Logger: log})
+	svc.Sync = integration.New(db, integration.Config{Logger: log, Booking: svc.Booking})
+	svc.WriteBack = integration.NewWriteBacker(db, integration.WriteBackConfig{Logger: log})
 	return svc, nil
 }
 

@@ -311,6 +311,12 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 			}
 			return svc.Dispatcher.Run(ctx)
 		}},
+		// The write-back sends appointments booked in Tidings to the clinical software
+		// (SYN-5); on PostgreSQL every instance may run one (rows are claimed).
+		{Name: "write-back", RunFunc: func(ctx context.Context, ready func()) error {
+			ready()
+			return svc.WriteBack.Run(ctx)
+		}},
 		// The MLLP listener stops before the notifications and the queue, after the HTTP
 		// server: its in-flight messages are applied and acknowledged, then the applier ends.
 		{Name: "mllp", RunFunc: func(ctx context.Context, ready func()) error {

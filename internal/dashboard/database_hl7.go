@@ -20,6 +20,7 @@ type hl7Page struct {
 	ID       clinic.DatabaseID
 	Database string
 	Facility string
+	Outbound string // the clinical software's MLLP listener for write-back, host:port
 	Errors   formErrors
 
 	// Status: when the last message came and was applied ("" when never), the refused
@@ -50,7 +51,8 @@ type mappingForm struct {
 	Kind, Code, Target string
 }
 
-var hl7Labels = map[string]fieldLabel{"facility": {"facility", "Sending facility (MSH-4)"}}
+var hl7Labels = map[string]fieldLabel{"facility": {"facility", "Sending facility (MSH-4)"},
+	"outbound": {"outbound", "Clinical software's MLLP listener (host:port)"}}
 
 var mappingLabels = map[string]fieldLabel{
 	"kind":   {"map-kind", "What the code names"},
@@ -86,6 +88,9 @@ func (d *Dashboard) loadHL7(r *http.Request, f frame, id clinic.DatabaseID) (hl7
 		}
 		page.Database = db.Name
 		if page.Facility, err = tx.Sync().HL7Facility(ctx, f.Org.ID, id); err != nil {
+			return err
+		}
+		if page.Outbound, err = tx.Sync().HL7Outbound(ctx, f.Org.ID, id); err != nil {
 			return err
 		}
 		y, m, dd := tx.Now.In(f.Loc).Date()
@@ -176,8 +181,8 @@ func (d *Dashboard) databaseHL7Save(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	page.Facility = r.PostFormValue("facility")
-	_, err = d.sync.SetHL7Settings(r.Context(), web.MustActor(r.Context()), clinic.DatabaseID(id), integration.HL7Settings{Facility: page.Facility})
+	page.Facility, page.Outbound = r.PostFormValue("facility"), r.PostFormValue("outbound")
+	_, err = d.sync.SetHL7Settings(r.Context(), web.MustActor(r.Context()), clinic.DatabaseID(id), integration.HL7Settings{Facility: page.Facility, Outbound: page.Outbound})
 	status := web.Status(err)
 	if err == nil {
 		http.Redirect(w, r, withDone("/settings/databases", "hl7-saved"), http.StatusSeeOther)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -20,6 +22,10 @@ const MaxFacility = 180
 // HL7Settings is how an hl7v2 database is reached, as its settings page shows it.
 type HL7Settings struct {
 	Facility string `json:"facility"` // MSH-4 of its messages; "" when not set
+	// Outbound is the clinical software's own MLLP listener (host:port), to which
+	// appointments booked, moved or cancelled in Tidings are written back (SYN-5); "" for
+	// none.
+	Outbound string `json:"outbound,omitempty"`
 }
 
 // SetHL7Settings sets the sending facility that routes HL7 messages to database id: one an
@@ -42,6 +48,14 @@ func (s *Service) SetHL7Settings(ctx context.Context, actor clinic.Actor, id cli
 	case strings.ContainsAny(facility, `|^~\&#`) || strings.IndexFunc(facility, unicode.IsControl) >= 0:
 		return HL7Settings{}, clinic.Invalid("facility", `must not hold the HL7 delimiters | ^ ~ \ & # or control characters`)
 	}
+	outbound := strings.TrimSpace(in.Outbound)
+	if outbound != "" {
+		host, port, err := net.SplitHostPort(outbound)
+		n, perr := strconv.Atoi(port)
+		if err != nil || host == "" || perr != nil || n < 1 || n > 65535 || len(outbound) > 255 || strings.IndexFunc(outbound, unicode.IsSpace) >= 0 {
+			return HL7Settings{}, clinic.Invalid("outbound", "must be host:port, such as pms.clinic.local:2575")
+		}
+	}
 	var out HL7Settings
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		d, err := tx.Directory().Database(ctx, actor.OrgID, id)
@@ -51,8 +65,11 @@ func (s *Service) SetHL7Settings(ctx context.Context, actor clinic.Actor, id cli
 		if d.Kind != clinic.KindHL7v2 {
 			return clinic.Invalid("database_id", "is not an HL7 v2 database: only those receive messages over MLLP")
 		}
-		before, err := tx.Sync().HL7Facility(ctx, actor.OrgID, id)
-		if err != nil {
+		var before HL7Settings
+		if before.Facility, err = tx.Sync().HL7Facility(ctx, actor.OrgID, id); err != nil {
+			return err
+		}
+		if before.Outbound, err = tx.Sync().HL7Outbound(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
 		if err := tx.Savepoint(ctx, func() error { return tx.Sync().SetHL7Facility(ctx, actor.OrgID, id, facility) }); err != nil {
@@ -61,8 +78,11 @@ func (s *Service) SetHL7Settings(ctx context.Context, actor clinic.Actor, id cli
 			}
 			return err
 		}
-		out = HL7Settings{Facility: facility}
-		return audit.Change(ctx, tx, actor, "database.hl7", d.Name, HL7Settings{Facility: before}, out)
+		if err := tx.Sync().SetHL7Outbound(ctx, actor.OrgID, id, outbound); err != nil {
+			return err
+		}
+		out = HL7Settings{Facility: facility, Outbound: outbound}
+		return audit.Change(ctx, tx, actor, "database.hl7", d.Name, before, out)
 	})
 	if err != nil {
 		return HL7Settings{}, err

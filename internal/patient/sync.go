@@ -55,6 +55,6 @@ func SyncTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, db clinic.Dat
 // samePatient reports whether a and b hold the same record, times aside.
 func samePatient(a, b clinic.Patient) bool {
 	a.PMSOptOutReadAt, b.PMSOptOutReadAt = nil, nil
-	a.UpdatedAt, b.UpdatedAt = b.UpdatedAt, b.UpdatedAt
+	a.UpdatedAt = b.UpdatedAt
 	return a == b
 }

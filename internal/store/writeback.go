@@ -91,7 +91,7 @@ func (tx Sync) ClaimWriteBacks(ctx context.Context, until time.Time, limit int) 
 //
 // Errors: none of its own.
 func (tx Sync) FinishWriteBack(ctx context.Context, id, version int64, state string, written bool, why string) error {
-	if _, err := tx.q.exec(ctx, `UPDATE writebacks SET written = written OR $3, updated_at = $4 WHERE id = $1`, id, version, written, tx.Now); err != nil {
+	if _, err := tx.q.exec(ctx, `UPDATE writebacks SET written = written OR $2, updated_at = $3 WHERE id = $1`, id, written, tx.Now); err != nil {
 		return fmt.Errorf("finish write-back %d: %w", id, err)
 	}
 	_, err := tx.q.exec(ctx, `UPDATE writebacks SET state = $3, last_error = $4, updated_at = $5 WHERE id = $1 AND version = $2`, id, version, state, why, tx.Now)
@@ -131,7 +131,7 @@ func (tx Sync) WriteBackOf(ctx context.Context, org clinic.OrgID, id clinic.Appo
 // Errors: none of its own.
 func (tx Sync) FailedWriteBacks(ctx context.Context, org clinic.OrgID, db clinic.DatabaseID, limit int) ([]WriteBack, error) {
 	return collect(ctx, tx, scanWriteBack, `SELECT `+writeBackCols+` FROM writebacks WHERE organisation_id = $1 AND state = 'failed'
-		AND ($2 = 0 OR database_id = $2) ORDER BY updated_at DESC, id DESC LIMIT $3`, org, db, limit)
+		AND (CAST($2 AS BIGINT) = 0 OR database_id = CAST($2 AS BIGINT)) ORDER BY updated_at DESC, id DESC LIMIT $3`, org, db, limit)
 }
 
 // SetHL7Outbound sets the clinical software's MLLP listener that database id's write-backs
