@@ -106,7 +106,7 @@ func TestImportDirection(t *testing.T) {
 
 // writes matches the names of *store.Tx methods that change data. A new method with
 // another verb must be added here or to reads (TestEveryTxMethodClassified).
-var writes = regexp.MustCompile(`^(Create|Update|Delete|Set|Add|Link|Unlink|Record|Audit$|IdempotentStore|Touch|Revoke|Disable|Enable|Insert|Upsert|Bump|Remove|Mark|Save|Put|Clear|Expire|Purge|Lock|Plan|Withdraw|Postpone|Transitions|Flag|Advance|Quarantine$|Resolve|Requarantine|Claim|Finish|Replace|Retry)`)
+var writes = regexp.MustCompile(`^(Create|Update|Delete|Set|Add|Link|Unlink|Record|Audit$|IdempotentStore|Touch|Revoke|Disable|Enable|Insert|Upsert|Bump|Remove|Mark|Save|Put|Clear|Expire|Purge|Lock|Plan|Withdraw|Postpone|Transitions|Flag|Advance|Quarantine$|Resolve|Requarantine|Claim|Finish|Replace|Retry|Reset)`)
 
 // writers may call them: the use cases, the store itself and its test fixtures, and the
 // seeders of synthetic data (the demo organisation and the benchmarks write thousands of

@@ -45,6 +45,11 @@ type appointmentPage struct {
 	// NotYet says why the attendance buttons a person might look for are not offered: the
 	// appointment's day has not come yet (attendance is recorded from it on).
 	NotYet bool
+	// WriteBack is where writing the appointment to the clinical software stands (SYN-5):
+	// "" when its database takes none, else pending, sent or failed, with the software's
+	// reason (or the last delivery error) in WriteBackWhy.
+	WriteBack    string
+	WriteBackWhy string
 }
 
 // apptEvent is one line of an appointment's history, its time in the clinic's zone.
@@ -152,6 +157,11 @@ func (d *Dashboard) loadAppointment(ctx context.Context, tx *store.Tx, f frame, 
 			page.BookedWho = ev.Who
 		}
 		page.History = append(page.History, ev)
+	}
+	if wb, ok, err := tx.Sync().WriteBackOf(ctx, org, a.ID); err != nil {
+		return page, err
+	} else if ok {
+		page.WriteBack, page.WriteBackWhy = wb.State, wb.LastError
 	}
 	day := d.dayOf(a, loc)
 	page.Actions = actionsFor(a, day, f.Actor, appointmentPath(a.ID), span(a.Start, a.End, loc), true)

@@ -164,6 +164,8 @@ func (d *Dashboard) Routes() []web.Route {
 		session(post, "/settings/databases/{id}/mappings", clinic.PermManageDirectory, d.databaseMappingAdd),
 		session(post, "/settings/databases/{id}/mappings/delete", clinic.PermManageDirectory, d.databaseMappingDelete),
 		session(get, "/sync/quarantine", clinic.PermManageDirectory, d.quarantineList),
+		session(get, "/sync/write-backs", clinic.PermWriteSchedule, d.writeBackList),
+		session(post, "/sync/write-backs/{id}/retry", clinic.PermWriteSchedule, d.writeBackRetry),
 		session(post, "/sync/quarantine/{id}/reprocess", clinic.PermManageDirectory, d.quarantineReprocess),
 		session(post, "/sync/quarantine/{id}/dismiss", clinic.PermManageDirectory, d.quarantineDismiss),
 		session(get, "/settings/channels", clinic.PermManageDirectory, d.channelsEdit),

@@ -67,7 +67,7 @@ func mappingKindLabel(kind string) string {
 		return "Practitioner id (AIP-3)"
 	case store.MapLocation:
 		return "Location (AIL-3)"
-	case store.MapReason:
+	case store.MapAppointmentType:
 		return "Appointment type code (SCH-7)"
 	}
 	return kind
@@ -135,7 +135,7 @@ func (d *Dashboard) loadHL7(r *http.Request, f frame, id clinic.DatabaseID) (hl7
 		}
 		for _, m := range ms {
 			prefix := "agenda-"
-			if m.Kind == store.MapReason {
+			if m.Kind == store.MapAppointmentType {
 				prefix = "reason-"
 			}
 			page.Mappings = append(page.Mappings, mappingRow{Kind: m.Kind, KindLabel: mappingKindLabel(m.Kind), Code: m.Code,
@@ -225,7 +225,7 @@ func (d *Dashboard) databaseMappingAdd(w http.ResponseWriter, r *http.Request) {
 		problems.Add("target", "is required")
 	case target == 0 || prefix != "agenda" && prefix != "reason":
 		problems.Add("target", "is not one of the choices offered")
-	case form.Kind == store.MapReason && prefix != "reason":
+	case form.Kind == store.MapAppointmentType && prefix != "reason":
 		problems.Add("target", "must be a reason: an appointment type code maps to a reason")
 	case (form.Kind == store.MapPractitioner || form.Kind == store.MapLocation) && prefix != "agenda":
 		problems.Add("target", "must be an agenda: a practitioner or a location maps to an agenda")

@@ -32,6 +32,7 @@ func flashes() page.Flashes {
 		"mapping-saved":         "Mapping saved. Re-process the refused messages it concerns from the refused messages page.",
 		"mapping-deleted":       "Mapping deleted: later messages are matched by name again.",
 		"quarantine-applied":    "Message re-processed and applied.",
+		"write-back-retried":    "The appointment will be sent to the clinical software again.",
 		"quarantine-refused":    "Message re-processed but refused again: its new reason is shown.",
 		"quarantine-dismissed":  "Message dismissed.",
 		"channels-saved":        "Notification channels saved.",

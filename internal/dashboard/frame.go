@@ -32,6 +32,9 @@ type frame struct {
 	// header's selector), else the browser's (Accept-Language), else the current clinic's
 	// (i18n.ForRegion), else English (page.Negotiate).
 	Locale i18n.Locale
+	// WriteBacksFailed counts the organisation's appointments the clinical software refused
+	// (SYN-5), for the alert on every page of staff who book; 0 for the others.
+	WriteBacksFailed int
 	// Unread counts the current clinic's inbound SMS no one has read (NOT-10), for the
 	// badge beside the Inbox link; 0 for a user who may not read patients.
 	Unread int
@@ -96,6 +99,11 @@ func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) 
 			return f, fmt.Errorf("unread SMS of clinic %d: %w", f.Clinic.ID, err)
 		}
 	}
+	if f.Actor.Can(clinic.PermWriteSchedule) {
+		if f.WriteBacksFailed, err = tx.Sync().CountFailedWriteBacks(ctx, org); err != nil {
+			return f, err
+		}
+	}
 	return f, nil
 }
 
@@ -140,6 +148,8 @@ type header struct {
 	CanConflicts bool // the consent conflicts (appointment managers and above)
 	// Unread is the badge of the Inbox link (frame.Unread).
 	Unread int
+	// WriteBacksFailed is the alert about appointments the clinical software refused.
+	WriteBacksFailed int
 	// Locale is the language the page is shown in (frame.Locale).
 	Locale i18n.Locale
 	// Chosen is the language the user chose ("" for the browser's), for the selector.
@@ -164,23 +174,24 @@ type clinicOption struct {
 func (f frame) header(r *http.Request, nav string) *header {
 	role := f.Actor.Role
 	h := &header{
-		OrgName:      f.Org.Name,
-		UserName:     f.User.Name,
-		UserEmail:    f.User.Email,
-		Nav:          nav,
-		CanAgenda:    role.Can(clinic.PermReadSchedule),
-		CanPatient:   role.Can(clinic.PermReadPatients),
-		CanAudit:     role.Can(clinic.PermReadAudit),
-		CanSchedules: role.Can(clinic.PermManageSchedule),
-		CanReasons:   role.Can(clinic.PermReadDirectory),
-		CanRules:     role.Can(clinic.PermManageDirectory),
-		CanConflicts: role.Can(clinic.PermPatientConsent),
-		Locale:       f.Locale,
-		Chosen:       f.User.Locale,
-		CanChoose:    f.User.ID != 0,
-		Unread:       f.Unread,
-		CanStaff:     role.Can(clinic.PermManageStaff),
-		MyDay:        f.User.PractitionerID != 0,
+		OrgName:          f.Org.Name,
+		UserName:         f.User.Name,
+		UserEmail:        f.User.Email,
+		Nav:              nav,
+		CanAgenda:        role.Can(clinic.PermReadSchedule),
+		CanPatient:       role.Can(clinic.PermReadPatients),
+		CanAudit:         role.Can(clinic.PermReadAudit),
+		CanSchedules:     role.Can(clinic.PermManageSchedule),
+		CanReasons:       role.Can(clinic.PermReadDirectory),
+		CanRules:         role.Can(clinic.PermManageDirectory),
+		CanConflicts:     role.Can(clinic.PermPatientConsent),
+		Locale:           f.Locale,
+		Chosen:           f.User.Locale,
+		CanChoose:        f.User.ID != 0,
+		Unread:           f.Unread,
+		WriteBacksFailed: f.WriteBacksFailed,
+		CanStaff:         role.Can(clinic.PermManageStaff),
+		MyDay:            f.User.PractitionerID != 0,
 		// A user, not a token, and not on the profile where they change it.
 		TemporaryPassword: f.User.TemporaryPassword && nav != "profile",
 	}

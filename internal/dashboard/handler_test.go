@@ -261,6 +261,8 @@ func TestRoutes(t *testing.T) {
 		{"POST /settings/databases/{id}/mappings", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/databases/{id}/mappings/delete", web.Session, clinic.PermManageDirectory},
 		{"GET /sync/quarantine", web.Session, clinic.PermManageDirectory},
+		{"GET /sync/write-backs", web.Session, clinic.PermWriteSchedule},
+		{"POST /sync/write-backs/{id}/retry", web.Session, clinic.PermWriteSchedule},
 		{"POST /sync/quarantine/{id}/reprocess", web.Session, clinic.PermManageDirectory},
 		{"POST /sync/quarantine/{id}/dismiss", web.Session, clinic.PermManageDirectory},
 		{"GET /settings/channels", web.Session, clinic.PermManageDirectory},

@@ -330,6 +330,8 @@ func zeroData(page string) any {
 		return hl7Page{}
 	case "quarantine":
 		return quarantinePage{}
+	case "write_backs":
+		return writeBacksPage{}
 	case "dryrun":
 		return dryRunPage{}
 	case "channels":

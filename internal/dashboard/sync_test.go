@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
@@ -175,5 +176,59 @@ func TestSyncMappingsAndStatus(t *testing.T) {
 	if res := e.do(request{method: http.MethodPost, path: fmt.Sprintf("/settings/databases/%d/mappings", f.Database.ID), actor: recep,
 		form: url.Values{"kind": {"reason"}, "code": {"X"}, "target": {fmt.Sprintf("reason-%d", f.Reason.ID)}}}); res.status != http.StatusForbidden {
 		t.Errorf("reception adds a mapping: %d, want 403", res.status)
+	}
+}
+
+// TestWriteBackAlerts (SYN-5): an appointment the clinical software refused is shown as such
+// on its page, counted in an alert on every page of staff who book, and listed with the
+// software's reason; sending it again makes it due and is audited.
+func TestWriteBackAlerts(t *testing.T) {
+	e := newEnv(t)
+	recep := actorOf(e.recep)
+	start := testNow.Add(72 * time.Hour).Truncate(time.Hour)
+	a := e.bookAt(e.fx.Agenda.ID, start, start.Add(15*time.Minute), clinic.BookedByStaff)
+	e.update(func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.Sync().SetHL7Facility(ctx, e.fx.Org.ID, e.fx.Database.ID, "WBTEST"); err != nil {
+			return err
+		}
+		if err := tx.Sync().SetHL7Outbound(ctx, e.fx.Org.ID, e.fx.Database.ID, "127.0.0.1:2575"); err != nil {
+			return err
+		}
+		if err := tx.Sync().PlanWriteBack(ctx, e.fx.Org.ID, a); err != nil {
+			return err
+		}
+		wb, _, err := tx.Sync().WriteBackOf(ctx, e.fx.Org.ID, a.ID)
+		if err != nil {
+			return err
+		}
+		return tx.Sync().FinishWriteBack(ctx, wb.ID, wb.Version, store.WriteBackFailed, false, "AE: no such practitioner in this practice")
+	})
+	res := e.do(request{method: http.MethodGet, path: "/agenda", actor: recep})
+	wantBody(t, res, `id="write-backs-alert"`, "1 appointment was refused by the clinical software")
+	res = e.do(request{method: http.MethodGet, path: fmt.Sprintf("/appointments/%d", a.ID), actor: recep})
+	wantBody(t, res, `id="write-back-failed"`, "no such practitioner in this practice")
+	res = e.do(request{method: http.MethodGet, path: "/sync/write-backs", actor: recep})
+	wantBody(t, res, `data-testid="write-backs"`, fmt.Sprintf(`id="retry-%d"`, a.ID), "no such practitioner in this practice")
+	res = e.do(request{method: http.MethodPost, path: fmt.Sprintf("/sync/write-backs/%d/retry", a.ID), actor: recep, form: url.Values{}})
+	wantRedirect(t, res, "/sync/write-backs?done=write-back-retried")
+	if !e.hasAudit(fmt.Sprintf("appointment.write_back_retry %d", e.fx.Patient.ID)) {
+		t.Error("no audit row for sending it again")
+	}
+	e.view(func(ctx context.Context, tx *store.Tx) error {
+		wb, _, err := tx.Sync().WriteBackOf(ctx, e.fx.Org.ID, a.ID)
+		if wb.State != store.WriteBackPending {
+			t.Errorf("after sending again: %s", wb.State)
+		}
+		return err
+	})
+	res = e.do(request{method: http.MethodGet, path: "/sync/write-backs", actor: recep})
+	wantBody(t, res, `id="no-write-backs"`)
+	if strings.Contains(res.body, `id="write-backs-alert"`) {
+		t.Error("the alert is still shown")
+	}
+	// A practitioner, who does not book, may not see the list.
+	prac := clinic.Actor{Kind: clinic.ActorStaff, OrgID: e.fx.Org.ID, UserID: e.recep.ID, Role: clinic.RolePractitioner, Label: "user:practitioner"}
+	if res := e.do(request{method: http.MethodGet, path: "/sync/write-backs", actor: prac}); res.status != http.StatusForbidden {
+		t.Errorf("practitioner: %d, want 403", res.status)
 	}
 }

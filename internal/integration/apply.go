@@ -183,7 +183,7 @@ func agendaFor(ctx context.Context, tx *store.Tx, d clinic.Database, r Resource)
 // reason.
 func reasonFor(ctx context.Context, tx *store.Tx, d clinic.Database, agenda clinic.AgendaID, c Coded) (clinic.ReasonID, error) {
 	if c.Code != "" {
-		id, ok, err := tx.Sync().Mapping(ctx, d.ID, store.MapReason, c.Code)
+		id, ok, err := tx.Sync().Mapping(ctx, d.ID, store.MapAppointmentType, c.Code)
 		if err != nil || ok {
 			return clinic.ReasonID(id), err
 		}

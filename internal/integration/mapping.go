@@ -16,7 +16,7 @@ const MaxMappingCode = MaxIDLength
 
 // MappingKinds lists the kinds of mapping an administrator sets, in display order.
 func MappingKinds() []string {
-	return []string{store.MapPractitioner, store.MapLocation, store.MapReason}
+	return []string{store.MapPractitioner, store.MapLocation, store.MapAppointmentType}
 }
 
 // mappingChange is what the audit log keeps of a mapping change.
@@ -40,7 +40,7 @@ func (s *Service) SetMapping(ctx context.Context, actor clinic.Actor, id clinic.
 	code = strings.TrimSpace(code)
 	var v clinic.ValidationError
 	switch kind {
-	case store.MapPractitioner, store.MapLocation, store.MapReason:
+	case store.MapPractitioner, store.MapLocation, store.MapAppointmentType:
 	default:
 		v.Add("kind", "must be one of practitioner, location, reason")
 	}
@@ -65,7 +65,7 @@ func (s *Service) SetMapping(ctx context.Context, actor clinic.Actor, id clinic.
 			return err
 		}
 		var cl clinic.ClinicID
-		if kind == store.MapReason {
+		if kind == store.MapAppointmentType {
 			r, err := tx.Directory().Reason(ctx, actor.OrgID, clinic.ReasonID(target))
 			if err != nil {
 				return clinic.MissingReference("target", err)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tidings-health/tidings/internal/audit"
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/fhir"
@@ -500,4 +501,72 @@ func (w *WriteBacker) sendFHIR(ctx context.Context, out outgoing) (string, error
 		return "", err
 	}
 	return id, nil
+}
+
+// FailedWriteBack is an appointment the clinical software refused, as staff see it.
+type FailedWriteBack struct {
+	Appointment clinic.Appointment
+	Patient     clinic.Patient
+	Database    string
+	Reason      string
+	At          time.Time
+}
+
+// FailedWriteBacks lists the appointments of actor's organisation that the clinical
+// software refused (SYN-5), newest first: staff who book deal with them.
+//
+// Errors: clinic.ErrForbidden.
+func (s *Service) FailedWriteBacks(ctx context.Context, actor clinic.Actor) ([]FailedWriteBack, error) {
+	if actor.Kind == clinic.ActorPatient || !actor.Can(clinic.PermWriteSchedule) {
+		return nil, fmt.Errorf("list failed write-backs: %s needs %s: %w", actor.Label, clinic.PermWriteSchedule, clinic.ErrForbidden)
+	}
+	var out []FailedWriteBack
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		ws, err := tx.Sync().FailedWriteBacks(ctx, actor.OrgID, 0, 500)
+		if err != nil {
+			return err
+		}
+		names := map[clinic.DatabaseID]string{}
+		for _, wb := range ws {
+			f := FailedWriteBack{Reason: wb.LastError, At: wb.UpdatedAt}
+			if f.Appointment, err = tx.Appointments().Appointment(ctx, actor.OrgID, wb.AppointmentID); err != nil {
+				return err
+			}
+			if f.Patient, err = tx.Patients().Patient(ctx, actor.OrgID, f.Appointment.PatientID); err != nil {
+				return err
+			}
+			if _, ok := names[wb.DatabaseID]; !ok {
+				d, err := tx.Directory().Database(ctx, actor.OrgID, wb.DatabaseID)
+				if err != nil {
+					return err
+				}
+				names[wb.DatabaseID] = d.Name
+			}
+			f.Database = names[wb.DatabaseID]
+			out = append(out, f)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RetryWriteBack sends a refused appointment to the clinical software again, once staff
+// fixed the cause (in the software, or the appointment here). Audited.
+//
+// Errors: clinic.ErrForbidden; clinic.ErrNotFound when the appointment has no refused
+// write-back (of actor's organisation).
+func (s *Service) RetryWriteBack(ctx context.Context, actor clinic.Actor, id clinic.AppointmentID) error {
+	if actor.Kind == clinic.ActorPatient || !actor.Can(clinic.PermWriteSchedule) {
+		return fmt.Errorf("retry write-back: %s needs %s: %w", actor.Label, clinic.PermWriteSchedule, clinic.ErrForbidden)
+	}
+	return s.db.Update(ctx, func(tx *store.Tx) error {
+		a, err := tx.Appointments().Appointment(ctx, actor.OrgID, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.Sync().ResetWriteBack(ctx, actor.OrgID, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, "appointment.write_back_retry", a.PatientID)
+	})
 }

@@ -124,6 +124,8 @@ var allowed = map[string]string{
 	"POST /settings/databases/{id}/mappings":        "A",
 	"POST /settings/databases/{id}/mappings/delete": "A",
 	"GET /sync/quarantine":                          "A",
+	"GET /sync/write-backs":                         "AMR",
+	"POST /sync/write-backs/{id}/retry":             "AMR",
 	"POST /sync/quarantine/{id}/reprocess":          "A",
 	"POST /sync/quarantine/{id}/dismiss":            "A",
 	"GET /settings/channels":                        "A",
@@ -207,7 +209,7 @@ func (h *harness) ids(f storeFixture) map[string]int64 {
 	return map[string]int64{"patients": int64(f.Patient.ID), "clinics": int64(f.Clinic.ID), "databases": int64(f.Database.ID),
 		"practitioners": int64(f.Practitioner.ID), "agendas": int64(f.Agenda.ID), "reasons": int64(f.Reason.ID), "appointments": int64(f.appointment),
 		"exceptions": f.exception, "absences": f.absence, "notifications": f.notification, "sms-accounts": f.smsAccount,
-		"staff": f.staffUser, "quarantine": f.quarantined}
+		"staff": f.staffUser, "quarantine": f.quarantined, "write-backs": int64(f.appointment)}
 }
 
 type storeFixture struct {

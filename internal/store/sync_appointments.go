@@ -12,7 +12,7 @@ import (
 const (
 	MapPractitioner = "practitioner" // a practitioner's id (AIP-3) → an agenda
 	MapLocation     = "location"     // a location (AIL-3) → an agenda
-	MapReason       = "reason"       // an appointment type's code (SCH-7) → a reason
+	MapAppointmentType       = "reason"       // an appointment type's code (SCH-7) → a reason
 )
 
 // SyncMapping says which agenda or reason a code of a database's messages names, as an
@@ -21,7 +21,7 @@ const (
 type SyncMapping struct {
 	Kind      string
 	Code      string
-	TargetID  int64 // an agenda id, or a reason id for MapReason
+	TargetID  int64 // an agenda id, or a reason id for MapAppointmentType
 	UpdatedAt time.Time
 }
 

@@ -261,3 +261,25 @@ func (tx Sync) SetFHIRCursor(ctx context.Context, id clinic.DatabaseID, typ stri
 	}
 	return nil
 }
+
+// ResetWriteBack makes a failed write-back of appointment id due again now (staff fixed the
+// cause and try again).
+//
+// Errors: clinic.ErrNotFound when the appointment has no failed write-back.
+func (tx Sync) ResetWriteBack(ctx context.Context, org clinic.OrgID, id clinic.AppointmentID) error {
+	n, err := tx.q.exec(ctx, `UPDATE writebacks SET state = 'pending', attempts = 0, next_at = $3, last_error = '', updated_at = $3
+		WHERE organisation_id = $1 AND appointment_id = $2 AND state = 'failed'`, org, id, tx.Now)
+	return one(n, err)
+}
+
+// CountFailedWriteBacks counts org's write-backs the software refused: the alert staff see
+// on every page until they are dealt with.
+//
+// Errors: none of its own.
+func (tx Sync) CountFailedWriteBacks(ctx context.Context, org clinic.OrgID) (int, error) {
+	var n int
+	if err := tx.q.queryRow(ctx, `SELECT COUNT(*) FROM writebacks WHERE organisation_id = $1 AND state = 'failed'`, org).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count failed write-backs: %w", err)
+	}
+	return n, nil
+}
