@@ -10,9 +10,9 @@ import (
 
 // The kinds of a sync mapping: what code of the clinical software names which record.
 const (
-	MapPractitioner = "practitioner" // a practitioner's id (AIP-3) → an agenda
-	MapLocation     = "location"     // a location (AIL-3) → an agenda
-	MapAppointmentType       = "reason"       // an appointment type's code (SCH-7) → a reason
+	MapPractitioner    = "practitioner" // a practitioner's id (AIP-3) → an agenda
+	MapLocation        = "location"     // a location (AIL-3) → an agenda
+	MapAppointmentType = "reason"       // an appointment type's code (SCH-7) → a reason
 )
 
 // SyncMapping says which agenda or reason a code of a database's messages names, as an
