@@ -28,7 +28,7 @@ func layers() map[string]int {
 	for i, layer := range [][]string{
 		{"clinic"},
 		{"availability", "walltime", "zonetest", "input", "contact", "auth", "i18n", "config", "consent", "sendtime", "sms", "sms/twilio", "sms/twilio/twiliotest",
-			"compose", "email", "email/mailpittest", "webpush", "nodetest", "hl7", "mllp", "fhir"},
+			"compose", "email", "email/mailpittest", "webpush", "nodetest", "hl7", "mllp", "fhir", "fhir/fhirtest"},
 		{"store", "store/storetest"},
 		{"audit", "audit/audittest", "jobs", "booking", "directory", "patient", "staff", "session", "lifecycle", "decide", "notify", "dispatch", "inbound", "integration"},
 		{"web", "page", "api", "dashboard", "hooks"},

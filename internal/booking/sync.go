@@ -139,6 +139,12 @@ func (s *Service) SyncTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, 
 	return s.updateSynced(ctx, tx, actor, a, want)
 }
 
+// SyncedAppointment finds the appointment a sync input stands for, as SyncTx does: by the
+// software's id, else by the placer id Tidings gave it when writing it back.
+func (s *Service) SyncedAppointment(ctx context.Context, tx *store.Tx, org clinic.OrgID, in SyncInput) (clinic.Appointment, bool, error) {
+	return s.synced(ctx, tx, org, in)
+}
+
 // synced finds the appointment in stands for: by the software's id, else by the placer id
 // Tidings gave it when it wrote it back.
 func (s *Service) synced(ctx context.Context, tx *store.Tx, org clinic.OrgID, in SyncInput) (clinic.Appointment, bool, error) {

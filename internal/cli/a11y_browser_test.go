@@ -65,6 +65,7 @@ var a11yIDs = map[string]string{
 	"practitioner": `SELECT MIN(id) FROM practitioners`,
 	"reason":       `SELECT MIN(id) FROM reasons`,
 	"database":     `SELECT MIN(id) FROM clinical_databases`,
+	"fhirdatabase": `SELECT MIN(id) FROM clinical_databases WHERE kind = 'fhir'`,
 	"notification": `SELECT MIN(id) FROM notifications`,
 	"user":         `SELECT MAX(id) FROM users`,
 	"agenda":       `SELECT MIN(id) FROM agendas`,

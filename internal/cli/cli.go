@@ -22,6 +22,7 @@ import (
 	"github.com/tidings-health/tidings/internal/config"
 	"github.com/tidings-health/tidings/internal/contact"
 	"github.com/tidings-health/tidings/internal/demo"
+	"github.com/tidings-health/tidings/internal/integration"
 	"github.com/tidings-health/tidings/internal/jobs"
 	"github.com/tidings-health/tidings/internal/lifecycle"
 	"github.com/tidings-health/tidings/internal/mllp"
@@ -250,6 +251,9 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	// Each capability declares its background work here.
 	reg := jobs.NewRegistry()
 	session.RegisterJobs(reg, db, session.JobsConfig{Idle: cfg.SessionIdle})
+	// The FHIR sync has its own integration.Service: the jobs are declared before the app's
+	// services exist, and the two share nothing but the database.
+	integration.RegisterJobs(reg, integration.New(db, integration.Config{Logger: log}), nil)
 	queue, err := jobs.New(db, jobs.Config{Logger: log, Registry: reg})
 	if err != nil {
 		return err

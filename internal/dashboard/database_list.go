@@ -25,6 +25,7 @@ type databaseRow struct {
 	Unavailable bool
 	// HL7: an hl7v2 database, with its sending facility (SYN-1).
 	HL7      bool
+	FHIR     bool // a fhir database, with its settings page
 	Facility string
 	// LastMessage is when the database's last message came ("" when none has); Waiting
 	// counts its refused messages not yet re-processed or dismissed.
@@ -50,7 +51,7 @@ func (d *Dashboard) databaseList(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, x := range dbs {
 			row := databaseRow{ID: x.ID, Name: x.Name, Profile: profileName(x.Profile), Respect: x.RespectOptOut, Unavailable: !x.Profile.CanReadOptOut(),
-				HL7: x.Kind == clinic.KindHL7v2}
+				HL7: x.Kind == clinic.KindHL7v2, FHIR: x.Kind == clinic.KindFHIR}
 			if row.HL7 {
 				if row.Facility, err = tx.Sync().HL7Facility(ctx, f.Org.ID, x.ID); err != nil {
 					return err

@@ -28,6 +28,7 @@ func flashes() page.Flashes {
 		"reason-saved":          "Reason saved.",
 		"rules-saved":           "Booking rules saved.",
 		"database-saved":        "Setting saved.",
+		"fhir-saved":            "FHIR settings saved: the server is read at the next run.",
 		"hl7-saved":             "HL7 settings saved: messages naming this sending facility now go to this database.",
 		"mapping-saved":         "Mapping saved. Re-process the refused messages it concerns from the refused messages page.",
 		"mapping-deleted":       "Mapping deleted: later messages are matched by name again.",

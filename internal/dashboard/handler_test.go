@@ -259,6 +259,8 @@ func TestRoutes(t *testing.T) {
 		{"GET /settings/databases/{id}/hl7", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/databases/{id}/hl7", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/databases/{id}/mappings", web.Session, clinic.PermManageDirectory},
+		{"GET /settings/databases/{id}/fhir", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/databases/{id}/fhir", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/databases/{id}/mappings/delete", web.Session, clinic.PermManageDirectory},
 		{"GET /sync/quarantine", web.Session, clinic.PermManageDirectory},
 		{"GET /sync/write-backs", web.Session, clinic.PermWriteSchedule},

@@ -15,6 +15,7 @@ import (
 	"github.com/tidings-health/tidings/internal/consent"
 	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/i18n"
+	"github.com/tidings-health/tidings/internal/integration"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/page"
 	"github.com/tidings-health/tidings/internal/sendtime"
@@ -288,6 +289,10 @@ func TestPagesInFrench(t *testing.T) {
 			When: "8 déc. 2026 10:00", Database: "Logiciel", Reason: "AE: no such practitioner", At: "1 déc. 2026"}}},
 			[]string{"Rendez-vous non transmis", "Renvoyer", "Les rendez-vous pris, déplacés ou annulés"}},
 		{"write_backs", "", "Appointments not written back", writeBacksPage{}, []string{"Tous les rendez-vous ont été transmis au logiciel médical."}},
+		{"database_fhir", "", "FHIR settings", fhirPage{ID: 1, Database: "Logiciel", In: integration.FHIRSettingsInput{Auth: "bearer", BaseURL: "ftp://x"}, Every: "5",
+			TokenSet: true, LastErr: "read Patient: HTTP 401",
+			Errors: formErrors{{Control: "base-url", Label: "FHIR base URL", Reason: "must be an http or https URL, such as https://fhir.clinic.example/r4"}}},
+			[]string{"Réglages FHIR", "URL de base FHIR", "Un jeton est enregistré", "Aucun pour l’instant", "Dernière erreur", "doit être une URL http ou https", "Lire toutes les (minutes)"}},
 		{"dryrun", "", "Respect opt-out status: preview", dryRunPage{ID: 1, Database: "Logiciel", Start: 3, Stop: 0, WithoutAppointment: 1, Shared: true,
 			Message: msgConfirmShared, Clinics: []impactRow{{ID: 1, Name: "Cabinet du Marais", Start: 2, Sample: []patientRef{{ID: 7, Name: "Léa Dupont"}}}, {ID: 2, Name: "Cabinet Bastille", Start: 1}}},
 			[]string{"Aperçu de la désactivation du réglage.", "3 patients recevraient désormais les rappels.", "0 patient ne recevrait plus les rappels.",

@@ -332,6 +332,8 @@ func zeroData(page string) any {
 		return quarantinePage{}
 	case "write_backs":
 		return writeBacksPage{}
+	case "database_fhir":
+		return fhirPage{}
 	case "dryrun":
 		return dryRunPage{}
 	case "channels":

@@ -232,3 +232,52 @@ func TestWriteBackAlerts(t *testing.T) {
 		t.Errorf("practitioner: %d, want 403", res.status)
 	}
 }
+
+// TestFHIRSettingsPage (SYN-1): an administrator sets a fhir database's server and sign-in;
+// refused values are shown again naming the field; the saved token is never shown again, an
+// empty token field keeps it, and the audit row says it is set without its value.
+func TestFHIRSettingsPage(t *testing.T) {
+	e := newEnv(t)
+	admin := actorOf(e.admin)
+	ctx := context.Background()
+	var fd clinic.Database
+	e.update(func(ctx context.Context, tx *store.Tx) (err error) {
+		fd, err = tx.Directory().CreateDatabase(ctx, e.fx.Org.ID, clinic.Database{Name: "Marais", Kind: clinic.KindFHIR, Profile: clinic.ProfileGeneric, RespectOptOut: true})
+		return err
+	})
+	path := fmt.Sprintf("/settings/databases/%d/fhir", fd.ID)
+	res := e.do(request{method: http.MethodGet, path: "/settings/databases", actor: admin})
+	wantBody(t, res, fmt.Sprintf(`href="%s"`, path))
+	post := func(form url.Values) response {
+		return e.do(request{method: http.MethodPost, path: path, actor: admin, form: form})
+	}
+	res = post(url.Values{"base_url": {"ftp://x"}, "auth": {"bearer"}, "token": {""}, "every_minutes": {"0"}})
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad settings: %d", res.status)
+	}
+	wantBody(t, res, `href="#base-url"`, `href="#token"`, `href="#every"`)
+	wantRedirect(t, post(url.Values{"base_url": {"https://fhir.clinic.example/r4"}, "auth": {"bearer"}, "token": {"s3cret-token"}, "every_minutes": {"5"}}),
+		"/settings/databases?done=fhir-saved")
+	wantRedirect(t, post(url.Values{"base_url": {"https://fhir.clinic.example/r4"}, "auth": {"bearer"}, "token": {""}, "every_minutes": {"10"}}),
+		"/settings/databases?done=fhir-saved")
+	res = e.do(request{method: http.MethodGet, path: path, actor: admin})
+	wantBody(t, res, "https://fhir.clinic.example/r4", `value="10"`, "A token is saved")
+	if strings.Contains(res.body, "s3cret-token") {
+		t.Error("the page shows the saved token")
+	}
+	e.view(func(ctx context.Context, tx *store.Tx) error {
+		f, ok, err := tx.Sync().FHIRSettingsOf(ctx, e.fx.Org.ID, fd.ID)
+		if !ok || f.Token != "s3cret-token" || f.EveryMinutes != 10 {
+			t.Errorf("saved: %v %+v", ok, f.EveryMinutes)
+		}
+		var n int
+		if err == nil {
+			err = e.db.SQLDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'database.fhir' AND detail LIKE '%s3cret%'`).Scan(&n)
+		}
+		if n != 0 {
+			t.Error("the audit log holds the token")
+		}
+		return err
+	})
+	_ = ctx
+}

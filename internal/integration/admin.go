@@ -140,8 +140,25 @@ func (s *Service) Reprocess(ctx context.Context, actor clinic.Actor, id int64) (
 	if item.Status != store.QuarantineOpen {
 		return "", "", fmt.Errorf("reprocess item %d, %s: %w", id, item.Status, clinic.ErrNotFound)
 	}
+	if item.Source == "fhir" {
+		err = s.db.Update(ctx, func(tx *store.Tx) error {
+			d, err := tx.Directory().Database(ctx, actor.OrgID, item.DatabaseID)
+			if err != nil {
+				return err
+			}
+			if result, reason, err = s.reprocessFHIR(ctx, tx, d, item); err != nil || result == store.SyncRefused {
+				return err
+			}
+			result = recorded(result)
+			if err := tx.Sync().ResolveQuarantine(ctx, actor.OrgID, id, store.QuarantineReprocessed); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, actor, "database.quarantine_reprocess")
+		})
+		return result, reason, err
+	}
 	if item.Source != "mllp" {
-		return "", "", clinic.Invalid("id", "only HL7 messages can be re-processed here")
+		return "", "", clinic.Invalid("id", "only HL7 messages and FHIR resources can be re-processed here")
 	}
 	s.forgetRoutes() // route by the settings as they are now
 	req := s.prepare(ctx, &mllp.Request{Payload: item.Raw})

@@ -74,12 +74,24 @@ func (s *Service) applyAppointment(ctx context.Context, tx *store.Tx, actor clin
 	}
 	if !rec.Start.IsZero() && !in.Remove {
 		if err := s.resolve(ctx, tx, actor, d, m, &in); err != nil {
-			if !refusable(err) || rec.Status != clinic.StatusCancelled && rec.Status != clinic.StatusNoShow {
+			if !refusable(err) {
 				return "", err
 			}
-			// A cancellation or no-show needs no agenda: it changes the status of an
-			// appointment held, and is nothing to one never held.
-			in.Start, in.End, in.PatientID, in.AgendaID, in.ReasonID = time.Time{}, time.Time{}, 0, 0, 0
+			held, found, herr := s.booking.SyncedAppointment(ctx, tx, d.OrgID, in)
+			switch {
+			case herr != nil:
+				return "", herr
+			case found:
+				// An appointment Tidings holds keeps its agenda, reason and patient when
+				// the message names them in a way not matched (the echo of one Tidings
+				// wrote back, whose practitioner the software names its own way).
+				in.AgendaID, in.ReasonID, in.PatientID = held.AgendaID, held.ReasonID, held.PatientID
+			case rec.Status == clinic.StatusCancelled || rec.Status == clinic.StatusNoShow:
+				// A cancellation or no-show of an appointment never held is nothing.
+				in.Start, in.End, in.PatientID, in.AgendaID, in.ReasonID = time.Time{}, time.Time{}, 0, 0, 0
+			default:
+				return "", err
+			}
 		}
 	}
 	_, outcome, err := s.booking.SyncTx(ctx, tx, actor, in)

@@ -122,6 +122,8 @@ var allowed = map[string]string{
 	"GET /settings/databases/{id}/hl7":              "A",
 	"POST /settings/databases/{id}/hl7":             "A",
 	"POST /settings/databases/{id}/mappings":        "A",
+	"GET /settings/databases/{id}/fhir":             "A",
+	"POST /settings/databases/{id}/fhir":            "A",
 	"POST /settings/databases/{id}/mappings/delete": "A",
 	"GET /sync/quarantine":                          "A",
 	"GET /sync/write-backs":                         "AMR",
