@@ -163,6 +163,8 @@ func (d *Dashboard) Routes() []web.Route {
 		session(post, "/settings/databases/{id}/hl7", clinic.PermManageDirectory, d.databaseHL7Save),
 		session(post, "/settings/databases/{id}/mappings", clinic.PermManageDirectory, d.databaseMappingAdd),
 		session(get, "/settings/databases/{id}/fhir", clinic.PermManageDirectory, d.databaseFHIR),
+		session(get, "/settings/databases/{id}/import", clinic.PermManageDirectory, d.databaseImport),
+		session(post, "/settings/databases/{id}/import", clinic.PermManageDirectory, d.databaseImportRun),
 		session(post, "/settings/databases/{id}/fhir", clinic.PermManageDirectory, d.databaseFHIRSave),
 		session(post, "/settings/databases/{id}/mappings/delete", clinic.PermManageDirectory, d.databaseMappingDelete),
 		session(get, "/sync/quarantine", clinic.PermManageDirectory, d.quarantineList),

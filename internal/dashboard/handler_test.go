@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -117,6 +118,9 @@ type request struct {
 	actor  clinic.Actor
 	header map[string]string
 	cookie *http.Cookie
+	// body and contentType send a raw body (a multipart upload) instead of form.
+	body        []byte
+	contentType string
 }
 
 type response struct {
@@ -131,9 +135,15 @@ func (e *env) do(rq request) response {
 	if rq.form != nil {
 		body = strings.NewReader(rq.form.Encode())
 	}
+	if rq.body != nil {
+		body = bytes.NewReader(rq.body)
+	}
 	r := httptest.NewRequest(rq.method, rq.path, body)
 	if rq.form != nil {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if rq.contentType != "" {
+		r.Header.Set("Content-Type", rq.contentType)
 	}
 	for k, v := range rq.header {
 		r.Header.Set(k, v)
@@ -260,6 +270,8 @@ func TestRoutes(t *testing.T) {
 		{"POST /settings/databases/{id}/hl7", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/databases/{id}/mappings", web.Session, clinic.PermManageDirectory},
 		{"GET /settings/databases/{id}/fhir", web.Session, clinic.PermManageDirectory},
+		{"GET /settings/databases/{id}/import", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/databases/{id}/import", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/databases/{id}/fhir", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/databases/{id}/mappings/delete", web.Session, clinic.PermManageDirectory},
 		{"GET /sync/quarantine", web.Session, clinic.PermManageDirectory},

@@ -334,6 +334,8 @@ func zeroData(page string) any {
 		return writeBacksPage{}
 	case "database_fhir":
 		return fhirPage{}
+	case "database_import":
+		return importPage{}
 	case "dryrun":
 		return dryRunPage{}
 	case "channels":

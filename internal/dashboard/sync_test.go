@@ -1,8 +1,10 @@
 package dashboard
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -280,4 +282,52 @@ func TestFHIRSettingsPage(t *testing.T) {
 		return err
 	})
 	_ = ctx
+}
+
+// TestImportPage (SYN-1): an administrator checks a CSV file (the report lists the rejected
+// row with its line and column; nothing is created), then imports it; a file that is not
+// one of the formats is refused naming the file.
+func TestImportPage(t *testing.T) {
+	e := newEnv(t)
+	admin := actorOf(e.admin)
+	path := fmt.Sprintf("/settings/databases/%d/import", e.fx.Database.ID)
+	res := e.do(request{method: http.MethodGet, path: "/settings/databases", actor: admin})
+	wantBody(t, res, fmt.Sprintf(`href="%s"`, path))
+	upload := func(content string, apply bool) response {
+		t.Helper()
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, err := mw.CreateFormFile("file", "patients.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write([]byte(content))
+		if apply {
+			mw.WriteField("apply", "1")
+		}
+		mw.Close()
+		return e.do(request{method: http.MethodPost, path: path, actor: admin, body: body.Bytes(), contentType: mw.FormDataContentType()})
+	}
+	file := "external_id,given_name,family_name,mobile\nI1,Ines,Martin,0412 345 601\nI2,Bad,Number,12\n"
+	res = upload(file, false)
+	wantBody(t, res, `data-testid="import-report"`, `id="rows-created">1<`, `id="rows-rejected">1<`, "line 3, column mobile")
+	e.view(func(ctx context.Context, tx *store.Tx) error {
+		if _, err := tx.Patients().PatientByExternalID(ctx, e.fx.Org.ID, e.fx.Database.ID, "I1"); err == nil {
+			t.Error("the check created a patient")
+		}
+		return nil
+	})
+	res = upload(file, true)
+	wantBody(t, res, `id="rows-created">1<`)
+	e.view(func(ctx context.Context, tx *store.Tx) error {
+		if _, err := tx.Patients().PatientByExternalID(ctx, e.fx.Org.ID, e.fx.Database.ID, "I1"); err != nil {
+			t.Errorf("the import created no patient: %v", err)
+		}
+		return nil
+	})
+	res = upload("what,ever\n1,2\n", false)
+	if res.status != http.StatusUnprocessableEntity {
+		t.Errorf("a file of no format: %d, want 422", res.status)
+	}
+	wantBody(t, res, `href="#file"`)
 }

@@ -123,6 +123,8 @@ var allowed = map[string]string{
 	"POST /settings/databases/{id}/hl7":             "A",
 	"POST /settings/databases/{id}/mappings":        "A",
 	"GET /settings/databases/{id}/fhir":             "A",
+	"GET /settings/databases/{id}/import":           "A",
+	"POST /settings/databases/{id}/import":          "A",
 	"POST /settings/databases/{id}/fhir":            "A",
 	"POST /settings/databases/{id}/mappings/delete": "A",
 	"GET /sync/quarantine":                          "A",
