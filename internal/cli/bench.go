@@ -19,7 +19,7 @@ import (
 // line.
 func runBench(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return usageError{fmt.Errorf("bench: name a benchmark: slots, dispatch, pages, hl7")}
+		return usageError{fmt.Errorf("bench: name a benchmark: slots, dispatch, pages, hl7, import")}
 	}
 	switch args[0] {
 	case "slots":
@@ -30,8 +30,10 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		return benchPages(ctx, env, args[1:])
 	case "hl7":
 		return benchHL7(ctx, env, args[1:])
+	case "import":
+		return benchImport(ctx, env, args[1:])
 	}
-	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots, dispatch, pages, hl7)", args[0])}
+	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots, dispatch, pages, hl7, import)", args[0])}
 }
 
 // benchDB opens --db, or a fresh temporary SQLite database when none is given.
@@ -154,4 +156,17 @@ func benchHL7(ctx context.Context, env Env, args []string) error {
 	defer done()
 	c.Log = env.Stderr
 	return bench.HL7(ctx, db, c, env.Stdout)
+}
+
+func benchImport(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("bench import", env)
+	var c bench.ImportConfig
+	fs.IntVar(&c.Rows, "rows", 50000, "rows of the patients file and of the appointments file")
+	db, done, err := benchStart(ctx, env, fs, cfg, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	c.Log = env.Stderr
+	return bench.Import(ctx, db, c, env.Stdout)
 }
