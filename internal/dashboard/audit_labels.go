@@ -81,6 +81,7 @@ var actions = map[string]actionInfo{
 	"database.quarantine_reprocess": {"Re-processed a refused message", false},
 	"database.quarantine_dismiss":   {"Dismissed a refused message", false},
 	"database.mapping":              {"Changed how a database's codes map to agendas and reasons", false},
+	"database.profile":              {"Changed a database's results profile", false},
 	"database.fhir":                 {"Changed a database's FHIR settings", false},
 	"database.import":               {"Imported a CSV file into a database", false},
 	"clinic.create":                 {"Created a clinic", false},

@@ -28,6 +28,8 @@ func flashes() page.Flashes {
 		"reason-saved":          "Reason saved.",
 		"rules-saved":           "Booking rules saved.",
 		"database-saved":        "Setting saved.",
+		"results-profile-saved": "Results profile saved: results received from now on follow it.",
+		"results-profile-reset": "Results profile back to the software's defaults.",
 		"fhir-saved":            "FHIR settings saved: the server is read at the next run.",
 		"hl7-saved":             "HL7 settings saved: messages naming this sending facility now go to this database.",
 		"mapping-saved":         "Mapping saved. Re-process the refused messages it concerns from the refused messages page.",

@@ -21,7 +21,7 @@ var templateFS embed.FS
 // pageNames lists the page templates under templates/, each parsed with the two layouts.
 func pageNames() []string {
 	return []string{"login", "patients", "patient", "patient_form", "patient_merge", "agenda", "week", "book", "move", "appointment", "appointment_cancel", "schedules", "absences", "exceptions", "closure",
-		"reasons", "reason", "rules", "audit", "databases", "database_hl7", "database_fhir", "database_import", "quarantine", "write_backs", "dryrun", "channels", "explain", "conflicts",
+		"reasons", "reason", "rules", "audit", "databases", "database_hl7", "database_fhir", "database_import", "database_profile", "quarantine", "write_backs", "dryrun", "channels", "explain", "conflicts",
 		"notifications", "notification", "outbox", "inbox", "sending", "templates", "template", "sms", "error",
 		"staff", "staff_new", "staff_user", "staff_password", "profile", "myday"}
 }

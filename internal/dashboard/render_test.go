@@ -336,6 +336,8 @@ func zeroData(page string) any {
 		return fhirPage{}
 	case "database_import":
 		return importPage{}
+	case "database_profile":
+		return resultsProfilePage{}
 	case "dryrun":
 		return dryRunPage{}
 	case "channels":

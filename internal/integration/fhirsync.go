@@ -87,7 +87,13 @@ func (s *Service) SyncFHIR(ctx context.Context, org clinic.OrgID, id clinic.Data
 }
 
 func (s *Service) syncFHIR(ctx context.Context, c *fhir.Client, d clinic.Database, loc *time.Location, rep *FHIRReport) error {
-	prof := DefaultProfile(d.Profile)
+	var prof Profile
+	if err := s.db.View(ctx, func(tx *store.Tx) (err error) {
+		prof, err = ProfileOf(ctx, tx, d)
+		return err
+	}); err != nil {
+		return err
+	}
 	for _, typ := range fhirTypes {
 		var since time.Time
 		if err := s.db.View(ctx, func(tx *store.Tx) (err error) {
@@ -304,7 +310,10 @@ func (s *Service) reprocessFHIR(ctx context.Context, tx *store.Tx, d clinic.Data
 	if err != nil {
 		return "", "", err
 	}
-	prof := DefaultProfile(d.Profile)
+	prof, err := ProfileOf(ctx, tx, d)
+	if err != nil {
+		return "", "", err
+	}
 	it := fhirItem{raw: item.Raw}
 	var b struct {
 		ResourceType string `json:"resourceType"`

@@ -217,7 +217,10 @@ func (s *Service) routeOf(ctx context.Context, req *request, facility string) bo
 			if err != nil {
 				return err
 			}
-			rt.db, rt.profile, rt.loc = d, DefaultProfile(d.Profile), time.UTC
+			rt.db, rt.loc = d, time.UTC
+			if rt.profile, err = ProfileOf(ctx, tx, d); err != nil {
+				return err
+			}
 			cls, err := tx.Directory().ClinicsOfDatabase(ctx, d.OrgID, d.ID)
 			if err != nil {
 				return err

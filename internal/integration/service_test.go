@@ -360,3 +360,59 @@ func TestConcurrentCommitOfSameControlID(t *testing.T) {
 		t.Error("the message was applied a second time")
 	}
 }
+
+// TestAdjustedProfile (SYN-1, RES-1, RES-2): a database's adjusted profile decides which
+// results are taken and what an action leads to; going back to the defaults restores the
+// software's rules.
+func TestAdjustedProfile(t *testing.T) {
+	w := start(t)
+	ctx := context.Background()
+	c := w.dial(t)
+	admin := clinic.SystemActor(w.fx.Org.ID, "test")
+	send(t, c, adt("A04", "P1", "20261201090000", "MRN1", "Nguyen", "Linh", "0412 345 678", ""))
+	oru := func(control, result, category, action string) string {
+		return "MSH|^~\\&|MD|PMSTEST|TIDINGS|TIDINGS|20261201120000||ORU^R01^ORU_R01|" + control + "|P|2.4\n" +
+			"PID|1||MRN1^^^MD^MR||Nguyen^Linh||19800412|F\n" +
+			"OBR|1||" + result + "|FBC^Full blood count^LOCAL|||202611300800|||||||||DR01^Example^Sam||||||||HM|F\n" +
+			"ZRA|" + action + "|DR01^Example^Sam|20261201115000||N|" + category + "\n"
+	}
+	results := func() map[string]string {
+		t.Helper()
+		p, _ := w.patient(t, "MRN1")
+		out := map[string]string{}
+		if err := w.db.View(ctx, func(tx *store.Tx) error {
+			rs, err := tx.Sync().ResultsOf(ctx, w.fx.Org.ID, p.ID)
+			for _, r := range rs {
+				out[r.ExternalID] = r.Outcome + ":" + r.Template
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	// Medical Director's defaults take "Result" only, and "Review" is manual.
+	send(t, c, oru("O1", "L1", "Pathology", "Discuss"))
+	if _, ok := results()["L1"]; ok {
+		t.Error("a Pathology result was taken by the default profile")
+	}
+	err := w.svc.SetProfile(ctx, admin, w.dbID, integration.Profile{ResultCategories: []string{"Result", "Pathology"},
+		Actions: []integration.ActionRule{{Action: "Review", Outcome: integration.OutcomeTemplate, Template: integration.TemplateDiscuss}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, c, oru("O2", "L2", "Pathology", "Review"))
+	if got := results()["L2"]; got != "template:discuss" {
+		t.Errorf("with the adjusted profile: %q, want template:discuss", got)
+	}
+	if err := w.svc.SetProfile(ctx, admin, w.dbID, integration.Profile{Actions: []integration.ActionRule{{Action: "", Outcome: "maybe"}}}); !clinic.HasField(clinic.FieldsOf(err), "actions[0].action") {
+		t.Errorf("an invalid profile: %v, want a field error on actions[0].action", err)
+	}
+	if err := w.svc.ResetProfile(ctx, admin, w.dbID); err != nil {
+		t.Fatal(err)
+	}
+	send(t, c, oru("O3", "L3", "Pathology", "Review"))
+	if _, ok := results()["L3"]; ok {
+		t.Error("after going back to the defaults a Pathology result was taken")
+	}
+}

@@ -283,3 +283,42 @@ func (tx Sync) CountFailedWriteBacks(ctx context.Context, org clinic.OrgID) (int
 	}
 	return n, nil
 }
+
+// SetDatabaseProfile stores database id's adjusted software profile (JSON, validated by the
+// caller).
+//
+// Errors: none of its own.
+func (tx Sync) SetDatabaseProfile(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID, profile string) error {
+	_, err := tx.q.exec(ctx, `INSERT INTO database_profiles (database_id, organisation_id, profile, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (database_id) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at`, id, org, profile, tx.Now)
+	if err != nil {
+		return fmt.Errorf("set profile of database %d: %w", id, err)
+	}
+	return nil
+}
+
+// DatabaseProfile reads database id's adjusted profile; ok is false when it uses its
+// software's defaults.
+//
+// Errors: none of its own.
+func (tx Sync) DatabaseProfile(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID) (profile string, ok bool, err error) {
+	ps, err := collect(ctx, tx, func(r row) (string, error) {
+		var p string
+		return p, r.Scan(&p)
+	}, `SELECT profile FROM database_profiles WHERE organisation_id = $1 AND database_id = $2`, org, id)
+	if err != nil || len(ps) == 0 {
+		return "", false, err
+	}
+	return ps[0], true, nil
+}
+
+// ClearDatabaseProfile makes database id use its software's defaults again.
+//
+// Errors: none of its own.
+func (tx Sync) ClearDatabaseProfile(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID) error {
+	_, err := tx.q.exec(ctx, `DELETE FROM database_profiles WHERE organisation_id = $1 AND database_id = $2`, org, id)
+	if err != nil {
+		return fmt.Errorf("clear profile of database %d: %w", id, err)
+	}
+	return nil
+}
