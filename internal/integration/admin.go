@@ -167,7 +167,7 @@ func (s *Service) Reprocess(ctx context.Context, actor clinic.Actor, id int64) (
 	}
 	req.quarantined = id
 	err = s.db.Update(ctx, func(tx *store.Tx) error {
-		out, err := s.applyOne(ctx, tx, req)
+		out, err := s.applyOne(ctx, tx, req, true)
 		if err != nil {
 			return err
 		}

@@ -49,7 +49,8 @@ type Config struct {
 	// database for a new facility, and a changed setting is seen within it.
 	RouteTTL time.Duration
 	// Appliers is how many transactions apply messages at once: 1 on SQLite (one writer),
-	// 4 on PostgreSQL, where a commit waits on the network and the disk while others work.
+	// 8 on PostgreSQL, where a commit waits on the network and the disk while others work
+	// (bench hl7 over 8 connections: 2,616 msg/s with 4, 3,027 with 8).
 	// The messages of one connection always go to the same applier, in order.
 	Appliers int
 	// Booking is the booking service whose use case writes synced appointments (so that its
@@ -96,7 +97,7 @@ func New(db *store.DB, cfg Config) *Service {
 	if cfg.Appliers <= 0 {
 		cfg.Appliers = 1
 		if db.Dialect() == store.Postgres {
-			cfg.Appliers = 4
+			cfg.Appliers = 8
 		}
 	}
 	reqs := make([]chan *request, cfg.Appliers)
@@ -315,7 +316,15 @@ type outcome struct {
 	reason string // why it was refused
 }
 
-// apply writes a batch in one transaction and then replies to each message. A transaction
+// errGuard asks apply to run its batch again with a savepoint around each message: one was
+// refused, and the statements it ran must be undone without undoing the others'.
+var errGuard = errors.New("a message was refused: apply the batch again, each message under a savepoint")
+
+// apply writes a batch in one transaction and then replies to each message. The batch is
+// first applied without savepoints, the common case where every message is applied (a
+// savepoint is two more round trips per message on PostgreSQL); if one is refused, the
+// transaction is rolled back and the batch applied again with each message under its own
+// savepoint, so that the refused one's statements are undone alone. A transaction
 // that fails for a reason that passes (a lock, a serialization failure, or a concurrent
 // writer of the same control id — the last transaction of a killed instance can commit on
 // PostgreSQL after the sender has resent its message here) is run again, up to three times:
@@ -325,10 +334,11 @@ type outcome struct {
 func (s *Service) apply(ctx context.Context, batch []*request) {
 	outs := make([]outcome, len(batch))
 	var err error
-	for attempt := 0; attempt < 3; attempt++ {
+	guard := false
+	for attempt := 0; attempt < 4; attempt++ {
 		err = s.db.Update(ctx, func(tx *store.Tx) error {
 			for i, req := range batch {
-				out, err := s.applyOne(ctx, tx, req)
+				out, err := s.applyOne(ctx, tx, req, guard)
 				if err != nil {
 					return err
 				}
@@ -339,6 +349,10 @@ func (s *Service) apply(ctx context.Context, batch []*request) {
 			}
 			return nil
 		})
+		if errors.Is(err, errGuard) && !guard {
+			guard = true
+			continue
+		}
 		if err == nil || !(errors.Is(err, store.ErrBusy) || errors.Is(err, clinic.ErrConflict)) || ctx.Err() != nil {
 			break
 		}
@@ -366,7 +380,7 @@ func (s *Service) apply(ctx context.Context, batch []*request) {
 // database failed, not the message). A message received before (its control id recorded,
 // applied or refused) gets the answer it got then and changes nothing, unless it is being
 // re-processed from the quarantine.
-func (s *Service) applyOne(ctx context.Context, tx *store.Tx, req *request) (outcome, error) {
+func (s *Service) applyOne(ctx context.Context, tx *store.Tx, req *request, guard bool) (outcome, error) {
 	d := req.route.db
 	key := ""
 	if req.msg != nil && d.ID != 0 {
@@ -383,14 +397,23 @@ func (s *Service) applyOne(ctx context.Context, tx *store.Tx, req *request) (out
 		return s.quarantine(ctx, tx, req, key, req.code, req.refused)
 	}
 	var result string
-	err := tx.Savepoint(ctx, func() error {
+	apply := func() error {
 		var err error
 		result, err = s.applyMapped(ctx, tx, d, req.mapped, clinic.SystemActor(d.OrgID, "sync"))
 		return err
-	})
+	}
+	var err error
+	if guard {
+		err = tx.Savepoint(ctx, apply)
+	} else {
+		err = apply()
+	}
 	if err != nil {
 		if !refusable(err) {
 			return outcome{}, err
+		}
+		if !guard {
+			return outcome{}, errGuard
 		}
 		return s.quarantine(ctx, tx, req, key, hl7.AckError, err)
 	}

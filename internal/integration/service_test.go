@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -414,5 +416,63 @@ func TestAdjustedProfile(t *testing.T) {
 	send(t, c, oru("O3", "L3", "Pathology", "Review"))
 	if _, ok := results()["L3"]; ok {
 		t.Error("after going back to the defaults a Pathology result was taken")
+	}
+}
+
+// TestRefusalAmongApplied: messages from several connections are committed together; one
+// refused among them is kept and NAKed while the others are applied (the batch is applied
+// again with a savepoint per message once a refusal shows).
+func TestRefusalAmongApplied(t *testing.T) {
+	w := start(t)
+	const conns, each = 4, 10
+	var wg sync.WaitGroup
+	codes := make([][]string, conns)
+	for ci := range conns {
+		c := w.dial(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				mobile := fmt.Sprintf("0412 %03d %03d", ci, i)
+				if ci == 2 && i == 5 {
+					mobile = "12" // refused
+				}
+				msg := adt("A04", fmt.Sprintf("G%d-%d", ci, i), "20261201090000", fmt.Sprintf("G%d-%d", ci, i), "Batch", "Pat", mobile, "")
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				if err := c.Write(ctx, []byte(strings.ReplaceAll(msg, "\n", "\r"))); err != nil {
+					t.Error(err)
+				}
+				cancel()
+			}
+			for range each {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				ack, err := c.ReadAck(ctx)
+				cancel()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				a, _ := hl7.Parse(ack)
+				codes[ci] = append(codes[ci], a.Get("MSA-1"))
+			}
+		}()
+	}
+	wg.Wait()
+	for ci := range conns {
+		for i, code := range codes[ci] {
+			want := "AA"
+			if ci == 2 && i == 5 {
+				want = "AE"
+			}
+			if code != want {
+				t.Errorf("message %d-%d: %s, want %s", ci, i, code, want)
+			}
+			if _, ok := w.patient(t, fmt.Sprintf("G%d-%d", ci, i)); ok != (want == "AA") {
+				t.Errorf("message %d-%d: patient stored %v", ci, i, ok)
+			}
+		}
+	}
+	if qs := w.quarantined(t); len(qs) != 1 {
+		t.Errorf("%d in quarantine, want 1", len(qs))
 	}
 }
