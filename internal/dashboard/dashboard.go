@@ -111,6 +111,12 @@ func (d *Dashboard) Routes() []web.Route {
 	session := func(method, pattern string, perm clinic.Permission, h http.HandlerFunc) web.Route {
 		return web.Route{Method: method, Pattern: pattern, Auth: web.Session, Perm: perm, Handler: h}
 	}
+	// An import of 50,000 rows takes most of a minute (bench import): its answer, the
+	// report, may come after the default write deadline.
+	slow := func(r web.Route) web.Route {
+		r.WriteTimeout = 10 * time.Minute
+		return r
+	}
 	return []web.Route{
 		{Method: get, Pattern: "/login", Auth: web.Public, Handler: d.loginForm},
 		{Method: post, Pattern: "/login", Auth: web.Public, Handler: d.loginSubmit},
@@ -167,7 +173,7 @@ func (d *Dashboard) Routes() []web.Route {
 		session(get, "/settings/databases/{id}/profile", clinic.PermManageDirectory, d.databaseProfile),
 		session(post, "/settings/databases/{id}/profile", clinic.PermManageDirectory, d.databaseProfileSave),
 		session(post, "/settings/databases/{id}/profile/reset", clinic.PermManageDirectory, d.databaseProfileReset),
-		session(post, "/settings/databases/{id}/import", clinic.PermManageDirectory, d.databaseImportRun),
+		slow(session(post, "/settings/databases/{id}/import", clinic.PermManageDirectory, d.databaseImportRun)),
 		session(post, "/settings/databases/{id}/fhir", clinic.PermManageDirectory, d.databaseFHIRSave),
 		session(post, "/settings/databases/{id}/mappings/delete", clinic.PermManageDirectory, d.databaseMappingDelete),
 		session(get, "/sync/quarantine", clinic.PermManageDirectory, d.quarantineList),

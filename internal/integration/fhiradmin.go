@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -88,7 +89,7 @@ func (s *Service) SetFHIRSettings(ctx context.Context, actor clinic.Actor, id cl
 		}
 		next := store.FHIRSettings{DatabaseID: id, OrgID: actor.OrgID, BaseURL: strings.TrimRight(in.BaseURL, "/"), Auth: in.Auth,
 			ClientID: in.ClientID, TokenURL: in.TokenURL, Scope: in.Scope, EveryMinutes: in.EveryMinutes,
-			Token: cmpOr(in.Token, before.Token), ClientSecret: cmpOr(in.ClientSecret, before.ClientSecret)}
+			Token: cmp.Or(in.Token, before.Token), ClientSecret: cmp.Or(in.ClientSecret, before.ClientSecret)}
 		var v clinic.ValidationError
 		if why := checkURL(in.BaseURL); why != "" {
 			v.Add("base_url", why)

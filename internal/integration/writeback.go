@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -160,8 +161,12 @@ func (r *rejection) Error() string { return r.reason }
 func (w *WriteBacker) one(ctx context.Context, wb store.WriteBack) error {
 	out, err := w.load(ctx, wb)
 	var pmsID string
+	var rj *rejection
 	switch {
+	case errors.As(err, &rj):
+		return w.finish(ctx, wb, store.WriteBackFailed, false, rj.reason, "")
 	case errors.Is(err, clinic.ErrNotFound):
+		// The appointment (or its patient, clinic, database) is gone: nothing to write.
 		return w.finish(ctx, wb, store.WriteBackSent, false, "", "")
 	case err != nil:
 		return err
@@ -177,7 +182,6 @@ func (w *WriteBacker) one(ctx context.Context, wb store.WriteBack) error {
 		}
 		cancel()
 	}
-	var rj *rejection
 	switch {
 	case errors.Is(err, errNothing):
 		return w.finish(ctx, wb, store.WriteBackSent, false, "", "")
@@ -276,20 +280,15 @@ func (w *WriteBacker) load(ctx context.Context, wb store.WriteBack) (outgoing, e
 			return err
 		case clinic.KindFHIR:
 			var ok bool
-			if out.fhir, ok, err = tx.Sync().FHIRSettingsOf(ctx, org, wb.DatabaseID); err != nil || !ok {
-				return cmpErr(err, fmt.Errorf("FHIR settings of database %d: %w", wb.DatabaseID, clinic.ErrNotFound))
+			if out.fhir, ok, err = tx.Sync().FHIRSettingsOf(ctx, org, wb.DatabaseID); err != nil {
+				return err
+			} else if !ok {
+				return &rejection{reason: "the database has no FHIR settings: set its server on its FHIR settings page"}
 			}
 		}
 		return nil
 	})
 	return out, err
-}
-
-func cmpErr(err, otherwise error) error {
-	if err != nil {
-		return err
-	}
-	return otherwise
 }
 
 // hl7Status is SCH-25 for a status (the codes the mapping reads back).
@@ -408,17 +407,10 @@ func (w *WriteBacker) sendHL7(ctx context.Context, out outgoing) error {
 		if text == "" {
 			text = ack.Get("ERR-8")
 		}
-		return &rejection{reason: fmt.Sprintf("%s: %s", code, cmpOr(text, "refused without a reason"))}
+		return &rejection{reason: fmt.Sprintf("%s: %s", code, cmp.Or(text, "refused without a reason"))}
 	default:
 		return fmt.Errorf("the clinical software's ACK has MSA-1 %q", code)
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // fhirStatus is the FHIR Appointment status of a status.
