@@ -204,10 +204,12 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		sleep := d.cfg.Idle
 		if err == nil {
 			var next time.Time
-			_ = d.db.View(ctx, func(tx *store.Tx) error {
+			if err := d.db.View(ctx, func(tx *store.Tx) (err error) {
 				next, err = tx.Notifications().NextDue(ctx)
 				return err
-			})
+			}); err != nil && ctx.Err() == nil {
+				d.log.Error("next due notification", "err", err)
+			}
 			if !next.IsZero() {
 				sleep = min(sleep, max(next.Sub(d.now()), 5*time.Millisecond))
 			}
