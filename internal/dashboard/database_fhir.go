@@ -6,7 +6,6 @@ import (
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/integration"
-	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
@@ -39,12 +38,8 @@ var fhirLabels = map[string]fieldLabel{
 
 func (d *Dashboard) loadFHIR(r *http.Request, f frame, id clinic.DatabaseID) (fhirPage, error) {
 	ctx := r.Context()
-	page := fhirPage{ID: id}
-	err := d.db.View(ctx, func(tx *store.Tx) error {
-		db, err := tx.Directory().Database(ctx, f.Org.ID, id)
-		page.Database = db.Name
-		return err
-	})
+	db, err := d.databaseOf(r, f, id)
+	page := fhirPage{ID: id, Database: db.Name}
 	if err != nil {
 		return page, err
 	}

@@ -40,14 +40,19 @@ type importReport struct {
 }
 
 func (d *Dashboard) loadImport(r *http.Request, f frame, id clinic.DatabaseID) (importPage, error) {
-	ctx := r.Context()
-	page := importPage{ID: id}
-	err := d.db.View(ctx, func(tx *store.Tx) error {
-		db, err := tx.Directory().Database(ctx, f.Org.ID, id)
-		page.Database = db.Name
+	db, err := d.databaseOf(r, f, id)
+	return importPage{ID: id, Database: db.Name}, err
+}
+
+// databaseOf reads database id of f's organisation, for the pages of one database's
+// settings.
+func (d *Dashboard) databaseOf(r *http.Request, f frame, id clinic.DatabaseID) (clinic.Database, error) {
+	var db clinic.Database
+	err := d.db.View(r.Context(), func(tx *store.Tx) (err error) {
+		db, err = tx.Directory().Database(r.Context(), f.Org.ID, id)
 		return err
 	})
-	return page, err
+	return db, err
 }
 
 // databaseImport shows the import form (GET /settings/databases/{id}/import).

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
@@ -56,7 +57,7 @@ func (d *Dashboard) databaseList(w http.ResponseWriter, r *http.Request) {
 				if row.Facility, err = tx.Sync().HL7Facility(ctx, f.Org.ID, x.ID); err != nil {
 					return err
 				}
-				st, err := tx.Sync().Stats(ctx, f.Org.ID, x.ID, tx.Now)
+				st, err := tx.Sync().Stats(ctx, f.Org.ID, x.ID, time.Time{})
 				if err != nil {
 					return err
 				}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/integration"
-	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
@@ -42,12 +41,9 @@ const extraRules = 3
 
 func (d *Dashboard) loadProfile(r *http.Request, f frame, id clinic.DatabaseID) (resultsProfilePage, error) {
 	ctx := r.Context()
-	page := resultsProfilePage{ID: id, Templates: []string{integration.TemplateNonUrgentAppointment, integration.TemplateDiscuss}}
-	err := d.db.View(ctx, func(tx *store.Tx) error {
-		db, err := tx.Directory().Database(ctx, f.Org.ID, id)
-		page.Database, page.Software = db.Name, profileName(db.Profile)
-		return err
-	})
+	db, err := d.databaseOf(r, f, id)
+	page := resultsProfilePage{ID: id, Database: db.Name, Software: profileName(db.Profile),
+		Templates: []string{integration.TemplateNonUrgentAppointment, integration.TemplateDiscuss}}
 	if err != nil {
 		return page, err
 	}

@@ -140,42 +140,37 @@ func (s *Service) Reprocess(ctx context.Context, actor clinic.Actor, id int64) (
 	if item.Status != store.QuarantineOpen {
 		return "", "", fmt.Errorf("reprocess item %d, %s: %w", id, item.Status, clinic.ErrNotFound)
 	}
-	if item.Source == "fhir" {
-		err = s.db.Update(ctx, func(tx *store.Tx) error {
+	// apply re-applies the item in tx, by its source, and says how it went.
+	var apply func(tx *store.Tx) (result, reason string, err error)
+	switch item.Source {
+	case "fhir":
+		apply = func(tx *store.Tx) (string, string, error) {
 			d, err := tx.Directory().Database(ctx, actor.OrgID, item.DatabaseID)
 			if err != nil {
-				return err
+				return "", "", err
 			}
-			if result, reason, err = s.reprocessFHIR(ctx, tx, d, item); err != nil || result == store.SyncRefused {
-				return err
-			}
-			result = recorded(result)
-			if err := tx.Sync().ResolveQuarantine(ctx, actor.OrgID, id, store.QuarantineReprocessed); err != nil {
-				return err
-			}
-			return audit.Record(ctx, tx, actor, "database.quarantine_reprocess")
-		})
-		return result, reason, err
-	}
-	if item.Source != "mllp" {
+			return s.reprocessFHIR(ctx, tx, d, item)
+		}
+	case "mllp":
+		s.forgetRoutes() // route by the settings as they are now
+		req := s.prepare(ctx, &mllp.Request{Payload: item.Raw})
+		if req == nil || req.route.db.ID != item.DatabaseID {
+			return "", "", clinic.Invalid("id", "the message is no longer routed to its database: check the database's sending facility")
+		}
+		req.quarantined = id
+		apply = func(tx *store.Tx) (string, string, error) {
+			out, err := s.applyOne(ctx, tx, req, true)
+			return out.result, out.reason, err
+		}
+	default:
 		return "", "", clinic.Invalid("id", "only HL7 messages and FHIR resources can be re-processed here")
 	}
-	s.forgetRoutes() // route by the settings as they are now
-	req := s.prepare(ctx, &mllp.Request{Payload: item.Raw})
-	if req == nil || req.route.db.ID != item.DatabaseID {
-		return "", "", clinic.Invalid("id", "the message is no longer routed to its database: check the database's sending facility")
-	}
-	req.quarantined = id
 	err = s.db.Update(ctx, func(tx *store.Tx) error {
-		out, err := s.applyOne(ctx, tx, req, true)
-		if err != nil {
+		var err error
+		if result, reason, err = apply(tx); err != nil || result == store.SyncRefused {
 			return err
 		}
-		result = out.result
-		if out.result == store.SyncRefused {
-			reason = out.reason
-			return nil
-		}
+		result, reason = recorded(result), ""
 		if err := tx.Sync().ResolveQuarantine(ctx, actor.OrgID, id, store.QuarantineReprocessed); err != nil {
 			return err
 		}

@@ -137,15 +137,12 @@ func TestHL7CrashSafety(t *testing.T) {
 	}
 	cw := &crashWorld{db: db, dsn: dsn, fx: storetest.Seed(t, db, "crash")}
 	if err := db.Update(ctx, func(tx *store.Tx) error {
-		d, err := tx.Directory().CreateDatabase(ctx, cw.fx.Org.ID, clinic.Database{Name: "PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileMedicalDirector, RespectOptOut: true})
+		sd, err := seedDatabase(ctx, tx, cw.fx.Org.ID, clinic.KindHL7v2, "crash-hl7")
 		if err != nil {
 			return err
 		}
-		cw.dbID = d.ID
-		if _, err := tx.Directory().CreateClinic(ctx, cw.fx.Org.ID, clinic.Clinic{DatabaseID: d.ID, Slug: "crash-hl7", Name: "HL7 clinic", Zone: "Australia/Sydney", Region: "AU"}); err != nil {
-			return err
-		}
-		return tx.Sync().SetHL7Facility(ctx, cw.fx.Org.ID, d.ID, crashFacility)
+		cw.dbID = sd.db.ID
+		return tx.Sync().SetHL7Facility(ctx, cw.fx.Org.ID, sd.db.ID, crashFacility)
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -170,6 +170,10 @@ func (s *Service) importChunk(ctx context.Context, actor clinic.Actor, d clinic.
 // csvColumnOf names the CSV column of a refusal the HL7 rules word by segment and field.
 var csvColumnOf = map[string]string{"PID-3": "patient_id", "AIP-3": "practitioner_id", "SCH-7": "reason_code", "MRG-1": "patient_id"}
 
+// csvWording rewords the HL7 hints of the shared refusals for a file's rows.
+var csvWording = strings.NewReplacer("this database has not sent", "the database does not have", "; kept for re-processing", "",
+	", then re-process", ", then import the file again", " (send its ADT first)", " (import the patients first)")
+
 // rowReason is a refusal's reason for a report, as the reader words its own: the column
 // and the rule ("column mobile: ..."), never the value.
 func rowReason(err error) string {
@@ -180,10 +184,9 @@ func rowReason(err error) string {
 	}
 	var rf *refusal
 	if errors.As(err, &rf) {
-		key, rest, ok := strings.Cut(rf.reason, ": ")
-		if col, known := csvColumnOf[key]; ok && known {
-			rest = strings.NewReplacer("this database has not sent", "the database does not have", "; kept for re-processing", "",
-				", then re-process", ", then import the file again", " (send its ADT first)", " (import the patients first)").Replace(rest)
+		key := fmt.Sprintf("%s-%d", rf.segment, rf.field)
+		if col, known := csvColumnOf[key]; known {
+			rest := csvWording.Replace(strings.TrimPrefix(rf.reason, key+": "))
 			return "column " + col + ": " + rest
 		}
 		return "row: " + rf.reason

@@ -94,6 +94,9 @@ func (s *Service) syncFHIR(ctx context.Context, c *fhir.Client, d clinic.Databas
 	}); err != nil {
 		return err
 	}
+	// The reports joined from their Task in this run (read then, at their latest): the
+	// report's own turn need not search its Task again.
+	joined := map[string]bool{}
 	for _, typ := range fhirTypes {
 		var since time.Time
 		if err := s.db.View(ctx, func(tx *store.Tx) (err error) {
@@ -129,7 +132,7 @@ func (s *Service) syncFHIR(ctx context.Context, c *fhir.Client, d clinic.Databas
 				return nil // an included resource: read in its own type's turn
 			}
 			rep.Read++
-			it, err := s.fhirItem(ctx, c, raw, typ, prof, loc)
+			it, err := s.fhirItem(ctx, c, raw, typ, prof, loc, joined)
 			if err != nil {
 				return err
 			}
@@ -155,7 +158,7 @@ func (s *Service) syncFHIR(ctx context.Context, c *fhir.Client, d clinic.Databas
 // the server when the other changed), so that what is applied is the result as a whole.
 // A resource the mapping refuses is an item too, to be quarantined; only the server's
 // failures are errors.
-func (s *Service) fhirItem(ctx context.Context, c *fhir.Client, raw json.RawMessage, typ string, prof Profile, loc *time.Location) (fhirItem, error) {
+func (s *Service) fhirItem(ctx context.Context, c *fhir.Client, raw json.RawMessage, typ string, prof Profile, loc *time.Location, joinedReports map[string]bool) (fhirItem, error) {
 	m, merr := MapFHIR(raw, typ, prof, loc)
 	it := fhirItem{m: m, raw: raw}
 	if merr != nil {
@@ -176,6 +179,10 @@ func (s *Service) fhirItem(ctx context.Context, c *fhir.Client, raw json.RawMess
 			return it, err
 		}
 		report = &r
+		joinedReports[r.ID] = true
+	case m.Report != nil && joinedReports[m.Report.ID]:
+		it.m = FHIRMapped{ResourceType: typ, Skip: "applied with its Task earlier in this run"}
+		return it, nil
 	case m.Report != nil:
 		report = m.Report
 		err := c.Search(ctx, fhir.TypeTask, url.Values{"focus": {fhir.TypeDiagnosticReport + "/" + m.Report.ID}}, func(raw json.RawMessage, rt string) error {

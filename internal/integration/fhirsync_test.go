@@ -36,30 +36,14 @@ func TestFHIRSyncMedplum(t *testing.T) {
 	admin := clinic.SystemActor(org, "test")
 
 	// A fhir database with a clinic, Dr Sam Example's agenda and one reason.
-	var d clinic.Database
-	var ag clinic.Agenda
-	if err := w.db.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		if d, err = tx.Directory().CreateDatabase(ctx, org, clinic.Database{Name: "FHIR PMS", Kind: clinic.KindFHIR, Profile: clinic.ProfileGeneric, RespectOptOut: true}); err != nil {
-			return err
-		}
-		cl, err := tx.Directory().CreateClinic(ctx, org, clinic.Clinic{DatabaseID: d.ID, Slug: "sync-fhir", Name: "FHIR clinic", Zone: "Australia/Sydney", Region: "AU"})
-		if err != nil {
-			return err
-		}
-		pr, err := tx.Directory().CreatePractitioner(ctx, org, clinic.Practitioner{Name: "Dr Sam Example"})
-		if err != nil {
-			return err
-		}
-		if ag, err = tx.Directory().CreateAgenda(ctx, org, clinic.Agenda{ClinicID: cl.ID, PractitionerID: &pr.ID, Name: "Dr Example", Active: true}); err != nil {
-			return err
-		}
-		_, err = tx.Directory().CreateReason(ctx, org, clinic.Reason{ClinicID: cl.ID, Name: "Consultation", Duration: 15 * time.Minute, Notifications: true,
-			OnlineBookable: true, AgendaIDs: []clinic.AgendaID{ag.ID}})
+	var sd seeded
+	if err := w.db.Update(ctx, func(tx *store.Tx) (err error) {
+		sd, err = seedDatabase(ctx, tx, org, clinic.KindFHIR, "sync-fhir", "Consultation")
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
+	d, ag := sd.db, sd.agenda
 	if err := w.svc.SetFHIRSettings(ctx, admin, d.ID, integration.FHIRSettingsInput{BaseURL: base, Auth: "bearer", Token: token, EveryMinutes: 5}); err != nil {
 		t.Fatal(err)
 	}
@@ -159,14 +143,7 @@ func TestFHIRSyncMedplum(t *testing.T) {
 	}
 
 	// Booked in Tidings: written to the server, then read back as the same appointment.
-	var reasons []clinic.Reason
-	if err := w.db.View(ctx, func(tx *store.Tx) (err error) {
-		reasons, err = tx.Directory().Reasons(ctx, org, store.ReasonFilter{ClinicID: ag.ClinicID}, store.Page{Limit: 10})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	b, err := booking.New(w.db).Book(ctx, clinic.SystemActor(org, "staff-test"), booking.Request{ReasonID: reasons[0].ID, AgendaID: ag.ID, PatientID: p.ID,
+	b, err := booking.New(w.db).Book(ctx, clinic.SystemActor(org, "staff-test"), booking.Request{ReasonID: sd.reasons[0].ID, AgendaID: ag.ID, PatientID: p.ID,
 		Start: sydney(t, "202612091100"), AllowOutsideHours: true}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -14,11 +14,6 @@ import (
 // MaxMappingCode bounds the code of a mapping (an HL7 id or a location name).
 const MaxMappingCode = MaxIDLength
 
-// MappingKinds lists the kinds of mapping an administrator sets, in display order.
-func MappingKinds() []string {
-	return []string{store.MapPractitioner, store.MapLocation, store.MapAppointmentType}
-}
-
 // mappingChange is what the audit log keeps of a mapping change.
 type mappingChange struct {
 	Kind   string `json:"kind"`

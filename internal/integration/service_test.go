@@ -36,6 +36,48 @@ type world struct {
 	reasons []clinic.Reason // standard consultation, check-up
 }
 
+// seeded is a clinical database seedDatabase made.
+type seeded struct {
+	db      clinic.Database
+	agenda  clinic.Agenda
+	reasons []clinic.Reason
+}
+
+// seedDatabase makes a database of kind (Medical Director's profile for hl7v2, generic
+// otherwise) with one clinic, slug, in Sydney, and Dr Sam Example's agenda offering the
+// reasons named, 15 minutes each.
+func seedDatabase(ctx context.Context, tx *store.Tx, org clinic.OrgID, kind clinic.DatabaseKind, slug string, reasons ...string) (seeded, error) {
+	var s seeded
+	prof := clinic.ProfileGeneric
+	if kind == clinic.KindHL7v2 {
+		prof = clinic.ProfileMedicalDirector
+	}
+	var err error
+	if s.db, err = tx.Directory().CreateDatabase(ctx, org, clinic.Database{Name: "PMS " + slug, Kind: kind, Profile: prof, RespectOptOut: true}); err != nil {
+		return s, err
+	}
+	cl, err := tx.Directory().CreateClinic(ctx, org, clinic.Clinic{DatabaseID: s.db.ID, Slug: slug, Name: "Clinic " + slug, Zone: "Australia/Sydney", Region: "AU"})
+	if err != nil {
+		return s, err
+	}
+	pr, err := tx.Directory().CreatePractitioner(ctx, org, clinic.Practitioner{Name: "Dr Sam Example", Title: "GP"})
+	if err != nil {
+		return s, err
+	}
+	if s.agenda, err = tx.Directory().CreateAgenda(ctx, org, clinic.Agenda{ClinicID: cl.ID, PractitionerID: &pr.ID, Name: "Dr Example", Active: true}); err != nil {
+		return s, err
+	}
+	for _, name := range reasons {
+		r, err := tx.Directory().CreateReason(ctx, org, clinic.Reason{ClinicID: cl.ID, Name: name, Duration: 15 * time.Minute,
+			Notifications: true, OnlineBookable: true, AgendaIDs: []clinic.AgendaID{s.agenda.ID}})
+		if err != nil {
+			return s, err
+		}
+		s.reasons = append(s.reasons, r)
+	}
+	return s, nil
+}
+
 // worldNow is the test world's clock: the messages' appointments are a week later.
 var worldNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
@@ -44,39 +86,16 @@ func start(t *testing.T) *world {
 	ctx := context.Background()
 	db := storetest.Open(t, func() time.Time { return worldNow })
 	fx := storetest.Seed(t, db, "sync")
-	var d clinic.Database
-	var ag clinic.Agenda
-	var reasons []clinic.Reason
-	if err := db.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		org := fx.Org.ID
-		d, err = tx.Directory().CreateDatabase(ctx, org, clinic.Database{Name: "PMS", Kind: clinic.KindHL7v2, Profile: clinic.ProfileMedicalDirector, RespectOptOut: true})
-		if err != nil {
+	var sd seeded
+	if err := db.Update(ctx, func(tx *store.Tx) (err error) {
+		if sd, err = seedDatabase(ctx, tx, fx.Org.ID, clinic.KindHL7v2, "sync-hl7", "Standard consultation", "Check-up"); err != nil {
 			return err
 		}
-		cl, err := tx.Directory().CreateClinic(ctx, org, clinic.Clinic{DatabaseID: d.ID, Slug: "sync-hl7", Name: "HL7 clinic", Zone: "Australia/Sydney", Region: "AU"})
-		if err != nil {
-			return err
-		}
-		pr, err := tx.Directory().CreatePractitioner(ctx, org, clinic.Practitioner{Name: "Dr Sam Example", Title: "GP"})
-		if err != nil {
-			return err
-		}
-		if ag, err = tx.Directory().CreateAgenda(ctx, org, clinic.Agenda{ClinicID: cl.ID, PractitionerID: &pr.ID, Name: "Dr Example", Active: true}); err != nil {
-			return err
-		}
-		for _, name := range []string{"Standard consultation", "Check-up"} {
-			r, err := tx.Directory().CreateReason(ctx, org, clinic.Reason{ClinicID: cl.ID, Name: name, Duration: 15 * time.Minute,
-				Notifications: true, OnlineBookable: true, AgendaIDs: []clinic.AgendaID{ag.ID}})
-			if err != nil {
-				return err
-			}
-			reasons = append(reasons, r)
-		}
-		return tx.Sync().SetHL7Facility(ctx, org, d.ID, "PMSTEST")
+		return tx.Sync().SetHL7Facility(ctx, fx.Org.ID, sd.db.ID, "PMSTEST")
 	}); err != nil {
 		t.Fatal(err)
 	}
+	d, ag, reasons := sd.db, sd.agenda, sd.reasons
 	svc := integration.New(db, integration.Config{})
 	srv := &mllp.Server{Handler: svc, ReadTimeout: 5 * time.Second, IdleTimeout: time.Minute}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

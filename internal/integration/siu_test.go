@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +46,7 @@ func (w *world) appointment(t *testing.T, ext string) (clinic.Appointment, bool)
 		a, err = tx.Appointments().AppointmentByExternalID(context.Background(), w.fx.Org.ID, w.dbID, ext)
 		if err == nil {
 			found = true
-		} else if strings.Contains(err.Error(), "not found") {
+		} else if errors.Is(err, clinic.ErrNotFound) {
 			err = nil
 		}
 		return err

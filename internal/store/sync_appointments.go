@@ -196,11 +196,25 @@ type SyncStats struct {
 	OpenQuarantine int
 }
 
-// Stats reads database id's sync traffic since since.
+// Stats reads database id's sync traffic since since; a zero since reads no counts, only
+// the last messages and the waiting ones (what a list of databases shows).
 //
 // Errors: none of its own.
 func (tx Sync) Stats(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID, since time.Time) (SyncStats, error) {
 	var st SyncStats
+	if !since.IsZero() {
+		if err := tx.counts(ctx, org, id, since, &st); err != nil {
+			return st, err
+		}
+	}
+	if err := tx.lastActivity(ctx, org, id, &st); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// counts fills st.Counts with the messages of each type since since.
+func (tx Sync) counts(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID, since time.Time, st *SyncStats) error {
 	type count struct {
 		typ, outcome string
 		n            int
@@ -215,7 +229,7 @@ func (tx Sync) Stats(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID
 		GROUP BY message_type
 		ORDER BY 1, 2`, org, id, since.UTC())
 	if err != nil {
-		return st, fmt.Errorf("sync counts: %w", err)
+		return fmt.Errorf("sync counts: %w", err)
 	}
 	for _, c := range counts {
 		if len(st.Counts) == 0 || st.Counts[len(st.Counts)-1].Type != c.typ {
@@ -231,6 +245,12 @@ func (tx Sync) Stats(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID
 			sc.Refused += c.n
 		}
 	}
+	return nil
+}
+
+// lastActivity fills st's last message, last applied and waiting count.
+func (tx Sync) lastActivity(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID, st *SyncStats) error {
+	var err error
 	last := func(q string) (*time.Time, error) {
 		ts, err := collect(ctx, tx, func(r row) (time.Time, error) {
 			var t time.Time
@@ -242,22 +262,22 @@ func (tx Sync) Stats(ctx context.Context, org clinic.OrgID, id clinic.DatabaseID
 		return &ts[0], nil
 	}
 	if st.LastApplied, err = last(`SELECT received_at FROM sync_messages WHERE organisation_id = $1 AND database_id = $2 AND outcome = 'applied' ORDER BY id DESC LIMIT 1`); err != nil {
-		return st, err
+		return err
 	}
 	if st.LastMessage, err = last(`SELECT received_at FROM sync_messages WHERE organisation_id = $1 AND database_id = $2 ORDER BY id DESC LIMIT 1`); err != nil {
-		return st, err
+		return err
 	}
 	refused, err := last(`SELECT received_at FROM sync_quarantine WHERE organisation_id = $1 AND database_id = $2 ORDER BY id DESC LIMIT 1`)
 	if err != nil {
-		return st, err
+		return err
 	}
 	if refused != nil && (st.LastMessage == nil || refused.After(*st.LastMessage)) {
 		st.LastMessage = refused
 	}
 	if err := tx.q.queryRow(ctx, `SELECT COUNT(*) FROM sync_quarantine WHERE organisation_id = $1 AND database_id = $2 AND status = 'open'`, org, id).Scan(&st.OpenQuarantine); err != nil {
-		return st, fmt.Errorf("open quarantine: %w", err)
+		return fmt.Errorf("open quarantine: %w", err)
 	}
-	return st, nil
+	return nil
 }
 
 // RecallByExternalID reads the recall database db's software knows as ext; ok is false when

@@ -11,5 +11,9 @@ CREATE TABLE database_profiles (
     FOREIGN KEY (organisation_id, database_id) REFERENCES clinical_databases(organisation_id, id) ON DELETE CASCADE
 );
 
+-- A database's messages of the day (its sync page) are counted by their time.
+CREATE INDEX sync_messages_received ON sync_messages (database_id, received_at);
+
 -- +goose Down
+DROP INDEX sync_messages_received;
 DROP TABLE database_profiles;
