@@ -22,6 +22,7 @@ type fhirPage struct {
 	LastRun  string
 	LastOK   string
 	LastErr  string
+	Refused  int // appointments its server refused when written back
 	Errors   formErrors
 }
 
@@ -41,6 +42,9 @@ func (d *Dashboard) loadFHIR(r *http.Request, f frame, id clinic.DatabaseID) (fh
 	db, err := d.databaseOf(r, f, id)
 	page := fhirPage{ID: id, Database: db.Name}
 	if err != nil {
+		return page, err
+	}
+	if page.Refused, err = d.refusedWriteBacks(r, f, id); err != nil {
 		return page, err
 	}
 	st, err := d.sync.FHIRStatusOf(ctx, web.MustActor(ctx), id)

@@ -27,6 +27,8 @@ type hl7Page struct {
 	// messages waiting, and today's messages per type.
 	LastMessage, LastApplied string
 	OpenQuarantine           int
+	// Refused counts this database's appointments its software refused when written back.
+	Refused int
 	Today                    []store.SyncCount
 
 	Mappings  []mappingRow
@@ -99,6 +101,11 @@ func (d *Dashboard) loadHL7(r *http.Request, f frame, id clinic.DatabaseID) (hl7
 			return err
 		}
 		page.Today, page.OpenQuarantine = st.Counts, st.OpenQuarantine
+		refused, err := tx.Sync().FailedWriteBacks(ctx, f.Org.ID, id, 1000)
+		if err != nil {
+			return err
+		}
+		page.Refused = len(refused)
 		if st.LastMessage != nil {
 			page.LastMessage = f.stamp(*st.LastMessage)
 		}

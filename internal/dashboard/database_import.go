@@ -44,6 +44,17 @@ func (d *Dashboard) loadImport(r *http.Request, f frame, id clinic.DatabaseID) (
 	return importPage{ID: id, Database: db.Name}, err
 }
 
+// refusedWriteBacks counts database id's appointments its software refused (SYN-5).
+func (d *Dashboard) refusedWriteBacks(r *http.Request, f frame, id clinic.DatabaseID) (int, error) {
+	var n int
+	err := d.db.View(r.Context(), func(tx *store.Tx) error {
+		ws, err := tx.Sync().FailedWriteBacks(r.Context(), f.Org.ID, id, 1000)
+		n = len(ws)
+		return err
+	})
+	return n, err
+}
+
 // databaseOf reads database id of f's organisation, for the pages of one database's
 // settings.
 func (d *Dashboard) databaseOf(r *http.Request, f frame, id clinic.DatabaseID) (clinic.Database, error) {

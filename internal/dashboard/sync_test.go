@@ -211,6 +211,8 @@ func TestWriteBackAlerts(t *testing.T) {
 	wantBody(t, res, `id="write-back-failed"`, "no such practitioner in this practice")
 	res = e.do(request{method: http.MethodGet, path: "/sync/write-backs", actor: recep})
 	wantBody(t, res, `data-testid="write-backs"`, fmt.Sprintf(`id="retry-%d"`, a.ID), "no such practitioner in this practice")
+	res = e.do(request{method: http.MethodGet, path: fmt.Sprintf("/settings/databases/%d/hl7", e.fx.Database.ID), actor: actorOf(e.admin)})
+	wantBody(t, res, `id="refused-write-backs">1 ·`)
 	res = e.do(request{method: http.MethodPost, path: fmt.Sprintf("/sync/write-backs/%d/retry", a.ID), actor: recep, form: url.Values{}})
 	wantRedirect(t, res, "/sync/write-backs?done=write-back-retried")
 	if !e.hasAudit(fmt.Sprintf("appointment.write_back_retry %d", e.fx.Patient.ID)) {
