@@ -29,7 +29,7 @@ type hl7Page struct {
 	OpenQuarantine           int
 	// Refused counts this database's appointments its software refused when written back.
 	Refused int
-	Today                    []store.SyncCount
+	Today   []store.SyncCount
 
 	Mappings  []mappingRow
 	Targets   []mappingTarget // what a code can be mapped to, agendas then reasons
