@@ -252,6 +252,7 @@ var contracts = map[string]contract{
 		"clinic_id": idField(onCreate), "name": named(maxDirectoryName, onCreate),
 		"duration_minutes":     rangeOf(directory.MinDuration, directory.MaxDuration, onCreate),
 		"buffer_after_minutes": rangeOf(0, directory.MaxBufferAfter, optional),
+		"online_for":           oneOf(optional, clinic.OnlineForAll, clinic.OnlineForExisting, clinic.OnlineForNew),
 		"agenda_ids":           described(fieldRule{minimum: ptr(1)}, "replaces the agendas offering the reason; absent: unchanged")}},
 	"RelativeInput": {request: true, fields: map[string]fieldRule{
 		"relative_id": idField(always), "relationship": oneOf(always, relationships()...)}},
@@ -296,7 +297,7 @@ var contracts = map[string]contract{
 	"Notification":   {fields: map[string]fieldRule{"channel": oneOf(optional, consent.Channels()...), "purpose": oneOf(optional, consent.Purposes()...), "state": oneOf(optional, notifyStates...)}},
 	"Patient":        {fields: map[string]fieldRule{"given_name": bounded(patient.MaxName), "family_name": bounded(patient.MaxName), "external_id": bounded(patient.MaxExternalID)}},
 	"Practitioner":   {fields: map[string]fieldRule{"name": bounded(maxDirectoryName), "title": bounded(maxDirectoryName)}},
-	"Reason":         {fields: map[string]fieldRule{"name": bounded(maxDirectoryName)}},
+	"Reason":         {fields: map[string]fieldRule{"name": bounded(maxDirectoryName), "online_for": oneOf(always, clinic.OnlineForAll, clinic.OnlineForExisting, clinic.OnlineForNew)}},
 	"Relative":       {fields: map[string]fieldRule{"relationship": oneOf(optional, relationships()...)}},
 	"StoredDecision": {fields: map[string]fieldRule{"outcome": oneOf(optional, consent.Outcomes()...), "channel": oneOf(optional, consent.Channels()...), "purpose": oneOf(optional, consent.Purposes()...)}},
 	"Template":       {fields: map[string]fieldRule{"kind": oneOf(optional, compose.Kinds()...), "channel": oneOf(optional, compose.Channels()...), "lang": oneOf(optional, locales()...)}},

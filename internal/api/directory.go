@@ -215,6 +215,7 @@ type Reason struct {
 	BufferAfterMinutes int       `json:"buffer_after_minutes"`
 	Notifications      bool      `json:"notifications"`
 	OnlineBookable     bool      `json:"online_bookable"`
+	OnlineFor          string    `json:"online_for"` // all, existing or new: who may book it online
 	AgendaIDs          []int64   `json:"agenda_ids"`
 	CreatedAt          time.Time `json:"created_at"`
 	UpdatedAt          time.Time `json:"updated_at"`
@@ -242,7 +243,7 @@ func (a *API) reasonRoutes() []web.Route {
 		},
 		out: func(x clinic.Reason) Reason {
 			out := Reason{ID: int64(x.ID), ClinicID: int64(x.ClinicID), Name: x.Name, DurationMinutes: int(x.Duration / time.Minute),
-				BufferAfterMinutes: int(x.BufferAfter / time.Minute), Notifications: x.Notifications, OnlineBookable: x.OnlineBookable,
+				BufferAfterMinutes: int(x.BufferAfter / time.Minute), Notifications: x.Notifications, OnlineBookable: x.OnlineBookable, OnlineFor: string(x.OnlineFor),
 				AgendaIDs: []int64{}, CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
 			for _, id := range x.AgendaIDs {
 				out.AgendaIDs = append(out.AgendaIDs, int64(id))

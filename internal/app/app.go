@@ -8,6 +8,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tidings-health/tidings/internal/account"
 	"github.com/tidings-health/tidings/internal/api"
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/dashboard"
@@ -26,9 +28,11 @@ import (
 	"github.com/tidings-health/tidings/internal/integration"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
+	"github.com/tidings-health/tidings/internal/portal"
 	"github.com/tidings-health/tidings/internal/server"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/waitlist"
 	"github.com/tidings-health/tidings/internal/webpush"
 )
 
@@ -47,7 +51,31 @@ type Services struct {
 	// WriteBack writes appointments booked in Tidings to the clinical software (SYN-5); the
 	// command line runs it as a component of serve.
 	WriteBack *integration.WriteBacker
+	// Accounts are the patients' portal accounts; it makes the links of their e-mails for
+	// the dispatcher.
+	Accounts *account.Service
+	// Waitlist fills cancellations; the command line runs its worker as a component of
+	// serve.
+	Waitlist *waitlist.Service
 }
+
+// links makes the secret links of the messages that carry one, by kind: the account
+// e-mails' (account) and the waitlist offers' (waitlist).
+type links struct {
+	accounts *account.Service
+	waitlist *waitlist.Service
+}
+
+func (l links) Mint(ctx context.Context, tx *store.Tx, n store.Notification) (dispatch.Minted, error) {
+	if n.OfferID != 0 {
+		link, word, err := l.waitlist.Mint(ctx, tx, n)
+		return dispatch.Minted{Link: link, Word: word}, err
+	}
+	link, err := l.accounts.Mint(ctx, tx, n)
+	return dispatch.Minted{Link: link}, err
+}
+
+func (l links) Redact(link string) string { return waitlist.Redact(l.accounts.Redact(link)) }
 
 // NewServices builds the use cases over db, with the notification channels of n.
 func NewServices(db *store.DB, n Notify, log *slog.Logger) (Services, error) {
@@ -62,6 +90,9 @@ func NewServices(db *store.DB, n Notify, log *slog.Logger) (Services, error) {
 	svc.Inbound.Wake = svc.Dispatcher.Wake
 	svc.Sync = integration.New(db, integration.Config{Logger: log, Booking: svc.Booking})
 	svc.WriteBack = integration.NewWriteBacker(db, integration.WriteBackConfig{Logger: log})
+	svc.Accounts = account.New(db, account.Config{Logger: log, PublicURL: n.PublicURL, Now: db.Now, Wake: svc.Dispatcher.Wake})
+	svc.Waitlist = waitlist.New(db, svc.Booking, waitlist.Config{Logger: log, PublicURL: n.PublicURL, Wake: svc.Dispatcher.Wake})
+	svc.Dispatcher.SetLinks(links{accounts: svc.Accounts, waitlist: svc.Waitlist})
 	return svc, nil
 }
 
@@ -161,6 +192,9 @@ type Config struct {
 	Now      func() time.Time // the dashboard's clock; default time.Now
 	Version  string
 	Notify   Notify
+	// SecureCookies marks the portal's cookies Secure behind a TLS-terminating proxy (the
+	// staff session manager has its own setting).
+	SecureCookies bool
 }
 
 // New builds the services and the server over them.
@@ -173,12 +207,18 @@ func New(cfg Config) (*server.Server, Services, error) {
 		cfg.Now = time.Now
 	}
 	pages, err := dashboard.New(dashboard.Deps{DB: cfg.DB, Sessions: cfg.Sessions, Logger: cfg.Logger, Now: cfg.Now,
-		Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients, Notify: svc.Notify, Sync: svc.Sync})
+		Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients, Notify: svc.Notify, Sync: svc.Sync, Accounts: svc.Accounts, Waitlist: svc.Waitlist})
+	if err != nil {
+		return nil, svc, err
+	}
+	portalPages, err := portal.New(portal.Deps{DB: cfg.DB, Accounts: svc.Accounts, Booking: svc.Booking, Patients: svc.Patients, Notify: svc.Notify, Waitlist: svc.Waitlist,
+		Logger: cfg.Logger, Now: cfg.Now, EmailDomain: cfg.Notify.emailDomain(), VAPIDPublic: cfg.Notify.VAPIDPublic,
+		SecureCookies: cfg.SecureCookies, ClientIP: cfg.Sessions.ClientIP})
 	if err != nil {
 		return nil, svc, err
 	}
 	a := api.New(api.Deps{DB: cfg.DB, Logger: cfg.Logger, Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients, Notify: svc.Notify})
 	routes := append(a.Routes(), hooks.New(svc.Inbound, cfg.Logger).Routes()...)
-	srv, err := server.New(server.Config{Logger: cfg.Logger, DB: cfg.DB, Sessions: cfg.Sessions, Pages: pages, API: routes, Version: cfg.Version})
+	srv, err := server.New(server.Config{Logger: cfg.Logger, DB: cfg.DB, Sessions: cfg.Sessions, Pages: pages, API: routes, Portal: portalPages.Routes(), Version: cfg.Version})
 	return srv, svc, err
 }

@@ -321,6 +321,14 @@ func (s *Service) bookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, 
 	if r.Online && !reason.OnlineBookable {
 		return a, others, clinic.Invalid("reason_id", "cannot be booked online")
 	}
+	if actor.Kind == clinic.ActorPatient {
+		if _, err := portalOpen(ctx, tx, org, cl.ID, true); err != nil {
+			return a, others, err
+		}
+		if err := onlineFor(ctx, tx, org, cl.ID, reason, patient.ID); err != nil {
+			return a, others, err
+		}
+	}
 	if r.BookedBy == "" {
 		r.BookedBy = clinic.BookedByStaff
 	}
@@ -505,8 +513,42 @@ func (s *Service) current(ctx context.Context, tx *store.Tx, org clinic.OrgID, c
 	return a, nil
 }
 
-// checkOnlineChange applies the clinic's rules for patients changing an appointment online.
-func checkOnlineChange(cl clinic.Clinic, a clinic.Appointment, now time.Time) error {
+// portalOpen checks that a patient may act in clinic cl's portal now: it is on, and, to
+// book, it takes bookings (POR-1). It returns the portal's settings.
+func portalOpen(ctx context.Context, tx *store.Tx, org clinic.OrgID, cl clinic.ClinicID, booking bool) (store.PortalSettings, error) {
+	set, ok, err := tx.Portal().PortalSettingsOf(ctx, org, cl)
+	switch {
+	case err != nil:
+		return set, err
+	case !ok || !set.Enabled:
+		return set, &clinic.ConflictError{Field: "portal", Reason: "this clinic's patient portal is off; please call the clinic"}
+	case booking && !set.OnlineBooking:
+		return set, &clinic.ConflictError{Field: "portal", Reason: "this clinic does not take bookings online; please call the clinic"}
+	}
+	return set, nil
+}
+
+// onlineFor applies a reason's "bookable online by" (POR-1): new patients only, or only
+// patients the clinic has seen.
+func onlineFor(ctx context.Context, tx *store.Tx, org clinic.OrgID, cl clinic.ClinicID, reason clinic.Reason, p clinic.PatientID) error {
+	if reason.OnlineFor == clinic.OnlineForAll || reason.OnlineFor == "" {
+		return nil
+	}
+	seen, err := tx.Portal().SeenAt(ctx, org, cl, p)
+	switch {
+	case err != nil:
+		return err
+	case reason.OnlineFor == clinic.OnlineForExisting && !seen:
+		return clinic.Invalid("reason_id", "can be booked online only by patients the clinic has seen before; please call the clinic")
+	case reason.OnlineFor == clinic.OnlineForNew && seen:
+		return clinic.Invalid("reason_id", "can be booked online only by new patients; please call the clinic")
+	}
+	return nil
+}
+
+// CheckOnlineChange applies the clinic's rules for patients changing an appointment online:
+// the use cases apply it, and the portal asks it before offering the buttons.
+func CheckOnlineChange(cl clinic.Clinic, a clinic.Appointment, now time.Time) error {
 	if !cl.Rules.AllowOnlineChanges {
 		return &clinic.ConflictError{Field: "appointment", Reason: "this clinic does not allow changes online; please call the clinic"}
 	}
@@ -549,7 +591,10 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 		return a, err
 	}
 	if c.online {
-		if err := checkOnlineChange(cl, a, tx.Now); err != nil {
+		if _, err := portalOpen(ctx, tx, org, cl.ID, false); err != nil {
+			return a, err
+		}
+		if err := CheckOnlineChange(cl, a, tx.Now); err != nil {
 			return a, err
 		}
 	}
@@ -588,7 +633,7 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 			return a, fmt.Errorf("reschedule: %w", err)
 		}
 	}
-	prev := a.Start
+	prev, prevEnd, prevAgenda := a.Start, a.End, a.AgendaID
 	a.AgendaID, a.ClinicID, a.Start, a.End = agenda, in.agendas[0].ClinicID, start, start.Add(reason.Duration)
 	updated, err := tx.Appointments().UpdateAppointment(ctx, org, a)
 	if errors.Is(err, store.ErrSlotTaken) {
@@ -599,6 +644,12 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	}
 	if err := tx.Appointments().RecordEvent(ctx, org, store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventRescheduled, Status: updated.Status, PreviousStart: &prev, Actor: c.actor}); err != nil {
 		return updated, err
+	}
+	// The time left is free: offered to the waitlist (POR-9).
+	if prev.After(tx.Now) {
+		if err := tx.Waitlist().FreeSlot(ctx, org, a.ClinicID, prevAgenda, prev, prevEnd); err != nil {
+			return updated, err
+		}
 	}
 	if err := tx.Sync().PlanWriteBack(ctx, org, updated); err != nil {
 		return updated, err
@@ -635,10 +686,18 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 		// it would not be checked either.
 		return a, &clinic.ConflictError{Field: "appointment", Reason: "this appointment comes from the clinical software: book it again there"}
 	}
+	late := false
 	if c.online {
-		if err := checkOnlineChange(cl, a, tx.Now); err != nil {
+		set, err := portalOpen(ctx, tx, org, cl.ID, false)
+		if err != nil {
 			return a, err
 		}
+		if err := CheckOnlineChange(cl, a, tx.Now); err != nil {
+			return a, err
+		}
+		// POR-3: inside the fee window (allowed when the notice to cancel online is
+		// shorter), the cancellation is marked late for staff to assess the fee.
+		late = set.LateFeeWindow > 0 && a.Start.Sub(tx.Now) < set.LateFeeWindow
 	}
 	from := a.Status
 	a.Status = to
@@ -651,7 +710,7 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 	}
 	e := store.AppointmentEvent{AppointmentID: a.ID, Kind: store.EventStatus, Status: to, Actor: c.actor}
 	if to == clinic.StatusCancelled {
-		e.Kind, e.Reason = store.EventCancelled, c.Reason
+		e.Kind, e.Reason, e.Late = store.EventCancelled, c.Reason, late
 	}
 	if err := tx.Appointments().RecordEvent(ctx, org, e); err != nil {
 		return updated, err
@@ -662,6 +721,12 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 	}
 	// Other statuses plan nothing: reminders are decided at their send time (NOT-3), so a
 	// status set and removed again before then changes nothing.
+	if to == clinic.StatusCancelled && updated.Start.After(tx.Now) {
+		// The time is free: offered to the waitlist (POR-9).
+		if err := tx.Waitlist().FreeSlot(ctx, org, updated.ClinicID, updated.AgendaID, updated.Start, updated.End); err != nil {
+			return updated, err
+		}
+	}
 	switch {
 	case to == clinic.StatusCancelled:
 		return updated, notify.Plan(ctx, tx, org, notify.Change{Kind: notify.Cancelled, Appointment: updated})

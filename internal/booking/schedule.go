@@ -264,8 +264,30 @@ func (s *Service) DeleteAbsence(ctx context.Context, actor clinic.Actor, id int6
 		if err := tx.Schedule().DeleteAbsence(ctx, actor.OrgID, id); err != nil {
 			return err
 		}
+		// The practitioner's time is free again: offered to the waitlist (POR-9).
+		if x.End.After(tx.Now) {
+			ags, err := tx.Directory().Agendas(ctx, actor.OrgID, store.AgendaFilter{}, store.Page{Limit: 10000})
+			if err != nil {
+				return err
+			}
+			for _, a := range ags {
+				if a.PractitionerID != nil && *a.PractitionerID == x.PractitionerID && a.Active {
+					if err := tx.Waitlist().FreeSlot(ctx, actor.OrgID, a.ClinicID, a.ID, later(x.Start, tx.Now), x.End); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		return audit.Change(ctx, tx, actor, "absence.delete", p.Name, absenceAudit(x), nil)
 	})
+}
+
+// later is the later of two instants.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // weekHours is an agenda's weekly hours as the audit log records them (audit.Change): one

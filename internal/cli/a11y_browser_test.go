@@ -125,42 +125,8 @@ func TestBrowserAccessibility(t *testing.T) {
 	placeholder := regexp.MustCompile(`\{([a-z]+)\}`)
 	pages := readA11yPages(t)
 
-	audit := func(path string) ([]axeViolation, error) {
-		// Runtime.evaluate runs outside the page's Content-Security-Policy, which forbids
-		// inline and injected <script> elements.
-		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](string(axe))); err != nil {
-			return nil, fmt.Errorf("inject axe-core: %w", err)
-		}
-		const run = `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}, resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations))`
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](run, chromedp.EvalAwaitPromise))
-		if err != nil {
-			return nil, fmt.Errorf("axe.run: %w", err)
-		}
-		var vs []axeViolation
-		if err := json.Unmarshal([]byte(s), &vs); err != nil {
-			return nil, err
-		}
-		var bad []axeViolation
-		for _, v := range vs {
-			if v.Impact == "serious" || v.Impact == "critical" {
-				bad = append(bad, v)
-			}
-		}
-		return bad, nil
-	}
-	report := func(where string, vs []axeViolation) {
-		for _, v := range vs {
-			var targets []string
-			for i, n := range v.Nodes {
-				if i == 3 {
-					targets = append(targets, fmt.Sprintf("… %d more", len(v.Nodes)-3))
-					break
-				}
-				targets = append(targets, fmt.Sprint(n.Target)+" "+n.HTML)
-			}
-			t.Errorf("%s: %s (%s): %s\n\t%s", where, v.ID, v.Impact, v.Help, strings.Join(targets, "\n\t"))
-		}
-	}
+	audit := func(string) ([]axeViolation, error) { return runAxe(ctx, axe) }
+	report := func(where string, vs []axeViolation) { reportAxe(t, where, vs) }
 
 	sizes := []struct {
 		name          string
@@ -215,6 +181,48 @@ func TestBrowserAccessibility(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.Click(chromedp.CSS("#sign-out")), chromedp.WaitVisible(chromedp.CSS("#email"))); err != nil {
 			t.Fatalf("sign out: %v", err)
 		}
+	}
+}
+
+// runAxe runs axe-core (axe, its source) on the page ctx shows and returns its serious and
+// critical violations of WCAG 2.1 A and AA and axe's best practices.
+func runAxe(ctx context.Context, axe []byte) ([]axeViolation, error) {
+	// Runtime.evaluate runs outside the page's Content-Security-Policy, which forbids
+	// inline and injected <script> elements.
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](string(axe))); err != nil {
+		return nil, fmt.Errorf("inject axe-core: %w", err)
+	}
+	const run = `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}, resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations))`
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](run, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return nil, fmt.Errorf("axe.run: %w", err)
+	}
+	var vs []axeViolation
+	if err := json.Unmarshal([]byte(s), &vs); err != nil {
+		return nil, err
+	}
+	var bad []axeViolation
+	for _, v := range vs {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			bad = append(bad, v)
+		}
+	}
+	return bad, nil
+}
+
+// reportAxe fails t with each violation, naming up to three of its elements.
+func reportAxe(t *testing.T, where string, vs []axeViolation) {
+	t.Helper()
+	for _, v := range vs {
+		var targets []string
+		for i, n := range v.Nodes {
+			if i == 3 {
+				targets = append(targets, fmt.Sprintf("… %d more", len(v.Nodes)-3))
+				break
+			}
+			targets = append(targets, fmt.Sprint(n.Target)+" "+n.HTML)
+		}
+		t.Errorf("%s: %s (%s): %s\n\t%s", where, v.ID, v.Impact, v.Help, strings.Join(targets, "\n\t"))
 	}
 }
 

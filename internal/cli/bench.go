@@ -19,7 +19,7 @@ import (
 // line.
 func runBench(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return usageError{fmt.Errorf("bench: name a benchmark: slots, dispatch, pages, hl7, import")}
+		return usageError{fmt.Errorf("bench: name a benchmark: slots, dispatch, pages, portal, hl7, import")}
 	}
 	switch args[0] {
 	case "slots":
@@ -28,12 +28,14 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		return benchDispatch(ctx, env, args[1:])
 	case "pages":
 		return benchPages(ctx, env, args[1:])
+	case "portal":
+		return benchPortal(ctx, env, args[1:])
 	case "hl7":
 		return benchHL7(ctx, env, args[1:])
 	case "import":
 		return benchImport(ctx, env, args[1:])
 	}
-	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots, dispatch, pages, hl7, import)", args[0])}
+	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots, dispatch, pages, portal, hl7, import)", args[0])}
 }
 
 // benchDB opens --db, or a fresh temporary SQLite database when none is given.
@@ -106,6 +108,25 @@ func benchPages(ctx context.Context, env Env, args []string) error {
 	defer done()
 	c.Log = env.Stderr
 	return bench.Pages(ctx, db, c, env.Stdout)
+}
+
+func benchPortal(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("bench portal", env)
+	var c bench.PortalConfig
+	fs.IntVar(&c.Patients, "patients", 200, "simulated patients browsing and booking at once, each with an account and a session")
+	fs.DurationVar(&c.Duration, "duration", time.Minute, "length of the measured phase")
+	fs.IntVar(&c.Agendas, "agendas", 10, "practitioners' agendas offering every reason")
+	fs.DurationVar(&c.Think, "think", time.Second, "a patient's mean pause before each request (0: none, a closed loop at saturation)")
+	db, done, err := benchStart(ctx, env, fs, cfg, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if c.Think == 0 {
+		c.Think = -1 // PortalConfig's "no pause"
+	}
+	c.Log = env.Stderr
+	return bench.Portal(ctx, db, c, env.Stdout)
 }
 
 // benchStart is what every benchmark does before measuring: parse its flags, open --db (or

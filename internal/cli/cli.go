@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-health/tidings/internal/account"
 	"github.com/tidings-health/tidings/internal/app"
 	"github.com/tidings-health/tidings/internal/auth"
 	"github.com/tidings-health/tidings/internal/clinic"
@@ -251,6 +252,7 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	// Each capability declares its background work here.
 	reg := jobs.NewRegistry()
 	session.RegisterJobs(reg, db, session.JobsConfig{Idle: cfg.SessionIdle})
+	account.RegisterJobs(reg, db, 0)
 	// The FHIR sync has its own integration.Service: the jobs are declared before the app's
 	// services exist, and the two share nothing but the database.
 	integration.RegisterJobs(reg, integration.New(db, integration.Config{Logger: log}), nil)
@@ -260,7 +262,7 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	}
 	sessions := session.New(db, queue, session.Config{Idle: cfg.SessionIdle, Logger: log, SecureCookies: cfg.SecureCookies,
 		TrustedProxies: cfg.TrustedProxies})
-	srv, svc, err := app.New(app.Config{Logger: log, DB: db, Sessions: sessions, Version: Version, Notify: app.Notify{
+	srv, svc, err := app.New(app.Config{Logger: log, DB: db, Sessions: sessions, Version: Version, SecureCookies: cfg.SecureCookies, Notify: app.Notify{
 		PublicURL: cfg.PublicURL, SMTPURL: cfg.SMTPURL, Outbox: cfg.Outbox || seedDemo, BounceToken: cfg.BounceToken,
 		VAPIDPublic: cfg.VAPIDPublic, VAPIDPrivate: cfg.VAPIDPrivate, VAPIDSubject: cfg.VAPIDSubject}})
 	if err != nil {
@@ -321,6 +323,11 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 			ready()
 			return svc.WriteBack.Run(ctx)
 		}},
+		// The waitlist offers freed times in waves (POR-9); every instance may run one.
+		{Name: "waitlist", RunFunc: func(ctx context.Context, ready func()) error {
+			ready()
+			return svc.Waitlist.Run(ctx)
+		}},
 		// The MLLP listener stops before the notifications and the queue, after the HTTP
 		// server: its in-flight messages are applied and acknowledged, then the applier ends.
 		{Name: "mllp", RunFunc: func(ctx context.Context, ready func()) error {
@@ -376,6 +383,10 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 			fmt.Fprintf(env.Stdout, "Demo organisation %q (slug %s, %s). Sign in at %slogin with password %s as:\n", seeded.Org.Name, seeded.Org.Slug, map[bool]string{true: "created", false: "already there"}[seeded.Created], url, demo.Password)
 			for _, l := range seeded.Logins {
 				fmt.Fprintf(env.Stdout, "  %-20s %s\n", l.Role, l.Email)
+			}
+			fmt.Fprintf(env.Stdout, "Patient portals (sign in as the patient shown, password %s):\n", demo.Password)
+			for _, p := range seeded.Portals {
+				fmt.Fprintf(env.Stdout, "  %-26s %s%s  %s\n", p.Clinic, url, strings.TrimPrefix(p.Path, "/"), p.Email)
 			}
 		}
 		if env.Ready != nil {

@@ -168,9 +168,27 @@ type Reason struct {
 	BufferAfter    time.Duration // kept free after an appointment of this reason
 	Notifications  bool          // CON-6
 	OnlineBookable bool
-	AgendaIDs      []AgendaID // agendas that offer this reason
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// OnlineFor says which patients may book it online (POR-1): everyone, only patients
+	// the clinic has seen before, or only new ones.
+	OnlineFor OnlineFor
+	AgendaIDs []AgendaID // agendas that offer this reason
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// OnlineFor is who may book a reason online.
+type OnlineFor string
+
+// Who may book a reason online.
+const (
+	OnlineForAll      OnlineFor = "all"      // every patient with a portal account
+	OnlineForExisting OnlineFor = "existing" // patients who have been seen at the clinic
+	OnlineForNew      OnlineFor = "new"      // patients never seen at the clinic yet
+)
+
+// Valid reports whether o is one of the OnlineFor values.
+func (o OnlineFor) Valid() bool {
+	return o == OnlineForAll || o == OnlineForExisting || o == OnlineForNew
 }
 
 // Relationship qualifies a link between two patients.

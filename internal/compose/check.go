@@ -113,6 +113,8 @@ func checkHeader(t Template) Problems {
 	}
 	if !t.Channel.valid() {
 		ps = append(ps, Problem{"channel", "unknown channel " + strconv.Quote(string(t.Channel))})
+	} else if t.Kind.Account() && !offers(t.Kind, t.Channel) {
+		ps = append(ps, Problem{"channel", "an account e-mail is sent by e-mail only"})
 	} else if t.Kind.valid() && !offers(t.Kind, t.Channel) {
 		ps = append(ps, Problem{"channel", "an answer to an SMS is sent by SMS only"})
 	}

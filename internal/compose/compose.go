@@ -25,13 +25,30 @@ const (
 	KindReplyHelp      Kind = "reply_help"      // answer to HELP: who we are, the clinic's phone
 	KindReplyStop      Kind = "reply_stop"      // answer to STOP: the opt-out is recorded (CON-3)
 	KindReplyStart     Kind = "reply_start"     // answer to START/UNSTOP: SMS resume
+	// KindInvite invites a patient to the portal (POR-7) and KindPasswordReset answers a
+	// request to reset the password: e-mails only, whose {portal_link} is a single-use link.
+	KindInvite        Kind = "invite"
+	KindPasswordReset Kind = "password_reset"
+	// KindWaitlistOffer offers a freed time to a patient on the waitlist (POR-9), with a
+	// link and a reply word to claim it; KindWaitlistTaken tells the others of the wave
+	// that someone claimed it first.
+	KindWaitlistOffer Kind = "waitlist_offer"
+	KindWaitlistTaken Kind = "waitlist_taken"
 )
 
 // Kinds lists every kind in the order the dashboard shows them.
 func Kinds() []Kind {
 	return []Kind{KindConfirmation, KindReminder, KindReschedule, KindCancellation, KindReminderGroup,
-		KindReplyConfirmed, KindReplyHelp, KindReplyStop, KindReplyStart}
+		KindReplyConfirmed, KindReplyHelp, KindReplyStop, KindReplyStart, KindInvite, KindPasswordReset, KindWaitlistOffer, KindWaitlistTaken}
 }
+
+// Linked reports whether a message of kind k carries a secret link minted as it is sent:
+// the account e-mails' and the waitlist offers' (the notification log keeps it redacted).
+func (k Kind) Linked() bool { return k.Account() || k == KindWaitlistOffer }
+
+// Account reports whether k is about the patient's portal account rather than an
+// appointment: sent by e-mail only, its link a secret of the recipient's.
+func (k Kind) Account() bool { return k == KindInvite || k == KindPasswordReset }
 
 // valid reports whether k is one of Kinds.
 func (k Kind) valid() bool { return slices.Contains(Kinds(), k) }
@@ -62,9 +79,12 @@ func Channels() []Channel { return []Channel{ChannelSMS, ChannelEmail, ChannelPu
 
 func (c Channel) valid() bool { return slices.Contains(Channels(), c) }
 
-// offers reports whether a template of kind k exists on channel c: every kind on SMS, the
-// appointment notices on e-mail and push too.
+// offers reports whether a template of kind k exists on channel c: the appointment notices
+// on every channel, the answers to an SMS on SMS only, the account e-mails on e-mail only.
 func offers(k Kind, c Channel) bool {
+	if k.Account() {
+		return c == ChannelEmail
+	}
 	return k.valid() && c.valid() && (c == ChannelSMS || !k.reply())
 }
 
@@ -94,13 +114,16 @@ const (
 	VarPortalLink   = "portal_link"
 	VarAppointments = "appointments"
 	VarReplyHint    = "reply_hint"
+	// VarClaimWord is the word a waitlist offer is claimed with by SMS ("BOOK 4821"): its
+	// own word and number, which a reminder's C/Y reply cannot be taken for.
+	VarClaimWord = "claim_word"
 )
 
 // allNames is every variable name, for recognising a known name used where it is not
 // offered.
 func allNames() []string {
 	return []string{VarFirstName, VarClinic, VarClinicPhone, VarPractitioner, VarDate, VarTime,
-		VarPortalLink, VarAppointments, VarReplyHint}
+		VarPortalLink, VarAppointments, VarReplyHint, VarClaimWord}
 }
 
 // Variables lists the variables a kind offers, without braces, for the editor's help text.
@@ -120,6 +143,12 @@ func Variables(kind Kind) []string {
 		return []string{VarClinic, VarClinicPhone, VarPortalLink}
 	case KindReplyStop, KindReplyStart:
 		return []string{VarClinic, VarClinicPhone}
+	case KindInvite, KindPasswordReset:
+		return []string{VarFirstName, VarClinic, VarClinicPhone, VarPortalLink}
+	case KindWaitlistOffer:
+		return []string{VarFirstName, VarClinic, VarClinicPhone, VarPractitioner, VarDate, VarTime, VarPortalLink, VarClaimWord}
+	case KindWaitlistTaken:
+		return []string{VarFirstName, VarClinic, VarClinicPhone, VarPractitioner, VarDate, VarTime, VarPortalLink}
 	}
 	return nil
 }

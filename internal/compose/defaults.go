@@ -28,6 +28,27 @@ func english(kind Kind, ch Channel) (subject, body string) {
 	switch ch {
 	case ChannelEmail:
 		switch kind {
+		case KindWaitlistOffer:
+			return "A time freed up on {date} at {time}",
+				"Hello {first_name},\n\n" +
+					"You are on the waitlist of {clinic}: a time freed up with {practitioner} on {date} at {time}.\n\n" +
+					"To take it, follow this link (first come, first served; the offer is held for a short time):\n{portal_link}\n\n" +
+					"If it does not suit you, do nothing: you stay on the waitlist.\n\n{clinic}"
+		case KindWaitlistTaken:
+			return "The time on {date} at {time} was taken",
+				"Hello {first_name},\n\n" +
+					"The time with {practitioner} on {date} at {time} was taken by another patient before you. You stay on the waitlist of {clinic}, and we will tell you when another time frees up.\n\n{clinic}"
+		case KindInvite:
+			return "Your patient portal at {clinic}",
+				"Hello {first_name},\n\n" +
+					"{clinic} invites you to its patient portal, where you can book, change or cancel your appointments and choose how we contact you.\n\n" +
+					"To create your account, choose your password here (the link works once, for 72 hours):\n{portal_link}\n\n" +
+					"If you did not expect this e-mail, you can ignore it or call us on {clinic_phone}.\n\n{clinic}"
+		case KindPasswordReset:
+			return "Your patient portal password at {clinic}",
+				"Hello {first_name},\n\n" +
+					"Someone asked to reset the password of your patient portal account at {clinic}. To choose a new password, follow this link (it works once, for one hour):\n{portal_link}\n\n" +
+					"If you did not ask for it, ignore this e-mail: your password stays as it is.\n\n{clinic}"
 		case KindConfirmation:
 			return "Your appointment on {date} at {time}",
 				"Hello {first_name},\n\n" +
@@ -61,6 +82,10 @@ func english(kind Kind, ch Channel) (subject, body string) {
 		}
 	case ChannelPush:
 		switch kind {
+		case KindWaitlistOffer:
+			return "A time freed up", "{clinic}: {practitioner} on {date} at {time}. Open to take it."
+		case KindWaitlistTaken:
+			return "Time taken", "{clinic}: the time on {date} at {time} was taken. You stay on the waitlist."
 		case KindConfirmation:
 			return "Appointment booked", "{first_name}, your appointment with {practitioner} at {clinic} is booked for {date} at {time}."
 		case KindReminder:
@@ -74,6 +99,10 @@ func english(kind Kind, ch Channel) (subject, body string) {
 		}
 	case ChannelSMS:
 		switch kind {
+		case KindWaitlistOffer:
+			return "", "{clinic}: a time freed up with {practitioner} on {date} at {time}. To take it: {portal_link} or reply {claim_word}"
+		case KindWaitlistTaken:
+			return "", "{clinic}: the time on {date} at {time} was taken by someone else. You stay on the waitlist."
 		case KindConfirmation:
 			return "", "{first_name}, you're booked with {practitioner} at {clinic} on {date} at {time}. To change or cancel: {portal_link}"
 		case KindReminder:
@@ -104,6 +133,27 @@ func french(kind Kind, ch Channel) (subject, body string) {
 	switch ch {
 	case ChannelEmail:
 		switch kind {
+		case KindWaitlistOffer:
+			return "Un horaire s’est libéré le {date} à {time}",
+				"Bonjour {first_name},\n\n" +
+					"Vous êtes sur la liste d’attente de {clinic} : un horaire s’est libéré avec {practitioner} le {date} à {time}.\n\n" +
+					"Pour le prendre, suivez ce lien (premier arrivé, premier servi ; l’offre est réservée peu de temps) :\n{portal_link}\n\n" +
+					"S’il ne vous convient pas, ne faites rien : vous restez sur la liste d’attente.\n\n{clinic}"
+		case KindWaitlistTaken:
+			return "L’horaire du {date} à {time} a été pris",
+				"Bonjour {first_name},\n\n" +
+					"L’horaire avec {practitioner} le {date} à {time} a été pris par un autre patient avant vous. Vous restez sur la liste d’attente de {clinic} et nous vous préviendrons quand un autre horaire se libérera.\n\n{clinic}"
+		case KindInvite:
+			return "Votre portail patient chez {clinic}",
+				"Bonjour {first_name},\n\n" +
+					"{clinic} vous invite sur son portail patient, où vous pouvez prendre, déplacer ou annuler vos rendez-vous et choisir comment nous vous contactons.\n\n" +
+					"Pour créer votre compte, choisissez votre mot de passe ici (le lien ne sert qu’une fois, pendant 72 heures) :\n{portal_link}\n\n" +
+					"Si vous n’attendiez pas ce message, ignorez-le ou appelez-nous au {clinic_phone}.\n\n{clinic}"
+		case KindPasswordReset:
+			return "Votre mot de passe du portail patient chez {clinic}",
+				"Bonjour {first_name},\n\n" +
+					"Quelqu’un a demandé à réinitialiser le mot de passe de votre compte du portail patient chez {clinic}. Pour choisir un nouveau mot de passe, suivez ce lien (il ne sert qu’une fois, pendant une heure) :\n{portal_link}\n\n" +
+					"Si vous n’avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n\n{clinic}"
 		case KindConfirmation:
 			return "Votre rendez-vous du {date} à {time}",
 				"Bonjour {first_name},\n\n" +
@@ -137,6 +187,10 @@ func french(kind Kind, ch Channel) (subject, body string) {
 		}
 	case ChannelPush:
 		switch kind {
+		case KindWaitlistOffer:
+			return "Un horaire s’est libéré", "{clinic} : {practitioner} le {date} à {time}. Ouvrez pour le prendre."
+		case KindWaitlistTaken:
+			return "Horaire pris", "{clinic} : l’horaire du {date} à {time} a été pris. Vous restez sur la liste d’attente."
 		case KindConfirmation:
 			return "Rendez-vous confirmé", "{first_name}, votre rendez-vous avec {practitioner} ({clinic}) est confirmé pour le {date} à {time}."
 		case KindReminder:
@@ -150,6 +204,10 @@ func french(kind Kind, ch Channel) (subject, body string) {
 		}
 	case ChannelSMS:
 		switch kind {
+		case KindWaitlistOffer:
+			return "", "{clinic} : un horaire s'est libéré avec {practitioner} le {date} à {time}. Pour le prendre : {portal_link} ou répondez {claim_word}"
+		case KindWaitlistTaken:
+			return "", "{clinic} : l'horaire du {date} à {time} a été pris par quelqu'un d'autre. Vous restez sur la liste d'attente."
 		case KindConfirmation:
 			return "", "{clinic} : Bonjour {first_name}, votre rendez-vous avec {practitioner} le {date} à {time} est confirmé. Pour le modifier ou l'annuler : {portal_link}"
 		case KindReminder:

@@ -21,7 +21,10 @@ type piece struct {
 func genTemplate(t *rapid.T, escapes bool) (Template, []piece) {
 	kind := rapid.SampledFrom(Kinds()).Draw(t, "kind")
 	chans := []Channel{ChannelSMS}
-	if !kind.reply() {
+	switch {
+	case kind.Account():
+		chans = []Channel{ChannelEmail}
+	case !kind.reply():
 		chans = Channels()
 	}
 	ch := rapid.SampledFrom(chans).Draw(t, "channel")

@@ -38,6 +38,8 @@ type Vars struct {
 	// AsksReply is set when the clinic accepts C/Y replies to confirm (NOT-10): {reply_hint}
 	// then says "Reply C to confirm.", else it is empty.
 	AsksReply bool
+	// ClaimWord is a waitlist offer's reply word, {claim_word} ("BOOK 4821").
+	ClaimWord string
 }
 
 // Rendered is a message ready to send.
@@ -143,6 +145,7 @@ func valuesOf(t Template, v Vars, loc i18n.Locale) map[string]string {
 		VarPractitioner: clean(v.Practitioner),
 		VarPortalLink:   clean(v.PortalLink),
 		VarAppointments: group(loc, v.Group, in),
+		VarClaimWord:    clean(v.ClaimWord),
 	}
 	if !start.IsZero() {
 		values[VarDate] = date(loc, in(start), isSMS)

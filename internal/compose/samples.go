@@ -15,14 +15,14 @@ func sampleVars(loc i18n.Locale) Vars {
 	if loc == i18n.French {
 		return Vars{
 			FirstName: "Camille", Clinic: "Cabinet médical du Parc", ClinicPhone: "01 23 45 67 89",
-			Practitioner: "Dr Martin", PortalLink: "https://parc.tidings.example/a/K7Q2XM9D",
+			Practitioner: "Dr Martin", PortalLink: "https://parc.tidings.example/a/K7Q2XM9D", ClaimWord: "BOOK 4821",
 			Start: at(10, 30), Zone: time.UTC, AsksReply: true,
 			Group: []Appointment{{FirstName: "Camille", Start: at(10, 30)}, {FirstName: "Louis", Start: at(10, 45)}},
 		}
 	}
 	return Vars{
 		FirstName: "Olivia", Clinic: "Harbour Medical", ClinicPhone: "02 9123 4567",
-		Practitioner: "Dr Nguyen", PortalLink: "https://harbour.tidings.example/a/K7Q2XM9D",
+		Practitioner: "Dr Nguyen", PortalLink: "https://harbour.tidings.example/a/K7Q2XM9D", ClaimWord: "BOOK 4821",
 		Start: at(10, 30), Zone: time.UTC, AsksReply: true,
 		Group: []Appointment{{FirstName: "Olivia", Start: at(10, 30)}, {FirstName: "Noah", Start: at(10, 45)}},
 	}
@@ -40,6 +40,7 @@ func longVars() Vars {
 		ClinicPhone:  "+61 2 9999 9999",
 		Practitioner: "Dr Alexandra Montgomery-Whitfield",
 		PortalLink:   "https://northern-beaches-family-medical.tidings.example/a/K7Q2XM9DP4WZ",
+		ClaimWord:    "BOOK 4821",
 		Start:        at(10, 45),
 		Zone:         time.UTC,
 		AsksReply:    true,

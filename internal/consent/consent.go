@@ -214,3 +214,29 @@ func (f *Facts) destination() Destination {
 	}
 	return Missing
 }
+
+// Current is the patient's own choice (CON-3) for purpose on channel: the newest
+// Tidings-side record covering it, as Decide reads them; ok is false when there is none and
+// the clinic's default (messages are sent) applies.
+func Current(rs []Record, ch Channel, p Purpose) (optIn, ok bool) {
+	if best := newestCovering(rs, ch, p); best >= 0 {
+		return rs[best].OptIn, true
+	}
+	return false, false
+}
+
+// newestCovering indexes the newest Tidings-side record of rs that covers purpose p on
+// channel ch (p itself or every purpose), -1 when none does.
+func newestCovering(rs []Record, ch Channel, p Purpose) int {
+	best := -1
+	for i := range rs {
+		r := &rs[i]
+		if r.Source == SourcePMS || r.Channel != ch || (r.Purpose != p && r.Purpose != PurposeAll) {
+			continue
+		}
+		if best < 0 || newer(r, &rs[best]) {
+			best = i
+		}
+	}
+	return best
+}

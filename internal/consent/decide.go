@@ -268,16 +268,7 @@ func (d *Decision) tidings(f *Facts) bool {
 		s.Result = Skip
 		return false
 	}
-	best := -1
-	for i := range f.Consents {
-		r := &f.Consents[i]
-		if r.Source == SourcePMS || r.Channel != f.Channel || (r.Purpose != f.Purpose && r.Purpose != PurposeAll) {
-			continue
-		}
-		if best < 0 || newer(r, &f.Consents[best]) {
-			best = i
-		}
-	}
+	best := newestCovering(f.Consents, f.Channel, f.Purpose)
 	if best < 0 {
 		s.add("purpose", string(f.Purpose))
 		s.add("record", "none")

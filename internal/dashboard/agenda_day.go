@@ -52,6 +52,7 @@ type agendaAppointment struct {
 	Status      clinic.Status
 	StatusLabel string
 	Active      bool // holds its slot (not cancelled, not an excused absence)
+	Online      bool // the patient booked it in the portal (POR-8: marked "booked online")
 	Actions     apptActions
 	Acts        bool // Actions offers something
 	// Open: the appointment opened (?open=ID), whose status buttons, Move and Cancel are

@@ -56,7 +56,7 @@ func (d *Dashboard) agendaPanel(w http.ResponseWriter, r *http.Request) {
 		}
 		appt = agendaAppointment{ID: a.ID, Time: what, Start: a.Start.In(loc).Format("15:04"), PatientID: a.PatientID,
 			Patient: ps[a.PatientID].FullName(), Reason: reason.Name, Status: a.Status, StatusLabel: statusLabel(a.Status),
-			Active: a.Status.Active(), Actions: acts, Acts: len(acts.Statuses) > 0 || acts.Move || acts.Cancel, Open: true}
+			Active: a.Status.Active(), Online: a.BookedBy == clinic.BookedByPatient, Actions: acts, Acts: len(acts.Statuses) > 0 || acts.Move || acts.Cancel, Open: true}
 		return nil
 	})
 	if err != nil {

@@ -341,40 +341,59 @@ func confirmOf(ctx context.Context, tx *store.Tx, f frame, refusal error) (*book
 // searchForBooking lists the patients of the clinic's clinical database the search text
 // matches, and keeps the patient already chosen listed (and selected) whatever the search.
 func searchForBooking(ctx context.Context, tx *store.Tx, f frame, in bookInput, page *bookPage) ([]clinic.PatientID, error) {
+	pick, ids, err := pickPatients(ctx, tx, f, in.Query, in.PatientID)
+	page.Searched, page.SearchError, page.Patients, page.More = pick.Searched, pick.SearchError, pick.Patients, pick.More
+	return ids, err
+}
+
+// patientPick is the patient search of a form that chooses one patient (the booking form,
+// the waitlist's): templates/parts.html's "patient-results" shows it.
+type patientPick struct {
+	Searched    bool
+	SearchError string
+	Patients    []patientChoice
+	More        bool // the search matched more patients than are listed
+}
+
+// pickPatients lists the patients of the current clinic's clinical database that query
+// matches (at most bookSearchSize), and keeps the patient already chosen listed (and
+// selected) whatever the search. It returns the patients listed, to be audited.
+func pickPatients(ctx context.Context, tx *store.Tx, f frame, query string, chosen clinic.PatientID) (patientPick, []clinic.PatientID, error) {
+	var pick patientPick
 	var ps []clinic.Patient
-	if in.Query != "" {
-		page.Searched = true
-		filter, err := searchFilter(in.Query, f.Clinic.Region)
+	if query != "" {
+		pick.Searched = true
+		filter, err := searchFilter(query, f.Clinic.Region)
 		var ve *clinic.ValidationError
 		switch {
 		case errors.As(err, &ve):
-			page.SearchError = "Search text " + ve.Fields[0].Reason + "."
+			pick.SearchError = "Search text " + ve.Fields[0].Reason + "."
 		case err != nil:
-			return nil, err
+			return pick, nil, err
 		default:
 			filter.DatabaseID = f.Clinic.DatabaseID
 			if ps, err = tx.Patients().ListPatients(ctx, f.Org.ID, filter, store.Page{Limit: bookSearchSize + 1}); err != nil {
-				return nil, err
+				return pick, nil, err
 			}
 			if len(ps) > bookSearchSize {
-				ps, page.More = ps[:bookSearchSize], true
+				ps, pick.More = ps[:bookSearchSize], true
 			}
 		}
 	}
-	if in.PatientID != 0 && !slices.ContainsFunc(ps, func(p clinic.Patient) bool { return p.ID == in.PatientID }) {
-		chosen, err := tx.Patients().PatientsByIDs(ctx, f.Org.ID, []clinic.PatientID{in.PatientID})
+	if chosen != 0 && !slices.ContainsFunc(ps, func(p clinic.Patient) bool { return p.ID == chosen }) {
+		found, err := tx.Patients().PatientsByIDs(ctx, f.Org.ID, []clinic.PatientID{chosen})
 		if err != nil {
-			return nil, err
+			return pick, nil, err
 		}
-		if p, ok := chosen[in.PatientID]; ok && p.DatabaseID == f.Clinic.DatabaseID && p.MergedInto == 0 {
+		if p, ok := found[chosen]; ok && p.DatabaseID == f.Clinic.DatabaseID && p.MergedInto == 0 {
 			ps = append([]clinic.Patient{p}, ps...)
 		}
 	}
 	ids := make([]clinic.PatientID, len(ps))
 	for i, p := range ps {
 		ids[i] = p.ID
-		page.Patients = append(page.Patients, patientChoice{ID: p.ID, Name: p.FullName(), BirthDate: civilDate(p.BirthDate),
-			Checked: p.ID == in.PatientID})
+		pick.Patients = append(pick.Patients, patientChoice{ID: p.ID, Name: p.FullName(), BirthDate: civilDate(p.BirthDate),
+			Checked: p.ID == chosen})
 	}
-	return ids, nil
+	return pick, ids, nil
 }

@@ -60,6 +60,9 @@ type apptEvent struct {
 	From        string // a move's previous start, in the clinic's zone
 	Reason      cancelReasonText
 	Who         actorName
+	// Late: the patient cancelled online inside the clinic's late-cancellation fee window
+	// (POR-3), for staff to assess the fee.
+	Late bool
 }
 
 // actorName is who did something, in words: Key is a catalog key with the name as {0}
@@ -151,7 +154,7 @@ func (d *Dashboard) loadAppointment(ctx context.Context, tx *store.Tx, f frame, 
 			ev.From = f.Locale.Day(e.PreviousStart.In(loc)) + " " + e.PreviousStart.In(loc).Format("15:04")
 		}
 		if e.Kind == store.EventCancelled {
-			ev.Reason = splitCancelReason(e.Reason)
+			ev.Reason, ev.Late = splitCancelReason(e.Reason), e.Late
 		}
 		if e.Kind == store.EventBooked && page.BookedWho == (actorName{}) {
 			page.BookedWho = ev.Who

@@ -47,6 +47,8 @@ var actions = map[string]actionInfo{
 	"sms_inbox.read":          {"Viewed the SMS inbox", true},
 	"audit.list":              {"Viewed the audit log", true},
 	"audit.export":            {"Exported the audit log", true},
+	"patient.duplicates":      {"Viewed the duplicate e-mail report", true},
+	"waitlist.read":           {"Viewed the waitlist", true},
 
 	// Appointments and schedules.
 	"appointment.create":           {"Booked an appointment", false},
@@ -100,6 +102,20 @@ var actions = map[string]actionInfo{
 	"settings.sms_account":          {"Saved an SMS account", false},
 	"settings.sms_account_delete":   {"Deleted an SMS account", false},
 
+	// The patient portal (POR-1, POR-7): its settings, invitations, and what patients ask
+	// for on it before they are signed in.
+	"portal.settings":       {"Changed the patient portal settings", false},
+	"portal.invite":         {"Invited patients to the patient portal", false},
+	"portal.invite_request": {"Received a request for an invitation to the portal", false},
+	"portal.reset_request":  {"Received a request to reset a portal password", false},
+	"portal.password_set":   {"Set their portal password", false},
+
+	// The waitlist (POR-9): a patient put on it or taken off it (by staff or in the
+	// portal), and a freed time claimed through its offer.
+	"waitlist.join":  {"Put a patient on the waitlist", false},
+	"waitlist.leave": {"Took a patient off the waitlist", false},
+	"waitlist.claim": {"Took a freed time offered by the waitlist", false},
+
 	// The organisation and its staff.
 	"organisation.create": {"Created the organisation", false},
 	"user.create":         {"Created a staff account", false},
@@ -130,6 +146,8 @@ var actionGroups = []struct{ Prefix, Label string }{
 	{"practitioner", "Practitioners"},
 	{"reason", "Consultation reasons"},
 	{"settings", "SMS accounts"},
+	{"portal", "Patient portal"},
+	{"waitlist", "Waitlist"},
 	{"organisation", "Organisation"},
 	{"user", "Staff accounts"},
 	{"token", "API tokens"},
@@ -299,6 +317,17 @@ var fieldLabels = map[string]string{
 	"grid_minutes":         "Start times",
 	"allow_no_preference":  "Offer \"No preference\" of practitioner",
 	"allow_online_changes": "Patients can cancel and reschedule online",
+	// The patient portal.
+	"enabled":        "Portal on",
+	"online_booking": "Allow patients to book appointments online",
+	"late_fee_cents": "Late-cancellation fee (cents)",
+	"late_fee_hours": "Late when cancelled less than (hours)",
+	"staff_alert":    "Alert the clinic's staff of each appointment booked online",
+	"button_size":    "Book button: size",
+	"button_colour":  "Book button: colour",
+	// The waitlist's settings, on the portal page.
+	"waitlist_wave":         "Patients offered each freed time at once",
+	"waitlist_hold_minutes": "Time each wave has to take it, in minutes",
 	// Practitioners, agendas, reasons.
 	"title":                "Title",
 	"clinic":               "Clinic",
@@ -308,6 +337,7 @@ var fieldLabels = map[string]string{
 	"buffer_after_minutes": "Buffer after (minutes)",
 	"notifications":        "Send notifications for this reason",
 	"online_bookable":      "Patients can book it online",
+	"online_for":           "Who may book it online",
 	"agendas":              "Offered by",
 	// An agenda's channels.
 	"sms":   "SMS",
@@ -392,6 +422,8 @@ func valueOf(field string, raw json.RawMessage, loc *time.Location, l i18n.Local
 			return []auditText{{Key: languageLabel(x)}}
 		case field == "status" && (x == "active" || x == "disabled"):
 			return []auditText{{Key: map[string]string{"active": "Active", "disabled": "Disabled"}[x]}}
+		case field == "online_for" && clinic.OnlineFor(x).Valid():
+			return []auditText{{Key: onlineForLabel(clinic.OnlineFor(x))}}
 		case field == "change" && (x == "closed" || x == "hours" || x == "replace"):
 			return []auditText{{Key: map[string]string{"closed": "Closed", "hours": "Extra hours", "replace": "Closed, other hours instead"}[x]}}
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tidings-health/tidings/internal/account"
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/directory"
@@ -14,6 +15,7 @@ import (
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/waitlist"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
@@ -39,6 +41,11 @@ type Deps struct {
 	Notify *notify.Service
 	// Sync is the clinical-software sync: HL7 settings and the quarantine.
 	Sync *integration.Service
+	// Accounts are the patients' portal accounts: invitations and the duplicate-e-mail
+	// report.
+	Accounts *account.Service
+	// Waitlist puts patients on a clinic's waitlist and takes them off it (POR-9).
+	Waitlist *waitlist.Service
 }
 
 // Dashboard serves the staff pages. Build it with New; it is safe for concurrent use.
@@ -49,6 +56,8 @@ type Dashboard struct {
 	patients  *patient.Service
 	notify    *notify.Service
 	sync      *integration.Service
+	accounts  *account.Service
+	waitlist  *waitlist.Service
 	sessions  *session.Manager
 	log       *slog.Logger
 	now       func() time.Time
@@ -66,8 +75,8 @@ func New(d Deps) (*Dashboard, error) {
 	if d.Sessions == nil {
 		return nil, errors.New("dashboard: Deps.Sessions is required")
 	}
-	if d.Booking == nil || d.Directory == nil || d.Patients == nil || d.Notify == nil || d.Sync == nil {
-		return nil, errors.New("dashboard: Deps.Booking, Directory, Patients, Notify and Sync are required")
+	if d.Booking == nil || d.Directory == nil || d.Patients == nil || d.Notify == nil || d.Sync == nil || d.Accounts == nil || d.Waitlist == nil {
+		return nil, errors.New("dashboard: Deps.Booking, Directory, Patients, Notify, Sync, Accounts and Waitlist are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -83,7 +92,7 @@ func New(d Deps) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dashboard{db: d.DB, booking: d.Booking, directory: d.Directory, patients: d.Patients, notify: d.Notify, sync: d.Sync, sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
+	return &Dashboard{db: d.DB, booking: d.Booking, directory: d.Directory, patients: d.Patients, notify: d.Notify, sync: d.Sync, accounts: d.Accounts, waitlist: d.Waitlist, sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
 }
 
 // Routes is the dashboard's route table. The server mounts each entry as
@@ -98,14 +107,19 @@ func New(d Deps) (*Dashboard, error) {
 // editing reasons, booking rules, a database's opt-out setting and the agenda × channel
 // table PermManageDirectory, and a patient's switch and consent and the consent conflicts
 // PermPatientConsent. Creating and editing a patient need PermWritePatients (reception and
-// above); merging two records PermPatientConsent (appointment managers and above), since the
+// above), and so does inviting one to the patient portal; the duplicate-e-mail report
+// needs PermReadPatients (it lists patients), the portal's settings and "Send (N)
+// invites" PermManageDirectory; merging two records PermPatientConsent (appointment managers and above), since the
 // merge carries one record's consent history and notification switch into the other, which
 // changes who is messaged (patient.Merge also checks PermWritePatients). The communication log, the outbox and the SMS inbox need
 // PermReadPatients (they show messages to patients); the clinic's sending settings, its
 // message templates and the SMS accounts PermManageDirectory, like the booking rules (the use
 // cases check the same permissions again). The staff accounts need PermManageStaff
 // (administrators only); a user's own profile PermSignedIn, and their "My day"
-// PermReadSchedule.
+// PermReadSchedule. The waitlist page lists who waits and the offers made of freed times
+// with PermReadSchedule, like the agenda; putting a patient on it, the patient search of
+// its form and taking an entry off need PermWriteSchedule, like booking (the waitlist's
+// use cases check it again).
 func (d *Dashboard) Routes() []web.Route {
 	const get, post = http.MethodGet, http.MethodPost
 	session := func(method, pattern string, perm clinic.Permission, h http.HandlerFunc) web.Route {
@@ -127,6 +141,9 @@ func (d *Dashboard) Routes() []web.Route {
 		session(get, "/patients", clinic.PermReadPatients, d.patientList),
 		session(post, "/patients/search", clinic.PermReadPatients, d.patientSearch),
 		session(get, "/patients/{id}", clinic.PermReadPatients, d.patientShow),
+		session(get, "/patients/duplicates", clinic.PermReadPatients, d.duplicateList),
+		session(post, "/patients/duplicates", clinic.PermReadPatients, d.duplicateList),
+		session(post, "/patients/{id}/invite", clinic.PermWritePatients, d.patientInvite),
 		session(get, "/patients/new", clinic.PermWritePatients, d.patientNew),
 		session(post, "/patients/new", clinic.PermWritePatients, d.patientCreate),
 		session(get, "/patients/{id}/edit", clinic.PermWritePatients, d.patientEdit),
@@ -138,6 +155,10 @@ func (d *Dashboard) Routes() []web.Route {
 		session(get, "/agenda", clinic.PermReadSchedule, d.agendaDay),
 		session(get, "/agenda/week", clinic.PermReadSchedule, d.agendaWeek),
 		session(get, "/agenda/appointments/{id}", clinic.PermReadSchedule, d.agendaPanel),
+		session(get, "/waitlist", clinic.PermReadSchedule, d.waitlistList),
+		session(post, "/waitlist", clinic.PermWriteSchedule, d.waitlistJoin),
+		session(post, "/waitlist/search", clinic.PermWriteSchedule, d.waitlistSearch),
+		session(post, "/waitlist/{id}/leave", clinic.PermWriteSchedule, d.waitlistLeave),
 		session(get, "/appointments/new", clinic.PermWriteSchedule, d.appointmentNew),
 		session(post, "/appointments/new", clinic.PermWriteSchedule, d.appointmentForm),
 		session(post, "/appointments", clinic.PermWriteSchedule, d.appointmentCreate),
@@ -162,6 +183,10 @@ func (d *Dashboard) Routes() []web.Route {
 		session(post, "/reasons/{id}", clinic.PermManageDirectory, d.reasonSave),
 		session(get, "/settings/booking", clinic.PermManageDirectory, d.bookingRulesEdit),
 		session(post, "/settings/booking", clinic.PermManageDirectory, d.bookingRulesSave),
+		session(get, "/settings/portal", clinic.PermManageDirectory, d.portalEdit),
+		session(post, "/settings/portal", clinic.PermManageDirectory, d.portalSave),
+		session(get, "/settings/portal/button", clinic.PermManageDirectory, d.portalButton),
+		session(post, "/settings/portal/invite", clinic.PermManageDirectory, d.portalInvite),
 		session(get, "/settings/databases", clinic.PermManageDirectory, d.databaseList),
 		session(get, "/settings/databases/{id}/dry-run", clinic.PermManageDirectory, d.databaseDryRun),
 		session(post, "/settings/databases/{id}", clinic.PermManageDirectory, d.databaseSave),

@@ -57,7 +57,7 @@ func TestReasons(t *testing.T) {
 	res = e.do(request{method: "GET", path: path + "/edit", actor: actorOf(e.admin)})
 	wantBody(t, res, `value="Standard consult"`, `name="duration_minutes" type="number" min="5" max="720" step="1" value="15"`,
 		fmt.Sprintf(`name="agenda_id" value="%d" checked`, e.fx.Agenda.ID), fmt.Sprintf(`name="agenda_id" value="%d">`, room.ID),
-		`name="notifications" value="on" checked`)
+		`name="notifications" value="on" checked`, `name="online_for"`, `<option value="all" selected>Every patient</option>`)
 	checkCSP(t, res.body)
 
 	// Saving changes what the reason is and which agendas offer it.
@@ -65,8 +65,9 @@ func TestReasons(t *testing.T) {
 		"agenda_id": {fmt.Sprint(room.ID), fmt.Sprint(e.fx.Agenda.ID)}}
 	wantRedirect(t, e.do(request{method: "POST", path: path, form: form, actor: actorOf(e.admin)}), "/reasons?done=reason-saved")
 	got := e.reason(e.fx.Reason.ID)
+	// A form without online_for keeps the saved choice: every patient, the default.
 	want := clinic.Reason{Name: "Long consult", Duration: 30 * time.Minute, BufferAfter: 5 * time.Minute, Notifications: false, OnlineBookable: true,
-		AgendaIDs: []clinic.AgendaID{e.fx.Agenda.ID, room.ID}}
+		OnlineFor: clinic.OnlineForAll, AgendaIDs: []clinic.AgendaID{e.fx.Agenda.ID, room.ID}}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(clinic.Reason{}, "ID", "OrgID", "ClinicID", "CreatedAt", "UpdatedAt")); diff != "" {
 		t.Errorf("reason (-want +got):\n%s", diff)
 	}
@@ -78,6 +79,26 @@ func TestReasons(t *testing.T) {
 		form: url.Values{"name": {"Long consult"}, "duration_minutes": {"30"}, "agenda_id": {fmt.Sprint(room.ID)}}}), "/reasons?done=reason-saved")
 	if got := e.reason(e.fx.Reason.ID).AgendaIDs; !cmp.Equal(got, []clinic.AgendaID{room.ID}) {
 		t.Errorf("agendas %v, want only the room", got)
+	}
+
+	// Who may book it online: the choice is saved, shown selected, and a value the form
+	// does not offer is refused on its field.
+	wantRedirect(t, e.do(request{method: "POST", path: path, actor: actorOf(e.admin),
+		form: url.Values{"name": {"Long consult"}, "duration_minutes": {"30"}, "online_bookable": {"on"}, "online_for": {"existing"},
+			"agenda_id": {fmt.Sprint(room.ID)}}}), "/reasons?done=reason-saved")
+	if got := e.reason(e.fx.Reason.ID).OnlineFor; got != clinic.OnlineForExisting {
+		t.Errorf("online for %q, want existing", got)
+	}
+	wantBody(t, e.do(request{method: "GET", path: path + "/edit", actor: actorOf(e.admin)}),
+		`<option value="existing" selected>Only patients the clinic has seen before</option>`)
+	res = e.do(request{method: "POST", path: path, actor: actorOf(e.admin),
+		form: url.Values{"name": {"Long consult"}, "duration_minutes": {"30"}, "online_for": {"everyone"}}})
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("online_for everyone: %d, want 422", res.status)
+	}
+	wantBody(t, res, `data-field="online_for"`, `id="online_for" aria-invalid="true"`, "Who may book it online")
+	if got := e.reason(e.fx.Reason.ID).OnlineFor; got != clinic.OnlineForExisting {
+		t.Errorf("a refused form saved online for %q", got)
 	}
 
 	other := storetest.Seed(t, e.db, "other")

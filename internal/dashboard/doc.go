@@ -4,7 +4,13 @@
 // absences shaded, status buttons, booking from a free start, moving and cancelling), the
 // patient list, search and file, the schedules
 // (weekly hours, exceptions, absences and the appointments an absence falls on), the
-// consultation reasons, a clinic's booking rules (POR-2, POR-4), communication consent
+// consultation reasons, a clinic's booking rules (POR-2, POR-4), the staff side of its
+// patient portal (POR-1, POR-3, POR-5, POR-7: on or off and its address, online booking,
+// the late-cancellation fee with its warning, the embeddable Book button with its preview
+// and code, "Send (N) invites"; the duplicate-e-mail report, POR-6; a patient's portal
+// account and invitation in their file), the waitlist (POR-9: who waits at the clinic,
+// each freed time with every offer made of it and its outcome, the form that puts a patient
+// on it and the Remove button; its waves on the portal settings page), communication consent
 // (CON-1..9: each clinical database's "respect opt-out status" setting with its dry run and,
 // for a shared database, a confirmation naming every clinic; the agenda × channel table; the
 // patient switch, consent per channel and purpose, its history and "why would or wouldn't
@@ -30,6 +36,10 @@
 //     the agenda from the page its redirect leads to. The template editor's own small script
 //     (static/preview.js) posts the text as one types and swaps in the preview fragment;
 //     without it, the editor's Preview button renders the same on the whole page. The
+//     portal settings' Book button preview is swapped by htmx as its size and colour
+//     change, and styled by static/portal.js from a data attribute (the policy forbids
+//     inline styles; the CSSOM is allowed); without it, the Preview button shows the whole
+//     page, the button in its size. The
 //     agenda grid's script (static/agenda.js) loads an opened appointment's actions in
 //     place and moves an appointment dragged to a free time through the move form, after
 //     asking; without it, an appointment opens to a link to them and its Move link leads

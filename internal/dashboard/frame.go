@@ -134,7 +134,7 @@ type header struct {
 	// Next is where the clinic switcher returns to: the current page when it was a GET.
 	Next string
 	// Nav is the current section: "agenda", "week", "patients", "schedules", "reasons",
-	// "settings", "databases", "channels", "conflicts", "audit", "notifications", "outbox",
+	// "settings", "portal", "databases", "channels", "conflicts", "audit", "notifications", "outbox",
 	// "inbox", "sending", "templates", "sms", "staff", "profile" or "my-day".
 	Nav          string
 	CanAgenda    bool
@@ -142,8 +142,9 @@ type header struct {
 	CanAudit     bool
 	CanSchedules bool // working hours, exceptions, absences
 	CanReasons   bool // the list of consultation reasons
-	// CanRules: the clinic's booking rules, clinical databases, notification channels,
-	// sending settings, message templates and SMS accounts (administrators).
+	// CanRules: the clinic's booking rules, patient portal, clinical databases,
+	// notification channels, sending settings, message templates and SMS accounts
+	// (administrators).
 	CanRules     bool
 	CanConflicts bool // the consent conflicts (appointment managers and above)
 	// Unread is the badge of the Inbox link (frame.Unread).
@@ -221,6 +222,8 @@ func navPath(nav string) string {
 		return "/agenda/week"
 	case "settings":
 		return "/settings/booking"
+	case "portal":
+		return "/settings/portal"
 	case "databases":
 		return "/settings/databases"
 	case "channels":

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tidings-health/tidings/internal/account"
 	"github.com/tidings-health/tidings/internal/auth"
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
@@ -26,6 +27,7 @@ import (
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/store/storetest"
+	"github.com/tidings-health/tidings/internal/waitlist"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
@@ -76,9 +78,11 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bk := booking.New(db)
 	e.d, err = New(Deps{DB: db, Sessions: session.New(db, queue, session.Config{Now: now}), Now: now,
-		Booking: booking.New(db), Directory: directory.New(db), Patients: patient.New(db), Notify: notify.New(db),
-		Sync: integration.New(db, integration.Config{})})
+		Booking: bk, Directory: directory.New(db), Patients: patient.New(db), Notify: notify.New(db),
+		Sync: integration.New(db, integration.Config{}), Accounts: account.New(db, account.Config{Now: now}),
+		Waitlist: waitlist.New(db, bk, waitlist.Config{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,6 +232,9 @@ func TestRoutes(t *testing.T) {
 		{"GET /patients", web.Session, clinic.PermReadPatients},
 		{"POST /patients/search", web.Session, clinic.PermReadPatients},
 		{"GET /patients/{id}", web.Session, clinic.PermReadPatients},
+		{"GET /patients/duplicates", web.Session, clinic.PermReadPatients},
+		{"POST /patients/duplicates", web.Session, clinic.PermReadPatients},
+		{"POST /patients/{id}/invite", web.Session, clinic.PermWritePatients},
 		{"GET /patients/new", web.Session, clinic.PermWritePatients},
 		{"POST /patients/new", web.Session, clinic.PermWritePatients},
 		{"GET /patients/{id}/edit", web.Session, clinic.PermWritePatients},
@@ -239,6 +246,10 @@ func TestRoutes(t *testing.T) {
 		{"GET /agenda", web.Session, clinic.PermReadSchedule},
 		{"GET /agenda/week", web.Session, clinic.PermReadSchedule},
 		{"GET /agenda/appointments/{id}", web.Session, clinic.PermReadSchedule},
+		{"GET /waitlist", web.Session, clinic.PermReadSchedule},
+		{"POST /waitlist", web.Session, clinic.PermWriteSchedule},
+		{"POST /waitlist/search", web.Session, clinic.PermWriteSchedule},
+		{"POST /waitlist/{id}/leave", web.Session, clinic.PermWriteSchedule},
 		{"GET /appointments/new", web.Session, clinic.PermWriteSchedule},
 		{"POST /appointments/new", web.Session, clinic.PermWriteSchedule},
 		{"POST /appointments", web.Session, clinic.PermWriteSchedule},
@@ -263,6 +274,10 @@ func TestRoutes(t *testing.T) {
 		{"POST /reasons/{id}", web.Session, clinic.PermManageDirectory},
 		{"GET /settings/booking", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/booking", web.Session, clinic.PermManageDirectory},
+		{"GET /settings/portal", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/portal", web.Session, clinic.PermManageDirectory},
+		{"GET /settings/portal/button", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/portal/invite", web.Session, clinic.PermManageDirectory},
 		{"GET /settings/databases", web.Session, clinic.PermManageDirectory},
 		{"GET /settings/databases/{id}/dry-run", web.Session, clinic.PermManageDirectory},
 		{"POST /settings/databases/{id}", web.Session, clinic.PermManageDirectory},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"context"
+	"github.com/tidings-health/tidings/internal/account"
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/consent"
@@ -20,6 +21,7 @@ import (
 	"github.com/tidings-health/tidings/internal/page"
 	"github.com/tidings-health/tidings/internal/sendtime"
 	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/waitlist"
 	"github.com/tidings-health/tidings/internal/web"
 	"net/url"
 	"slices"
@@ -74,6 +76,9 @@ func TestLabelsTranslated(t *testing.T) {
 	}
 	for _, g := range rulesForm(clinic.Clinic{ID: 1}, rulesValues(clinic.DefaultBookingRules())).Grids {
 		texts = append(texts, g.Label)
+	}
+	for _, sz := range portalForm(directory.Portal{}, portalTyped{}, "", 0).Sizes {
+		texts = append(texts, sz.Label)
 	}
 	for _, e := range []clinic.ScheduleException{{Closed: true}, {Closed: true, Start: 540, End: 720}, {Start: 540, End: 720}, {}} {
 		texts = append(texts, exceptionText(e))
@@ -183,6 +188,37 @@ func TestPagesInFrench(t *testing.T) {
 			Patients: []patientChoice{{ID: 7, Name: "Léa Dupont", BirthDate: civilDate("1980-12-09")}}, Message: msgTaken, Fields: fields},
 			[]string{"Sans préférence (premier libre)", "Créneaux libres le dimanche 29 mars 2026", "né(e) le 9 déc. 1980", "doit faire au plus 2000 caractères"}},
 		{"book", "patient-results", "Book an appointment", bookPage{Searched: true}, []string{"Aucun patient de ce cabinet ne correspond."}},
+		{"waitlist", "", "Waitlist", waitlistPage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris", CanWrite: true,
+			Entries: []waitlistEntryRow{{ID: 4, PatientID: 7, Patient: "Léa Dupont", Reason: "Consultation", From: "2026-03-29", To: "2026-04-26",
+				Days: weekdayNames(1<<time.Monday | 1<<time.Thursday), Times: minuteSpan(8*60+30, 12*60), Added: f.stamp(start),
+				AddedBy: auditText{Key: "Patient portal"}},
+				{ID: 5, PatientID: 8, Patient: "Hugo Dupont", Reason: "Consultation", Practitioner: "Dr Martin", From: "2026-03-29", To: "2026-03-30",
+					Days: weekdayNames(127), Added: f.stamp(start), AddedBy: auditText{Plain: "Camille Martin"}}},
+			Reasons: []option{{Value: 5, Label: "Consultation", Selected: true}}, Agendas: []option{{Value: 0, Label: "Any practitioner", Selected: true}, {Value: 1, Label: "Dr Martin"}},
+			From: "2026-03-29", To: "2026-04-26", Days: []dayCheck{{Value: 1, Label: "Monday", Checked: true}, {Value: 0, Label: "Sunday"}},
+			Searched: true, Patients: []patientChoice{{ID: 7, Name: "Léa Dupont", Checked: true}},
+			Fields: []clinic.FieldError{{Field: "to_time", Reason: "must be after the earliest time"}, {Field: "from", Reason: "must be today or later"}},
+			Slots: []waitlistSlotRow{{ID: 9, When: "dim. 29 mars 2026 09:00–09:30 CEST", Practitioner: "Dr Martin", State: store.SlotTaken,
+				StateLabel: slotStateLabel(store.SlotTaken), Why: slotWhy("claimed from the waitlist"), Wave: 2, AppointmentID: 3,
+				Offers: []waitlistOfferRow{{PatientID: 7, Patient: "Léa Dupont", Time: "09:00", Wave: 1, Offered: f.stamp(start), Expires: f.stamp(start),
+					State: store.OfferExpired, StateLabel: offerStateLabel(store.OfferExpired)},
+					{PatientID: 8, Patient: "Hugo Dupont", Time: "09:00", Wave: 2, Offered: f.stamp(start), Expires: f.stamp(start),
+						State: store.OfferClaimed, StateLabel: offerStateLabel(store.OfferClaimed)}}},
+				{ID: 10, When: "lun. 30 mars 2026 10:00–10:15 CEST", State: store.SlotLapsed, StateLabel: slotStateLabel(store.SlotLapsed),
+					Why: slotWhy("no one else on the waitlist wants this time"), Wave: 1},
+				{ID: 11, When: "lun. 30 mars 2026 11:00–11:15 CEST", State: store.SlotOpen, StateLabel: slotStateLabel(store.SlotOpen)}}},
+			[]string{"Liste d’attente", "2 patients en attente.", "Du 29 mars 2026 au 26 avr. 2026", "Lundi, Jeudi", "08:30–12:00",
+				"N’importe quel praticien", "N’importe quel jour", "N’importe quelle heure", "Portail patient", "Retirer",
+				"Inscrire un patient sur la liste d’attente", "Premier jour", "Pas avant", "Jours (aucun coché\u00a0: n’importe quel jour)",
+				"doit être après l’heure au plus tôt", "doit être aujourd’hui ou plus tard",
+				"Horaires libérés et leurs offres", "Pris", "Vague 2", "Un patient de la liste d’attente l’a pris.", "Ouvrir le rendez-vous",
+				"Expiré", "Réservé", "Non pris", "Personne d’autre sur la liste d’attente ne veut cet horaire.", "En cours de proposition",
+				"Pas encore proposé", "Horaire proposé", "Choisissez le patient"}},
+		{"waitlist", "", "Waitlist", waitlistPage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris", Message: waitlist.ErrOfferClosed.Reason},
+			[]string{"Aucun patient n’est en attente dans ce cabinet.", "Aucun horaire ne s’est encore libéré pour la liste d’attente."}},
+		{"waitlist", "", "Waitlist", waitlistPage{NoClinic: true}, []string{"Cette organisation n'a pas encore de cabinet."}},
+		{"waitlist", "patient-results", "Waitlist", waitlistPage{Searched: true, SearchError: "Search text is not a valid e-mail address."},
+			[]string{"Le texte recherché n'est pas une adresse e-mail valide."}},
 		{"move", "", "Move an appointment", movePage{ID: 3, Version: 4, PatientID: 7, Patient: "Léa Dupont", Reason: "Consultation", Agenda: "Dr Martin",
 			Current: f.Locale.LongDate(start) + ", 09:00–09:15 CEST", StatusLabel: statusLabel(clinic.StatusBooked), Movable: true, Zone: "Europe/Paris",
 			Date: "2026-03-29", Time: "09:00", Agendas: []option{{Value: 1, Label: "Dr Martin", Selected: true}},
@@ -266,6 +302,51 @@ func TestPagesInFrench(t *testing.T) {
 		{"reason", "", "Edit reason", reasonPage{ID: 5, Clinic: "Cabinet du Marais", Name: "Consultation", Duration: "15", Agendas: []agendaCheck{{ID: 1, Name: "Dr Martin", Inactive: true}},
 			Fields: []clinic.FieldError{{Field: "duration_minutes", Reason: "must be a whole number of minutes from 5 to 720"}}},
 			[]string{"Modifier le motif", "doit être un nombre entier de minutes de 5 à 720", "(inactif)"}},
+		{"portal", "", "Patient portal", func() portalPage {
+			p := portalForm(directory.Portal{PortalSettings: store.PortalSettings{ClinicID: 1, Slug: "cabinet-du-marais", LateFeeCents: 2500,
+				LateFeeWindow: 24 * time.Hour, ButtonSize: "medium", ButtonColour: "#0b5cad"}, Clinic: clinic.Clinic{ID: 1, Name: "Cabinet du Marais",
+				Rules: clinic.DefaultBookingRules()}, FeeCancelsOut: true},
+				portalTyped{Settings: &portalSettingsTyped{Slug: "marais!", LateFee: "25", LateFeeHours: "24"}, Button: &portalButtonTyped{Size: "large", Colour: "#ffcc00"}},
+				"https://tidings.marais.fr", 3)
+			p.Fields = []clinic.FieldError{{Field: "slug", Reason: "must be 1 to 60 lower-case letters, digits and dashes, not starting or ending with a dash"},
+				{Field: "late_fee_hours", Reason: "is required with a fee: how many hours before the appointment a cancellation is late"},
+				{Field: "button_colour", Reason: "must be a colour such as #0b5cad"},
+				{Field: "waitlist_hold_minutes", Reason: "must be a whole number of minutes from 5 to 1440"}}
+			p.Sent, p.ShowSent = 2, true
+			return p
+		}(), []string{"Portail patient", "Adresse du portail", "Portail désactivé", "Frais d’annulation tardive", "s’annulent l’un l’autre",
+			"Le délai des frais (24 heures) n’est pas plus long que le délai minimal pour annuler en ligne (24 heures)", "moins de 24 heures",
+			"Envoyer (3) invitations", "2 invitations envoyées.", "Prendre un rendez-vous", "doit faire de 1 à 60 lettres minuscules",
+			"est obligatoire avec des frais", "doit être une couleur",
+			"non enregistré", "Grand", "Adresses e-mail en double", "Règles de réservation", "Liste d’attente",
+			"Patients à qui chaque horaire libéré est proposé en même temps", "Délai laissé à chaque vague pour le prendre, en minutes", "doit être un nombre entier de minutes de 5 à 1440"}},
+		{"portal", "button-preview", "Patient portal", portalForm(directory.Portal{PortalSettings: store.PortalSettings{ClinicID: 1, Slug: "marais",
+			ButtonSize: "small", ButtonColour: "#0b5cad"}, Clinic: clinic.Clinic{ID: 1}}, portalTyped{}, "", 0),
+			[]string{"Aperçu", "Code HTML à coller dans votre site", "Il mène à /p/marais/book"}},
+		{"portal", "", "Patient portal", portalPage{NoClinic: true}, []string{"Cette organisation n'a pas encore de cabinet."}},
+		{"duplicates", "", "Duplicate e-mail report", duplicatesPage{Groups: []duplicateGroup{{Email: "dupont@exemple.fr", People: []duplicatePerson{
+			{Name: "Léa Dupont", BirthDate: "1980-12-01", Records: []duplicateRecord{{PatientID: 7, Database: "Logiciel"}}},
+			{Name: "Hugo Dupont", Records: []duplicateRecord{{PatientID: 8, Database: "Logiciel"}, {PatientID: 9, Database: "Dossiers"}}}}}}},
+			[]string{"Adresses e-mail en double", "1 adresse partagée.", "1er déc. 1980", "Dossier n° 9", "Proches", "n’est plus un doublon", "Filtrer"}},
+		{"duplicates", "", "Duplicate e-mail report", duplicatesPage{Searched: true, Query: "dupont"}, []string{"Aucune adresse partagée ne correspond.", "Afficher toutes les adresses partagées"}},
+		{"duplicates", "", "Duplicate e-mail report", duplicatesPage{}, []string{"Aucune adresse e-mail n’est partagée"}},
+		{"patient", "", "Patient file", patientFile{ID: 7, Name: "Léa Dupont", Portal: &portalState{Clinic: "Cabinet du Marais", Invited: true, CanInvite: true,
+			On: true, Here: true, CanSend: true}}, []string{"Portail patient", "Invité", "Renvoyer l’invitation", "valable 72 heures"}},
+		{"patient", "", "Patient file", patientFile{ID: 7, Name: "Léa Dupont", Portal: &portalState{Clinic: "Cabinet du Marais", Active: true}},
+			[]string{"Compte actif", "Le patient se connecte au portail"}},
+		{"patient", "", "Patient file", patientFile{ID: 7, Name: "Léa Dupont", Portal: &portalState{Clinic: "Cabinet du Marais", Why: account.ManagedReason, Managed: true, Here: true}},
+			[]string{"Ce patient est un proche géré par le titulaire de cette adresse e-mail : invitez le titulaire", "Pas de compte sur le portail."}},
+		{"patient", "", "Patient file", patientFile{ID: 7, Name: "Léa Dupont", Portal: &portalState{Clinic: "Cabinet du Marais", Why: account.SharedEmailReason, Shared: true, Here: true}},
+			[]string{"Ce patient partage cette adresse e-mail", "Adresses e-mail en double"}},
+		{"patient", "", "Patient file", patientFile{ID: 7, Name: "Léa Dupont", Portal: &portalState{Clinic: "Cabinet du Marais", Why: account.NoEmailReason, Here: true}},
+			[]string{"Ce patient n’a pas d’adresse e-mail valide"}},
+		{"patient", "", "Patient file", patientFile{ID: 7, Name: "Léa Dupont", Portal: &portalState{Clinic: "Cabinet du Marais", CanInvite: true, Here: true, CanSettings: true}},
+			[]string{"Le portail patient de ce cabinet est désactivé", "Réglages du portail patient"}},
+		{"patient", "", "Patient file", patientFile{ID: 7, Name: "Léa Dupont", Portal: &portalState{Clinic: "Cabinet du Marais"}},
+			[]string{"Ce cabinet n’utilise pas la base médicale de ce patient"}},
+		{"error", "", page.ErrorTitle(409), page.ErrorOf(&clinic.ConflictError{Field: "portal", Reason: "the clinic's patient portal is off: switch it on before inviting patients"}),
+			[]string{"le portail patient du cabinet est désactivé"}},
+		{"error", "", page.ErrorTitle(422), page.ErrorOf(clinic.Invalid("email", account.ActiveReason)), []string{"E-mail", "a déjà un compte sur le portail"}},
 		{"rules", "", "Booking rules", rulesForm(clinic.Clinic{ID: 1, Name: "Cabinet du Marais"}, rulesValues(clinic.DefaultBookingRules())),
 			[]string{"Règles de réservation", "Toutes les 15 minutes", "Sans préférence"}},
 		{"audit", "", "Audit log", frenchAuditPage(),

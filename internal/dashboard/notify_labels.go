@@ -76,6 +76,14 @@ func kindLabel(k string) string {
 		return "Reply: opted out"
 	case compose.KindReplyStart:
 		return "Reply: opted back in"
+	case compose.KindInvite:
+		return "Invitation to the patient portal"
+	case compose.KindPasswordReset:
+		return "Portal password reset"
+	case compose.KindWaitlistOffer:
+		return "Waitlist: a time freed up"
+	case compose.KindWaitlistTaken:
+		return "Waitlist: the time was taken"
 	}
 	return k
 }

@@ -69,17 +69,20 @@ type mergeCount struct {
 // is refused by TestMergeLabels, so a new one cannot show as a table name.
 func mergeLabels() map[string]string {
 	return map[string]string{
-		"appointments.patient_id":       "Appointments",
-		"patient_relatives.patient_id":  "Links to relatives",
-		"consent_records.patient_id":    "Consent changes",
-		"consent_decisions.patient_id":  "Decisions of the communication log",
-		"notifications.patient_id":      "Messages",
-		"sms_inbox.patient_id":          "SMS received",
-		"push_subscriptions.patient_id": "Devices registered for push notifications",
-		"results.patient_id":            "Results synced from the clinical software",
-		"recalls.patient_id":            "Recalls synced from the clinical software",
-		"patients.merged_into":          "Records merged into it before",
-		"audit_log.patient_id":          "Audit log entries",
+		"appointments.patient_id":            "Appointments",
+		"patient_relatives.patient_id":       "Links to relatives",
+		"consent_records.patient_id":         "Consent changes",
+		"consent_decisions.patient_id":       "Decisions of the communication log",
+		"notifications.patient_id":           "Messages",
+		"sms_inbox.patient_id":               "SMS received",
+		"push_subscriptions.patient_id":      "Devices registered for push notifications",
+		"results.patient_id":                 "Results synced from the clinical software",
+		"recalls.patient_id":                 "Recalls synced from the clinical software",
+		"patients.merged_into":               "Records merged into it before",
+		"portal_account_patients.patient_id": "Patient portal account",
+		"waitlist_entries.patient_id":        "Waitlist entries",
+		"waitlist_offers.patient_id":         "Waitlist offers",
+		"audit_log.patient_id":               "Audit log entries",
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tidings-health/tidings/internal/account"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/consent"
 	"github.com/tidings-health/tidings/internal/decide"
@@ -83,6 +84,9 @@ type patientFile struct {
 	// good, when it did (later e-mails skip it until the address changes).
 	Messages    []noteRow
 	EmailBounce string
+	// Portal is the patient's account at the current clinic's patient portal (POR-7); nil
+	// when the organisation has no clinic yet or the record was merged.
+	Portal *portalState
 
 	database clinic.Database
 	patient  clinic.Patient
@@ -112,6 +116,24 @@ type historyRow struct {
 	OptIn   bool
 	Source  string // label
 	Actor   string // an id label ("user:3"), never a name
+}
+
+// portalState is the patient file's "Patient portal" section (account.InviteState at the
+// current clinic).
+type portalState struct {
+	Clinic          string
+	Active, Invited bool
+	// CanInvite: an invitation can go now; else Why says why not (a catalog key, the
+	// predicate of "This patient {0}.").
+	CanInvite bool
+	Why       string
+	// Shared: the address is shared (the report lists it); Managed: the patient is a
+	// relative the holder of the address acts for (their file lists the link).
+	Shared, Managed bool
+	// On: the clinic's portal is on. Here: the clinic uses the patient's database, so it
+	// can invite them. CanSend: the button is shown (CanInvite, On, Here, and the user may
+	// edit patients). CanSettings: the user may open the portal settings.
+	On, Here, CanSend, CanSettings bool
 }
 
 type relativeRow struct {
@@ -182,6 +204,10 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 	for _, n := range ns {
 		file.Messages = append(file.Messages, rowOf(f, n, ""))
 	}
+	if file.Portal, err = d.portalStateOf(r, f, file); err != nil {
+		d.fail(w, r, err)
+		return
+	}
 	relatives := make([]clinic.PatientID, len(file.Relatives))
 	for i, x := range file.Relatives {
 		relatives[i] = x.ID
@@ -192,6 +218,30 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 		Audit: []audit{{patient.ActionConsentRead, []clinic.PatientID{file.ID}}, {decide.ActionLogRead, []clinic.PatientID{file.ID}},
 			{"patient.read", file.shown()}, {"relative.list", relatives}},
 	})
+}
+
+// portalStateOf reads the patient's portal account at the current clinic through
+// account.InviteStateOf and whether the clinic's portal is on (directory.PortalOf); nil
+// when there is no clinic or the record was merged.
+func (d *Dashboard) portalStateOf(r *http.Request, f frame, file patientFile) (*portalState, error) {
+	if f.Clinic.ID == 0 || file.MergedInto != 0 {
+		return nil, nil
+	}
+	ctx := r.Context()
+	actor := web.MustActor(ctx)
+	st, err := d.accounts.InviteStateOf(ctx, actor, f.Clinic.ID, file.ID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := d.directory.PortalOf(ctx, actor, f.Clinic.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &portalState{Clinic: f.Clinic.Name, Active: st.Active, Invited: st.Invited, CanInvite: st.CanInvite, Why: st.Why,
+		On: p.Enabled, Here: f.Clinic.DatabaseID == file.patient.DatabaseID, CanSettings: f.Actor.Can(clinic.PermManageDirectory)}
+	out.Shared, out.Managed = st.Why == account.SharedEmailReason, st.Why == account.ManagedReason
+	out.CanSend = out.CanInvite && out.On && out.Here && f.Actor.Can(clinic.PermWritePatients)
+	return out, nil
 }
 
 // shown lists the records whose details the file shows: the patient, and the record it was

@@ -23,8 +23,42 @@ type reasonPage struct {
 	Buffer        string // minutes, as typed
 	Notifications bool
 	Online        bool
-	Agendas       []agendaCheck
-	Fields        []clinic.FieldError
+	// OnlineFor is who may book it online (POR-1): the choices, the one typed or saved
+	// selected.
+	OnlineFor []choiceOption
+	Agendas   []agendaCheck
+	Fields    []clinic.FieldError
+}
+
+// choiceOption is one choice of a select whose values are words: Label is a catalog key.
+type choiceOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+// onlineForChoices are the choices of "Who may book it online", selected marked; an
+// unknown or empty value selects every patient, the use case's default.
+func onlineForChoices(selected clinic.OnlineFor) []choiceOption {
+	if !selected.Valid() {
+		selected = clinic.OnlineForAll
+	}
+	var out []choiceOption
+	for _, o := range []clinic.OnlineFor{clinic.OnlineForAll, clinic.OnlineForExisting, clinic.OnlineForNew} {
+		out = append(out, choiceOption{Value: string(o), Label: onlineForLabel(o), Selected: o == selected})
+	}
+	return out
+}
+
+// onlineForLabel names who may book a reason online, as the reason form and the audit log
+// say it (a catalog key).
+func onlineForLabel(o clinic.OnlineFor) string {
+	switch o {
+	case clinic.OnlineForExisting:
+		return "Only patients the clinic has seen before"
+	case clinic.OnlineForNew:
+		return "Only new patients"
+	}
+	return "Every patient"
 }
 
 // agendaCheck is one agenda of the reason's clinic, ticked when it offers the reason.
@@ -36,7 +70,8 @@ type agendaCheck struct {
 }
 
 // reasonEdit shows the form that edits a reason (GET /reasons/{id}/edit): name, duration,
-// buffer after, notifications, bookable online, and a checkbox per agenda of its clinic.
+// buffer after, notifications, bookable online and by whom, and a checkbox per agenda of
+// its clinic.
 // Another organisation's reason is "not found".
 func (d *Dashboard) reasonEdit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -69,19 +104,20 @@ func (d *Dashboard) reasonEdit(w http.ResponseWriter, r *http.Request) {
 type reasonInput struct {
 	Name, Duration, Buffer string
 	Notifications, Online  bool
+	OnlineFor              string // all, existing or new
 	Agendas                []clinic.AgendaID
 }
 
 // reasonValues is the form filled from a stored reason.
 func reasonValues(x clinic.Reason) reasonInput {
 	return reasonInput{Name: x.Name, Duration: strconv.Itoa(int(x.Duration / time.Minute)), Buffer: strconv.Itoa(int(x.BufferAfter / time.Minute)),
-		Notifications: x.Notifications, Online: x.OnlineBookable, Agendas: x.AgendaIDs}
+		Notifications: x.Notifications, Online: x.OnlineBookable, OnlineFor: string(x.OnlineFor), Agendas: x.AgendaIDs}
 }
 
 // reasonForm fills the form of reason x (zero ID when creating, with ClinicID set) with in.
 func reasonForm(ctx context.Context, tx *store.Tx, f frame, x clinic.Reason, in reasonInput) (reasonPage, error) {
 	page := reasonPage{ID: x.ID, Name: in.Name, Duration: in.Duration, Buffer: in.Buffer, Notifications: in.Notifications,
-		Online: in.Online, Clinic: f.Clinic.Name}
+		Online: in.Online, OnlineFor: onlineForChoices(clinic.OnlineFor(in.OnlineFor)), Clinic: f.Clinic.Name}
 	for _, c := range f.Clinics {
 		if c.ID == x.ClinicID {
 			page.Clinic = c.Name
@@ -98,13 +134,18 @@ func reasonForm(ctx context.Context, tx *store.Tx, f frame, x clinic.Reason, in 
 }
 
 // readReason reads the reason form from r: what was typed (to show again) and the use
-// case's input. Only decoding happens here (whole numbers, agenda ids); the limits and the
+// case's input. Only decoding happens here (whole numbers, agenda ids); the limits, who may
+// book online (online_for: all, existing or new; absent keeps the saved choice) and the
 // agendas' clinic are checked by directory's use case, as for the API.
 func readReason(r *http.Request) (reasonInput, directory.ReasonInput, error) {
 	in := reasonInput{Name: r.PostFormValue("name"), Duration: r.PostFormValue("duration_minutes"), Buffer: r.PostFormValue("buffer_after_minutes"),
-		Notifications: r.PostFormValue("notifications") != "", Online: r.PostFormValue("online_bookable") != ""}
+		Notifications: r.PostFormValue("notifications") != "", Online: r.PostFormValue("online_bookable") != "",
+		OnlineFor: strings.TrimSpace(r.PostFormValue("online_for"))}
 	var v clinic.ValidationError
 	out := directory.ReasonInput{Name: &in.Name, Notifications: &in.Notifications, OnlineBookable: &in.Online, AgendaIDs: []int64{}}
+	if r.PostForm.Has("online_for") {
+		out.OnlineFor = &in.OnlineFor
+	}
 	minutes := func(field, s string, required bool) *int {
 		if s == "" && !required {
 			zero := 0

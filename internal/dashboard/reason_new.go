@@ -8,7 +8,7 @@ import (
 )
 
 // reasonNew shows the form that creates a reason for the current clinic (GET /reasons/new):
-// 15 minutes, notifications on, bookable online, offered by no agenda yet.
+// 15 minutes, notifications on, bookable online by every patient, offered by no agenda yet.
 func (d *Dashboard) reasonNew(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var f frame
@@ -22,7 +22,7 @@ func (d *Dashboard) reasonNew(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 		page, err = reasonForm(ctx, tx, f, clinic.Reason{ClinicID: f.Clinic.ID},
-			reasonInput{Duration: "15", Buffer: "0", Notifications: true, Online: true})
+			reasonInput{Duration: "15", Buffer: "0", Notifications: true, Online: true, OnlineFor: string(clinic.OnlineForAll)})
 		return err
 	})
 	if err != nil {

@@ -9,7 +9,8 @@ import (
 )
 
 // reasonSave saves a reason's form (POST /reasons/{id}, fields name, duration_minutes,
-// buffer_after_minutes, notifications, online_bookable, agenda_id repeated per agenda
+// buffer_after_minutes, notifications, online_bookable, online_for (all, existing or new:
+// who may book it online; absent keeps the saved choice), agenda_id repeated per agenda
 // offering it) and returns to the list. The reason is read first, so another
 // organisation's is "not found" whatever the form says; a refused form is shown again (422)
 // naming its fields.

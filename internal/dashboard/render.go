@@ -20,8 +20,8 @@ var templateFS embed.FS
 
 // pageNames lists the page templates under templates/, each parsed with the two layouts.
 func pageNames() []string {
-	return []string{"login", "patients", "patient", "patient_form", "patient_merge", "agenda", "week", "book", "move", "appointment", "appointment_cancel", "schedules", "absences", "exceptions", "closure",
-		"reasons", "reason", "rules", "audit", "databases", "database_hl7", "database_fhir", "database_import", "database_profile", "quarantine", "write_backs", "dryrun", "channels", "explain", "conflicts",
+	return []string{"login", "patients", "patient", "patient_form", "patient_merge", "agenda", "week", "book", "waitlist", "move", "appointment", "appointment_cancel", "schedules", "absences", "exceptions", "closure",
+		"reasons", "reason", "rules", "portal", "duplicates", "audit", "databases", "database_hl7", "database_fhir", "database_import", "database_profile", "quarantine", "write_backs", "dryrun", "channels", "explain", "conflicts",
 		"notifications", "notification", "outbox", "inbox", "sending", "templates", "template", "sms", "error",
 		"staff", "staff_new", "staff_user", "staff_password", "profile", "myday"}
 }
@@ -50,8 +50,9 @@ func parsePagesWith(a *assets, cat *i18n.Catalog) (*pageSet, error) {
 		Layouts: []string{"templates/layout.html", "templates/bare.html", "templates/parts.html", "templates/agenda_grid.html"},
 		Pages:   files,
 		Blocks:  []string{"layout", "bare", "content"},
-		// invalid marks a form control whose field an error names (aria-invalid).
-		Funcs:   template.FuncMap{"invalid": clinic.HasField},
+		// invalid marks a form control whose field an error names (aria-invalid); embed
+		// writes the Book button's code with its label (templates/portal.html).
+		Funcs:   template.FuncMap{"invalid": clinic.HasField, "embed": func(b bookButton, label string) string { return b.HTML(label) }},
 		Assets:  a,
 		Catalog: cat,
 		// Field errors name each field in words (field_labels.go), not by its wire name.

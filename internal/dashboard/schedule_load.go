@@ -165,7 +165,7 @@ func (s schedule) column(d *gridDay, a clinic.Agenda, f frame, v apptView) *colu
 		ap := agendaAppointment{
 			ID: x.ID, Time: what, Start: x.Start.In(f.Loc).Format("15:04"), PatientID: x.PatientID, Patient: s.patients[x.PatientID],
 			Reason: s.names.reasons[x.ReasonID], Status: x.Status, StatusLabel: statusLabel(x.Status), Active: x.Status.Active(),
-			Actions: acts, Acts: len(acts.Statuses) > 0 || acts.Move || acts.Cancel, Open: x.ID == v.open,
+			Online: x.BookedBy == clinic.BookedByPatient, Actions: acts, Acts: len(acts.Statuses) > 0 || acts.Move || acts.Cancel, Open: x.ID == v.open,
 		}
 		ap.attrs(open)
 		src.appts = append(src.appts, ap)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/auth"
@@ -47,6 +48,16 @@ type Result struct {
 	Org     clinic.Organisation
 	Created bool // false when the demo already existed
 	Logins  []Login
+	// Portals are the clinics' patient portals and a demo patient's sign-in at each.
+	Portals []PortalLogin
+}
+
+// PortalLogin is one clinic's patient portal and the demo patient who can sign in there
+// (with Password).
+type PortalLogin struct {
+	Clinic string
+	Path   string // /p/{slug}
+	Email  string
 }
 
 // Logins lists the demo accounts, one per role.
@@ -67,7 +78,7 @@ func Seed(ctx context.Context, db *store.DB) (Result, error) {
 		return err
 	})
 	if err == nil {
-		return res, nil
+		return res, portals(ctx, db, &res)
 	}
 	if !errors.Is(err, clinic.ErrNotFound) {
 		return res, err
@@ -95,7 +106,39 @@ func Seed(ctx context.Context, db *store.DB) (Result, error) {
 		return res, fmt.Errorf("seed demo: %w", err)
 	}
 	res.Created = true
-	return res, nil
+	return res, portals(ctx, db, &res)
+}
+
+// portals lists the demo's portals and, for each, the demo patient with an account there.
+func portals(ctx context.Context, db *store.DB, res *Result) error {
+	return db.View(ctx, func(tx *store.Tx) error {
+		cs, err := tx.Directory().Clinics(ctx, res.Org.ID, store.Page{Limit: 100})
+		if err != nil {
+			return err
+		}
+		rs, err := tx.Portal().EmailRecords(ctx, res.Org.ID)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			set, ok, err := tx.Portal().PortalSettingsOf(ctx, res.Org.ID, c.ID)
+			if err != nil {
+				return err
+			}
+			if !ok || !set.Enabled {
+				continue
+			}
+			pl := PortalLogin{Clinic: c.Name, Path: "/p/" + set.Slug}
+			for _, r := range rs {
+				if r.Active && r.DatabaseID == c.DatabaseID {
+					pl.Email = r.Email
+					break
+				}
+			}
+			res.Portals = append(res.Portals, pl)
+		}
+		return nil
+	})
 }
 
 type seeder struct {
@@ -250,6 +293,27 @@ func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 	paris, err := s.patients(ctx, parisDB, 100, "FR", "fr", frenchNames)
 	if err != nil {
 		return err
+	}
+	// Every clinic's portal is on and takes bookings; the first patient of each database
+	// (a parent who manages a child) has an account with the demo password.
+	for _, st := range sites {
+		if err := tx.Portal().SavePortalSettings(ctx, store.PortalSettings{ClinicID: st.clinic.ID, OrgID: org.ID, Slug: st.clinic.Slug, Enabled: true,
+			OnlineBooking: true, ButtonSize: "medium", ButtonColour: "#0b5cad"}); err != nil {
+			return err
+		}
+	}
+	for _, pool := range [][]clinic.Patient{syd, paris} {
+		holder := pool[0]
+		a, err := tx.Portal().CreatePortalAccount(ctx, org.ID, strings.ToLower(holder.Email))
+		if err != nil {
+			return err
+		}
+		if err := tx.Portal().LinkPortalPatient(ctx, org.ID, a.ID, holder.ID); err != nil {
+			return err
+		}
+		if err := tx.Portal().SetPortalPassword(ctx, org.ID, a.ID, hash); err != nil {
+			return err
+		}
 	}
 	for i, st := range sites {
 		pool := syd

@@ -108,12 +108,13 @@ type reasonAudit struct {
 	BufferAfter    int      `json:"buffer_after_minutes"`
 	Notifications  bool     `json:"notifications"`
 	OnlineBookable bool     `json:"online_bookable"`
+	OnlineFor      string   `json:"online_for"`
 	Agendas        []string `json:"agendas"`
 }
 
 func reasonView(ctx context.Context, tx *store.Tx, org clinic.OrgID, v clinic.Reason) (string, any, error) {
 	out := reasonAudit{Name: v.Name, Duration: int(v.Duration / time.Minute), BufferAfter: int(v.BufferAfter / time.Minute),
-		Notifications: v.Notifications, OnlineBookable: v.OnlineBookable, Agendas: []string{}}
+		Notifications: v.Notifications, OnlineBookable: v.OnlineBookable, OnlineFor: string(v.OnlineFor), Agendas: []string{}}
 	var err error
 	if out.Clinic, err = nameOf(func() (string, error) {
 		c, err := tx.Directory().Clinic(ctx, org, v.ClinicID)

@@ -441,7 +441,9 @@ type ReasonInput struct {
 	BufferAfterMinutes *int    `json:"buffer_after_minutes"`
 	Notifications      *bool   `json:"notifications"`
 	OnlineBookable     *bool   `json:"online_bookable"`
-	AgendaIDs          []int64 `json:"agenda_ids"`
+	// OnlineFor: all, existing or new (which patients may book it online).
+	OnlineFor *string `json:"online_for"`
+	AgendaIDs []int64 `json:"agenda_ids"`
 	// Problems are a form's decoding problems, reported with the use case's own.
 	Problems []clinic.FieldError `json:"-"`
 }
@@ -466,6 +468,16 @@ func applyReason(ctx context.Context, tx *store.Tx, org clinic.OrgID, in ReasonI
 	}
 	if in.OnlineBookable != nil {
 		v.OnlineBookable = *in.OnlineBookable
+	}
+	if creating || v.OnlineFor == "" {
+		v.OnlineFor = clinic.OnlineForAll
+	}
+	if in.OnlineFor != nil {
+		if o := clinic.OnlineFor(*in.OnlineFor); o.Valid() {
+			v.OnlineFor = o
+		} else {
+			c.Add("online_for", "must be all, existing or new")
+		}
 	}
 	if err := c.Ref("clinic_id", in.ClinicID, creating, clinicExists(ctx, tx, org), func(id int64) { v.ClinicID = clinic.ClinicID(id) }); err != nil {
 		return err

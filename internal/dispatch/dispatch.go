@@ -103,6 +103,20 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Minter makes the secret link of a message that carries one (compose.Kind.Linked: an
+// invitation, a password reset, a waitlist offer) in the round's transaction, as it is
+// sent, and says what the notification log may keep of it (the link without its secret).
+type Minter interface {
+	Mint(ctx context.Context, tx *store.Tx, n store.Notification) (Minted, error)
+	Redact(link string) string
+}
+
+// Minted is what a Minter made for one message: its link, and for a waitlist offer the
+// word that claims it by SMS.
+type Minted struct {
+	Link, Word string
+}
+
 // Senders are the channels; a nil channel fails its messages as unconfigured.
 type Senders struct {
 	SMS   *SMS
@@ -121,7 +135,11 @@ type Dispatcher struct {
 	wake    chan struct{}
 
 	hooks Hooks
+	links Minter
 }
+
+// SetLinks sets the maker of account e-mails' links; without one such e-mails fail.
+func (d *Dispatcher) SetLinks(m Minter) { d.links = m }
 
 // Hooks are functions called at the points where a crash matters (the crash-safety tests
 // kill the process there with SIGKILL); nil ones are skipped.
@@ -270,6 +288,9 @@ type job struct {
 	fallback bool
 	err      error
 	receipt  Receipt
+	// link is the message's secret link (compose.Kind.Linked), kept what the log keeps of
+	// it, and word a waitlist offer's reply word.
+	link, kept, word string
 }
 
 // Round runs one batch: in one transaction it takes the due notifications (locked on

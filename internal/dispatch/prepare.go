@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -40,6 +41,7 @@ type world struct {
 	agendas  map[clinic.AgendaID]clinic.Agenda
 	names    map[clinic.PractitionerID]string
 	used     map[clinic.ClinicID]int // SMS segments sent this month
+	portals  map[clinic.ClinicID]string
 }
 
 // message is the consent question of a notification about its appointment as it is now.
@@ -58,7 +60,7 @@ func message(n store.Notification, a clinic.Appointment) decide.Message {
 func (d *Dispatcher) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, ns []store.Notification, now time.Time) (*world, error) {
 	w := &world{clinics: map[clinic.ClinicID]clinic.Clinic{}, zones: map[clinic.ClinicID]*time.Location{}, phones: map[clinic.ClinicID]string{},
 		agendas: map[clinic.AgendaID]clinic.Agenda{}, names: map[clinic.PractitionerID]string{},
-		used: map[clinic.ClinicID]int{}}
+		used: map[clinic.ClinicID]int{}, portals: map[clinic.ClinicID]string{}}
 	var apptIDs []clinic.AppointmentID
 	var clinicIDs []clinic.ClinicID
 	sms := map[clinic.ClinicID]bool{}
@@ -92,6 +94,14 @@ func (d *Dispatcher) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, n
 		if w.phones[id], err = tx.Notifications().ClinicPhone(ctx, org, id); err != nil {
 			return nil, err
 		}
+		// The clinic's portal, at its own address once set up (POR-1).
+		slug := cl.Slug
+		if set, ok, err := tx.Portal().PortalSettingsOf(ctx, org, id); err != nil {
+			return nil, err
+		} else if ok {
+			slug = set.Slug
+		}
+		w.portals[id] = strings.TrimSuffix(d.cfg.PublicURL, "/") + "/p/" + slug
 		if sms[id] && w.settings[id].SMSBudget > 0 {
 			lt := now.In(w.zones[id])
 			month := time.Date(lt.Year(), lt.Month(), 1, 0, 0, 0, 0, w.zones[id])
@@ -222,6 +232,15 @@ func (d *Dispatcher) prepare(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	}
 	// Render every job (a carrier with members as one grouped SMS) and mark it sending.
 	for _, j := range p.jobs {
+		if compose.Kind(j.n.Kind).Linked() {
+			if err := d.mint(ctx, tx, j); err != nil {
+				d.log.Error("make account link", "notification", j.n.ID, "err", err)
+				p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NotePlanned,
+					State: store.NoteFailed, Reason: "its link could not be made: no portal account, no portal, or the offer is over"})
+				j.n.ID = 0
+				continue
+			}
+		}
 		if err := d.render(j, w, patients); err != nil {
 			// A stored template that no longer renders (it was checked when saved): the
 			// cause goes to the log, staff see why the message failed.
@@ -247,8 +266,12 @@ func (d *Dispatcher) prepare(ctx context.Context, tx *store.Tx, org clinic.OrgID
 			}
 			w.used[j.n.ClinicID] += segs
 		}
+		body := j.out.Text
+		if j.link != "" {
+			body = strings.ReplaceAll(body, j.link, j.kept) // the log never holds a live link
+		}
 		p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NotePlanned, State: store.NoteSending,
-			Lease: leaseEnd, Destination: j.out.To, Subject: j.out.Subject, Body: j.out.Text, Segments: j.segments, AsksReply: j.asksReply, Bump: true})
+			Lease: leaseEnd, Destination: j.out.To, Subject: j.out.Subject, Body: body, Segments: j.segments, AsksReply: j.asksReply, Bump: true})
 		j.n.Fence++ // the fence the outcome must match
 		for i, m := range j.members {
 			p.marks = append(p.marks, store.Transition{ID: m.ID, OrgID: m.OrgID, Fence: m.Fence, From: store.NotePlanned, State: store.NoteSending,
@@ -393,7 +416,7 @@ func (d *Dispatcher) render(j *job, w *world, patients map[clinic.PatientID]clin
 	set := w.settings[n.ClinicID]
 	kind := compose.Kind(n.Kind)
 	vars := compose.Vars{FirstName: pt.GivenName, Clinic: cl.Name, ClinicPhone: w.phones[n.ClinicID], Practitioner: w.practitioner(a.AgendaID),
-		PortalLink: strings.TrimSuffix(d.cfg.PublicURL, "/") + "/p/" + cl.Slug, Start: a.Start, Zone: w.zones[n.ClinicID]}
+		PortalLink: cmp.Or(j.link, w.portals[n.ClinicID]), Start: a.Start, Zone: w.zones[n.ClinicID], ClaimWord: j.word}
 	if n.Channel == string(consent.ChannelSMS) && n.Kind == notify.KindReminder && set.AskReply {
 		vars.AsksReply, j.asksReply = true, true
 	}
@@ -423,6 +446,19 @@ func (d *Dispatcher) render(j *job, w *world, patients map[clinic.PatientID]clin
 		j.out.Calendar = &email.Event{UID: fmt.Sprintf("appointment-%d@%s", a.ID, d.cfg.EmailDomain), Sequence: int(a.Version), Method: method,
 			Start: a.Start, End: a.End, Summary: cl.Name + " — " + vars.Practitioner, Location: cl.Address, Stamp: d.now()}
 	}
+	return nil
+}
+
+// mint makes the single-use link of an account e-mail, in the round's transaction.
+func (d *Dispatcher) mint(ctx context.Context, tx *store.Tx, j *job) error {
+	if d.links == nil {
+		return fmt.Errorf("no maker of account links")
+	}
+	m, err := d.links.Mint(ctx, tx, j.n)
+	if err != nil {
+		return err
+	}
+	j.link, j.kept, j.word = m.Link, d.links.Redact(m.Link), m.Word
 	return nil
 }
 

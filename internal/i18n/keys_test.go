@@ -38,7 +38,7 @@ var (
 	// Packages whose validation and conflict reasons are shown on pages. The JSON API's
 	// own decoding errors (internal/api, internal/web/problem.go) are for programs and stay
 	// English.
-	reasonPackages = []string{"dashboard", "portal", "page", "clinic", "booking", "store", "contact", "session",
+	reasonPackages = []string{"dashboard", "portal", "page", "clinic", "booking", "store", "contact", "session", "account", "waitlist",
 		"walltime", "input", "audit", "directory", "patient", "staff", "consent", "decide", "notify", "sendtime", "compose",
 		"dispatch", "inbound"}
 	// Reasons kept in constants (const ClockReason = "key") so that several places share them.

@@ -44,7 +44,9 @@ type Config struct {
 	Sessions *session.Manager
 	Pages    Pages
 	API      []web.Route // the API's route table
-	Version  string
+	// Portal is the patient portal's route table (public pages and web.Patient ones).
+	Portal  []web.Route
+	Version string
 	// WriteTimeout bounds writing each response (the http.Server has none, so that a
 	// stream can go on): every request gets it, and a route may declare its own
 	// (web.Route.WriteTimeout). Default DefaultWriteTimeout.
@@ -93,9 +95,9 @@ func New(cfg Config) (*Server, error) {
 	s.registry.MustRegister(s.requests, s.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	mux := http.NewServeMux()
-	s.routes = append(append([]web.Route{}, cfg.Pages.Routes()...), cfg.API...)
+	s.routes = append(append(append([]web.Route{}, cfg.Pages.Routes()...), cfg.API...), cfg.Portal...)
 	for _, r := range s.routes {
-		if r.Auth != web.Public && r.Perm == "" {
+		if (r.Auth == web.Session || r.Auth == web.Bearer) && r.Perm == "" {
 			return nil, fmt.Errorf("route %s %s: authenticated route without a permission", r.Method, r.Pattern)
 		}
 		mux.Handle(r.Method+" "+r.Pattern, s.guard(r))
@@ -172,7 +174,8 @@ func (s *Server) guard(route web.Route) http.Handler {
 		var actor clinic.Actor
 		var err error
 		switch route.Auth {
-		case web.Public:
+		case web.Public, web.Patient:
+			// A patient route authenticates at its portal (web.Patient's doc).
 			route.Handler(w, r)
 			return
 		case web.Session:

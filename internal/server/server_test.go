@@ -89,6 +89,17 @@ var allowed = map[string]string{
 	"POST /reasons/{id}":                            "A",
 	"GET /settings/booking":                         "A",
 	"POST /settings/booking":                        "A",
+	"GET /settings/portal":                          "A",
+	"POST /settings/portal":                         "A",
+	"GET /settings/portal/button":                   "A",
+	"POST /settings/portal/invite":                  "A",
+	"GET /patients/duplicates":                      "AMPR",
+	"POST /patients/duplicates":                     "AMPR",
+	"POST /patients/{id}/invite":                    "AMR",
+	"GET /waitlist":                                 "AMPR",
+	"POST /waitlist":                                "AMR",
+	"POST /waitlist/search":                         "AMR",
+	"POST /waitlist/{id}/leave":                     "AMR",
 	"GET /api/v1/clinics/{id}/agenda-channels":      "AMPR",
 	"PUT /api/v1/clinics/{id}/agenda-channels":      "A",
 	"PUT /api/v1/patients/{id}/notifications":       "AM",
@@ -185,6 +196,27 @@ var allowed = map[string]string{
 	"GET /my-day":               "AMPR",
 }
 
+// patientRoutes are the patient portal's pages for a signed-in patient (web.Patient),
+// written out by hand like allowed: the portal named in the path authenticates its own
+// patient session, so no staff role reaches them, by session or by token. Whom a patient
+// reaches is the portal's own tests' (internal/portal).
+var patientRoutes = map[string]bool{
+	"GET /p/{slug}/{$}":                            true,
+	"GET /p/{slug}/book":                           true,
+	"POST /p/{slug}/book":                          true,
+	"GET /p/{slug}/appointments/{id}":              true,
+	"POST /p/{slug}/appointments/{id}/cancel":      true,
+	"GET /p/{slug}/appointments/{id}/reschedule":   true,
+	"POST /p/{slug}/appointments/{id}/reschedule":  true,
+	"GET /p/{slug}/appointments/{id}/calendar.ics": true,
+	"GET /p/{slug}/preferences":                    true,
+	"POST /p/{slug}/preferences":                   true,
+	"POST /p/{slug}/push":                          true,
+	"GET /p/{slug}/waitlist":                       true,
+	"POST /p/{slug}/waitlist":                      true,
+	"POST /p/{slug}/waitlist/{id}/leave":           true,
+}
+
 var initials = map[clinic.Role]string{clinic.RoleAdministrator: "A", clinic.RoleAppointmentManager: "M", clinic.RolePractitioner: "P", clinic.RoleReception: "R"}
 
 func key(r web.Route) string { return r.Method + " " + r.Pattern }
@@ -196,10 +228,12 @@ func authFor(r web.Route, role clinic.Role) string {
 	return "cookie:" + string(role)
 }
 
-// path fills a route pattern's {id} with an id of the right kind from ids.
-func path(t *testing.T, pattern string, ids map[string]int64) string {
+// path fills a route pattern's {id} with an id of the right kind from ids, and a portal's
+// {slug} with slug.
+func path(t *testing.T, pattern string, ids map[string]int64, slug string) string {
 	t.Helper()
 	p := strings.Replace(pattern, "{$}", "", 1)
+	p = strings.Replace(p, "{slug}", slug, 1)
 	if !strings.Contains(p, "{id}") {
 		return p
 	}
@@ -216,23 +250,35 @@ func (h *harness) ids(f storeFixture) map[string]int64 {
 	return map[string]int64{"patients": int64(f.Patient.ID), "clinics": int64(f.Clinic.ID), "databases": int64(f.Database.ID),
 		"practitioners": int64(f.Practitioner.ID), "agendas": int64(f.Agenda.ID), "reasons": int64(f.Reason.ID), "appointments": int64(f.appointment),
 		"exceptions": f.exception, "absences": f.absence, "notifications": f.notification, "sms-accounts": f.smsAccount,
-		"staff": f.staffUser, "quarantine": f.quarantined, "write-backs": int64(f.appointment)}
+		"staff": f.staffUser, "quarantine": f.quarantined, "write-backs": int64(f.appointment), "waitlist": f.waitlistEntry}
+}
+
+// wantPortalSignIn checks that a request to a patient's page of the portal at slug,
+// without a patient session, was sent to that portal's sign-in page, never answered with
+// a page: staff credentials are not a patient's.
+func wantPortalSignIn(t *testing.T, res response, slug string) {
+	t.Helper()
+	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/p/"+slug+"/signin") {
+		t.Errorf("status %d to %q, want 303 to /p/%s/signin (body %s)", res.status, res.header.Get("Location"), slug, res.body)
+	}
 }
 
 type storeFixture struct {
-	Patient      clinic.Patient
-	Clinic       clinic.Clinic
-	Database     clinic.Database
-	Practitioner clinic.Practitioner
-	Agenda       clinic.Agenda
-	Reason       clinic.Reason
-	appointment  clinic.AppointmentID
-	exception    int64
-	absence      int64
-	notification int64
-	smsAccount   int64
-	staffUser    int64 // a reception account no test signs in with, for the staff routes
-	quarantined  int64 // a refused HL7 message of the fixture's database
+	Patient       clinic.Patient
+	Clinic        clinic.Clinic
+	Database      clinic.Database
+	Practitioner  clinic.Practitioner
+	Agenda        clinic.Agenda
+	Reason        clinic.Reason
+	appointment   clinic.AppointmentID
+	exception     int64
+	absence       int64
+	notification  int64
+	smsAccount    int64
+	staffUser     int64  // a reception account no test signs in with, for the staff routes
+	quarantined   int64  // a refused HL7 message of the fixture's database
+	waitlistEntry int64  // the patient waiting at the fixture's clinic
+	portal        string // the address of the clinic's patient portal, /p/{slug}
 }
 
 func (h *harness) fixture(which string) storeFixture {
@@ -247,6 +293,8 @@ func (h *harness) fixture(which string) storeFixture {
 	var acct store.SMSAccount
 	var staffUser clinic.User
 	var quarantined int64
+	var entry store.WaitlistEntry
+	var portal store.PortalSettings
 	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
 	err := h.db.Update(ctx, func(tx *store.Tx) (err error) {
 		appt, err = tx.Appointments().CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
@@ -273,6 +321,14 @@ func (h *harness) fixture(which string) storeFixture {
 			MessageType: "ADT^A04", ControlID: "Q" + which, Code: 207, Reason: "fixture", Raw: []byte("MSH|^~\\&|X|Y|||20260101||ADT^A04|Q|P|2.4\r")}); err != nil {
 			return err
 		}
+		if portal, _, err = tx.Portal().PortalSettingsOf(ctx, f.Org.ID, f.Clinic.ID); err != nil {
+			return err
+		}
+		day := start.Format(time.DateOnly)
+		if entry, err = tx.Waitlist().AddWaitlistEntry(ctx, store.WaitlistEntry{OrgID: f.Org.ID, ClinicID: f.Clinic.ID, PatientID: f.Patient.ID,
+			ReasonID: f.Reason.ID, FromDate: day, ToDate: day, Weekdays: 127, ToMinute: 24 * 60, AddedBy: "system:fixture"}); err != nil {
+			return err
+		}
 		email := "staff-" + which + "@fixture.test"
 		if staffUser, err = tx.Staff().UserByEmail(ctx, email); errors.Is(err, clinic.ErrNotFound) {
 			staffUser, err = tx.Staff().CreateUser(ctx, f.Org.ID, clinic.User{Email: email, Role: clinic.RoleReception, PasswordHash: "unused"})
@@ -282,21 +338,45 @@ func (h *harness) fixture(which string) storeFixture {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return storeFixture{f.Patient, f.Clinic, f.Database, f.Practitioner, f.Agenda, f.Reason, appt.ID, exc.ID, abs.ID, notes[0], acct.ID, int64(staffUser.ID), quarantined}
+	return storeFixture{f.Patient, f.Clinic, f.Database, f.Practitioner, f.Agenda, f.Reason, appt.ID, exc.ID, abs.ID, notes[0], acct.ID,
+		int64(staffUser.ID), quarantined, entry.ID, portal.Slug}
 }
 
 // TestRoleMatrix checks every authenticated route against the hand-written policy, for
 // every role (ADM-1).
 func TestRoleMatrix(t *testing.T) {
 	h := newHarness(t)
-	ids := h.ids(h.fixture("a"))
+	fa := h.fixture("a")
+	ids := h.ids(fa)
 	seen := map[string]bool{}
 	for _, r := range h.srv.Routes() {
 		if r.Auth == web.Public {
 			continue
 		}
 		k := key(r)
+		if r.Auth == web.Patient {
+			// A patient's page: no staff role gets it, by session or by token.
+			seen[k] = true
+			if !patientRoutes[k] {
+				t.Errorf("patient route %s is not in patientRoutes: add it", k)
+			}
+			for _, role := range clinic.Roles() {
+				for _, authz := range []string{"cookie:" + string(role), "token:" + string(role)} {
+					t.Run(k+" as "+authz, func(t *testing.T) {
+						body := any(nil)
+						if r.Method != http.MethodGet {
+							body = "{}"
+						}
+						wantPortalSignIn(t, h.do(r.Method, path(t, r.Pattern, ids, fa.portal), authz, body), fa.portal)
+					})
+				}
+			}
+			continue
+		}
 		seen[k] = true
+		if patientRoutes[k] {
+			t.Errorf("route %s is a staff route, not a patient's", k)
+		}
 		want, ok := allowed[k]
 		if !ok {
 			t.Errorf("route %s is not in the role table: add it", k)
@@ -308,7 +388,7 @@ func TestRoleMatrix(t *testing.T) {
 				if r.Method != http.MethodGet {
 					body = "{}"
 				}
-				res := h.do(r.Method, path(t, r.Pattern, ids), authFor(r, role), body)
+				res := h.do(r.Method, path(t, r.Pattern, ids, fa.portal), authFor(r, role), body)
 				if k == "POST /logout" {
 					h.newSessions() // that ended the session
 				}
@@ -327,19 +407,26 @@ func TestRoleMatrix(t *testing.T) {
 			t.Errorf("the role table names %s, which is not a route", k)
 		}
 	}
+	for k := range patientRoutes {
+		if !seen[k] {
+			t.Errorf("patientRoutes names %s, which is not a patient route", k)
+		}
+	}
 }
 
-// TestUnauthenticated: without credentials, API routes answer 401 with a problem document
-// and dashboard pages redirect to the sign-in page.
+// TestUnauthenticated: without credentials, API routes answer 401 with a problem document,
+// dashboard pages redirect to the sign-in page, and a patient's pages of the portal to the
+// portal's.
 func TestUnauthenticated(t *testing.T) {
 	h := newHarness(t)
-	ids := h.ids(h.fixture("a"))
+	fa := h.fixture("a")
+	ids := h.ids(fa)
 	for _, r := range h.srv.Routes() {
 		if r.Auth == web.Public {
 			continue
 		}
 		t.Run(key(r), func(t *testing.T) {
-			res := h.do(r.Method, path(t, r.Pattern, ids), "", nil)
+			res := h.do(r.Method, path(t, r.Pattern, ids, fa.portal), "", nil)
 			switch r.Auth {
 			case web.Bearer:
 				if res.status != http.StatusUnauthorized || !strings.HasPrefix(res.header.Get("Content-Type"), "application/problem+json") {
@@ -349,6 +436,10 @@ func TestUnauthenticated(t *testing.T) {
 				if res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/login") {
 					t.Errorf("status %d to %q, want 303 to /login", res.status, res.header.Get("Location"))
 				}
+			case web.Patient:
+				wantPortalSignIn(t, res, fa.portal)
+			default:
+				t.Errorf("auth kind %v is not tested here: add it", r.Auth)
 			}
 		})
 	}
@@ -358,12 +449,13 @@ func TestUnauthenticated(t *testing.T) {
 }
 
 // TestTenantIsolation: organisation a's administrator, by token and by session, asking for
-// any resource of organisation b by id gets 404 on every route (ADM-3); lists and searches
-// never show b's records.
+// any resource of organisation b by id gets 404 on every staff route (ADM-3), and b's
+// portal's sign-in page on a patient's route; lists and searches never show b's records.
 func TestTenantIsolation(t *testing.T) {
 	h := newHarness(t)
 	h.fixture("a")
-	bIDs := h.ids(h.fixture("b"))
+	fb := h.fixture("b")
+	bIDs := h.ids(fb)
 	for _, r := range h.srv.Routes() {
 		if r.Auth == web.Public {
 			continue
@@ -376,7 +468,13 @@ func TestTenantIsolation(t *testing.T) {
 			if r.Method != http.MethodGet {
 				body = `{}`
 			}
-			res := h.do(r.Method, path(t, r.Pattern, bIDs), authFor(r, clinic.RoleAdministrator), body)
+			res := h.do(r.Method, path(t, r.Pattern, bIDs, fb.portal), authFor(r, clinic.RoleAdministrator), body)
+			if r.Auth == web.Patient {
+				// b's portal, with a's staff session: not a patient of b's, so its sign-in
+				// page (patients' reach across records is internal/portal's tests').
+				wantPortalSignIn(t, res, fb.portal)
+				return
+			}
 			if res.status != http.StatusNotFound {
 				t.Errorf("status %d, want 404 (body %s)", res.status, res.body)
 			}

@@ -47,11 +47,7 @@ type Manager struct {
 	proxies        []netip.Prefix
 	touchEvery     time.Duration
 
-	// Sign-in limits; only failed attempts count against them (see SignIn).
-	byIP   *auth.Limiter // failures per client address, across accounts
-	byPair *auth.Backoff // failures per (account, client address), with growing waits
-	byAcct *auth.Limiter // the per-account ceiling, across addresses
-	usual  *auth.KeySet  // (account, address) pairs that signed in lately: spared the ceiling
+	gate *auth.Gate // sign-in limits; only failed attempts count against them (see SignIn)
 }
 
 // Config tunes a Manager. Zero values take the documented defaults.
@@ -69,24 +65,15 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
-// Sign-in limits, in this process. Only failed attempts count: a correct password never
-// uses up anything, so signing in often is never refused.
+// The sign-in limits, which live in auth (the portal's sign-in shares them).
 const (
-	// PairFreeFailures is how many wrong passwords one client address may send for one
-	// account before it must wait: PairFirstWait, doubling after each further failure up
-	// to PairMaxWait. A success clears the pair.
-	PairFreeFailures = 5
-	PairFirstWait    = time.Minute
-	PairMaxWait      = 30 * time.Minute
-	// AccountCeiling failures an hour for one account, from all addresses together, stop
-	// a guesser who spreads attempts over many addresses. An address that signed in to the
-	// account successfully within TrustedFor is spared the ceiling (not its own back-off),
-	// so the owner at their usual address is not locked out by someone else's failures.
-	AccountCeiling = 100
-	TrustedFor     = 30 * 24 * time.Hour
-	// IPBurst failures from one address (across accounts), then one every IPEvery.
-	IPBurst = 20
-	IPEvery = 3 * time.Second
+	PairFreeFailures = auth.PairFreeFailures
+	PairFirstWait    = auth.PairFirstWait
+	PairMaxWait      = auth.PairMaxWait
+	AccountCeiling   = auth.AccountCeiling
+	TrustedFor       = auth.TrustedFor
+	IPBurst          = auth.IPBurst
+	IPEvery          = auth.IPEvery
 )
 
 // New builds a Manager. Sign-in limits are described at PairFreeFailures.
@@ -104,11 +91,7 @@ func New(db *store.DB, queue *jobs.Queue, cfg Config) *Manager {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Manager{db: db, queue: queue, log: cfg.Logger, now: cfg.Now, idle: cfg.Idle, absolute: cfg.Absolute, secure: cfg.SecureCookies, proxies: cfg.TrustedProxies,
-		byIP:       auth.NewLimiter(IPEvery, IPBurst, cfg.Now),
-		byPair:     auth.NewBackoff(auth.BackoffConfig{Free: PairFreeFailures, Base: PairFirstWait, Max: PairMaxWait, Now: cfg.Now}),
-		byAcct:     auth.NewLimiter(time.Hour/AccountCeiling, AccountCeiling, cfg.Now),
-		usual:      auth.NewKeySet(TrustedFor, auth.DefaultMaxKeys, cfg.Now),
-		touchEvery: time.Minute}
+		gate: auth.NewGate(cfg.Now), touchEvery: time.Minute}
 }
 
 // Secure reports whether cookies set in answer to r must be marked Secure.
@@ -165,43 +148,21 @@ func (m *Manager) trusted(addr string) bool {
 func (m *Manager) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, email, password string) (clinic.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	ip := m.ClientIP(r)
-	pair := "acct:" + email + "\x00ip:" + ip
-	// A refusal is logged with the client's address and the limit that refused it, so that
-	// IT can see who is hammering the sign-in; never with the e-mail address typed.
-	limited := func(limit string) (clinic.User, error) {
+	pass, limit, ok := m.gate.Enter(email, ip)
+	if !ok {
+		// A refusal is logged with the client's address and the limit that refused it, so
+		// that IT can see who is hammering the sign-in; never with the e-mail address typed.
 		m.log.WarnContext(ctx, "sign-in refused: rate limited", "client", ip, "limit", limit)
 		return clinic.User{}, ErrRateLimited
-	}
-	refundIP, ok := m.byIP.Reserve("ip:" + ip)
-	if !ok {
-		return limited("address")
-	}
-	attempt, _, ok := m.byPair.Begin(pair)
-	if !ok {
-		refundIP()
-		return limited("account_and_address")
-	}
-	refundAcct := func() {}
-	if !m.usual.Has(pair) {
-		if refundAcct, ok = m.byAcct.Reserve("acct:" + email); !ok {
-			attempt.Cancel()
-			refundIP()
-			return limited("account")
-		}
 	}
 	u, err := m.signIn(ctx, w, r, email, password)
 	switch {
 	case errors.Is(err, ErrBadCredentials):
-		attempt.Fail()
+		pass.Fail()
 	case err != nil:
-		attempt.Cancel()
-		refundIP()
-		refundAcct()
+		pass.Abort()
 	default:
-		attempt.Succeed()
-		refundIP()
-		refundAcct()
-		m.usual.Add(pair)
+		pass.Succeed()
 	}
 	return u, err
 }

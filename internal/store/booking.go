@@ -31,7 +31,10 @@ type AppointmentEvent struct {
 	// Reason is why it happened, in the words of the person who did it: the reason given
 	// for a cancellation; "" when none was given.
 	Reason string
-	At     time.Time
+	// Late marks a patient's cancellation inside the clinic's late-cancellation fee window
+	// (POR-3), for staff to assess the fee.
+	Late bool
+	At   time.Time
 }
 
 // RecordEvent writes an appointment event in the transaction of the change.
@@ -39,8 +42,8 @@ type AppointmentEvent struct {
 // Errors: clinic.ErrNotFound when e.AppointmentID is not one of org's appointments;
 // clinic.ErrInvalid when e.Kind is not one of the EventKind constants.
 func (tx Appointments) RecordEvent(ctx context.Context, org clinic.OrgID, e AppointmentEvent) error {
-	_, err := tx.q.exec(ctx, `INSERT INTO appointment_events (organisation_id, appointment_id, kind, status, previous_start, actor, reason, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, org, e.AppointmentID, e.Kind, e.Status, e.PreviousStart, e.Actor, e.Reason, tx.Now)
+	_, err := tx.q.exec(ctx, `INSERT INTO appointment_events (organisation_id, appointment_id, kind, status, previous_start, actor, reason, late, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, org, e.AppointmentID, e.Kind, e.Status, e.PreviousStart, e.Actor, e.Reason, e.Late, tx.Now)
 	if err != nil {
 		return fmt.Errorf("record %s event of appointment %d: %w", e.Kind, e.AppointmentID, err)
 	}
@@ -53,9 +56,9 @@ func (tx Appointments) RecordEvent(ctx context.Context, org clinic.OrgID, e Appo
 func (tx Appointments) AppointmentEvents(ctx context.Context, org clinic.OrgID, id clinic.AppointmentID) ([]AppointmentEvent, error) {
 	return collect(ctx, tx, func(r row) (AppointmentEvent, error) {
 		var e AppointmentEvent
-		err := r.Scan(&e.ID, &e.AppointmentID, &e.Kind, &e.Status, &e.PreviousStart, &e.Actor, &e.Reason, &e.At)
+		err := r.Scan(&e.ID, &e.AppointmentID, &e.Kind, &e.Status, &e.PreviousStart, &e.Actor, &e.Reason, &e.Late, &e.At)
 		return e, err
-	}, `SELECT id, appointment_id, kind, status, previous_start, actor, reason, at FROM appointment_events
+	}, `SELECT id, appointment_id, kind, status, previous_start, actor, reason, late, at FROM appointment_events
 		WHERE organisation_id = $1 AND appointment_id = $2 ORDER BY id`, org, id)
 }
 

@@ -338,12 +338,20 @@ func (tx Directory) UpdateAgenda(ctx context.Context, org clinic.OrgID, a clinic
 
 // ---- reasons
 
-const reasonCols = `id, organisation_id, clinic_id, name, duration_minutes, buffer_after_minutes, notifications, online_bookable, created_at, updated_at`
+// onlineFor stores a reason's OnlineFor, everyone when unset.
+func onlineFor(o clinic.OnlineFor) string {
+	if o == "" {
+		return string(clinic.OnlineForAll)
+	}
+	return string(o)
+}
+
+const reasonCols = `id, organisation_id, clinic_id, name, duration_minutes, buffer_after_minutes, notifications, online_bookable, online_for, created_at, updated_at`
 
 func scanReason(r row) (clinic.Reason, error) {
 	var x clinic.Reason
 	var dur, buf int64
-	err := r.Scan(&x.ID, &x.OrgID, &x.ClinicID, &x.Name, &dur, &buf, &x.Notifications, &x.OnlineBookable, &x.CreatedAt, &x.UpdatedAt)
+	err := r.Scan(&x.ID, &x.OrgID, &x.ClinicID, &x.Name, &dur, &buf, &x.Notifications, &x.OnlineBookable, &x.OnlineFor, &x.CreatedAt, &x.UpdatedAt)
 	x.Duration, x.BufferAfter = time.Duration(dur)*time.Minute, time.Duration(buf)*time.Minute
 	return x, err
 }
@@ -354,9 +362,10 @@ func scanReason(r row) (clinic.Reason, error) {
 // clinic.ErrInvalid when the duration is not 5 to 720 minutes or the buffer not 0 to 240.
 func (tx Directory) CreateReason(ctx context.Context, org clinic.OrgID, x clinic.Reason) (clinic.Reason, error) {
 	x.OrgID, x.CreatedAt, x.UpdatedAt = org, tx.Now, tx.Now
-	err := tx.q.queryRow(ctx, `INSERT INTO reasons (organisation_id, clinic_id, name, duration_minutes, buffer_after_minutes, notifications, online_bookable, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		org, x.ClinicID, x.Name, int64(x.Duration/time.Minute), int64(x.BufferAfter/time.Minute), x.Notifications, x.OnlineBookable, tx.Now, tx.Now).Scan(&x.ID)
+	x.OnlineFor = clinic.OnlineFor(onlineFor(x.OnlineFor))
+	err := tx.q.queryRow(ctx, `INSERT INTO reasons (organisation_id, clinic_id, name, duration_minutes, buffer_after_minutes, notifications, online_bookable, online_for, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		org, x.ClinicID, x.Name, int64(x.Duration/time.Minute), int64(x.BufferAfter/time.Minute), x.Notifications, x.OnlineBookable, onlineFor(x.OnlineFor), tx.Now, tx.Now).Scan(&x.ID)
 	if err != nil {
 		return x, fmt.Errorf("create reason: %w", err)
 	}
@@ -447,8 +456,8 @@ func (tx Directory) Reasons(ctx context.Context, org clinic.OrgID, f ReasonFilte
 // clinic.ErrInvalid when the duration is not 5 to 720 minutes or the buffer not 0 to 240.
 func (tx Directory) UpdateReason(ctx context.Context, org clinic.OrgID, x clinic.Reason) (clinic.Reason, error) {
 	err := one(tx.q.exec(ctx, `UPDATE reasons SET clinic_id = $3, name = $4, duration_minutes = $5, buffer_after_minutes = $6,
-		notifications = $7, online_bookable = $8, updated_at = $9 WHERE organisation_id = $1 AND id = $2`,
-		org, x.ID, x.ClinicID, x.Name, int64(x.Duration/time.Minute), int64(x.BufferAfter/time.Minute), x.Notifications, x.OnlineBookable, tx.Now))
+		notifications = $7, online_bookable = $8, online_for = $10, updated_at = $9 WHERE organisation_id = $1 AND id = $2`,
+		org, x.ID, x.ClinicID, x.Name, int64(x.Duration/time.Minute), int64(x.BufferAfter/time.Minute), x.Notifications, x.OnlineBookable, tx.Now, onlineFor(x.OnlineFor)))
 	if err != nil {
 		return x, fmt.Errorf("update reason %d: %w", x.ID, err)
 	}

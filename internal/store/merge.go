@@ -23,6 +23,9 @@ const (
 	// MergeKeep leaves the rows as they are: history that names the record as it was when
 	// it was written (the audit log, ADM-2), which a merge must not rewrite.
 	MergeKeep MergeRule = "keep"
+	// MergeFirst repoints a row of the record removed unless the record kept has one of its
+	// own, which wins (a record belongs to one portal account: the kept record's account).
+	MergeFirst MergeRule = "first"
 )
 
 // PatientRef is one column that refers to a patient, and what a merge does with it.
@@ -59,6 +62,9 @@ func PatientRefs() []PatientRef {
 		{Table: "push_subscriptions", Column: "patient_id", Rule: MergeMove},
 		{Table: "results", Column: "patient_id", Rule: MergeMove},
 		{Table: "recalls", Column: "patient_id", Rule: MergeMove},
+		{Table: "portal_account_patients", Column: "patient_id", Rule: MergeFirst},
+		{Table: "waitlist_entries", Column: "patient_id", Rule: MergeMove},
+		{Table: "waitlist_offers", Column: "patient_id", Rule: MergeMove},
 		// Records merged earlier into the one now removed follow it, so no chain forms.
 		{Table: "patients", Column: "merged_into", Rule: MergeMove, Versioned: true},
 		{Table: "audit_log", Column: "patient_id", Rule: MergeKeep},
@@ -125,6 +131,11 @@ func (tx Patients) UpdatePatientReferences(ctx context.Context, org clinic.OrgID
 					return nil, err
 				}
 				relativesPruned = true
+			}
+		case MergeFirst:
+			if _, err := tx.q.exec(ctx, `DELETE FROM `+r.Table+` WHERE organisation_id = $1 AND `+r.Column+` = $2
+				AND EXISTS (SELECT 1 FROM `+r.Table+` k WHERE k.organisation_id = $1 AND k.`+r.Column+` = $3)`, org, from, to); err != nil {
+				return nil, fmt.Errorf("drop %s of patient %d: %w", r.Key(), from, err)
 			}
 		case MergeMove:
 		default:

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -97,7 +98,7 @@ func TestPatientRefsCoverSchema(t *testing.T) {
 				}
 			}
 			switch r.Rule {
-			case store.MergeMove, store.MergeRelatives, store.MergeKeep:
+			case store.MergeMove, store.MergeRelatives, store.MergeKeep, store.MergeFirst:
 			default:
 				t.Errorf("%s: unknown rule %q", r.Key(), r.Rule)
 			}
@@ -196,6 +197,29 @@ func seedMerge(t *testing.T, db *store.DB, slug string) mergeWorld {
 			Due: "2027-06-01", Reason: "Skin check", Status: "active"}); err != nil {
 			return err
 		}
+		acct, err := tx.Portal().CreatePortalAccount(ctx, org, "removed@example.org")
+		if err != nil {
+			return err
+		}
+		if err := tx.Portal().LinkPortalPatient(ctx, org, acct.ID, w.remove); err != nil {
+			return err
+		}
+		e, err := tx.Waitlist().AddWaitlistEntry(ctx, store.WaitlistEntry{OrgID: org, ClinicID: w.f.Clinic.ID, PatientID: w.remove, ReasonID: w.f.Reason.ID,
+			FromDate: "2026-03-01", ToDate: "2026-04-01", Weekdays: 127, FromMinute: 0, ToMinute: 1440, AddedBy: "user:1"})
+		if err != nil {
+			return err
+		}
+		if err := tx.Waitlist().FreeSlot(ctx, org, w.f.Clinic.ID, w.f.Agenda.ID, start, start.Add(15*time.Minute)); err != nil {
+			return err
+		}
+		slots, err := tx.Waitlist().ClaimDueSlots(ctx, tx.Now.Add(time.Minute), 1)
+		if err != nil || len(slots) != 1 {
+			return fmt.Errorf("slot: %v %d", err, len(slots))
+		}
+		if _, err := tx.Waitlist().AddWaitlistOffer(ctx, store.WaitlistOffer{OrgID: org, SlotID: slots[0].ID, EntryID: e.ID, PatientID: w.remove,
+			Start: start, Wave: 1, Code: "1234", ExpiresAt: tx.Now.Add(time.Hour)}); err != nil {
+			return err
+		}
 		if err := tx.Patients().MarkPatientMerged(ctx, org, w.old, w.remove); err != nil {
 			return err
 		}
@@ -261,7 +285,7 @@ func TestUpdatePatientReferences(t *testing.T) {
 	}
 	want := map[string]int{"appointments.patient_id": 1, "consent_records.patient_id": 1, "consent_decisions.patient_id": 1,
 		"notifications.patient_id": 1, "sms_inbox.patient_id": 1, "push_subscriptions.patient_id": 1, "results.patient_id": 1, "recalls.patient_id": 1, "patients.merged_into": 1,
-		"patient_relatives.patient_id": 1, "patient_relatives.relative_id": 1, "audit_log.patient_id": 0}
+		"portal_account_patients.patient_id": 1, "waitlist_entries.patient_id": 1, "waitlist_offers.patient_id": 1, "patient_relatives.patient_id": 1, "patient_relatives.relative_id": 1, "audit_log.patient_id": 0}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("rows moved (-want +got):\n%s", d)
 	}

@@ -50,17 +50,19 @@ type Notification struct {
 	ClinicID      clinic.ClinicID
 	PatientID     clinic.PatientID     // 0: a reply to a number no patient has
 	AppointmentID clinic.AppointmentID // 0: not about an appointment
-	Kind          string
-	Purpose       string
-	Channel       string
-	Offset        string    // a reminder's offset ("72h"); empty otherwise
-	Due           time.Time // not sent before
-	Deadline      time.Time // never sent at or after; zero: none
-	State         string
-	Reason        string
-	Attempts      int
-	Fence         int64
-	LeaseUntil    time.Time
+	// OfferID is the waitlist offer the notification makes or withdraws (POR-9); 0: none.
+	OfferID    int64
+	Kind       string
+	Purpose    string
+	Channel    string
+	Offset     string    // a reminder's offset ("72h"); empty otherwise
+	Due        time.Time // not sent before
+	Deadline   time.Time // never sent at or after; zero: none
+	State      string
+	Reason     string
+	Attempts   int
+	Fence      int64
+	LeaseUntil time.Time
 	// Destination, Subject and Body are what was (or is being) sent, captured when it is
 	// handed to the provider; a reply is planned with its destination and body.
 	Destination    string
@@ -80,15 +82,24 @@ type Notification struct {
 
 const notificationCols = `id, organisation_id, clinic_id, patient_id, appointment_id, kind, purpose, channel, offset_text, due_at, deadline_at,
 	state, reason, attempts, fence, lease_until, destination, subject, body, segments, asks_reply, group_id, provider, provider_id,
-	provider_status, sending_at, sent_at, created_at, updated_at`
+	provider_status, sending_at, sent_at, created_at, updated_at, offer_id`
 
 func scanNotification(r row) (Notification, error) {
 	var n Notification
-	var pid, aid, gid *int64
+	return n, scanNotificationInto(r, &n)
+}
+
+// scanNotificationInto reads notificationCols into n, then the row's further columns into
+// more (a join's).
+func scanNotificationInto(r row, n *Notification, more ...any) error {
+	var pid, aid, gid, oid *int64
 	var deadline, lease, sending, sent *time.Time
-	err := r.Scan(&n.ID, &n.OrgID, &n.ClinicID, &pid, &aid, &n.Kind, &n.Purpose, &n.Channel, &n.Offset, &n.Due, &deadline,
+	err := r.Scan(append([]any{&n.ID, &n.OrgID, &n.ClinicID, &pid, &aid, &n.Kind, &n.Purpose, &n.Channel, &n.Offset, &n.Due, &deadline,
 		&n.State, &n.Reason, &n.Attempts, &n.Fence, &lease, &n.Destination, &n.Subject, &n.Body, &n.Segments, &n.AsksReply, &gid,
-		&n.Provider, &n.ProviderID, &n.ProviderStatus, &sending, &sent, &n.CreatedAt, &n.UpdatedAt)
+		&n.Provider, &n.ProviderID, &n.ProviderStatus, &sending, &sent, &n.CreatedAt, &n.UpdatedAt, &oid}, more...)...)
+	if oid != nil {
+		n.OfferID = *oid
+	}
 	if pid != nil {
 		n.PatientID = clinic.PatientID(*pid)
 	}
@@ -107,7 +118,7 @@ func scanNotification(r row) (Notification, error) {
 		}
 	}
 	n.Due, n.CreatedAt, n.UpdatedAt = n.Due.UTC(), n.CreatedAt.UTC(), n.UpdatedAt.UTC()
-	return n, err
+	return err
 }
 
 func timeNil(t time.Time) any {
@@ -129,14 +140,14 @@ func (tx Notifications) PlanNotifications(ctx context.Context, org clinic.OrgID,
 		k := min(len(ns), batch)
 		var b strings.Builder
 		b.WriteString(`INSERT INTO notifications (organisation_id, clinic_id, patient_id, appointment_id, kind, purpose, channel, offset_text,
-			due_at, deadline_at, state, reason, destination, body, segments, created_at, updated_at) VALUES `)
-		args := make([]any, 0, k*17)
+			due_at, deadline_at, state, reason, destination, body, segments, created_at, updated_at, offer_id) VALUES `)
+		args := make([]any, 0, k*18)
 		for i, n := range ns[:k] {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			b.WriteString("(")
-			for j := range 17 {
+			for j := range 18 {
 				if j > 0 {
 					b.WriteString(", ")
 				}
@@ -148,7 +159,7 @@ func (tx Notifications) PlanNotifications(ctx context.Context, org clinic.OrgID,
 				state = NotePlanned
 			}
 			args = append(args, org, n.ClinicID, zeroNil(int64(n.PatientID)), zeroNil(int64(n.AppointmentID)), n.Kind, n.Purpose, n.Channel,
-				n.Offset, n.Due.UTC(), timeNil(n.Deadline), state, n.Reason, n.Destination, n.Body, n.Segments, tx.Now, tx.Now)
+				n.Offset, n.Due.UTC(), timeNil(n.Deadline), state, n.Reason, n.Destination, n.Body, n.Segments, tx.Now, tx.Now, zeroNil(n.OfferID))
 		}
 		b.WriteString(" RETURNING id")
 		got, err := collect(ctx, tx, func(r row) (int64, error) {
@@ -788,30 +799,14 @@ func (tx Notifications) GroupCandidates(ctx context.Context, org clinic.OrgID, m
 	}
 	return collect(ctx, tx, func(r row) (GroupCandidate, error) {
 		var c GroupCandidate
-		// scanNotification reads the first columns; the appointment and mobile follow.
-		var pid, aid, gid *int64
-		var deadline, lease, sending, sent *time.Time
-		n := &c.Notification
 		a := &c.Appointment
 		var ext *string
-		err := r.Scan(&n.ID, &n.OrgID, &n.ClinicID, &pid, &aid, &n.Kind, &n.Purpose, &n.Channel, &n.Offset, &n.Due, &deadline,
-			&n.State, &n.Reason, &n.Attempts, &n.Fence, &lease, &n.Destination, &n.Subject, &n.Body, &n.Segments, &n.AsksReply, &gid,
-			&n.Provider, &n.ProviderID, &n.ProviderStatus, &sending, &sent, &n.CreatedAt, &n.UpdatedAt,
-			&a.ID, &a.OrgID, &a.ClinicID, &a.AgendaID, &a.ReasonID, &a.PatientID, &ext, &a.Start, &a.End, &a.Status, &a.BookedBy, &a.Note, &a.Version, &a.CreatedAt, &a.UpdatedAt,
-			&c.Mobile)
-		if pid != nil {
-			n.PatientID = clinic.PatientID(*pid)
-		}
-		if aid != nil {
-			n.AppointmentID = clinic.AppointmentID(*aid)
-		}
-		if deadline != nil {
-			n.Deadline = deadline.UTC()
-		}
+		err := scanNotificationInto(r, &c.Notification, &a.ID, &a.OrgID, &a.ClinicID, &a.AgendaID, &a.ReasonID, &a.PatientID, &ext, &a.Start, &a.End,
+			&a.Status, &a.BookedBy, &a.Note, &a.Version, &a.CreatedAt, &a.UpdatedAt, &c.Mobile)
 		if ext != nil {
 			a.ExternalID = *ext
 		}
-		n.Due, a.Start, a.End = n.Due.UTC(), a.Start.UTC(), a.End.UTC()
+		a.Start, a.End = a.Start.UTC(), a.End.UTC()
 		return c, err
 	}, `SELECT `+cols+`, `+acols+`, p.mobile FROM notifications n
 		JOIN appointments a ON a.organisation_id = n.organisation_id AND a.id = n.appointment_id

@@ -30,6 +30,12 @@ const (
 	Session
 	// Bearer routes are the JSON API's: an API token in the Authorization header.
 	Bearer
+	// Patient routes are the portal's pages for a signed-in patient: the portal named in
+	// the path authenticates its own session cookie (a patient belongs to one
+	// organisation's portals) and sends the visitor to its sign-in page. They declare no
+	// permission: a patient's access is decided per record by the use cases, and another
+	// patient's record is "not found".
+	Patient
 )
 
 // Route is one entry of the route table. The table is the access policy: tests walk it
@@ -38,7 +44,7 @@ type Route struct {
 	Method  string // GET, POST, PATCH, ...
 	Pattern string // ServeMux pattern without the method, e.g. /api/v1/patients/{id}
 	Auth    AuthKind
-	Perm    clinic.Permission // required unless Auth is Public
+	Perm    clinic.Permission // required unless Auth is Public or Patient
 	Handler http.HandlerFunc
 	Doc     *Doc // API routes only: what the OpenAPI document says
 	// WriteTimeout bounds writing the response, from when the route is matched: zero takes

@@ -2,8 +2,13 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
@@ -38,6 +43,12 @@ func Seed(t testing.TB, db *store.DB, slug string) Fixture {
 		if f.Clinic, err = tx.Directory().CreateClinic(ctx, org, clinic.Clinic{DatabaseID: f.Database.ID, Slug: "main", Name: "Main St", Zone: "Australia/Sydney", Region: "AU"}); err != nil {
 			return err
 		}
+		// The clinic's patient portal is on and takes bookings, so that patients' online
+		// bookings can be tested; tests of the switches turn them off.
+		if err := tx.Portal().SavePortalSettings(ctx, store.PortalSettings{ClinicID: f.Clinic.ID, OrgID: org, Slug: slug + "-main", Enabled: true,
+			OnlineBooking: true, ButtonSize: "medium", ButtonColour: "#0b5cad"}); err != nil {
+			return err
+		}
 		if f.Practitioner, err = tx.Directory().CreatePractitioner(ctx, org, clinic.Practitioner{Name: "Dr Ada Lovelace", Title: "GP"}); err != nil {
 			return err
 		}
@@ -58,3 +69,27 @@ func Seed(t testing.TB, db *store.DB, slug string) Fixture {
 	}
 	return f
 }
+
+// Count runs a COUNT(*) query (with $1… placeholders) and returns the count: tests that
+// assert "nothing changed" read the table itself rather than trust the code under test.
+func Count(t testing.TB, db *store.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	ctx := context.Background()
+	err := db.Update(ctx, func(tx *store.Tx) error {
+		switch raw := tx.Raw().(type) {
+		case *sql.Tx:
+			return raw.QueryRowContext(ctx, sqliteQuery(query), args...).Scan(&n)
+		case pgx.Tx:
+			return raw.QueryRow(ctx, query, args...).Scan(&n)
+		}
+		return fmt.Errorf("unknown driver transaction %T", tx.Raw())
+	})
+	if err != nil {
+		t.Fatalf("count %q: %v", query, err)
+	}
+	return n
+}
+
+// sqliteQuery turns $1 placeholders into SQLite's ?1.
+func sqliteQuery(q string) string { return strings.ReplaceAll(q, "$", "?") }

@@ -1,0 +1,207 @@
+package waitlist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tidings-health/tidings/internal/audit"
+	"github.com/tidings-health/tidings/internal/auth"
+	"github.com/tidings-health/tidings/internal/booking"
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// Offer is an offer as its page shows it.
+type Offer struct {
+	store.WaitlistOffer
+	Clinic       clinic.Clinic
+	Practitioner string
+	Reason       string
+	Patient      string // the given name
+	// Open: the offer can be claimed now.
+	Open bool
+}
+
+// OfferByLink reads the offer a link's token opens, for its page.
+//
+// Errors: clinic.ErrNotFound for an unknown token.
+func (s *Service) OfferByLink(ctx context.Context, token string) (Offer, error) {
+	var out Offer
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		o, err := offerByToken(ctx, tx, token)
+		if err != nil {
+			return err
+		}
+		out, err = describe(ctx, tx, o)
+		out.Open = o.State == store.OfferOffered && tx.Now.Before(o.ExpiresAt)
+		return err
+	})
+	return out, err
+}
+
+func offerByToken(ctx context.Context, tx *store.Tx, token string) (store.WaitlistOffer, error) {
+	if token == "" || len(token) > 200 {
+		return store.WaitlistOffer{}, fmt.Errorf("offer link: %w", clinic.ErrNotFound)
+	}
+	return tx.Waitlist().OfferByLink(ctx, auth.HashToken(token))
+}
+
+// describe names an offer's clinic, practitioner, reason and patient.
+func describe(ctx context.Context, tx *store.Tx, o store.WaitlistOffer) (Offer, error) {
+	out := Offer{WaitlistOffer: o}
+	sl, err := tx.Waitlist().WaitlistSlot(ctx, o.OrgID, o.SlotID)
+	if err != nil {
+		return out, err
+	}
+	if out.Clinic, err = tx.Directory().Clinic(ctx, o.OrgID, sl.ClinicID); err != nil {
+		return out, err
+	}
+	ag, err := tx.Directory().Agenda(ctx, o.OrgID, sl.AgendaID)
+	if err != nil {
+		return out, err
+	}
+	out.Practitioner = ag.Name
+	e, err := tx.Waitlist().WaitlistEntry(ctx, o.OrgID, o.EntryID)
+	if err != nil {
+		return out, err
+	}
+	r, err := tx.Directory().Reason(ctx, o.OrgID, e.ReasonID)
+	if err != nil {
+		return out, err
+	}
+	if r.Notifications {
+		out.Reason = r.Name // CON-6: a reason whose notifications are off is not named
+	}
+	p, err := tx.Patients().Patient(ctx, o.OrgID, o.PatientID)
+	out.Patient = p.GivenName
+	return out, err
+}
+
+// ClaimByLink claims the offer a link's token opens: the patient gets the appointment, or
+// is told why not.
+//
+// Errors: clinic.ErrNotFound for an unknown token; ErrOfferExpired, ErrOfferTaken,
+// ErrOfferClosed (409).
+func (s *Service) ClaimByLink(ctx context.Context, token string) (clinic.Appointment, error) {
+	var o store.WaitlistOffer
+	err := s.db.View(ctx, func(tx *store.Tx) (err error) { o, err = offerByToken(ctx, tx, token); return err })
+	if err != nil {
+		return clinic.Appointment{}, err
+	}
+	return s.claim(ctx, o.OrgID, o.ID, clinic.SystemActor(o.OrgID, "waitlist"))
+}
+
+// claim claims offer id for its patient, in one transaction with the booking: the offer
+// leaves "offered" (only one request can move it), the appointment is booked on the slot's
+// agenda at the offer's time (the store refuses an overlap, whoever holds the time), the
+// entry is booked, and the slot's other open offers are closed as taken, their patients
+// told. When the time is no longer free, the slot is closed and the claim refused as taken.
+func (s *Service) claim(ctx context.Context, org clinic.OrgID, id int64, actor clinic.Actor) (clinic.Appointment, error) {
+	var a clinic.Appointment
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		a, err = s.claimTx(ctx, tx, org, id, actor)
+		return err
+	})
+	if errors.Is(err, booking.ErrNotAvailable) {
+		// The time went (staff booked it, or another wave's claim won on PostgreSQL):
+		// closed for everyone, in a transaction of its own since the booking's was lost.
+		if cerr := s.closeTaken(ctx, org, id); cerr != nil {
+			return a, cerr
+		}
+		return a, ErrOfferTaken
+	}
+	if err == nil {
+		s.cfg.Wake()
+	}
+	return a, err
+}
+
+func (s *Service) claimTx(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64, actor clinic.Actor) (clinic.Appointment, error) {
+	o, err := tx.Waitlist().WaitlistOffer(ctx, org, id)
+	if err != nil {
+		return clinic.Appointment{}, err
+	}
+	// The slot first: claims of one time wait for each other here.
+	sl, err := tx.Waitlist().LockWaitlistSlot(ctx, org, o.SlotID)
+	if err != nil {
+		return clinic.Appointment{}, err
+	}
+	if o, err = tx.Waitlist().WaitlistOffer(ctx, org, id); err != nil {
+		return clinic.Appointment{}, err
+	}
+	switch {
+	case o.State == store.OfferTaken:
+		return clinic.Appointment{}, ErrOfferTaken
+	case o.State == store.OfferExpired || o.State == store.OfferOffered && !tx.Now.Before(o.ExpiresAt):
+		return clinic.Appointment{}, ErrOfferExpired
+	case o.State != store.OfferOffered:
+		return clinic.Appointment{}, ErrOfferClosed
+	}
+	if err := tx.Waitlist().DecideOffer(ctx, org, o.ID, store.OfferClaimed); errors.Is(err, clinic.ErrNotFound) {
+		return clinic.Appointment{}, ErrOfferTaken // decided by a concurrent claim
+	} else if err != nil {
+		return clinic.Appointment{}, err
+	}
+	e, err := tx.Waitlist().WaitlistEntry(ctx, org, o.EntryID)
+	if err != nil {
+		return clinic.Appointment{}, err
+	}
+	if sl.State != store.SlotOpen || e.State != store.EntryWaiting {
+		return clinic.Appointment{}, ErrOfferTaken
+	}
+	a, err := s.booking.BookTx(ctx, tx, actor, booking.Request{ReasonID: e.ReasonID, AgendaID: sl.AgendaID, PatientID: o.PatientID, Start: o.Start,
+		BookedBy: clinic.BookedByPatient})
+	if err != nil {
+		return a, err
+	}
+	if err := tx.Waitlist().SetWaitlistEntryState(ctx, org, e.ID, store.EntryWaiting, store.EntryBooked, a.ID); err != nil {
+		return a, err
+	}
+	sl.State, sl.AppointmentID, sl.Why = store.SlotTaken, a.ID, "claimed from the waitlist"
+	if err := tx.Waitlist().UpdateWaitlistSlot(ctx, sl); err != nil {
+		return a, err
+	}
+	if err := s.tellTaken(ctx, tx, sl); err != nil {
+		return a, err
+	}
+	return a, audit.Record(ctx, tx, actor, "waitlist.claim", o.PatientID)
+}
+
+// tellTaken closes the slot's open offers as taken and plans their "taken" messages.
+func (s *Service) tellTaken(ctx context.Context, tx *store.Tx, sl store.WaitlistSlot) error {
+	closed, err := tx.Waitlist().CloseOffers(ctx, sl.OrgID, sl.ID, store.OfferTaken, false)
+	if err != nil || len(closed) == 0 {
+		return err
+	}
+	cl, err := tx.Directory().Clinic(ctx, sl.OrgID, sl.ClinicID)
+	if err != nil {
+		return err
+	}
+	for _, o := range closed {
+		if err := planMessages(ctx, tx, cl, o, "waitlist_taken", o.Start); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closeTaken closes offer id's slot as taken by someone outside the waitlist.
+func (s *Service) closeTaken(ctx context.Context, org clinic.OrgID, id int64) error {
+	return s.db.Update(ctx, func(tx *store.Tx) error {
+		o, err := tx.Waitlist().WaitlistOffer(ctx, org, id)
+		if err != nil {
+			return err
+		}
+		sl, err := tx.Waitlist().WaitlistSlot(ctx, org, o.SlotID)
+		if err != nil || sl.State != store.SlotOpen {
+			return err
+		}
+		sl.State, sl.Why = store.SlotTaken, "the time was booked otherwise"
+		if err := tx.Waitlist().UpdateWaitlistSlot(ctx, sl); err != nil {
+			return err
+		}
+		return s.tellTaken(ctx, tx, sl)
+	})
+}
