@@ -51,6 +51,15 @@ type Service struct {
 	EmailDomain string
 	// Wake tells the dispatcher a reply is due now.
 	Wake func()
+	// Waitlist claims a waitlist offer replied to with its word ("BOOK 4821", POR-9); nil
+	// sends such a message to the staff inbox like any other.
+	Waitlist Claimer
+}
+
+// Claimer claims a waitlist offer by SMS (waitlist.Service.ClaimBySMS): ok is false when the
+// text is no claim word.
+type Claimer interface {
+	ClaimBySMS(ctx context.Context, org clinic.OrgID, patients []clinic.PatientID, text string) (ok bool, a clinic.Appointment, err error)
 }
 
 // New returns the callback use cases; set the exported fields before use.
@@ -187,6 +196,28 @@ func (s *Service) Inbound(ctx context.Context, verify Verifier, form url.Values)
 	h.Keyword = sms.ParseKeyword(in.Body)
 	org := acct.OrgID
 	actor := clinic.SystemActor(org, "sms")
+	// A waitlist claim word is handled first, in the claim's own transaction (it books);
+	// the message is then recorded with its outcome.
+	claimWhy, claimed := "", clinic.AppointmentID(0)
+	if h.Keyword == sms.KeywordNone && s.Waitlist != nil {
+		var mine []clinic.PatientID
+		if err := s.db.View(ctx, func(tx *store.Tx) (err error) { mine, err = tx.Notifications().PatientsByMobile(ctx, org, in.From); return err }); err != nil {
+			return h, err
+		}
+		ok, a, err := s.Waitlist.ClaimBySMS(ctx, org, mine, in.Body)
+		var ce *clinic.ConflictError
+		switch {
+		case !ok:
+		case err == nil:
+			claimWhy, claimed = "handled: waitlist offer taken, appointment booked", a.ID
+		case errors.As(err, &ce):
+			claimWhy = "a waitlist claim, refused: " + ce.Reason
+		case errors.Is(err, clinic.ErrNotFound):
+			claimWhy = "a waitlist claim, but no open offer of this number has that code"
+		default:
+			return h, err
+		}
+	}
 	err = s.db.Update(ctx, func(tx *store.Tx) error {
 		h = Handled{Keyword: h.Keyword}
 		patients, err := tx.Notifications().PatientsByMobile(ctx, org, in.From)
@@ -260,6 +291,12 @@ func (s *Service) Inbound(ctx context.Context, verify Verifier, form url.Values)
 			entry.Why, reply = "handled: help sent", compose.KindReplyHelp
 		default:
 			entry.Why = "a reply for staff"
+			if claimWhy != "" {
+				entry.Why = claimWhy
+				if claimed != 0 {
+					entry.AppointmentID = claimed
+				}
+			}
 		}
 		h.Why = entry.Why
 		if strings.HasPrefix(entry.Why, "handled:") {

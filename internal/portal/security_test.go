@@ -265,3 +265,21 @@ func (e *env) site(f storetest.Fixture) account.Site {
 	}
 	return s
 }
+
+// TestIdleTimeout: a patient's session ends after 20 minutes without a request; activity
+// keeps it.
+func TestIdleTimeout(t *testing.T) {
+	e := newEnv(t)
+	f := e.a
+	b := e.activate(f, f.Patient.ID, pw)
+	for range 3 {
+		e.clock.Advance(15 * time.Minute)
+		if r := b.get(base(f) + "/"); r.status != http.StatusOK {
+			t.Fatalf("an active session ended: %d", r.status)
+		}
+	}
+	e.clock.Advance(21 * time.Minute)
+	if r := b.get(base(f) + "/"); r.status != http.StatusSeeOther || !strings.Contains(r.location, "/signin") {
+		t.Errorf("after 21 idle minutes: %d %s, want the sign-in page", r.status, r.location)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/tidings-health/tidings/internal/audit"
 	"github.com/tidings-health/tidings/internal/auth"
@@ -204,4 +205,50 @@ func (s *Service) closeTaken(ctx context.Context, org clinic.OrgID, id int64) er
 		}
 		return s.tellTaken(ctx, tx, sl)
 	})
+}
+
+// ClaimBySMS claims an offer by its word replied by SMS ("BOOK 4821", any case) from a
+// mobile whose patients have that offer open. ok is false when the text is not a claim
+// word at all (the caller handles it as any other message). It runs its own transaction:
+// the caller records the message after it.
+//
+// Errors: ErrOfferExpired, ErrOfferTaken, ErrOfferClosed; clinic.ErrNotFound when none of
+// these patients has an open offer with that code.
+func (s *Service) ClaimBySMS(ctx context.Context, org clinic.OrgID, patients []clinic.PatientID, text string) (ok bool, a clinic.Appointment, err error) {
+	code, ok := ParseClaim(text)
+	if !ok {
+		return false, a, nil
+	}
+	var id int64
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		os, err := tx.Waitlist().OpenOffersFor(ctx, org, patients)
+		for _, o := range os {
+			if o.Code == code {
+				id = o.ID
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return true, a, err
+	}
+	if id == 0 {
+		return true, a, fmt.Errorf("no open offer with this code: %w", clinic.ErrNotFound)
+	}
+	a, err = s.claim(ctx, org, id, clinic.SystemActor(org, "sms"))
+	return true, a, err
+}
+
+// ParseClaim reads a claim word, "BOOK 4821" in any case and spacing, and returns its code.
+func ParseClaim(text string) (string, bool) {
+	f := strings.Fields(strings.ToUpper(text))
+	if len(f) != 2 || f[0] != ClaimWord || len(f[1]) != 4 {
+		return "", false
+	}
+	for _, r := range f[1] {
+		if r < '0' || r > '9' {
+			return "", false
+		}
+	}
+	return f[1], true
 }

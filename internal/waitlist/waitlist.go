@@ -4,7 +4,7 @@
 // booking use cases record it in the same transaction), the worker offers it in waves to
 // the matching entries, oldest first, by the channels consent allows, each offer held for
 // the clinic's hold time; a wave that lapses unclaimed makes room for the next. The first
-// patient to claim (through the offer's link) gets
+// patient to claim (through the offer's link, or by replying its word, "BOOK 4821") gets
 // the appointment, booked in one transaction with the claim, so that the database's own
 // guard against overlaps makes two claims of one time end in exactly one appointment, on
 // SQLite and on PostgreSQL with several instances; the others are told it was taken.
@@ -33,9 +33,9 @@ import (
 	"github.com/tidings-health/tidings/internal/store"
 )
 
-// ClaimWord is the word of an offer's code, "BOOK 4821": a patient who calls the clinic
-// quotes it, and it is nothing a reminder's reply (C, Y, YES, STOP…) can be mistaken for.
-// Claiming by replying it by SMS is not handled yet: the link claims.
+// ClaimWord is the reply word of an offer, before its code: "BOOK 4821". It is nothing a
+// reminder's reply (C, Y, YES, STOP…) can be mistaken for, and the code tells two open
+// offers of one mobile apart.
 const ClaimWord = "BOOK"
 
 // The bounds of an entry's window.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -262,4 +263,65 @@ func TestMatches(t *testing.T) {
 	if waitlist.Matches(e, 2, at(10, 9, 0), syd) {
 		t.Error("an entry for one practitioner matched another's time")
 	}
+}
+
+// TestClaimBySMS (POR-9): the offer's word, replied from the patient's mobile, takes the
+// time; a reminder's reply is no claim; a wrong code claims nothing.
+func TestClaimBySMS(t *testing.T) {
+	w := setup(t, 5)
+	ps := w.waiting(t, 1)
+	w.freed(t)
+	if _, err := w.wl.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var offer store.WaitlistOffer
+	w.db.View(ctx, func(tx *store.Tx) error {
+		os, err := tx.Waitlist().OpenOffersFor(ctx, w.f.Org.ID, ps)
+		if len(os) == 1 {
+			offer = os[0]
+		}
+		return err
+	})
+	if offer.ID == 0 {
+		t.Fatal("no offer")
+	}
+	for _, text := range []string{"Y", "C", "yes", "STOP", "BOOK", "BOOK 12345", "BOOKING 1234"} {
+		if ok, _, _ := w.wl.ClaimBySMS(ctx, w.f.Org.ID, ps, text); ok {
+			t.Errorf("%q taken for a claim word", text)
+		}
+	}
+	wrong := "0000"
+	if offer.Code == wrong {
+		wrong = "9999"
+	}
+	if ok, _, err := w.wl.ClaimBySMS(ctx, w.f.Org.ID, ps, "book "+wrong); !ok || !errors.Is(err, clinic.ErrNotFound) {
+		t.Errorf("a wrong code: ok=%v err=%v, want a claim word with no offer", ok, err)
+	}
+	ok, a, err := w.wl.ClaimBySMS(ctx, w.f.Org.ID, ps, "  book  "+offer.Code+" ")
+	if !ok || err != nil || a.PatientID != ps[0] {
+		t.Fatalf("claim by SMS: ok=%v %+v %v", ok, a, err)
+	}
+	if _, _, err := w.wl.ClaimBySMS(ctx, w.f.Org.ID, ps, "BOOK "+offer.Code); err == nil {
+		t.Error("the same word claimed twice")
+	}
+}
+
+// FuzzParseClaim: whatever a patient texts, a claim word read from it is four digits, and
+// the word written back reads the same.
+func FuzzParseClaim(f *testing.F) {
+	for _, s := range []string{"BOOK 1234", "book 0001", "Y", "STOP", "BOOK", "BOOK 12a4", "  BOOK\t9999  ", "BOOK 1234 5678"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		code, ok := waitlist.ParseClaim(s)
+		if !ok {
+			return
+		}
+		if len(code) != 4 || strings.Trim(code, "0123456789") != "" {
+			t.Fatalf("%q read as code %q", s, code)
+		}
+		if again, ok := waitlist.ParseClaim(waitlist.ClaimWord + " " + code); !ok || again != code {
+			t.Fatalf("%q does not read back", code)
+		}
+	})
 }
