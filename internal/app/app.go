@@ -93,6 +93,7 @@ func NewServices(db *store.DB, n Notify, log *slog.Logger) (Services, error) {
 	svc.Accounts = account.New(db, account.Config{Logger: log, PublicURL: n.PublicURL, Now: db.Now, Wake: svc.Dispatcher.Wake})
 	svc.Waitlist = waitlist.New(db, svc.Booking, waitlist.Config{Logger: log, PublicURL: n.PublicURL, Wake: svc.Dispatcher.Wake})
 	svc.Dispatcher.SetLinks(links{accounts: svc.Accounts, waitlist: svc.Waitlist})
+	svc.Inbound.Waitlist = svc.Waitlist
 	return svc, nil
 }
 

@@ -201,7 +201,10 @@ func (s *Service) Inbound(ctx context.Context, verify Verifier, form url.Values)
 	claimWhy, claimed := "", clinic.AppointmentID(0)
 	if h.Keyword == sms.KeywordNone && s.Waitlist != nil {
 		var mine []clinic.PatientID
-		if err := s.db.View(ctx, func(tx *store.Tx) (err error) { mine, err = tx.Notifications().PatientsByMobile(ctx, org, in.From); return err }); err != nil {
+		if err := s.db.View(ctx, func(tx *store.Tx) (err error) {
+			mine, err = tx.Notifications().PatientsByMobile(ctx, org, in.From)
+			return err
+		}); err != nil {
 			return h, err
 		}
 		ok, a, err := s.Waitlist.ClaimBySMS(ctx, org, mine, in.Body)
