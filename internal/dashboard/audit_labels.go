@@ -59,6 +59,7 @@ var actions = map[string]actionInfo{
 	"appointment.sync":             {"Synced an appointment from the clinical software", false},
 	"appointment.write_back_retry": {"Sent an appointment to the clinical software again", false},
 	"appointment.write_backs":      {"Viewed the appointments not written back", true},
+	"appointment.online_list":      {"Viewed the appointments booked online", true},
 	"agenda.hours":                 {"Changed an agenda's working hours", false},
 	"agenda.exception.create":      {"Added an exception to an agenda's hours", false},
 	"agenda.exception.delete":      {"Removed an exception to an agenda's hours", false},

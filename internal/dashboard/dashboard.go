@@ -119,7 +119,9 @@ func New(d Deps) (*Dashboard, error) {
 // PermReadSchedule. The waitlist page lists who waits and the offers made of freed times
 // with PermReadSchedule, like the agenda; putting a patient on it, the patient search of
 // its form and taking an entry off need PermWriteSchedule, like booking (the waitlist's
-// use cases check it again).
+// use cases check it again). The list of appointments patients booked online needs
+// PermReadSchedule, like the agenda; the header's alert that links to it is shown to staff
+// who book (PermWriteSchedule) when the clinic's portal alerts staff.
 func (d *Dashboard) Routes() []web.Route {
 	const get, post = http.MethodGet, http.MethodPost
 	session := func(method, pattern string, perm clinic.Permission, h http.HandlerFunc) web.Route {
@@ -160,6 +162,7 @@ func (d *Dashboard) Routes() []web.Route {
 		session(post, "/waitlist/search", clinic.PermWriteSchedule, d.waitlistSearch),
 		session(post, "/waitlist/{id}/leave", clinic.PermWriteSchedule, d.waitlistLeave),
 		session(get, "/appointments/new", clinic.PermWriteSchedule, d.appointmentNew),
+		session(get, "/appointments/online", clinic.PermReadSchedule, d.appointmentOnline),
 		session(post, "/appointments/new", clinic.PermWriteSchedule, d.appointmentForm),
 		session(post, "/appointments", clinic.PermWriteSchedule, d.appointmentCreate),
 		session(post, "/appointments/{id}/status", clinic.PermSetStatus, d.appointmentStatus),

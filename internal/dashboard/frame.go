@@ -38,7 +38,15 @@ type frame struct {
 	// Unread counts the current clinic's inbound SMS no one has read (NOT-10), for the
 	// badge beside the Inbox link; 0 for a user who may not read patients.
 	Unread int
+	// OnlineNew counts the current clinic's appointments booked online since the user last
+	// opened their list (/appointments/online), within its window, for the alert on every
+	// page of staff who book when the clinic's portal alerts staff (POR-1); 0 otherwise.
+	OnlineNew int
 }
+
+// onlineWindow is how far back the list of appointments booked online goes, and so the
+// most the header's count of new ones reaches back for a user who has not looked lately.
+const onlineWindow = 14 * 24 * time.Hour
 
 // loadFrame reads the frame in its own View; handlers that read more call frameTx inside
 // theirs.
@@ -103,6 +111,19 @@ func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) 
 		if f.WriteBacksFailed, err = tx.Sync().CountFailedWriteBacks(ctx, org); err != nil {
 			return f, err
 		}
+		// The portal's staff alert: its switch (one row by key), then, only when it is on,
+		// one COUNT on the partial index of online bookings.
+		if f.Actor.UserID != 0 {
+			set, ok, err := tx.Portal().PortalSettingsOf(ctx, org, f.Clinic.ID)
+			if err != nil {
+				return f, err
+			}
+			if ok && set.StaffAlert {
+				if f.OnlineNew, err = tx.Appointments().CountOnlineSince(ctx, org, f.Clinic.ID, f.Actor.UserID, tx.Now.Add(-onlineWindow)); err != nil {
+					return f, err
+				}
+			}
+		}
 	}
 	return f, nil
 }
@@ -135,7 +156,8 @@ type header struct {
 	Next string
 	// Nav is the current section: "agenda", "week", "patients", "schedules", "reasons",
 	// "settings", "portal", "databases", "channels", "conflicts", "audit", "notifications", "outbox",
-	// "inbox", "sending", "templates", "sms", "staff", "profile" or "my-day".
+	// "inbox", "sending", "templates", "sms", "staff", "profile", "my-day" or "online" (the
+	// appointments booked online).
 	Nav          string
 	CanAgenda    bool
 	CanPatient   bool // the patients, and the communication log, outbox and SMS inbox
@@ -151,6 +173,8 @@ type header struct {
 	Unread int
 	// WriteBacksFailed is the alert about appointments the clinical software refused.
 	WriteBacksFailed int
+	// OnlineNew is the alert about appointments booked online (frame.OnlineNew).
+	OnlineNew int
 	// Locale is the language the page is shown in (frame.Locale).
 	Locale i18n.Locale
 	// Chosen is the language the user chose ("" for the browser's), for the selector.
@@ -191,6 +215,7 @@ func (f frame) header(r *http.Request, nav string) *header {
 		CanChoose:        f.User.ID != 0,
 		Unread:           f.Unread,
 		WriteBacksFailed: f.WriteBacksFailed,
+		OnlineNew:        f.OnlineNew,
 		CanStaff:         role.Can(clinic.PermManageStaff),
 		MyDay:            f.User.PractitionerID != 0,
 		// A user, not a token, and not on the profile where they change it.
@@ -236,6 +261,8 @@ func navPath(nav string) string {
 		return "/settings/templates"
 	case "sms":
 		return "/settings/sms"
+	case "online":
+		return "/appointments/online"
 	}
 	return "/" + nav
 }

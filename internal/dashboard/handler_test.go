@@ -251,6 +251,7 @@ func TestRoutes(t *testing.T) {
 		{"POST /waitlist/search", web.Session, clinic.PermWriteSchedule},
 		{"POST /waitlist/{id}/leave", web.Session, clinic.PermWriteSchedule},
 		{"GET /appointments/new", web.Session, clinic.PermWriteSchedule},
+		{"GET /appointments/online", web.Session, clinic.PermReadSchedule},
 		{"POST /appointments/new", web.Session, clinic.PermWriteSchedule},
 		{"POST /appointments", web.Session, clinic.PermWriteSchedule},
 		{"POST /appointments/{id}/status", web.Session, clinic.PermSetStatus},

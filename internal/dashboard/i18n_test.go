@@ -495,6 +495,14 @@ func TestPagesInFrench(t *testing.T) {
 			[]string{"lundi 30 mars 2026", "Jour précédent", "Cabinet du Marais · Dr Dupont"}},
 		{"myday", "", "My day", myDayPage{Linked: true, Practitioner: "Dr Léa Dupont", Zone: "Europe/Paris", Date: "2026-03-30", Today: "2026-03-30", IsToday: true},
 			[]string{"Aucun rendez-vous ce jour-là."}},
+		{"online", "", "Appointments booked online", onlinePage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris", Days: 14, Limit: 200, More: true, AlertOff: true,
+			Rows: []onlineRow{{ID: 3, Booked: f.stamp(start.Add(-48 * time.Hour)), When: f.stamp(start), PatientID: 7, Patient: "Léa Dupont", Agenda: "Dr Martin",
+				Reason: "Consultation", Status: clinic.StatusCancelled, StatusLabel: statusLabel(clinic.StatusCancelled), New: true}}},
+			[]string{"Rendez-vous pris en ligne", "Pris le", "ces 14 derniers jours", "«\u00a0Nouveau\u00a0»", "Nouveau", "Annulé", "dim. 29 mars 2026 09:00 CEST",
+				"ne prévient pas l’équipe", "seuls les 200 derniers sont listés"}},
+		{"online", "", "Appointments booked online", onlinePage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris", Days: 14},
+			[]string{"Aucun rendez-vous n’a été pris en ligne ces 14 derniers jours."}},
+		{"online", "", "Appointments booked online", onlinePage{NoClinic: true}, []string{"Rendez-vous pris en ligne"}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {

@@ -23,7 +23,7 @@ func pageNames() []string {
 	return []string{"login", "patients", "patient", "patient_form", "patient_merge", "agenda", "week", "book", "waitlist", "move", "appointment", "appointment_cancel", "schedules", "absences", "exceptions", "closure",
 		"reasons", "reason", "rules", "portal", "duplicates", "audit", "databases", "database_hl7", "database_fhir", "database_import", "database_profile", "quarantine", "write_backs", "dryrun", "channels", "explain", "conflicts",
 		"notifications", "notification", "outbox", "inbox", "sending", "templates", "template", "sms", "error",
-		"staff", "staff_new", "staff_user", "staff_password", "profile", "myday"}
+		"staff", "staff_new", "staff_user", "staff_password", "profile", "myday", "online"}
 }
 
 // pageSet is the dashboard's parsed pages, one copy per locale (page.Set).

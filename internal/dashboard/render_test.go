@@ -377,6 +377,8 @@ func zeroData(page string) any {
 		return quarantinePage{}
 	case "write_backs":
 		return writeBacksPage{}
+	case "online":
+		return onlinePage{}
 	case "database_fhir":
 		return fhirPage{}
 	case "database_import":

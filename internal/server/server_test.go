@@ -66,6 +66,7 @@ var allowed = map[string]string{
 	"GET /agenda/week":                              "AMPR",
 	"GET /agenda/appointments/{id}":                 "AMPR",
 	"GET /appointments/new":                         "AMR",
+	"GET /appointments/online":                      "AMPR",
 	"POST /appointments/new":                        "AMR",
 	"POST /appointments":                            "AMR",
 	"POST /appointments/{id}/status":                "AMPR",

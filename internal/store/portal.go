@@ -29,7 +29,8 @@ type PortalSettings struct {
 	// LateFeeCents and LateFeeWindow record the clinic's late-cancellation fee; zero: none.
 	LateFeeCents  int64
 	LateFeeWindow time.Duration
-	// StaffAlert: each booking made in the portal also alerts the clinic's staff.
+	// StaffAlert: staff who book see, on every dashboard page, how many appointments were
+	// booked in the portal since they last opened the list of them (online.go).
 	StaffAlert   bool
 	ButtonSize   string
 	ButtonColour string
