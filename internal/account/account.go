@@ -1,8 +1,8 @@
 // Package account gives patients their portal accounts (POR-6, POR-7, POR-8): which records
 // share an e-mail address and who holds it (the duplicate-e-mail report), invitations in
 // bulk and one by one through the notification engine, the single-use links of those
-// e-mails (minted when the e-mail is sent, kept hashed, dead after 72 hours or at the next
-// password change), sign-in with the same limits as staff, password resets that answer the
+// e-mails (minted when the e-mail is sent, kept hashed, dead after 72 hours for an
+// invitation and one hour for a reset, or at the next password change), sign-in with the same limits as staff, password resets that answer the
 // same whether or not the address has an account, and the sessions of signed-in patients,
 // whose actor reaches their own record at the clinic and the relatives they manage.
 //
@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
@@ -64,6 +65,9 @@ type Service struct {
 	// requests per address typed, so that nobody can make the clinic mail someone in a loop.
 	gate *auth.Gate
 	asks *auth.Limiter
+	// asksByIP bounds the reset and invitation requests one client address may make, so that
+	// nobody floods the clinic's database (each request writes an audit row) or mailbox.
+	asksByIP *auth.Limiter
 }
 
 // New returns the account use cases over db.
@@ -83,7 +87,8 @@ func New(db *store.DB, cfg Config) *Service {
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
 	}
-	return &Service{db: db, cfg: cfg, gate: auth.NewGate(cfg.Now), asks: auth.NewLimiter(20*time.Minute, 3, cfg.Now)}
+	return &Service{db: db, cfg: cfg, gate: auth.NewGate(cfg.Now), asks: auth.NewLimiter(20*time.Minute, 3, cfg.Now),
+		asksByIP: auth.NewLimiter(auth.IPEvery, 2*auth.IPBurst, cfg.Now)}
 }
 
 // SetWake sets what is called after a commit that planned an e-mail.
@@ -322,10 +327,15 @@ func systemActor(org clinic.OrgID) clinic.Actor { return clinic.SystemActor(org,
 // organisation and its holder has a record at the clinic; otherwise it sends nothing. The
 // caller answers the same either way: both paths read the same rows and write one audit
 // row ("portal.reset_request"), so neither the answer nor its timing tells whether the
-// address has an account.
+// address has an account. A client address asking too often gets the same answer and
+// nothing done.
 //
 // Errors: only internal ones.
-func (s *Service) RequestReset(ctx context.Context, site Site, email string) error {
+func (s *Service) RequestReset(ctx context.Context, site Site, email, ip string) error {
+	if !s.asksByIP.Allow("ip:" + ip) {
+		s.cfg.Logger.WarnContext(ctx, "portal request refused: rate limited", "client", ip)
+		return nil // the same answer; nothing done
+	}
 	norm, _ := NormalEmail(email)
 	allowed := s.asks.Allow(fmt.Sprintf("%d:%s", site.Clinic.OrgID, norm))
 	return s.db.Update(ctx, func(tx *store.Tx) error {
@@ -411,6 +421,10 @@ func (s *Service) SetPassword(ctx context.Context, site Site, token, password, c
 	if password != confirm {
 		return "", time.Time{}, clinic.Invalid("confirm", "does not match the password")
 	}
+	// The link first: a dead or forged one costs no hashing (argon2id is slow on purpose).
+	if err := s.db.View(ctx, func(tx *store.Tx) error { _, err := liveToken(ctx, tx, site, token); return err }); err != nil {
+		return "", time.Time{}, err
+	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return "", time.Time{}, err
@@ -483,11 +497,9 @@ func (s *Service) Mint(ctx context.Context, tx *store.Tx, n store.Notification) 
 	return strings.TrimSuffix(s.cfg.PublicURL, "/") + "/p/" + set.Slug + "/password/" + plain, nil
 }
 
-// Redact is what the notification log keeps of a link Mint made: the path without its
-// secret.
-func (s *Service) Redact(link string) string {
-	if i := strings.LastIndex(link, "/password/"); i >= 0 {
-		return link[:i] + "/password/…"
-	}
-	return link
-}
+// linkToken finds the secret of the links Mint makes.
+var linkToken = regexp.MustCompile(`/password/[A-Za-z0-9_-]+`)
+
+// Redact blanks the secrets of the links Mint makes in text: what the notification log
+// keeps (the path without its secret).
+func Redact(text string) string { return linkToken.ReplaceAllString(text, "/password/…") }

@@ -310,7 +310,11 @@ func (s *Service) Invite(ctx context.Context, actor clinic.Actor, cl clinic.Clin
 // way, tells nothing of which addresses the clinic knows.
 //
 // Errors: only internal ones.
-func (s *Service) RequestInvite(ctx context.Context, site Site, email string) error {
+func (s *Service) RequestInvite(ctx context.Context, site Site, email, ip string) error {
+	if !s.asksByIP.Allow("ip:" + ip) {
+		s.cfg.Logger.WarnContext(ctx, "portal request refused: rate limited", "client", ip)
+		return nil // the same answer; nothing done
+	}
 	norm, valid := NormalEmail(email)
 	asTyped, _ := contact.Email(email)
 	allowed := s.asks.Allow(fmt.Sprintf("%d:%s", site.Clinic.OrgID, norm))
@@ -322,9 +326,18 @@ func (s *Service) RequestInvite(ctx context.Context, site Site, email string) er
 			return err
 		}
 		if valid && allowed && len(rs) > 0 {
-			inv, st, err := inviteeOf(ctx, tx, site.Clinic, rs[0])
-			if err != nil {
-				return err
+			// The address's holder: the record that can be invited or has the account (a
+			// child managed by a parent sharing the address is not).
+			var inv invitee
+			var st InviteState
+			for _, r := range rs {
+				if inv, st, err = inviteeOf(ctx, tx, site.Clinic, r); err != nil {
+					return err
+				}
+				if st.CanInvite || st.Active && st.Why == ActiveReason {
+					rs[0] = r
+					break
+				}
 			}
 			switch {
 			case st.CanInvite:

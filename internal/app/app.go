@@ -75,7 +75,7 @@ func (l links) Mint(ctx context.Context, tx *store.Tx, n store.Notification) (di
 	return dispatch.Minted{Link: link}, err
 }
 
-func (l links) Redact(link string) string { return waitlist.Redact(l.accounts.Redact(link)) }
+func (l links) Redact(text string) string { return waitlist.Redact(account.Redact(text)) }
 
 // NewServices builds the use cases over db, with the notification channels of n.
 func NewServices(db *store.DB, n Notify, log *slog.Logger) (Services, error) {

@@ -322,7 +322,7 @@ func (s *Service) bookTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, 
 		return a, others, clinic.Invalid("reason_id", "cannot be booked online")
 	}
 	if actor.Kind == clinic.ActorPatient {
-		if _, err := portalOpen(ctx, tx, org, cl.ID, true); err != nil {
+		if _, err := PortalOpen(ctx, tx, org, cl.ID, true); err != nil {
 			return a, others, err
 		}
 		if err := onlineFor(ctx, tx, org, cl.ID, reason, patient.ID); err != nil {
@@ -513,9 +513,10 @@ func (s *Service) current(ctx context.Context, tx *store.Tx, org clinic.OrgID, c
 	return a, nil
 }
 
-// portalOpen checks that a patient may act in clinic cl's portal now: it is on, and, to
-// book, it takes bookings (POR-1). It returns the portal's settings.
-func portalOpen(ctx context.Context, tx *store.Tx, org clinic.OrgID, cl clinic.ClinicID, booking bool) (store.PortalSettings, error) {
+// PortalOpen checks that a patient may act in clinic cl's portal now: it is on, and, to
+// book, it takes bookings (POR-1). It returns the portal's settings. The booking use cases
+// apply it to every patient's change; the waitlist to a patient joining it.
+func PortalOpen(ctx context.Context, tx *store.Tx, org clinic.OrgID, cl clinic.ClinicID, booking bool) (store.PortalSettings, error) {
 	set, ok, err := tx.Portal().PortalSettingsOf(ctx, org, cl)
 	switch {
 	case err != nil:
@@ -538,17 +539,36 @@ func onlineFor(ctx context.Context, tx *store.Tx, org clinic.OrgID, cl clinic.Cl
 	switch {
 	case err != nil:
 		return err
-	case reason.OnlineFor == clinic.OnlineForExisting && !seen:
+	case BookableOnlineBy(reason, seen):
+		return nil
+	case reason.OnlineFor == clinic.OnlineForExisting:
 		return clinic.Invalid("reason_id", "can be booked online only by patients the clinic has seen before; please call the clinic")
-	case reason.OnlineFor == clinic.OnlineForNew && seen:
+	default:
 		return clinic.Invalid("reason_id", "can be booked online only by new patients; please call the clinic")
 	}
-	return nil
+}
+
+// BookableOnlineBy reports whether a patient may book reason r online: it is bookable
+// online, and for everyone, or for patients seen before (seen), or for new ones (!seen).
+// The booking refuses the others; the portal offers only these.
+func BookableOnlineBy(r clinic.Reason, seen bool) bool {
+	switch r.OnlineFor {
+	case clinic.OnlineForExisting:
+		return r.OnlineBookable && seen
+	case clinic.OnlineForNew:
+		return r.OnlineBookable && !seen
+	}
+	return r.OnlineBookable
 }
 
 // CheckOnlineChange applies the clinic's rules for patients changing an appointment online:
 // the use cases apply it, and the portal asks it before offering the buttons.
 func CheckOnlineChange(cl clinic.Clinic, a clinic.Appointment, now time.Time) error {
+	if a.BookedBy == clinic.BookedBySync {
+		// The clinical software is the record of its appointments (SYN-5 writes back only
+		// what Tidings booked).
+		return &clinic.ConflictError{Field: "appointment", Reason: "this appointment was booked in the clinic's own software: please call the clinic to change it"}
+	}
 	if !cl.Rules.AllowOnlineChanges {
 		return &clinic.ConflictError{Field: "appointment", Reason: "this clinic does not allow changes online; please call the clinic"}
 	}
@@ -591,7 +611,7 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 		return a, err
 	}
 	if c.online {
-		if _, err := portalOpen(ctx, tx, org, cl.ID, false); err != nil {
+		if _, err := PortalOpen(ctx, tx, org, cl.ID, false); err != nil {
 			return a, err
 		}
 		if err := CheckOnlineChange(cl, a, tx.Now); err != nil {
@@ -633,7 +653,7 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 			return a, fmt.Errorf("reschedule: %w", err)
 		}
 	}
-	prev, prevEnd, prevAgenda := a.Start, a.End, a.AgendaID
+	prev, prevEnd, prevAgenda, prevClinic := a.Start, a.End, a.AgendaID, a.ClinicID
 	a.AgendaID, a.ClinicID, a.Start, a.End = agenda, in.agendas[0].ClinicID, start, start.Add(reason.Duration)
 	updated, err := tx.Appointments().UpdateAppointment(ctx, org, a)
 	if errors.Is(err, store.ErrSlotTaken) {
@@ -647,7 +667,7 @@ func (s *Service) reschedule(ctx context.Context, tx *store.Tx, org clinic.OrgID
 	}
 	// The time left is free: offered to the waitlist (POR-9).
 	if prev.After(tx.Now) {
-		if err := tx.Waitlist().FreeSlot(ctx, org, a.ClinicID, prevAgenda, prev, prevEnd); err != nil {
+		if err := tx.Waitlist().FreeSlot(ctx, org, prevClinic, prevAgenda, prev, prevEnd); err != nil {
 			return updated, err
 		}
 	}
@@ -688,7 +708,7 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Tx, org clinic.OrgID,
 	}
 	late := false
 	if c.online {
-		set, err := portalOpen(ctx, tx, org, cl.ID, false)
+		set, err := PortalOpen(ctx, tx, org, cl.ID, false)
 		if err != nil {
 			return a, err
 		}

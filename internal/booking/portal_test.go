@@ -174,3 +174,23 @@ func hasField(err error, field string) bool {
 	var c *clinic.ConflictError
 	return errors.As(err, &c) && c.Field == field
 }
+
+// TestSyncedNotChangedOnline: an appointment from the clinical software cannot be cancelled
+// or moved by the patient online, whatever the page sent (the use case refuses it).
+func TestSyncedNotChangedOnline(t *testing.T) {
+	w := setup(t)
+	org := w.f.Org.ID
+	res, err := w.svc.Book(ctx, clinic.SystemActor(org, "sync"), booking.Request{ReasonID: w.f.Reason.ID, AgendaID: w.f.Agenda.ID, PatientID: w.patient,
+		Start: w.at(16, 9, 0), BookedBy: clinic.BookedBySync}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Appointment
+	me := clinic.PatientActor(org, w.patient)
+	if _, err := w.svc.Cancel(ctx, me, booking.Change{ID: a.ID, Version: a.Version}); !hasField(err, "appointment") {
+		t.Errorf("a patient cancelled a synced appointment online: %v", err)
+	}
+	if _, err := w.svc.Reschedule(ctx, me, booking.Change{ID: a.ID, Version: a.Version}, 0, w.at(16, 10, 0)); !errors.Is(err, clinic.ErrConflict) {
+		t.Errorf("a patient moved a synced appointment online: %v", err)
+	}
+}

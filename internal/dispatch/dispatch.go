@@ -105,10 +105,11 @@ func (c Config) withDefaults() Config {
 
 // Minter makes the secret link of a message that carries one (compose.Kind.Linked: an
 // invitation, a password reset, a waitlist offer) in the round's transaction, as it is
-// sent, and says what the notification log may keep of it (the link without its secret).
+// sent, and blanks such links in a text: what the notification log keeps, and how a
+// provider's copy is compared with it.
 type Minter interface {
 	Mint(ctx context.Context, tx *store.Tx, n store.Notification) (Minted, error)
-	Redact(link string) string
+	Redact(text string) string
 }
 
 // Minted is what a Minter made for one message: its link, and for a waitlist offer the
@@ -140,6 +141,14 @@ type Dispatcher struct {
 
 // SetLinks sets the maker of account e-mails' links; without one such e-mails fail.
 func (d *Dispatcher) SetLinks(m Minter) { d.links = m }
+
+// redact blanks the one-time links in a text (none without a Minter).
+func (d *Dispatcher) redact(text string) string {
+	if d.links == nil {
+		return text
+	}
+	return d.links.Redact(text)
+}
 
 // Hooks are functions called at the points where a crash matters (the crash-safety tests
 // kill the process there with SIGKILL); nil ones are skipped.
@@ -288,9 +297,9 @@ type job struct {
 	fallback bool
 	err      error
 	receipt  Receipt
-	// link is the message's secret link (compose.Kind.Linked), kept what the log keeps of
-	// it, and word a waitlist offer's reply word.
-	link, kept, word string
+	// link is the message's secret link (compose.Kind.Linked) and word a waitlist offer's
+	// reply word.
+	link, word string
 }
 
 // Round runs one batch: in one transaction it takes the due notifications (locked on

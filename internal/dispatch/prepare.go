@@ -42,6 +42,9 @@ type world struct {
 	names    map[clinic.PractitionerID]string
 	used     map[clinic.ClinicID]int // SMS segments sent this month
 	portals  map[clinic.ClinicID]string
+	// offers are the waitlist offers the batch's messages make: their time and agenda
+	// (such a message is about no appointment).
+	offers map[int64]clinic.Appointment
 }
 
 // message is the consent question of a notification about its appointment as it is now.
@@ -50,7 +53,7 @@ func message(n store.Notification, a clinic.Appointment) decide.Message {
 	if n.Purpose == string(consent.PurposeBookingNotice) {
 		m.Notice = notify.NoticeOf(n.Kind)
 	}
-	if a.ID != 0 {
+	if a.AgendaID != 0 { // an appointment, or a waitlist offer's time (world.about)
 		m.AgendaID, m.ReasonID, m.BookedBy, m.Status = a.AgendaID, a.ReasonID, a.BookedBy, a.Status
 	}
 	return m
@@ -60,7 +63,7 @@ func message(n store.Notification, a clinic.Appointment) decide.Message {
 func (d *Dispatcher) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, ns []store.Notification, now time.Time) (*world, error) {
 	w := &world{clinics: map[clinic.ClinicID]clinic.Clinic{}, zones: map[clinic.ClinicID]*time.Location{}, phones: map[clinic.ClinicID]string{},
 		agendas: map[clinic.AgendaID]clinic.Agenda{}, names: map[clinic.PractitionerID]string{},
-		used: map[clinic.ClinicID]int{}, portals: map[clinic.ClinicID]string{}}
+		used: map[clinic.ClinicID]int{}, portals: map[clinic.ClinicID]string{}, offers: map[int64]clinic.Appointment{}}
 	var apptIDs []clinic.AppointmentID
 	var clinicIDs []clinic.ClinicID
 	sms := map[clinic.ClinicID]bool{}
@@ -78,6 +81,30 @@ func (d *Dispatcher) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, n
 	var err error
 	if w.appts, err = tx.Notifications().AppointmentsByIDs(ctx, org, apptIDs); err != nil {
 		return nil, err
+	}
+	for _, n := range ns {
+		if n.OfferID == 0 || w.offers[n.OfferID].ClinicID != 0 {
+			continue
+		}
+		o, err := tx.Waitlist().WaitlistOffer(ctx, org, n.OfferID)
+		if err != nil {
+			return nil, err
+		}
+		sl, err := tx.Waitlist().WaitlistSlot(ctx, org, o.SlotID)
+		if err != nil {
+			return nil, err
+		}
+		e, err := tx.Waitlist().WaitlistEntry(ctx, org, o.EntryID)
+		if err != nil {
+			return nil, err
+		}
+		// CON-8 spares what the patient asked for themselves: an entry they made online.
+		by := clinic.BookedByStaff
+		if strings.HasPrefix(e.AddedBy, "patient:") || strings.HasPrefix(e.AddedBy, "portal:") {
+			by = clinic.BookedByPatient
+		}
+		w.offers[n.OfferID] = clinic.Appointment{ClinicID: sl.ClinicID, AgendaID: sl.AgendaID, ReasonID: e.ReasonID, Start: o.Start,
+			BookedBy: by, Status: clinic.StatusBooked}
 	}
 	if w.settings, err = notify.SettingsTx(ctx, tx, org, clinicIDs); err != nil {
 		return nil, err
@@ -113,7 +140,7 @@ func (d *Dispatcher) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, n
 	if w.texts, err = notify.TextsOf(ctx, tx, org, clinicIDs); err != nil {
 		return nil, err
 	}
-	if len(apptIDs) > 0 {
+	if len(apptIDs) > 0 || len(w.offers) > 0 {
 		for _, id := range clinicIDs {
 			as, err := tx.Directory().Agendas(ctx, org, store.AgendaFilter{ClinicID: id}, store.Page{Limit: 1000})
 			if err != nil {
@@ -150,7 +177,7 @@ func (d *Dispatcher) prepare(ctx context.Context, tx *store.Tx, org clinic.OrgID
 		}
 		msgs := make([]decide.Message, 0, len(ns))
 		for _, n := range ns {
-			msgs = append(msgs, message(n, w.appts[n.AppointmentID]))
+			msgs = append(msgs, message(n, w.about(n)))
 		}
 		if facts, patients, subs, err = decide.LoadPatients(ctx, tx, org, msgs); err != nil {
 			return err
@@ -268,7 +295,7 @@ func (d *Dispatcher) prepare(ctx context.Context, tx *store.Tx, org clinic.OrgID
 		}
 		body := j.out.Text
 		if j.link != "" {
-			body = strings.ReplaceAll(body, j.link, j.kept) // the log never holds a live link
+			body = d.redact(body) // the log never holds a live link
 		}
 		p.marks = append(p.marks, store.Transition{ID: j.n.ID, OrgID: j.n.OrgID, Fence: j.n.Fence, From: store.NotePlanned, State: store.NoteSending,
 			Lease: leaseEnd, Destination: j.out.To, Subject: j.out.Subject, Body: body, Segments: j.segments, AsksReply: j.asksReply, Bump: true})
@@ -316,7 +343,7 @@ func (d *Dispatcher) decideOne(n store.Notification, f consent.Facts, w *world, 
 		return t, j
 	}
 	dec := consent.Decide(f)
-	p.decided = append(p.decided, decide.Decided{Message: message(n, a), Decision: dec, NotificationID: n.ID})
+	p.decided = append(p.decided, decide.Decided{Message: message(n, w.about(n)), Decision: dec, NotificationID: n.ID})
 	if !dec.Allowed {
 		t.State, t.Reason = store.NoteSkipped, dec.Text(now)
 		return t, nil
@@ -412,7 +439,7 @@ func (d *Dispatcher) render(j *job, w *world, patients map[clinic.PatientID]clin
 	if l, ok := i18n.Parse(pt.Language); ok {
 		lang = l
 	}
-	a := w.appts[n.AppointmentID]
+	a := w.about(n) // a waitlist offer names its time and practitioner
 	set := w.settings[n.ClinicID]
 	kind := compose.Kind(n.Kind)
 	vars := compose.Vars{FirstName: pt.GivenName, Clinic: cl.Name, ClinicPhone: w.phones[n.ClinicID], Practitioner: w.practitioner(a.AgendaID),
@@ -458,8 +485,17 @@ func (d *Dispatcher) mint(ctx context.Context, tx *store.Tx, j *job) error {
 	if err != nil {
 		return err
 	}
-	j.link, j.kept, j.word = m.Link, d.links.Redact(m.Link), m.Word
+	j.link, j.word = m.Link, m.Word
 	return nil
+}
+
+// about is what notification n is about: its appointment, or a waitlist offer's time,
+// agenda and reason (an offer is no appointment: its ID stays 0).
+func (w *world) about(n store.Notification) clinic.Appointment {
+	if o, ok := w.offers[n.OfferID]; ok && n.OfferID != 0 {
+		return o
+	}
+	return w.appts[n.AppointmentID]
 }
 
 // practitioner is the name patients know an agenda by: its practitioner's, else its own.

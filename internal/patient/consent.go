@@ -100,8 +100,21 @@ func sourceOf(actor clinic.Actor, given string) (consent.Source, error) {
 // Errors: clinic.ErrForbidden; clinic.ErrNotFound; ErrMerged; *clinic.ValidationError naming
 // channel, purpose or opt_in.
 func (s *Service) RecordConsent(ctx context.Context, actor clinic.Actor, id clinic.PatientID, in ConsentInput) (store.ConsentRecord, error) {
-	var rec store.ConsentRecord
+	recs, err := s.RecordConsents(ctx, actor, id, []ConsentInput{in})
+	if err != nil {
+		return store.ConsentRecord{}, err
+	}
+	return recs[0], nil
+}
+
+// RecordConsents appends several consent changes of one patient in one transaction, with
+// one audit row (a preferences page saving its choices): all or none.
+//
+// Errors: as RecordConsent's; a *clinic.ValidationError names the first change's fields.
+func (s *Service) RecordConsents(ctx context.Context, actor clinic.Actor, id clinic.PatientID, ins []ConsentInput) ([]store.ConsentRecord, error) {
+	var out []store.ConsentRecord
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		out = out[:0]
 		if err := allowConsent(actor, id, "patient consent"); err != nil {
 			return err
 		}
@@ -112,41 +125,52 @@ func (s *Service) RecordConsent(ctx context.Context, actor clinic.Actor, id clin
 		if p.MergedInto != 0 {
 			return fmt.Errorf("consent of patient %d merged into %d: %w", p.ID, p.MergedInto, ErrMerged)
 		}
-		var v clinic.ValidationError
-		var ch consent.Channel
-		var pu consent.Purpose
-		if in.Channel == nil {
-			v.Add("channel", "is required")
-		} else if c, err := consent.ParseChannel(*in.Channel); err != nil {
-			v.Fields = append(v.Fields, clinic.FieldsOf(err)...)
-		} else {
-			ch = c
+		for _, in := range ins {
+			rec, err := recordConsentTx(ctx, tx, actor, id, in)
+			if err != nil {
+				return err
+			}
+			out = append(out, rec)
 		}
-		if in.Purpose == nil {
-			v.Add("purpose", "is required")
-		} else if p, err := consent.ParseRecordPurpose(*in.Purpose); err != nil {
-			v.Fields = append(v.Fields, clinic.FieldsOf(err)...)
-		} else {
-			pu = p
-		}
-		if in.OptIn == nil {
-			v.Add("opt_in", "is required")
-		}
-		src, err := sourceOf(actor, in.Source)
-		if err != nil {
-			v.Fields = append(v.Fields, clinic.FieldsOf(err)...)
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		rec, err = tx.Consent().RecordConsent(ctx, actor.OrgID, store.ConsentRecord{PatientID: id, Channel: string(ch), Purpose: string(pu),
-			OptIn: *in.OptIn, Source: string(src), Actor: actor.Label})
-		if err != nil {
-			return err
+		if len(out) == 0 {
+			return nil
 		}
 		return audit.Record(ctx, tx, actor, "patient.consent", id)
 	})
-	return rec, err
+	return out, err
+}
+
+// recordConsentTx checks and appends one consent change inside tx.
+func recordConsentTx(ctx context.Context, tx *store.Tx, actor clinic.Actor, id clinic.PatientID, in ConsentInput) (store.ConsentRecord, error) {
+	var v clinic.ValidationError
+	var ch consent.Channel
+	var pu consent.Purpose
+	if in.Channel == nil {
+		v.Add("channel", "is required")
+	} else if c, err := consent.ParseChannel(*in.Channel); err != nil {
+		v.Fields = append(v.Fields, clinic.FieldsOf(err)...)
+	} else {
+		ch = c
+	}
+	if in.Purpose == nil {
+		v.Add("purpose", "is required")
+	} else if p, err := consent.ParseRecordPurpose(*in.Purpose); err != nil {
+		v.Fields = append(v.Fields, clinic.FieldsOf(err)...)
+	} else {
+		pu = p
+	}
+	if in.OptIn == nil {
+		v.Add("opt_in", "is required")
+	}
+	src, err := sourceOf(actor, in.Source)
+	if err != nil {
+		v.Fields = append(v.Fields, clinic.FieldsOf(err)...)
+	}
+	if err := v.Err(); err != nil {
+		return store.ConsentRecord{}, err
+	}
+	return tx.Consent().RecordConsent(ctx, actor.OrgID, store.ConsentRecord{PatientID: id, Channel: string(ch), Purpose: string(pu),
+		OptIn: *in.OptIn, Source: string(src), Actor: actor.Label})
 }
 
 // History is a patient's consent as the patient file shows it: the switch, the value read

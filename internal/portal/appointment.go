@@ -86,10 +86,8 @@ func (p *Portal) apptData(ctx context.Context, r *http.Request, v *visit) (apptP
 	if data.Upcoming {
 		var ce *clinic.ConflictError
 		switch err := booking.CheckOnlineChange(v.Site.Clinic, a, now); {
-		case err == nil && a.BookedBy != clinic.BookedBySync:
-			data.CanChange = true
 		case err == nil:
-			data.Why = "This appointment was booked in the clinic's own software: please call the clinic to change it."
+			data.CanChange = true
 		case errors.As(err, &ce):
 			data.Why = ce.Reason
 		}

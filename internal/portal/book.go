@@ -126,7 +126,7 @@ func (p *Portal) bookData(ctx context.Context, r *http.Request, v *visit) (bookP
 	// Reasons this patient may book online (POR-1: online, and for new or seen patients).
 	var chosen *clinic.Reason
 	for _, x := range reasons {
-		if !x.OnlineBookable || x.OnlineFor == clinic.OnlineForExisting && !seen || x.OnlineFor == clinic.OnlineForNew && seen {
+		if !booking.BookableOnlineBy(x, seen) {
 			continue
 		}
 		id := strconv.FormatInt(int64(x.ID), 10)

@@ -45,7 +45,7 @@ func TestPagesInFrench(t *testing.T) {
 				Agendas: []choice{{Value: "any", Label: "No preference"}, {Value: "2", Label: "Dr Martin"}}, Days: days, Prev: "?from=x", Next: "?from=y",
 				Day: "2026-03-10", DayLabel: "mardi 10 mars", Times: times, Problem: msgTaken, Action: "/p/x/book"}},
 		"appointment": {apptPage{Appt: appt, Upcoming: true, CanChange: true, Fee: "50,00 €", FeeHours: 24, LateNow: true, Problem: msgTaken},
-			apptPage{Appt: appt, Upcoming: true, Why: "This appointment was booked in the clinic's own software: please call the clinic to change it."},
+			apptPage{Appt: appt, Upcoming: true, Why: "this appointment was booked in the clinic's own software: please call the clinic to change it"},
 			apptPage{Appt: appt, Cancelled: true}},
 		"reschedule":  {bookPage{Move: &appt, Days: days, Day: "2026-03-10", DayLabel: "mardi 10 mars", Times: times, Problem: msgTaken}},
 		"preferences": {prefPage{Patients: []choice{{Value: "1", Label: "Léa"}}, Rows: prefRows(), Push: true, VAPID: "k", PMSOptOut: true}},

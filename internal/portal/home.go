@@ -47,9 +47,10 @@ func (p *Portal) home(w http.ResponseWriter, r *http.Request, v *visit) {
 	p.render(w, r, v, http.StatusOK, "home", "Your appointments", data)
 }
 
-// upcoming reads the session's people's active appointments at the clinic from now on.
-// Reasons whose notifications are off are not named (CON-6): a sensitive reason is kept
-// off screens as it is kept out of messages.
+// upcoming reads the session's people's active appointments at the clinic from now on,
+// without those whose reason has its notifications off (CON-6): a sensitive appointment is
+// kept off the portal's list as it is kept out of messages (its page, reached by its link
+// from a staff message or a bookmark, still shows it, without naming the reason).
 func (p *Portal) upcoming(ctx context.Context, v *visit) ([]apptView, error) {
 	people := map[clinic.PatientID]string{}
 	var ids []clinic.PatientID
@@ -68,6 +69,9 @@ func (p *Portal) upcoming(ctx context.Context, v *visit) ([]apptView, error) {
 			return err
 		}
 		for _, a := range as {
+			if _, on := reasons[a.ReasonID]; !on {
+				continue // CON-6: an appointment whose reason is kept quiet is not listed
+			}
 			out = append(out, view1(v, a, people[a.PatientID], names, reasons))
 		}
 		return nil

@@ -202,6 +202,28 @@ func TestWaitlistInThePortal(t *testing.T) {
 	if _, err := e.svc.Waitlist.Round(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The offer's messages, as the dispatcher sends them: the time and the practitioner
+	// named, the link's secret kept out of the log.
+	if _, err := e.svc.Dispatcher.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	e.db.View(ctx, func(tx *store.Tx) error {
+		ns, err := tx.Notifications().ListNotifications(ctx, f.Org.ID, store.NotificationFilter{PatientID: f.Patient.ID, Page: store.Page{Limit: 100}})
+		for _, n := range ns {
+			if n.Kind != "waitlist_offer" || n.Body == "" {
+				continue
+			}
+			sent++
+			if !strings.Contains(n.Body, "Dr Ada Lovelace") || !strings.Contains(n.Body, "10") || !strings.Contains(n.Body, "/offers/…") {
+				t.Errorf("offer %s message %q: want the practitioner, the time and a redacted link", n.Channel, n.Body)
+			}
+		}
+		return err
+	})
+	if sent == 0 {
+		t.Fatal("no offer message was sent")
+	}
 	var link string
 	e.db.Update(ctx, func(tx *store.Tx) error {
 		ns, err := tx.Notifications().ListNotifications(ctx, f.Org.ID, store.NotificationFilter{PatientID: f.Patient.ID, Page: store.Page{Limit: 100}})

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/tidings-health/tidings/internal/consent"
 	"github.com/tidings-health/tidings/internal/page"
 	"github.com/tidings-health/tidings/internal/patient"
+	"github.com/tidings-health/tidings/internal/web"
 )
 
 // prefPurposes are the purposes a patient chooses in the portal (the account e-mails and
@@ -115,6 +117,7 @@ func (p *Portal) savePreferences(w http.ResponseWriter, r *http.Request, v *visi
 		return
 	}
 	who, _ := person(v, r.PostFormValue("for"))
+	var changes []patient.ConsentInput
 	for _, row := range data.Rows {
 		for _, c := range row.Cells {
 			on := r.PostFormValue(c.Name) != ""
@@ -122,11 +125,13 @@ func (p *Portal) savePreferences(w http.ResponseWriter, r *http.Request, v *visi
 				continue
 			}
 			ch, pu := string(c.Channel), string(row.Purpose)
-			if _, err := p.d.Patients.RecordConsent(r.Context(), ctxActor(r.Context()), who, patient.ConsentInput{Channel: &ch, Purpose: &pu, OptIn: &on}); err != nil {
-				p.fail(w, r, v, err)
-				return
-			}
+			changes = append(changes, patient.ConsentInput{Channel: &ch, Purpose: &pu, OptIn: &on})
 		}
+	}
+	// One transaction for the page's choices: all saved, or none.
+	if _, err := p.d.Patients.RecordConsents(r.Context(), ctxActor(r.Context()), who, changes); err != nil {
+		p.fail(w, r, v, err)
+		return
 	}
 	http.Redirect(w, r, page.WithDone(v.base()+"/preferences?for="+data.For, "preferences"), http.StatusSeeOther)
 }
@@ -138,11 +143,16 @@ func (p *Portal) subscribe(w http.ResponseWriter, r *http.Request, v *visit) {
 	if err == nil {
 		err = p.d.Notify.Subscribe(r.Context(), ctxActor(r.Context()), body)
 	}
-	if err != nil {
-		http.Error(w, web4xxText(err), max(web4xx(err), http.StatusBadRequest))
-		return
+	var mb *http.MaxBytesError
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.As(err, &mb) || web4xx(err) != 0:
+		http.Error(w, web4xxText(err), http.StatusBadRequest)
+	default:
+		p.d.Logger.ErrorContext(r.Context(), "push subscription", "request_id", web.RequestID(r.Context()), "err", err)
+		http.Error(w, "the subscription could not be saved", http.StatusInternalServerError)
 	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // web4xxText is a refusal's safe text for a script.

@@ -99,7 +99,7 @@ func TestLinks(t *testing.T) {
 		t.Errorf("the link used again: %d, want 404", r.status)
 	}
 	// Two reset links; one used, the other dies with the password change.
-	if err := e.svc.Accounts.RequestReset(ctx, e.site(f), "grace@example.com"); err != nil {
+	if err := e.svc.Accounts.RequestReset(ctx, e.site(f), "grace@example.com", "203.0.113.9"); err != nil {
 		t.Fatal(err)
 	}
 	first := e.link(f.Org.ID, f.Patient.ID, "password_reset")
@@ -111,7 +111,7 @@ func TestLinks(t *testing.T) {
 	if r := e.browser(f).get(first); r.status != http.StatusNotFound {
 		t.Errorf("a token replaced by a later try of its e-mail: %d, want 404", r.status)
 	}
-	if err := e.svc.Accounts.RequestInvite(ctx, e.site(f), "grace@example.com"); err != nil {
+	if err := e.svc.Accounts.RequestInvite(ctx, e.site(f), "grace@example.com", "203.0.113.9"); err != nil {
 		t.Fatal(err)
 	}
 	third := e.link(f.Org.ID, f.Patient.ID, "password_reset")
@@ -130,7 +130,7 @@ func TestLinks(t *testing.T) {
 		t.Errorf("a session started before the password change: %d, want a redirect to sign in", r.status)
 	}
 	// Expiry: a reset link is good for an hour.
-	if err := e.svc.Accounts.RequestReset(ctx, e.site(f), "grace@example.com"); err != nil {
+	if err := e.svc.Accounts.RequestReset(ctx, e.site(f), "grace@example.com", "203.0.113.9"); err != nil {
 		t.Fatal(err)
 	}
 	late := e.link(f.Org.ID, f.Patient.ID, "password_reset")
@@ -187,43 +187,55 @@ func TestNoEnumeration(t *testing.T) {
 		{"reset", func(b *browser, k bool) resp { return b.post(p+"/reset", url.Values{"email": {addr(k)}}) }},
 		{"invite", func(b *browser, k bool) resp { return b.post(p+"/join", url.Values{"email": {addr(k)}}) }},
 	}
+	// measure runs n pairs of trials and returns the median of the pairs' differences.
+	measure := func(t *testing.T, pt path) time.Duration {
+		var times [2][]time.Duration
+		var first [2]resp
+		n := trials
+		for i := range 2 * n {
+			trial = i
+			k := i%2 == 0
+			b := e.browser(f)
+			b.ip = fmt.Sprintf("198.51.%d.%d", i/250, i%250) // one address per trial: the per-address limits stay out
+			t0 := time.Now()
+			r := pt.do(b, k)
+			times[i%2] = append(times[i%2], time.Since(t0))
+			// The form shows the address typed back: compare the answers without it.
+			r.body = strings.ReplaceAll(r.body, addr(k), "ADDRESS")
+			if i < 2 {
+				first[i%2] = r
+			}
+			if r.status != first[i%2].status || i >= 2 && r.body != first[i%2].body {
+				t.Fatalf("trial %d: answer changed: %d", i, r.status)
+			}
+		}
+		if first[0].status != first[1].status || first[0].body != first[1].body {
+			t.Errorf("known and unknown addresses answered differently: %d vs %d\n%s\n---\n%s", first[0].status, first[1].status, first[0].body, first[1].body)
+		}
+		// Each known trial is paired with the unknown one run just after it, so that a
+		// machine busy with other work slows both alike: the median of the pairs'
+		// differences is what the two paths' work differs by.
+		diffs := make([]time.Duration, n)
+		for i := range n {
+			diffs[i] = times[0][i] - times[1][i]
+		}
+		md := median(diffs)
+		t.Logf("%s: median %v (known) vs %v (unknown), median difference %v, over %d trials each", pt.name, median(times[0]), median(times[1]), md, n)
+		return md
+	}
 	for _, pt := range paths {
 		t.Run(pt.name, func(t *testing.T) {
-			var times [2][]time.Duration
-			var first [2]resp
-			n := trials
-			for i := range 2 * n {
-				trial = i
-				k := i%2 == 0
-				b := e.browser(f)
-				b.ip = fmt.Sprintf("198.51.%d.%d", i/250, i%250) // one address per trial: the per-address limits stay out
-				t0 := time.Now()
-				r := pt.do(b, k)
-				times[i%2] = append(times[i%2], time.Since(t0))
-				// The form shows the address typed back: compare the answers without it.
-				r.body = strings.ReplaceAll(r.body, addr(k), "ADDRESS")
-				if i < 2 {
-					first[i%2] = r
+			// A machine busy with other tests (CI runs packages side by side) can skew one
+			// run; work done on one path only skews every run. Up to three runs, an hour
+			// apart on the test clock so that the sign-in limits have refilled.
+			var md time.Duration
+			for range 3 {
+				if md = measure(t, pt); md.Abs() < 5*time.Millisecond {
+					return
 				}
-				if r.status != first[i%2].status || i >= 2 && r.body != first[i%2].body {
-					t.Fatalf("trial %d: answer changed: %d", i, r.status)
-				}
+				e.clock.Advance(2 * time.Hour)
 			}
-			if first[0].status != first[1].status || first[0].body != first[1].body {
-				t.Errorf("known and unknown addresses answered differently: %d vs %d\n%s\n---\n%s", first[0].status, first[1].status, first[0].body, first[1].body)
-			}
-			// Each known trial is paired with the unknown one run just after it, so that a
-			// machine busy with other work slows both alike: the median of the pairs'
-			// differences is what the two paths' work differs by.
-			diffs := make([]time.Duration, n)
-			for i := range n {
-				diffs[i] = times[0][i] - times[1][i]
-			}
-			m0, m1, md := median(times[0]), median(times[1]), median(diffs)
-			t.Logf("%s: median %v (known) vs %v (unknown), median difference %v, over %d trials each", pt.name, m0, m1, md, n)
-			if md.Abs() >= 5*time.Millisecond {
-				t.Errorf("the paths' times differ by %v at the median (known %v, unknown %v): they do different work", md, m0, m1)
-			}
+			t.Errorf("the paths' times differ by %v at the median in three runs: they do different work", md)
 		})
 	}
 }

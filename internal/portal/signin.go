@@ -87,7 +87,7 @@ func (p *Portal) reset(w http.ResponseWriter, r *http.Request, v *visit) {
 		p.fail(w, r, v, err)
 		return
 	}
-	if err := p.d.Accounts.RequestReset(r.Context(), v.Site, r.PostFormValue("email")); err != nil {
+	if err := p.d.Accounts.RequestReset(r.Context(), v.Site, r.PostFormValue("email"), p.d.ClientIP(r)); err != nil {
 		p.fail(w, r, v, err)
 		return
 	}
@@ -106,7 +106,7 @@ func (p *Portal) join(w http.ResponseWriter, r *http.Request, v *visit) {
 		p.fail(w, r, v, err)
 		return
 	}
-	if err := p.d.Accounts.RequestInvite(r.Context(), v.Site, r.PostFormValue("email")); err != nil {
+	if err := p.d.Accounts.RequestInvite(r.Context(), v.Site, r.PostFormValue("email"), p.d.ClientIP(r)); err != nil {
 		p.fail(w, r, v, err)
 		return
 	}

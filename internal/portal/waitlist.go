@@ -222,7 +222,7 @@ func (p *Portal) offerData(r *http.Request, v *visit) (offerPage, error) {
 // claim takes the offered time (POST /p/{slug}/offers/{token}); a late or beaten claim is
 // told why, and nothing is booked.
 func (p *Portal) claim(w http.ResponseWriter, r *http.Request, v *visit) {
-	_, err := p.d.Waitlist.ClaimByLink(r.Context(), r.PathValue("token"))
+	_, err := p.d.Waitlist.ClaimByLink(r.Context(), v.Site.Clinic.ID, r.PathValue("token"))
 	data, derr := p.offerData(r, v)
 	if derr != nil {
 		p.fail(w, r, v, derr)

@@ -443,7 +443,8 @@ func (tx Portal) EmailRecords(ctx context.Context, org clinic.OrgID) ([]EmailRec
 	links, err := collect(ctx, tx, func(r row) (link, error) {
 		var l link
 		return l, r.Scan(&l.managed, &l.manager)
-	}, `SELECT patient_id, relative_id FROM patient_relatives WHERE organisation_id = $1 AND relationship IN ('parent','guardian')`, org)
+	}, `SELECT r.patient_id, r.relative_id FROM patient_relatives r JOIN patients p ON p.organisation_id = r.organisation_id AND p.id = r.patient_id
+		WHERE r.organisation_id = $1 AND (r.relationship = 'guardian' OR r.relationship = 'parent' AND p.birth_date > $2)`, org, adultBorn(tx.Now))
 	if err != nil {
 		return nil, fmt.Errorf("managed relatives: %w", err)
 	}
@@ -454,6 +455,10 @@ func (tx Portal) EmailRecords(ctx context.Context, org clinic.OrgID) ([]EmailRec
 	}
 	return rs, nil
 }
+
+// adultBorn is the birth date (YYYY-MM-DD) from which on, as of now, a patient is a
+// minor: born after it.
+func adultBorn(now time.Time) string { return now.AddDate(-18, 0, 0).Format(time.DateOnly) }
 
 // PatientsByEmail lists the unmerged records of database db whose address is one of emails
 // (as stored: checked, with a lower-case domain), oldest first.
@@ -473,15 +478,17 @@ func (tx Patients) PatientsByEmail(ctx context.Context, org clinic.OrgID, db cli
 		AND database_id = $2 AND merged_into IS NULL ORDER BY id`, args...)
 }
 
-// ManagedRelatives lists the records that record p manages: those it is recorded as parent
-// or guardian of (a row "p is parent of x"), not merged away.
+// ManagedRelatives lists the records that record p manages, not merged away: those it is
+// recorded as guardian of, and those it is parent of while they are minors (under 18 by
+// their birth date; a child whose birth date is unknown is not managed). An adult child
+// has their own say.
 //
 // Errors: none of its own.
 func (tx Portal) ManagedRelatives(ctx context.Context, org clinic.OrgID, p clinic.PatientID) ([]clinic.Patient, error) {
 	return collect(ctx, tx, scanPatient, `SELECT `+patientColsOf("p")+` FROM patient_relatives r
 		JOIN patients p ON p.organisation_id = r.organisation_id AND p.id = r.patient_id
-		WHERE r.organisation_id = $1 AND r.relative_id = $2 AND r.relationship IN ('parent','guardian') AND p.merged_into IS NULL
-		ORDER BY p.given_name, p.id`, org, p)
+		WHERE r.organisation_id = $1 AND r.relative_id = $2 AND (r.relationship = 'guardian' OR r.relationship = 'parent' AND p.birth_date > $3)
+		AND p.merged_into IS NULL ORDER BY p.given_name, p.id`, org, p, adultBorn(tx.Now))
 }
 
 // SeenAt reports whether patient p has had an appointment at clinic cl that took place

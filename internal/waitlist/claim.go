@@ -79,18 +79,28 @@ func describe(ctx context.Context, tx *store.Tx, o store.WaitlistOffer) (Offer, 
 	return out, err
 }
 
-// ClaimByLink claims the offer a link's token opens: the patient gets the appointment, or
-// is told why not.
+// ClaimByLink claims the offer a link's token opens at clinic cl's portal: the patient gets
+// the appointment, or is told why not.
 //
 // Errors: clinic.ErrNotFound for an unknown token; ErrOfferExpired, ErrOfferTaken,
 // ErrOfferClosed (409).
-func (s *Service) ClaimByLink(ctx context.Context, token string) (clinic.Appointment, error) {
+func (s *Service) ClaimByLink(ctx context.Context, cl clinic.ClinicID, token string) (clinic.Appointment, error) {
 	var o store.WaitlistOffer
-	err := s.db.View(ctx, func(tx *store.Tx) (err error) { o, err = offerByToken(ctx, tx, token); return err })
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if o, err = offerByToken(ctx, tx, token); err != nil {
+			return err
+		}
+		sl, err := tx.Waitlist().WaitlistSlot(ctx, o.OrgID, o.SlotID)
+		if err == nil && sl.ClinicID != cl {
+			err = fmt.Errorf("offer %d is another clinic's: %w", o.ID, clinic.ErrNotFound)
+		}
+		return err
+	})
 	if err != nil {
 		return clinic.Appointment{}, err
 	}
-	return s.claim(ctx, o.OrgID, o.ID, clinic.SystemActor(o.OrgID, "waitlist"))
+	return s.claim(ctx, o.OrgID, o.ID)
 }
 
 // claim claims offer id for its patient, in one transaction with the booking: the offer
@@ -98,11 +108,11 @@ func (s *Service) ClaimByLink(ctx context.Context, token string) (clinic.Appoint
 // agenda at the offer's time (the store refuses an overlap, whoever holds the time), the
 // entry is booked, and the slot's other open offers are closed as taken, their patients
 // told. When the time is no longer free, the slot is closed and the claim refused as taken.
-func (s *Service) claim(ctx context.Context, org clinic.OrgID, id int64, actor clinic.Actor) (clinic.Appointment, error) {
+func (s *Service) claim(ctx context.Context, org clinic.OrgID, id int64) (clinic.Appointment, error) {
 	var a clinic.Appointment
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		a, err = s.claimTx(ctx, tx, org, id, actor)
+		a, err = s.claimTx(ctx, tx, org, id)
 		return err
 	})
 	if errors.Is(err, booking.ErrNotAvailable) {
@@ -119,7 +129,7 @@ func (s *Service) claim(ctx context.Context, org clinic.OrgID, id int64, actor c
 	return a, err
 }
 
-func (s *Service) claimTx(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64, actor clinic.Actor) (clinic.Appointment, error) {
+func (s *Service) claimTx(ctx context.Context, tx *store.Tx, org clinic.OrgID, id int64) (clinic.Appointment, error) {
 	o, err := tx.Waitlist().WaitlistOffer(ctx, org, id)
 	if err != nil {
 		return clinic.Appointment{}, err
@@ -152,8 +162,12 @@ func (s *Service) claimTx(ctx context.Context, tx *store.Tx, org clinic.OrgID, i
 	if sl.State != store.SlotOpen || e.State != store.EntryWaiting {
 		return clinic.Appointment{}, ErrOfferTaken
 	}
+	// The patient books, online: every rule of a portal booking applies (the portal on and
+	// taking bookings, the reason bookable online and for this patient, the notice, the
+	// hours and the grid as they are now), as the actor of the booking and the audit row.
+	actor := clinic.PatientActor(org, o.PatientID)
 	a, err := s.booking.BookTx(ctx, tx, actor, booking.Request{ReasonID: e.ReasonID, AgendaID: sl.AgendaID, PatientID: o.PatientID, Start: o.Start,
-		BookedBy: clinic.BookedByPatient})
+		BookedBy: clinic.BookedByPatient, Online: true})
 	if err != nil {
 		return a, err
 	}
@@ -235,7 +249,7 @@ func (s *Service) ClaimBySMS(ctx context.Context, org clinic.OrgID, patients []c
 	if id == 0 {
 		return true, a, fmt.Errorf("no open offer with this code: %w", clinic.ErrNotFound)
 	}
-	a, err = s.claim(ctx, org, id, clinic.SystemActor(org, "sms"))
+	a, err = s.claim(ctx, org, id)
 	return true, a, err
 }
 

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -187,12 +188,8 @@ func (s *Service) Join(ctx context.Context, actor clinic.Actor, in JoinInput) (s
 			return err
 		}
 		if actor.Kind == clinic.ActorPatient {
-			set, ok, err := tx.Portal().PortalSettingsOf(ctx, org, cl.ID)
-			if err != nil {
+			if _, err := booking.PortalOpen(ctx, tx, org, cl.ID, true); err != nil {
 				return err
-			}
-			if !ok || !set.Enabled || !set.OnlineBooking {
-				return &clinic.ConflictError{Field: "portal", Reason: "this clinic does not take bookings online; please call the clinic"}
 			}
 		}
 		n, err := tx.Waitlist().WaitlistEntries(ctx, org, store.WaitlistFilter{ClinicID: cl.ID, Patients: []clinic.PatientID{p.ID}, State: store.EntryWaiting}, maxEntries)
@@ -476,9 +473,10 @@ func planMessages(ctx context.Context, tx *store.Tx, cl clinic.Clinic, o store.W
 
 // Mint makes the link (and reply word) of an offer message as it is sent, in the
 // dispatcher's transaction: a token stored hashed, which opens the offer until it is
-// decided. The link opens the clinic's portal, or the server's root when it has none.
+// decided. The link opens the offer's page at the clinic's portal.
 //
-// Errors: clinic.ErrNotFound when the offer is no longer open.
+// Errors: clinic.ErrNotFound when the offer is no longer open, or the clinic has no
+// portal (the message then fails, with why, in the communication log).
 func (s *Service) Mint(ctx context.Context, tx *store.Tx, n store.Notification) (link, word string, err error) {
 	o, err := tx.Waitlist().WaitlistOffer(ctx, n.OrgID, n.OfferID)
 	if err != nil {
@@ -505,13 +503,11 @@ func (s *Service) Mint(ctx context.Context, tx *store.Tx, n store.Notification) 
 	return strings.TrimSuffix(s.cfg.PublicURL, "/") + "/p/" + slug + "/offers/" + plain, ClaimWord + " " + o.Code, nil
 }
 
-// Redact is what the notification log keeps of an offer's link.
-func Redact(link string) string {
-	if i := strings.LastIndex(link, "/offers/"); i >= 0 {
-		return link[:i] + "/offers/…"
-	}
-	return link
-}
+// offerToken finds the secret of the links Mint makes.
+var offerToken = regexp.MustCompile(`/offers/[A-Za-z0-9_-]+`)
+
+// Redact blanks the secrets of offer links in text: what the notification log keeps.
+func Redact(text string) string { return offerToken.ReplaceAllString(text, "/offers/…") }
 
 // Run works the due waves every Config.Every until ctx ends: a component of serve. On
 // PostgreSQL every instance may run one (slots are claimed).

@@ -157,7 +157,7 @@ func TestTwentyClaimsOneTime(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := w.wl.ClaimByLink(ctx, tok)
+			_, err := w.wl.ClaimByLink(ctx, w.f.Clinic.ID, tok)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -201,7 +201,7 @@ func TestClaimAfterHold(t *testing.T) {
 	}
 	w.clock.Advance(31 * time.Minute)
 	for _, tok := range first {
-		_, err := w.wl.ClaimByLink(ctx, tok)
+		_, err := w.wl.ClaimByLink(ctx, w.f.Clinic.ID, tok)
 		if !errors.Is(err, waitlist.ErrOfferExpired) {
 			t.Fatalf("claim after the hold: %v, want the offer expired", err)
 		}
@@ -231,7 +231,7 @@ func TestClaimAfterHold(t *testing.T) {
 	if second.PatientID != ps[1] || second.Wave != 2 {
 		t.Fatalf("second wave offer %+v, want patient %d in wave 2", second, ps[1])
 	}
-	if _, err := w.wl.ClaimByLink(ctx, all[second.ID]); err != nil {
+	if _, err := w.wl.ClaimByLink(ctx, w.f.Clinic.ID, all[second.ID]); err != nil {
 		t.Fatalf("claim within the hold: %v", err)
 	}
 }

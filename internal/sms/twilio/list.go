@@ -101,8 +101,10 @@ func (c *Client) get(ctx context.Context, u string, into any) error {
 // found is false when the provider has no such message: the send never took effect and may
 // be retried. When several match (an earlier duplicate), the oldest is returned, the one the
 // patient received first. Providers that rewrite bodies (Smart Encoding, trial-account
-// prefixes) defeat the match; do not enable them with reconciliation.
-func (c *Client) Reconcile(ctx context.Context, m Message, since time.Time) (sent Sent, found bool, err error) {
+// prefixes) defeat the match; do not enable them with reconciliation. A caller that keeps
+// its bodies with secrets blanked (a one-time link) passes the same blanking as redact,
+// applied to the provider's bodies before they are compared.
+func (c *Client) Reconcile(ctx context.Context, m Message, since time.Time, redact ...func(string) string) (sent Sent, found bool, err error) {
 	list, err := c.ListMessages(ctx, m.To, since)
 	if err != nil {
 		if e, ok := err.(*Error); ok {
@@ -111,7 +113,11 @@ func (c *Client) Reconcile(ctx context.Context, m Message, since time.Time) (sen
 		return Sent{}, false, err
 	}
 	for _, r := range list {
-		if r.Body != m.Body || !strings.HasPrefix(r.Direction, "outbound") && r.Direction != "" {
+		body := r.Body
+		for _, f := range redact {
+			body = f(body)
+		}
+		if body != m.Body || !strings.HasPrefix(r.Direction, "outbound") && r.Direction != "" {
 			continue
 		}
 		if m.From != "" && r.From != m.From {
