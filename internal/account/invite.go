@@ -65,9 +65,13 @@ func invitees(ctx context.Context, tx *store.Tx, c clinic.Clinic) ([]invitee, er
 	if err != nil {
 		return nil, err
 	}
-	pending, err := tx.Portal().PendingInvites(ctx, c.OrgID)
+	ids, err := tx.Portal().PendingInvites(ctx, c.OrgID)
 	if err != nil {
 		return nil, err
+	}
+	pending := make(map[clinic.PatientID]bool, len(ids))
+	for _, id := range ids {
+		pending[id] = true
 	}
 	var out []invitee
 	for _, g := range Classify(rs) {
@@ -79,7 +83,7 @@ func invitees(ctx context.Context, tx *store.Tx, c clinic.Clinic) ([]invitee, er
 		}
 		holder := g.People[g.Holder]
 		r, ok := holder.In(c.DatabaseID)
-		if !ok || slices.Contains(pending, r.PatientID) {
+		if !ok || pending[r.PatientID] {
 			continue
 		}
 		inv := invitee{email: g.Email, record: r.PatientID}

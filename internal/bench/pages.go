@@ -223,20 +223,26 @@ func (s *pagesServer) get(ctx context.Context, path string) (int, error) {
 	return len(body), nil
 }
 
-// timing records the server's time per request path: from the handler's call to its
-// return, when the page has been rendered, audited and written.
+// timing records the server's time per kind of request: from the handler's call to its
+// return, when the page has been rendered, audited and written. key names a request's
+// kind; nil keys by path.
 type timing struct {
-	h  http.Handler
-	mu sync.Mutex
-	d  map[string][]time.Duration
+	h   http.Handler
+	key func(*http.Request) string
+	mu  sync.Mutex
+	d   map[string][]time.Duration
 }
 
 func (t *timing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t0 := time.Now()
 	t.h.ServeHTTP(w, r)
 	d := time.Since(t0)
+	k := r.URL.Path
+	if t.key != nil {
+		k = t.key(r)
+	}
 	t.mu.Lock()
-	t.d[r.URL.Path] = append(t.d[r.URL.Path], d)
+	t.d[k] = append(t.d[k], d)
 	t.mu.Unlock()
 }
 
@@ -246,8 +252,8 @@ func (t *timing) reset() {
 	t.mu.Unlock()
 }
 
-func (t *timing) of(path string) []time.Duration {
+func (t *timing) of(key string) []time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]time.Duration(nil), t.d[path]...)
+	return append([]time.Duration(nil), t.d[key]...)
 }

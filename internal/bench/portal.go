@@ -120,7 +120,7 @@ func Portal(ctx context.Context, db *store.DB, cfg PortalConfig, out io.Writer) 
 	if err != nil {
 		return err
 	}
-	tm := &portalTiming{h: srv, d: map[string][]time.Duration{}}
+	tm := &timing{h: srv, key: portalRoute, d: map[string][]time.Duration{}}
 	hs := &http.Server{Handler: tm}
 	go hs.Serve(ln)
 	defer hs.Shutdown(context.WithoutCancel(ctx))
@@ -590,23 +590,6 @@ func (s *patientSim) do(req *http.Request) (int, string, string, error) {
 	return resp.StatusCode, string(b), resp.Header.Get("Location"), nil
 }
 
-// portalTiming records the server's own time per kind of portal request.
-type portalTiming struct {
-	h  http.Handler
-	mu sync.Mutex
-	d  map[string][]time.Duration
-}
-
-func (t *portalTiming) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t0 := time.Now()
-	t.h.ServeHTTP(w, r)
-	d := time.Since(t0)
-	k := portalRoute(r)
-	t.mu.Lock()
-	t.d[k] = append(t.d[k], d)
-	t.mu.Unlock()
-}
-
 // portalRoute names a request's kind: the route, and for the booking page its step.
 func portalRoute(r *http.Request) string {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/") // p, slug, ...
@@ -636,20 +619,8 @@ func portalRoute(r *http.Request) string {
 	return r.Method + " " + k
 }
 
-func (t *portalTiming) reset() {
-	t.mu.Lock()
-	clear(t.d)
-	t.mu.Unlock()
-}
-
-func (t *portalTiming) of(k string) []time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]time.Duration(nil), t.d[k]...)
-}
-
 // pages is the server's time of every GET.
-func (t *portalTiming) pages() []time.Duration {
+func (t *timing) pages() []time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []time.Duration
@@ -661,7 +632,7 @@ func (t *portalTiming) pages() []time.Duration {
 	return out
 }
 
-func (t *portalTiming) keys() []string {
+func (t *timing) keys() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var ks []string

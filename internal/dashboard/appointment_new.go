@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -121,18 +120,7 @@ func readBookInput(v url.Values) (bookInput, error) {
 		}
 		in.Date = t
 	}
-	id := func(field string) int64 {
-		s := v.Get(field)
-		if s == "" {
-			return 0
-		}
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			errs.Add(field, "must be a positive whole number")
-			return 0
-		}
-		return n
-	}
+	id := func(field string) int64 { return valuesID(v, field, &errs) }
 	in.ReasonID = clinic.ReasonID(id("reason_id"))
 	in.AgendaID = clinic.AgendaID(id("agenda_id"))
 	in.PatientID = clinic.PatientID(id("patient_id"))

@@ -59,6 +59,21 @@ func queryID(r *http.Request, field string) (int64, error) {
 	return n, nil
 }
 
+// valuesID reads an optional id field of a form's values (0 when empty), adding a problem
+// to errs when it is not a whole number: the forms that report every field at once.
+func valuesID(v url.Values, field string, errs *clinic.ValidationError) int64 {
+	s := v.Get(field)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		errs.Add(field, "must be a positive whole number")
+		return 0
+	}
+	return n
+}
+
 // The labels below are English catalog keys: templates translate them ({{t .StatusLabel}}),
 // and a test checks the French catalog has each.
 

@@ -122,18 +122,7 @@ func readWaitlistInput(v url.Values) (waitlistInput, error) {
 	in := waitlistInput{Query: strings.TrimSpace(v.Get("q")), From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
 		FromTime: strings.TrimSpace(v.Get("from_time")), ToTime: strings.TrimSpace(v.Get("to_time"))}
 	var errs clinic.ValidationError
-	id := func(field string) int64 {
-		s := v.Get(field)
-		if s == "" {
-			return 0
-		}
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			errs.Add(field, "must be a positive whole number")
-			return 0
-		}
-		return n
-	}
+	id := func(field string) int64 { return valuesID(v, field, &errs) }
 	in.PatientID = clinic.PatientID(id("patient_id"))
 	in.ReasonID = clinic.ReasonID(id("reason_id"))
 	in.AgendaID = clinic.AgendaID(id("agenda_id"))

@@ -54,7 +54,7 @@ func (p *Portal) theirs(ctx context.Context, r *http.Request, v *visit) (clinic.
 // appointment shows one appointment with what the patient may do (GET
 // /p/{slug}/appointments/{id}).
 func (p *Portal) appointment(w http.ResponseWriter, r *http.Request, v *visit) {
-	data, err := p.apptData(r.Context(), r, v)
+	data, _, err := p.apptData(r.Context(), r, v)
 	if err != nil {
 		p.fail(w, r, v, err)
 		return
@@ -62,10 +62,11 @@ func (p *Portal) appointment(w http.ResponseWriter, r *http.Request, v *visit) {
 	p.render(w, r, v, http.StatusOK, "appointment", "Your appointment", data)
 }
 
-func (p *Portal) apptData(ctx context.Context, r *http.Request, v *visit) (apptPage, error) {
+// apptData reads the path's appointment (theirs) and builds its page.
+func (p *Portal) apptData(ctx context.Context, r *http.Request, v *visit) (apptPage, clinic.Appointment, error) {
 	a, err := p.theirs(ctx, r, v)
 	if err != nil {
-		return apptPage{}, err
+		return apptPage{}, a, err
 	}
 	var names map[clinic.AgendaID]string
 	var reasons map[clinic.ReasonID]string
@@ -78,7 +79,7 @@ func (p *Portal) apptData(ctx context.Context, r *http.Request, v *visit) (apptP
 		return err
 	})
 	if err != nil {
-		return apptPage{}, err
+		return apptPage{}, a, err
 	}
 	now := p.d.Now()
 	data := apptPage{Appt: view1(v, a, who.GivenName, names, reasons), Version: a.Version, Upcoming: a.Status.Upcoming() && a.Start.After(now),
@@ -97,7 +98,7 @@ func (p *Portal) apptData(ctx context.Context, r *http.Request, v *visit) (apptP
 		data.FeeHours = int(set.LateFeeWindow / time.Hour)
 		data.LateNow = a.Start.Sub(now) < set.LateFeeWindow
 	}
-	return data, nil
+	return data, a, nil
 }
 
 // money writes an amount in the clinic's currency (euros in France, dollars elsewhere).
@@ -134,7 +135,7 @@ func (p *Portal) apptRefused(w http.ResponseWriter, r *http.Request, v *visit, e
 		p.fail(w, r, v, err)
 		return
 	}
-	data, derr := p.apptData(r.Context(), r, v)
+	data, _, derr := p.apptData(r.Context(), r, v)
 	if derr != nil {
 		p.fail(w, r, v, derr)
 		return
@@ -173,11 +174,7 @@ func (p *Portal) rescheduleForm(w http.ResponseWriter, r *http.Request, v *visit
 }
 
 func (p *Portal) moveData(ctx context.Context, r *http.Request, v *visit) (bookPage, error) {
-	ad, err := p.apptData(ctx, r, v)
-	if err != nil {
-		return bookPage{}, err
-	}
-	a, err := p.theirs(ctx, r, v)
+	ad, a, err := p.apptData(ctx, r, v)
 	if err != nil {
 		return bookPage{}, err
 	}

@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -231,7 +232,7 @@ func (p *Portal) signedIn(h func(http.ResponseWriter, *http.Request, *visit)) ht
 					next += "?" + r.URL.RawQuery
 				}
 			}
-			http.Redirect(w, r, v.base()+"/signin?next="+urlQueryEscape(next), http.StatusSeeOther)
+			http.Redirect(w, r, v.base()+"/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
 			return
 		}
 		r = r.WithContext(web.WithActor(r.Context(), v.Session.Actor))
@@ -340,10 +341,6 @@ func localNext(v *visit, next string) string {
 		return next
 	}
 	return v.base() + "/"
-}
-
-func urlQueryEscape(s string) string {
-	return strings.NewReplacer("%", "%25", "&", "%26", "?", "%3F", "#", "%23", " ", "%20", "+", "%2B", "=", "%3D").Replace(s)
 }
 
 // ctxActor is the signed-in patient's actor.
