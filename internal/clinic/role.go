@@ -44,7 +44,10 @@ const (
 	PermReadAudit       Permission = "audit.read"       // the audit log
 	PermManageStaff     Permission = "staff.manage"     // staff accounts and API tokens (administrators)
 	PermPatientConsent  Permission = "patients.consent" // a patient's notification switch and consent (CON-3, CON-7)
-	PermSignedIn        Permission = "signed_in"        // any staff member
+	// PermFollowUp acts on results and recalls (RES-7): start, skip, mark done, create. Every
+	// role holds it: reception phones patients, practitioners and nurses act on results.
+	PermFollowUp Permission = "recalls.follow_up"
+	PermSignedIn Permission = "signed_in" // any staff member
 )
 
 // grants lists the permissions of each role. A function, not a package map, so that
@@ -53,15 +56,15 @@ func grants(r Role) []Permission {
 	switch r {
 	case RoleAdministrator:
 		return []Permission{PermSignedIn, PermReadDirectory, PermManageDirectory, PermReadPatients, PermWritePatients,
-			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermReadAudit, PermManageStaff, PermPatientConsent}
+			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermReadAudit, PermManageStaff, PermPatientConsent, PermFollowUp}
 	case RoleAppointmentManager:
 		return []Permission{PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
-			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermPatientConsent}
+			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermManageSchedule, PermPatientConsent, PermFollowUp}
 	case RoleReception:
 		return []Permission{PermSignedIn, PermReadDirectory, PermReadPatients, PermWritePatients,
-			PermReadSchedule, PermWriteSchedule, PermSetStatus}
+			PermReadSchedule, PermWriteSchedule, PermSetStatus, PermFollowUp}
 	case RolePractitioner:
-		return []Permission{PermSignedIn, PermReadDirectory, PermReadPatients, PermReadSchedule, PermSetStatus}
+		return []Permission{PermSignedIn, PermReadDirectory, PermReadPatients, PermReadSchedule, PermSetStatus, PermFollowUp}
 	}
 	return nil
 }

@@ -34,24 +34,39 @@ const (
 	// that someone claimed it first.
 	KindWaitlistOffer Kind = "waitlist_offer"
 	KindWaitlistTaken Kind = "waitlist_taken"
+	// KindMessageAlert says that a secure message is waiting in the portal (MSG-5): never
+	// its content, its subject or its author.
+	KindMessageAlert Kind = "message_alert"
+	// KindResultStep and KindRecallStep are the steps of a result or recall sequence
+	// (RES-3). Their texts are the steps of the clinic's recall templates, not templates of
+	// this editor's (so Kinds leaves them out); their {portal_link} is the single-use link
+	// to the identity check, and they never state a result.
+	KindResultStep Kind = "result_step"
+	KindRecallStep Kind = "recall_step"
 )
+
+// StepKinds lists the kinds of sequence steps.
+func StepKinds() []Kind { return []Kind{KindResultStep, KindRecallStep} }
 
 // Kinds lists every kind in the order the dashboard shows them.
 func Kinds() []Kind {
 	return []Kind{KindConfirmation, KindReminder, KindReschedule, KindCancellation, KindReminderGroup,
-		KindReplyConfirmed, KindReplyHelp, KindReplyStop, KindReplyStart, KindInvite, KindPasswordReset, KindWaitlistOffer, KindWaitlistTaken}
+		KindReplyConfirmed, KindReplyHelp, KindReplyStop, KindReplyStart, KindInvite, KindPasswordReset, KindWaitlistOffer, KindWaitlistTaken, KindMessageAlert}
 }
 
 // Linked reports whether a message of kind k carries a secret link minted as it is sent:
 // the account e-mails' and the waitlist offers' (the notification log keeps it redacted).
-func (k Kind) Linked() bool { return k.Account() || k == KindWaitlistOffer }
+func (k Kind) Linked() bool { return k.Account() || k == KindWaitlistOffer || k.Step() }
+
+// Step reports whether k is a step of a result or recall sequence.
+func (k Kind) Step() bool { return k == KindResultStep || k == KindRecallStep }
 
 // Account reports whether k is about the patient's portal account rather than an
 // appointment: sent by e-mail only, its link a secret of the recipient's.
 func (k Kind) Account() bool { return k == KindInvite || k == KindPasswordReset }
 
 // valid reports whether k is one of Kinds.
-func (k Kind) valid() bool { return slices.Contains(Kinds(), k) }
+func (k Kind) valid() bool { return slices.Contains(Kinds(), k) || k.Step() }
 
 // reply reports whether k answers an inbound SMS; such kinds exist for SMS only, since the
 // answer goes back the way the question came.
@@ -149,6 +164,12 @@ func Variables(kind Kind) []string {
 		return []string{VarFirstName, VarClinic, VarClinicPhone, VarPractitioner, VarDate, VarTime, VarPortalLink, VarClaimWord}
 	case KindWaitlistTaken:
 		return []string{VarFirstName, VarClinic, VarClinicPhone, VarPractitioner, VarDate, VarTime, VarPortalLink}
+	case KindMessageAlert:
+		return []string{VarFirstName, VarClinic, VarClinicPhone, VarPortalLink}
+	case KindResultStep, KindRecallStep:
+		// No practitioner, date or test: who wants to see the patient is shown only after
+		// the identity check the link opens.
+		return []string{VarFirstName, VarClinic, VarClinicPhone, VarPortalLink}
 	}
 	return nil
 }

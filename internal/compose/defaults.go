@@ -38,6 +38,11 @@ func english(kind Kind, ch Channel) (subject, body string) {
 			return "The time on {date} at {time} was taken",
 				"Hello {first_name},\n\n" +
 					"The time with {practitioner} on {date} at {time} was taken by another patient before you. You stay on the waitlist of {clinic}, and we will tell you when another time frees up.\n\n{clinic}"
+		case KindMessageAlert:
+			return "A secure message from {clinic}",
+				"Hello {first_name},\n\n" +
+					"{clinic} sent you a secure message. To read it, sign in to your patient portal:\n{portal_link}\n\n" +
+					"For your privacy, this e-mail does not contain the message.\n\n{clinic}"
 		case KindInvite:
 			return "Your patient portal at {clinic}",
 				"Hello {first_name},\n\n" +
@@ -82,6 +87,8 @@ func english(kind Kind, ch Channel) (subject, body string) {
 		}
 	case ChannelPush:
 		switch kind {
+		case KindMessageAlert:
+			return "New secure message", "{clinic} sent you a secure message. Open to read it."
 		case KindWaitlistOffer:
 			return "A time freed up", "{clinic}: {practitioner} on {date} at {time}. Open to take it."
 		case KindWaitlistTaken:
@@ -99,6 +106,8 @@ func english(kind Kind, ch Channel) (subject, body string) {
 		}
 	case ChannelSMS:
 		switch kind {
+		case KindMessageAlert:
+			return "", "{clinic}: you have a new secure message. Read it in your patient portal: {portal_link}"
 		case KindWaitlistOffer:
 			return "", "{clinic}: a time freed up with {practitioner} on {date} at {time}. To take it: {portal_link} or reply {claim_word}"
 		case KindWaitlistTaken:
@@ -133,6 +142,11 @@ func french(kind Kind, ch Channel) (subject, body string) {
 	switch ch {
 	case ChannelEmail:
 		switch kind {
+		case KindMessageAlert:
+			return "Un message sécurisé de {clinic}",
+				"Bonjour {first_name},\n\n" +
+					"{clinic} vous a envoyé un message sécurisé. Pour le lire, connectez-vous à votre portail patient :\n{portal_link}\n\n" +
+					"Pour protéger votre vie privée, cet e-mail ne contient pas le message.\n\n{clinic}"
 		case KindWaitlistOffer:
 			return "Un horaire s’est libéré le {date} à {time}",
 				"Bonjour {first_name},\n\n" +
@@ -187,6 +201,8 @@ func french(kind Kind, ch Channel) (subject, body string) {
 		}
 	case ChannelPush:
 		switch kind {
+		case KindMessageAlert:
+			return "Nouveau message sécurisé", "{clinic} vous a envoyé un message sécurisé. Ouvrez pour le lire."
 		case KindWaitlistOffer:
 			return "Un horaire s’est libéré", "{clinic} : {practitioner} le {date} à {time}. Ouvrez pour le prendre."
 		case KindWaitlistTaken:
@@ -204,6 +220,8 @@ func french(kind Kind, ch Channel) (subject, body string) {
 		}
 	case ChannelSMS:
 		switch kind {
+		case KindMessageAlert:
+			return "", "{clinic} : vous avez un nouveau message sécurisé. Lisez-le sur votre portail patient : {portal_link}"
 		case KindWaitlistOffer:
 			return "", "{clinic} : un horaire s'est libéré avec {practitioner} le {date} à {time}. Pour le prendre : {portal_link} ou répondez {claim_word}"
 		case KindWaitlistTaken:

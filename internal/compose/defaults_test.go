@@ -100,6 +100,7 @@ func TestDefaultSMSSegments(t *testing.T) {
 		{KindReplyStart, 1, 1},
 		{KindWaitlistOffer, 1, 2},
 		{KindWaitlistTaken, 1, 1},
+		{KindMessageAlert, 1, 1},
 	}
 	smsKinds := slices.DeleteFunc(Kinds(), Kind.Account) // account e-mails have no SMS
 	if got, want := len(tests), len(smsKinds); got != want {

@@ -53,16 +53,18 @@ const (
 // The points where a child kills itself: the hooks of dispatch.Hooks.
 var crashPoints = []string{"AfterClaim", "BeforeSend", "AfterSend", "BeforeRecord"}
 
-// crashChild is what TestCrashSafety tells a child dispatcher.
+// crashChild is what a crash test (TestCrashSafety, TestRecallCrashSafety) tells a child
+// dispatcher.
 type crashChild struct {
-	DSN      string
+	DSN string
+	// SMTPHost and SMTPPort are Mailpit's; empty: the child sends no e-mail.
 	SMTPHost string
 	SMTPPort int
 	// Offset is added to the wall clock (shifted), the same in every process.
 	Offset time.Duration
 	OrgID  clinic.OrgID
 	// Point names the hook at whose K-th call the child sends itself SIGKILL; empty: it runs
-	// until every notification is settled and exits.
+	// until what it has to do is settled and exits.
 	Point string
 	K     int
 }
@@ -86,38 +88,14 @@ func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts dispatcher processes: not in -short")
 	}
-	runs := 20
-	if v := os.Getenv(envCrashRuns); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("%s=%q: want a positive number", envCrashRuns, v)
-		}
-		runs = n
-	}
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv(envCrashSeed); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: want a number", envCrashSeed, v)
-		}
-		seed = n
-	}
-	t.Logf("%d runs, %s=%d", runs, envCrashSeed, seed)
-	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	runs, seed, rng := crashRuns(t, envCrashRuns, 20, envCrashSeed)
 
 	now, offset := shifted(mondayTen)
 	fake := twiliotest.NewServer(twiliotest.WithClock(now), twiliotest.WithCallbackCopies(1, 1), twiliotest.WithSeed(seed))
 	t.Cleanup(fake.Close)
 	mp := mailpittest.Start(t)
 	dsn := storetest.DSN(t)
-	db, err := store.Open(ctx, store.Config{DSN: dsn, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(t, dsn, now)
 	f := storetest.Seed(t, db, "crash")
 	putAccount(t, db, f, fake.URL)
 
@@ -141,26 +119,8 @@ func TestCrashSafety(t *testing.T) {
 		}
 		ids := seedDue(t, db, f, run*len(ds), ds)
 
-		// A first child crashes; a second one may crash too; then one runs to the end.
-		for crashes := 0; ; crashes++ {
-			c := crashChild{DSN: dsn, SMTPHost: mp.SMTPHost, SMTPPort: mp.SMTPPort, Offset: offset, OrgID: f.Org.ID}
-			if crashes == 0 || crashes == 1 && rng.IntN(3) == 0 {
-				c.Point = crashPoints[rng.IntN(len(crashPoints))]
-				c.K = 1 + rng.IntN(len(ds))
-				if c.Point == "AfterClaim" || c.Point == "BeforeRecord" {
-					c.K = 1 + rng.IntN(len(ds)/crashBatch) // once a round
-				}
-			}
-			children++
-			killed, out := runCrashChild(t, c)
-			if !killed {
-				break
-			}
-			kills[c.Point]++
-			if crashes > 5 {
-				t.Fatalf("run %d: the dispatcher crashed %d times in a row:\n%s", run, crashes+1, out)
-			}
-		}
+		children += crashAndRestart(t, rng, fmt.Sprintf("run %d", run), len(ds), len(ds)/crashBatch, kills,
+			crashChild{DSN: dsn, SMTPHost: mp.SMTPHost, SMTPPort: mp.SMTPPort, Offset: offset, OrgID: f.Org.ID}, "TestCrashChild", envCrashChild)
 		u, r, g := checkCrashRun(t, run, db, fake, mp, ids)
 		unknownEmails += u
 		reconciled += r
@@ -170,18 +130,76 @@ func TestCrashSafety(t *testing.T) {
 		runs, time.Since(began).Round(time.Millisecond), children, kills, reconciled, grouped, unknownEmails, len(fake.Messages()))
 }
 
-// runCrashChild runs one dispatcher process until it is settled (it exits) or its crash
-// point kills it (killed). An exit for any other reason fails the test with its output.
-func runCrashChild(t *testing.T, c crashChild) (killed bool, out string) {
+// crashRuns reads a crash test's environment: the number of runs in envRuns (def when
+// unset) and the seed of its random crash points in envSeed (the clock when unset), which
+// it logs so that a failing run can be replayed; rng draws from the seed.
+func crashRuns(t *testing.T, envRuns string, def int, envSeed string) (runs int, seed uint64, rng *rand.Rand) {
 	t.Helper()
-	b, err := json.Marshal(c)
+	runs = def
+	if v := os.Getenv(envRuns); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("%s=%q: want a positive number", envRuns, v)
+		}
+		runs = n
+	}
+	seed = uint64(time.Now().UnixNano())
+	if v := os.Getenv(envSeed); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: want a number", envSeed, v)
+		}
+		seed = n
+	}
+	t.Logf("%d runs, %s=%d", runs, envSeed, seed)
+	return runs, seed, rand.New(rand.NewPCG(seed, seed^0x5eed))
+}
+
+// crashAndRestart runs child processes of test name, each given c in env (runChild): a
+// first child crashes at a random crash point, a second one may crash too (one time in
+// three), then one runs to the end. A point hit once a send (BeforeSend, AfterSend) kills
+// at its K-th call, K at most perSend; one hit once a round (AfterClaim, BeforeRecord), K
+// at most perRound. kills counts the points that killed a child; what names the run in a
+// failure. It returns how many children it started.
+func crashAndRestart(t *testing.T, rng *rand.Rand, what string, perSend, perRound int, kills map[string]int, c crashChild, name, env string) (children int) {
+	t.Helper()
+	for crashes := 0; ; crashes++ {
+		c.Point, c.K = "", 0
+		if crashes == 0 || crashes == 1 && rng.IntN(3) == 0 {
+			c.Point = crashPoints[rng.IntN(len(crashPoints))]
+			c.K = 1 + rng.IntN(perSend)
+			if c.Point == "AfterClaim" || c.Point == "BeforeRecord" {
+				c.K = 1
+				if perRound > 1 { // no draw for one choice: a seed replays the same points
+					c.K += rng.IntN(perRound)
+				}
+			}
+		}
+		children++
+		killed, out := runChild(t, name, env, c, c.Point != "")
+		if !killed {
+			return children
+		}
+		kills[c.Point]++
+		if crashes > 5 {
+			t.Fatalf("%s: the dispatcher crashed %d times in a row:\n%s", what, crashes+1, out)
+		}
+	}
+}
+
+// runChild runs `go test -test.run=^name$` of this binary with env set to payload as JSON
+// until it exits (killed false) or, when it may crash, its crash point kills it with
+// SIGKILL (killed true). Any other end fails the test with the child's output.
+func runChild(t *testing.T, name, env string, payload any, mayCrash bool) (killed bool, out string) {
+	t.Helper()
+	b, err := json.Marshal(payload)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1", "-test.timeout=2m")
-	cmd.Env = append(os.Environ(), envCrashChild+"="+string(b))
+	cmd := exec.CommandContext(cctx, os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.timeout=2m")
+	cmd.Env = append(os.Environ(), env+"="+string(b))
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err = cmd.Run()
@@ -190,11 +208,11 @@ func runCrashChild(t *testing.T, c crashChild) (killed bool, out string) {
 	case err == nil:
 		return false, buf.String()
 	case errors.As(err, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL && c.Point != "" && cctx.Err() == nil {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL && mayCrash && cctx.Err() == nil {
 			return true, buf.String()
 		}
 	}
-	t.Fatalf("dispatcher child (crash point %q #%d): %v\n%s", c.Point, c.K, err, buf.String())
+	t.Fatalf("%s child (%s): %v\n%s", name, b, err, buf.String())
 	return false, ""
 }
 
@@ -289,43 +307,66 @@ func checkCrashRun(t *testing.T, run int, db *store.DB, fake *twiliotest.Server,
 // 50 ms; it exits once nothing is left to do (no notification planned, claimed or sending,
 // no SMS unknown), unless its crash point kills it first.
 func TestCrashChild(t *testing.T) {
-	raw := os.Getenv(envCrashChild)
+	c := childOf(t, "TestCrashSafety", envCrashChild)
+	d, db := c.dispatcher(t)
+	runDispatcher(t, d, func() (bool, error) { return settled(db, c.OrgID) })
+}
+
+// now is the parent's clock: the wall clock shifted by c.Offset.
+func (c crashChild) now() time.Time { return time.Now().Add(c.Offset) }
+
+// childOf reads, in a child process of crash test parent, the crashChild that parent set
+// in env; outside one, it skips the test.
+func childOf(t *testing.T, parent, env string) crashChild {
+	t.Helper()
+	raw := os.Getenv(env)
 	if raw == "" {
-		t.Skip("the dispatcher process of TestCrashSafety: runs only when that test starts it")
+		t.Skipf("the dispatcher process of %s: runs only when that test starts it", parent)
 	}
 	var c crashChild
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return time.Now().Add(c.Offset) }
-	db, err := store.Open(ctx, store.Config{DSN: c.DSN, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mail, err := email.New(email.Config{Host: c.SMTPHost, Port: c.SMTPPort, TLS: email.TLSNone, From: "clinic@" + emailDomain,
-		HeloName: emailDomain, Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	breakers := dispatch.NewBreakers(now)
-	senders := dispatch.Senders{
-		SMS:   &dispatch.SMS{PublicURL: nowhere, HTTP: &http.Client{Timeout: 5 * time.Second}, Breakers: breakers},
-		Email: &dispatch.Email{Sender: mail, Domain: emailDomain, Breakers: breakers},
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	d := dispatch.New(db, dispatch.Config{Batch: crashBatch, Lease: crashLease, SendTimeout: crashSend, ReconcileAfter: crashReconcile,
-		Workers: 4, Parallel: 2, Idle: 20 * time.Millisecond, PublicURL: nowhere, EmailDomain: emailDomain}, senders, log)
-	d.SetHooks(crashHooks(c.Point, c.K))
+	return c
+}
 
+// childLog is a crash child's log: warnings, to the output its parent shows on failure.
+var childLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+// dispatcher opens c's database on the parent's clock and returns a dispatcher over it with
+// the crash timing and c's crash hooks, sending SMS and, when c names Mailpit, e-mail.
+func (c crashChild) dispatcher(t *testing.T) (*dispatch.Dispatcher, *store.DB) {
+	t.Helper()
+	db := openDB(t, c.DSN, c.now)
+	breakers := dispatch.NewBreakers(c.now)
+	senders := dispatch.Senders{SMS: &dispatch.SMS{PublicURL: nowhere, HTTP: &http.Client{Timeout: 5 * time.Second}, Breakers: breakers}}
+	cfg := dispatch.Config{Batch: crashBatch, Lease: crashLease, SendTimeout: crashSend, ReconcileAfter: crashReconcile,
+		Workers: 4, Parallel: 2, Idle: 20 * time.Millisecond, PublicURL: nowhere}
+	if c.SMTPHost != "" {
+		mail, err := email.New(email.Config{Host: c.SMTPHost, Port: c.SMTPPort, TLS: email.TLSNone, From: "clinic@" + emailDomain,
+			HeloName: emailDomain, Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		senders.Email = &dispatch.Email{Sender: mail, Domain: emailDomain, Breakers: breakers}
+		cfg.EmailDomain = emailDomain
+	}
+	d := dispatch.New(db, cfg, senders, childLog)
+	d.SetHooks(crashHooks(c.Point, c.K))
+	return d, db
+}
+
+// runDispatcher runs a crash child's dispatcher d as the server does (Run, two rounds in
+// flight) and, so that a restart takes over as soon as the dead child's leases run out,
+// Maintain every 50 ms, until done reports that nothing is left to do (unless the child's
+// crash point kills the process first).
+func runDispatcher(t *testing.T, d *dispatch.Dispatcher, done func() (bool, error)) {
+	t.Helper()
 	// The SMS accounts are loaded before Run: Run itself races its first round against its
-	// first Maintain (TestRunLoadsAccountsBeforeFirstRound), which is not what this test is
-	// about.
+	// first Maintain (TestRunLoadsAccountsBeforeFirstRound), which is not what the crash
+	// tests are about.
 	if err := d.Maintain(ctx); err != nil {
-		log.Warn("maintain", "err", err)
+		childLog.Warn("maintain", "err", err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -334,13 +375,13 @@ func TestCrashChild(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if err := d.Maintain(rctx); err != nil {
-			log.Warn("maintain", "err", err)
+			childLog.Warn("maintain", "err", err)
 		}
-		done, err := settled(db, c.OrgID)
+		ok, err := done()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if done {
+		if ok {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -382,9 +423,15 @@ func crashHooks(point string, k int) dispatch.Hooks {
 // planned, claimed or sending, and no SMS whose outcome is unknown (an unknown e-mail stays
 // so, for staff).
 func settled(db *store.DB, org clinic.OrgID) (bool, error) {
+	return settledBefore(db, org, time.Time{})
+}
+
+// settledBefore is settled counting only the notifications planned due before to (zero:
+// all of them): those due later stay planned.
+func settledBefore(db *store.DB, org clinic.OrgID, to time.Time) (bool, error) {
 	done := true
 	err := db.View(ctx, func(tx *store.Tx) error {
-		for _, f := range []store.NotificationFilter{{State: store.NotePlanned}, {State: store.NoteClaimed}, {State: store.NoteSending},
+		for _, f := range []store.NotificationFilter{{State: store.NotePlanned, To: to}, {State: store.NoteClaimed}, {State: store.NoteSending},
 			{State: store.NoteUnknown, Channel: string(consent.ChannelSMS)}} {
 			f.Page.Limit = 1
 			ns, err := tx.Notifications().ListNotifications(ctx, org, f)

@@ -15,6 +15,7 @@ import (
 	"github.com/tidings-health/tidings/internal/email"
 	"github.com/tidings-health/tidings/internal/i18n"
 	"github.com/tidings-health/tidings/internal/notify"
+	"github.com/tidings-health/tidings/internal/recall"
 	"github.com/tidings-health/tidings/internal/sendtime"
 	"github.com/tidings-health/tidings/internal/sms"
 	"github.com/tidings-health/tidings/internal/store"
@@ -45,6 +46,13 @@ type world struct {
 	// offers are the waitlist offers the batch's messages make: their time and agenda
 	// (such a message is about no appointment).
 	offers map[int64]clinic.Appointment
+	// seqs are the recall sequences whose steps the batch sends, with their templates as
+	// they are now (RES-3: the clinic's edits apply from the next step on).
+	seqs      map[int64]store.Sequence
+	templates map[string]store.RecallTemplate
+	// unread counts the messages each patient of a message alert has not read (MSG-5: no
+	// alert once they read them).
+	unread map[clinic.PatientID]int
 }
 
 // message is the consent question of a notification about its appointment as it is now.
@@ -105,6 +113,39 @@ func (d *Dispatcher) load(ctx context.Context, tx *store.Tx, org clinic.OrgID, n
 		}
 		w.offers[n.OfferID] = clinic.Appointment{ClinicID: sl.ClinicID, AgendaID: sl.AgendaID, ReasonID: e.ReasonID, Start: o.Start,
 			BookedBy: by, Status: clinic.StatusBooked}
+	}
+	var seqIDs []int64
+	for _, n := range ns {
+		if n.SequenceID != 0 {
+			seqIDs = append(seqIDs, n.SequenceID)
+		}
+	}
+	if len(seqIDs) > 0 {
+		if w.seqs, err = tx.Recalls().SequencesByIDs(ctx, org, seqIDs); err != nil {
+			return nil, err
+		}
+		w.templates = map[string]store.RecallTemplate{}
+		for _, s := range w.seqs {
+			if _, ok := w.templates[s.TemplateKey]; ok {
+				continue
+			}
+			if t, ok, err := recall.TemplateOf(ctx, tx, org, s.TemplateKey); err != nil {
+				return nil, err
+			} else if ok {
+				w.templates[s.TemplateKey] = t
+			}
+		}
+	}
+	var alerted []clinic.PatientID
+	for _, n := range ns {
+		if n.Kind == string(compose.KindMessageAlert) {
+			alerted = append(alerted, n.PatientID)
+		}
+	}
+	if len(alerted) > 0 {
+		if w.unread, err = tx.Messaging().UnreadByPatients(ctx, org, alerted); err != nil {
+			return nil, err
+		}
 	}
 	if w.settings, err = notify.SettingsTx(ctx, tx, org, clinicIDs); err != nil {
 		return nil, err
@@ -329,6 +370,23 @@ func (d *Dispatcher) decideOne(n store.Notification, f consent.Facts, w *world, 
 		t.State, t.Reason = store.NoteSkipped, "the appointment no longer exists"
 		return t, nil
 	}
+	if n.SequenceID != 0 {
+		// A step of a recall stopped since it was planned (booked, done, manual) is not
+		// sent; the stop withdrew it unless a dispatcher held it at that moment.
+		seq, ok := w.seqs[n.SequenceID]
+		if !ok || seq.State != store.SeqActive {
+			t.State, t.Reason = store.NoteSkipped, "the recall is no longer running (booked, done, or raised for staff)"
+			return t, nil
+		}
+		if _, ok := recall.StepText(w.templates[seq.TemplateKey], n.Step, n.Channel, "en"); !ok {
+			t.State, t.Reason = store.NoteSkipped, "the template no longer has this step on this channel (edited since it was planned)"
+			return t, nil
+		}
+	}
+	if n.Kind == string(compose.KindMessageAlert) && w.unread[n.PatientID] == 0 {
+		t.State, t.Reason = store.NoteSkipped, "the patient read the message before the alert was due"
+		return t, nil
+	}
 	set := w.settings[n.ClinicID]
 	if n.Kind == notify.KindReminder && a.Status == clinic.StatusConfirmed && !set.RemindConfirmed {
 		t.State, t.Reason = store.NoteSkipped, "the patient confirmed, and this clinic sends no further reminders once confirmed"
@@ -457,6 +515,10 @@ func (d *Dispatcher) render(j *job, w *world, patients map[clinic.PatientID]clin
 		vars.Group = group
 	}
 	tpl, ok := w.texts.Template(n.ClinicID, kind, compose.Channel(n.Channel), lang.String())
+	if kind.Step() {
+		// A recall step's text is its template's step, as the clinic last saved it.
+		tpl, ok = recall.StepText(w.templates[w.seqs[n.SequenceID].TemplateKey], n.Step, n.Channel, lang.String())
+	}
 	if !ok {
 		return fmt.Errorf("no template for %s by %s", kind, n.Channel)
 	}

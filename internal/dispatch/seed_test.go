@@ -37,6 +37,20 @@ func shifted(at time.Time) (func() time.Time, time.Duration) {
 	return func() time.Time { return time.Now().Add(off) }, off
 }
 
+// openDB opens the database at dsn on clock now, migrated, and closes it when the test ends.
+func openDB(t testing.TB, dsn string, now func() time.Time) *store.DB {
+	t.Helper()
+	db, err := store.Open(ctx, store.Config{DSN: dsn, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // due is one notification for seedDue to plan: its channel, the start of its appointment
 // (the notification's deadline), and the patient's mobile when it is shared with another
 // (a family's: NOT-4 folds their reminders of one day into one SMS).

@@ -30,14 +30,7 @@ import (
 func TestRunLoadsAccountsBeforeFirstRound(t *testing.T) {
 	now, _ := shifted(mondayTen)
 	dsn := storetest.DSN(t)
-	db, err := store.Open(ctx, store.Config{DSN: dsn, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(t, dsn, now)
 	f := storetest.Seed(t, db, "startup")
 	fake := twiliotest.NewServer(twiliotest.WithClock(now), twiliotest.WithCallbackCopies(1, 1))
 	t.Cleanup(fake.Close)

@@ -11,6 +11,7 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/hl7"
 	"github.com/tidings-health/tidings/internal/patient"
+	"github.com/tidings-health/tidings/internal/recall"
 	"github.com/tidings-health/tidings/internal/store"
 )
 
@@ -265,7 +266,14 @@ func (s *Service) applyRecall(ctx context.Context, tx *store.Tx, d clinic.Databa
 		was.DoctorName == r.DoctorName && was.Status == r.Status {
 		return Unchanged, nil
 	}
-	if _, err := tx.Sync().UpsertRecall(ctx, r); err != nil {
+	if r.ID, err = tx.Sync().UpsertRecall(ctx, r); err != nil {
+		return "", err
+	}
+	cl, err := s.recallClinic(ctx, tx, d)
+	if err != nil {
+		return "", err
+	}
+	if err := recall.IntakeRecall(ctx, tx, cl, r); err != nil {
 		return "", err
 	}
 	if found {

@@ -1030,7 +1030,7 @@ func fhirResult(d *fhir.DiagnosticReport, prof Profile, loc *time.Location, acti
 	case !prof.Takes(r.Category):
 		r.Skip = "filing category is not one the software profile takes"
 	case r.Action == "":
-		r.Skip = "not actioned"
+		r.Skip = SkipNotActioned
 	default:
 		r.Taken = true
 		r.Outcome, r.Template = prof.Decide(r.Action, r.HasComments)

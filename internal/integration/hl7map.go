@@ -176,6 +176,10 @@ type AppointmentRecord struct {
 	Note     string // NTEs after SCH; staff-facing, never logged
 }
 
+// SkipNotActioned is why a result in a filed category is not taken yet: no doctor has
+// actioned it (RES-1). Sync keeps it, held, and takes it when an update actions it.
+const SkipNotActioned = "not actioned"
+
 // ResultState is how far the clinic got telling the patient about a result (RES-5): any of
 // notified, given, discussed marks the patient done.
 type ResultState string
@@ -1284,7 +1288,7 @@ func (mp *mapper) result(g *resultGroup) (ResultRecord, error) {
 	case !mp.prof.Takes(r.Category):
 		r.Skip = "filing category is not one the software profile takes"
 	case r.Action == "":
-		r.Skip = "not actioned"
+		r.Skip = SkipNotActioned
 	default:
 		r.Taken = true
 		r.Outcome, r.Template = mp.prof.Decide(r.Action, r.HasComments)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/tidings-health/tidings/internal/audit"
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/consent"
+	"github.com/tidings-health/tidings/internal/recall"
 	"github.com/tidings-health/tidings/internal/store"
 )
 
@@ -73,6 +75,23 @@ func (s *Service) SetProfile(ctx context.Context, actor clinic.Actor, id clinic.
 		}
 		p.Software, p.ReadsOptOut = d.Profile, d.Profile.CanReadOptOut()
 		if err := p.Validate(); err != nil {
+			return err
+		}
+		// RES-2: an action leads to one of the organisation's result templates.
+		var v clinic.ValidationError
+		for i, r := range p.Actions {
+			if r.Outcome != OutcomeTemplate {
+				continue
+			}
+			t, ok, err := recall.TemplateOf(ctx, tx, actor.OrgID, r.Template)
+			if err != nil {
+				return err
+			}
+			if !ok || t.Purpose != string(consent.PurposeResult) {
+				v.Add(fmt.Sprintf("actions[%d].template", i), "is not one of the organisation's result templates")
+			}
+		}
+		if err := v.Err(); err != nil {
 			return err
 		}
 		before, err := ProfileOf(ctx, tx, d)

@@ -37,6 +37,7 @@ import (
 	"github.com/tidings-health/tidings/internal/hl7"
 	"github.com/tidings-health/tidings/internal/mllp"
 	"github.com/tidings-health/tidings/internal/patient"
+	"github.com/tidings-health/tidings/internal/recall"
 	"github.com/tidings-health/tidings/internal/store"
 )
 
@@ -474,16 +475,21 @@ func (s *Service) applyMapped(ctx context.Context, tx *store.Tx, d clinic.Databa
 }
 
 // applyResults stores the results of an ORU^R01 that the database's profile takes (RES-1,
-// RES-2): actioned, in a category it files. A result about a patient Tidings does not know
+// RES-2): actioned, in a category it files, each then filed into its patient's recall of
+// the day (RES-6); a result in a filed category that no doctor actioned yet is kept, held,
+// and filed once an update actions it. A result about a patient Tidings does not know
 // refuses the message (kept for re-processing once the patient's ADT has come).
 func (s *Service) applyResults(ctx context.Context, tx *store.Tx, d clinic.Database, m Mapped) (string, error) {
 	result := Ignored
+	var cl clinic.Clinic
 	for i, r := range m.Results {
-		if !r.Taken {
+		if !r.Taken && r.Skip != SkipNotActioned {
 			continue
 		}
 		p, err := tx.Patients().PatientByExternalID(ctx, d.OrgID, d.ID, r.PatientExternalID)
-		if errors.Is(err, clinic.ErrNotFound) {
+		if errors.Is(err, clinic.ErrNotFound) && !r.Taken {
+			continue // held results of unknown patients are not kept: the actioned update will be
+		} else if errors.Is(err, clinic.ErrNotFound) {
 			return "", &refusal{code: hl7.CodeUnknownKeyIdentifier, segment: "PID", field: 3,
 				reason: fmt.Sprintf("PID-3: result %d is about a patient this database has not sent (send its ADT first); kept for re-processing", i+1)}
 		} else if err != nil {
@@ -499,15 +505,49 @@ func (s *Service) applyResults(ctx context.Context, tx *store.Tx, d clinic.Datab
 		if p.MergedInto != 0 {
 			p.ID = p.MergedInto
 		}
-		if _, err := tx.Sync().UpsertResult(ctx, store.Result{OrgID: d.OrgID, DatabaseID: d.ID, PatientID: p.ID, ExternalID: r.ExternalID,
+		outcome := string(r.Outcome)
+		if !r.Taken {
+			outcome = "held"
+		}
+		row := store.Result{OrgID: d.OrgID, DatabaseID: d.ID, PatientID: p.ID, ExternalID: r.ExternalID,
 			Test: r.Test, PerformedAt: timeRef(r.Performed), Category: r.Category, DoctorID: r.Doctor.ID, DoctorName: r.Doctor.Name,
-			Action: r.Action, ActionedAt: timeRef(r.ActionedAt), Comments: r.Comments, State: string(r.State), Outcome: string(r.Outcome),
-			Template: r.Template}); err != nil {
+			Action: r.Action, ActionedAt: timeRef(r.ActionedAt), Comments: r.Comments, State: string(r.State), Outcome: outcome,
+			Template: r.Template}
+		if _, err := tx.Sync().UpsertResult(ctx, row); err != nil {
 			return "", err
 		}
 		result = Updated
+		if !r.Taken {
+			continue
+		}
+		if cl.ID == 0 {
+			if cl, err = s.recallClinic(ctx, tx, d); err != nil {
+				return "", err
+			}
+		}
+		stored, err := tx.Sync().ResultByExternalID(ctx, d.ID, r.ExternalID)
+		if err != nil {
+			return "", err
+		}
+		if err := recall.IntakeResult(ctx, tx, cl, stored); err != nil {
+			return "", err
+		}
 	}
 	return result, nil
+}
+
+// recallClinic is the clinic whose name, portal and sender a database's recalls use: its
+// first clinic.
+func (s *Service) recallClinic(ctx context.Context, tx *store.Tx, d clinic.Database) (clinic.Clinic, error) {
+	cs, err := tx.Directory().ClinicsOfDatabase(ctx, d.OrgID, d.ID)
+	if err != nil {
+		return clinic.Clinic{}, err
+	}
+	if len(cs) == 0 {
+		return clinic.Clinic{}, &refusal{code: hl7.CodeApplicationError,
+			reason: "the clinical database has no clinic to send its recalls from; kept for re-processing"}
+	}
+	return cs[0], nil
 }
 
 func timeRef(t time.Time) *time.Time {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/consent"
+	"github.com/tidings-health/tidings/internal/recall"
 	"github.com/tidings-health/tidings/internal/sendtime"
 	"github.com/tidings-health/tidings/internal/store"
 )
@@ -115,6 +116,23 @@ func Plan(ctx context.Context, tx *store.Tx, org clinic.OrgID, changes ...Change
 		if c.Kind != Booked {
 			fresh = false
 		}
+	}
+	// RES-4: a booking stops the patient's recall sequences, a cancellation may resume
+	// them. Every appointment change of every surface passes here, so the rule is here.
+	var booked, cancelled []clinic.Appointment
+	for _, c := range changes {
+		switch c.Kind {
+		case Booked, Reinstated:
+			booked = append(booked, c.Appointment)
+		case Cancelled:
+			cancelled = append(cancelled, c.Appointment)
+		}
+	}
+	if err := recall.Booked(ctx, tx, org, booked...); err != nil {
+		return fmt.Errorf("plan notifications: %w", err)
+	}
+	if err := recall.Cancelled(ctx, tx, org, cancelled...); err != nil {
+		return fmt.Errorf("plan notifications: %w", err)
 	}
 	settings, err := SettingsTx(ctx, tx, org, clinicIDs)
 	if err != nil {
