@@ -26,6 +26,7 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/directory"
+	"github.com/tidings-health/tidings/internal/messaging"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/store"
@@ -43,6 +44,7 @@ type API struct {
 	directory *directory.Service
 	patients  *patient.Service
 	notify    *notify.Service
+	messaging *messaging.Service
 	buffers   sync.Pool // of *pooledJSON
 }
 
@@ -55,6 +57,7 @@ type Deps struct {
 	Directory *directory.Service
 	Patients  *patient.Service
 	Notify    *notify.Service
+	Messaging *messaging.Service
 }
 
 // New builds the API.
@@ -62,7 +65,8 @@ func New(d Deps) *API {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &API{db: d.DB, log: d.Logger, booking: d.Booking, directory: d.Directory, patients: d.Patients, notify: d.Notify}
+	return &API{db: d.DB, log: d.Logger, booking: d.Booking, directory: d.Directory, patients: d.Patients, notify: d.Notify,
+		messaging: d.Messaging}
 }
 
 // ListOf is the envelope of every list: a page of items and the cursor of the next page
@@ -270,6 +274,7 @@ func (a *API) Routes() []web.Route {
 	rs = append(rs, a.scheduleRoutes()...)
 	rs = append(rs, a.consentRoutes()...)
 	rs = append(rs, a.notifyRoutes()...)
+	rs = append(rs, a.messagingRoutes()...)
 	for i := range rs {
 		rs[i].Auth = web.Bearer
 	}

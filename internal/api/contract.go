@@ -8,9 +8,11 @@ import (
 	"github.com/tidings-health/tidings/internal/contact"
 	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/i18n"
+	"github.com/tidings-health/tidings/internal/messaging"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/sendtime"
+	"github.com/tidings-health/tidings/internal/store"
 )
 
 // The contract of the wire types beyond their Go types: which request fields are required,
@@ -227,6 +229,27 @@ var contracts = map[string]contract{
 		"booked_by": oneOf(optional, clinic.BookedByStaff, clinic.BookedByPatient, clinic.BookedBySync),
 		"status":    oneOf(optional, clinic.Statuses()...)}},
 	"MarkReadInput": {request: true, fields: map[string]fieldRule{"ids": {required: always, minimum: ptr(1)}}},
+	"MessagingSettingsInput": {request: true, fields: map[string]fieldRule{
+		"staff_start":      described(fieldRule{required: always}, "MSG-1: healthcare professionals may start conversations"),
+		"staff_start_all":  described(fieldRule{required: always}, "every professional may start; false: those of start_list"),
+		"start_list":       described(fieldRule{minimum: ptr(1)}, "users (healthcare professionals) who may start when not all; absent: none"),
+		"incoming":         described(fieldRule{required: always}, "MSG-2: patients and other clinics may start or hand over conversations"),
+		"incoming_all":     described(fieldRule{required: always}, "every professional answers them; false: those of answer_list"),
+		"answer_list":      described(fieldRule{minimum: ptr(1)}, "users (healthcare professionals) who answer when not all; absent: none"),
+		"portal_button":    described(fieldRule{required: always}, `MSG-3: the portal's "New message" button is active (shown only with incoming)`),
+		"reception_triage": described(fieldRule{required: always}, "reception, appointment managers and administrators read and assign conversations without answering"),
+		"staff_digest":     described(fieldRule{required: always}, "staff get an e-mail digest of unread messages")}},
+	"ConversationInput": {request: true, fields: map[string]fieldRule{
+		"clinic_id": idField(always), "patient_id": idField(always), "subject": named(messaging.MaxSubject, always),
+		"body": described(named(messaging.MaxBody, always), "the first message, stored as sent (pages render it escaped)")}},
+	"MessageInput": {request: true, fields: map[string]fieldRule{
+		"body": described(named(messaging.MaxBody, always), "stored as sent (pages render it escaped)")}},
+	"ConversationReadInput": {request: true, fields: map[string]fieldRule{"up_to": described(idField(optional), "the last message read; absent: all of them")}},
+	"AssignInput":           {request: true, fields: map[string]fieldRule{"user_id": described(fieldRule{minimum: ptr(0)}, "a professional who may answer the clinic's conversations; 0 or absent: nobody")}},
+	"HandoverInput": {request: true, fields: map[string]fieldRule{
+		"clinic_id":    described(idField(optional), "a clinic of this organisation: the conversation moves there"),
+		"organisation": described(fieldRule{pattern: slugPattern, maxLength: 63}, "another organisation's address: a copy goes to its record of the same patient, and this conversation is closed"),
+		"clinic":       described(fieldRule{pattern: slugPattern, maxLength: 63}, "with organisation: its clinic's address")}},
 	"NotificationSettings": {request: true, fields: map[string]fieldRule{
 		"channels":         oneOf(always, consent.Channels()...),
 		"reminder_offsets": {required: always, maxItems: sendtime.MaxOffsets, maxLength: maxOffset, description: `before the appointment: "72h", "2h", or a day and a time such as "1d@10:00"`},
@@ -280,7 +303,13 @@ var contracts = map[string]contract{
 	"Agenda":      {fields: map[string]fieldRule{"name": bounded(maxDirectoryName)}},
 	"Warning":     {fields: map[string]fieldRule{"code": described(oneOf(optional, "same_day"), "same_day: the patient already has an active appointment at the clinic that local day (appointment_ids)")}},
 	"Appointment": {fields: map[string]fieldRule{"status": oneOf(optional, clinic.Statuses()...), "booked_by": oneOf(optional, clinic.BookedByStaff, clinic.BookedByPatient, clinic.BookedBySync), "note": bounded(booking.MaxNote), "external_id": bounded(booking.MaxExternalID)}},
-	"Clinic":      {fields: map[string]fieldRule{"name": bounded(maxDirectoryName), "address": bounded(maxAddress), "slug": {pattern: slugPattern}, "region": {pattern: regionPattern}}},
+	"Conversation": {fields: map[string]fieldRule{"started_by": oneOf(optional, store.ByStaff, store.ByPatient, store.ByClinic),
+		"state":  oneOf(optional, store.ConversationOpen, store.ConversationClosed),
+		"unread": described(fieldRule{}, "in lists: the messages the caller has not read")}},
+	"Message": {fields: map[string]fieldRule{"author": oneOf(optional, store.ByStaff, store.ByPatient, store.BySystem),
+		"body": described(fieldRule{}, "as sent: render it escaped")}},
+	"AttachmentInfo": {fields: map[string]fieldRule{"content_type": oneOf(optional, messaging.AttachmentTypes...)}},
+	"Clinic":         {fields: map[string]fieldRule{"name": bounded(maxDirectoryName), "address": bounded(maxAddress), "slug": {pattern: slugPattern}, "region": {pattern: regionPattern}}},
 	"ConsentRecord": {fields: map[string]fieldRule{"channel": oneOf(optional, consent.Channels()...), "purpose": oneOf(optional, recordPurposes()...),
 		"source": oneOf(optional, consent.Sources()...)}},
 	"Database":  {fields: map[string]fieldRule{"name": bounded(maxDirectoryName), "kind": oneOf(optional, clinic.DatabaseKinds()...), "software_profile": oneOf(optional, clinic.SoftwareProfiles()...)}},

@@ -81,7 +81,19 @@ func newAPIEnv(t *testing.T) *apiEnv {
 		t.Fatal(err)
 	}
 	e.book = booking.New(e.db)
-	a := New(Deps{DB: e.db, Booking: e.book, Directory: directory.New(e.db), Patients: patient.New(e.db), Notify: notify.New(e.db)})
+	e.route(e.deps())
+	return e
+}
+
+// deps are the use cases e's API is built on.
+func (e *apiEnv) deps() Deps {
+	return Deps{DB: e.db, Booking: e.book, Directory: directory.New(e.db), Patients: patient.New(e.db), Notify: notify.New(e.db)}
+}
+
+// route routes e's requests to the API built on d, the permission of each route checked
+// before the handler, with the server's problem answer.
+func (e *apiEnv) route(d Deps) {
+	a := New(d)
 	e.mux = http.NewServeMux()
 	log := slog.New(slog.DiscardHandler)
 	for _, rt := range a.Routes() {
@@ -93,7 +105,6 @@ func newAPIEnv(t *testing.T) *apiEnv {
 			rt.Handler(w, r)
 		})
 	}
-	return e
 }
 
 type apiResponse struct {
@@ -122,9 +133,8 @@ func (r apiResponse) decode(t *testing.T, v any) {
 	}
 }
 
-// do calls the API with the token of role in org; body is JSON (a string is sent as is).
-func (e *apiEnv) do(org clinic.OrgID, role clinic.Role, method, path string, body any) apiResponse {
-	e.t.Helper()
+// jsonRequest is a request to the API; body is JSON (a string is sent as is; nil: no body).
+func jsonRequest(method, path string, body any) *http.Request {
 	var b []byte
 	switch x := body.(type) {
 	case nil:
@@ -137,6 +147,13 @@ func (e *apiEnv) do(org clinic.OrgID, role clinic.Role, method, path string, bod
 	if body != nil {
 		r.Header.Set("Content-Type", "application/json")
 	}
+	return r
+}
+
+// do calls the API with the token of role in org; body is JSON (a string is sent as is).
+func (e *apiEnv) do(org clinic.OrgID, role clinic.Role, method, path string, body any) apiResponse {
+	e.t.Helper()
+	r := jsonRequest(method, path, body)
 	ctx := web.WithActor(web.WithRequestID(r.Context(), "req-api"), clinic.TokenActor(e.tokens[org][role]))
 	w := httptest.NewRecorder()
 	e.mux.ServeHTTP(w, r.WithContext(ctx))

@@ -26,9 +26,12 @@ import (
 	"github.com/tidings-health/tidings/internal/hooks"
 	"github.com/tidings-health/tidings/internal/inbound"
 	"github.com/tidings-health/tidings/internal/integration"
+	"github.com/tidings-health/tidings/internal/messaging"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
 	"github.com/tidings-health/tidings/internal/portal"
+	"github.com/tidings-health/tidings/internal/realtime"
+	"github.com/tidings-health/tidings/internal/recall"
 	"github.com/tidings-health/tidings/internal/server"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
@@ -57,16 +60,28 @@ type Services struct {
 	// Waitlist fills cancellations; the command line runs its worker as a component of
 	// serve.
 	Waitlist *waitlist.Service
+	// Recalls follows up results and recalls (RES-3..RES-8): the checklist's actions, the
+	// templates, and the identity check its messages' links open.
+	Recalls *recall.Service
+	// Messaging is secure messaging (MSG-1..MSG-6); Hub delivers its events to this
+	// process's open pages (serve runs Hub.Listen on PostgreSQL).
+	Messaging *messaging.Service
+	Hub       *realtime.Hub
 }
 
 // links makes the secret links of the messages that carry one, by kind: the account
-// e-mails' (account) and the waitlist offers' (waitlist).
+// e-mails' (account), the waitlist offers' (waitlist) and the recall steps' (recall).
 type links struct {
 	accounts *account.Service
 	waitlist *waitlist.Service
+	recalls  *recall.Service
 }
 
 func (l links) Mint(ctx context.Context, tx *store.Tx, n store.Notification) (dispatch.Minted, error) {
+	if n.SequenceID != 0 {
+		link, err := l.recalls.Mint(ctx, tx, n)
+		return dispatch.Minted{Link: link}, err
+	}
 	if n.OfferID != 0 {
 		link, word, err := l.waitlist.Mint(ctx, tx, n)
 		return dispatch.Minted{Link: link, Word: word}, err
@@ -75,7 +90,9 @@ func (l links) Mint(ctx context.Context, tx *store.Tx, n store.Notification) (di
 	return dispatch.Minted{Link: link}, err
 }
 
-func (l links) Redact(text string) string { return waitlist.Redact(account.Redact(text)) }
+func (l links) Redact(text string) string {
+	return recall.Redact(waitlist.Redact(account.Redact(text)))
+}
 
 // NewServices builds the use cases over db, with the notification channels of n.
 func NewServices(db *store.DB, n Notify, log *slog.Logger) (Services, error) {
@@ -92,7 +109,13 @@ func NewServices(db *store.DB, n Notify, log *slog.Logger) (Services, error) {
 	svc.WriteBack = integration.NewWriteBacker(db, integration.WriteBackConfig{Logger: log})
 	svc.Accounts = account.New(db, account.Config{Logger: log, PublicURL: n.PublicURL, Now: db.Now, Wake: svc.Dispatcher.Wake})
 	svc.Waitlist = waitlist.New(db, svc.Booking, waitlist.Config{Logger: log, PublicURL: n.PublicURL, Wake: svc.Dispatcher.Wake})
-	svc.Dispatcher.SetLinks(links{accounts: svc.Accounts, waitlist: svc.Waitlist})
+	svc.Recalls = recall.New(db, recall.Config{Logger: log, PublicURL: n.PublicURL, Wake: svc.Dispatcher.Wake})
+	svc.Dispatcher.SetLinks(links{accounts: svc.Accounts, waitlist: svc.Waitlist, recalls: svc.Recalls})
+	svc.Hub = realtime.New(log, 0)
+	svc.Messaging = messaging.New(db, messaging.Config{Published: svc.Hub.Publish,
+		// MSG-5: the alert falls due two minutes after the message and goes only if the
+		// patient has not read it by then.
+		Alert: messaging.Alerts(messaging.AlertConfig{Delay: 2 * time.Minute, Wake: svc.Dispatcher.Wake})})
 	svc.Inbound.Waitlist = svc.Waitlist
 	return svc, nil
 }
@@ -208,17 +231,19 @@ func New(cfg Config) (*server.Server, Services, error) {
 		cfg.Now = time.Now
 	}
 	pages, err := dashboard.New(dashboard.Deps{DB: cfg.DB, Sessions: cfg.Sessions, Logger: cfg.Logger, Now: cfg.Now,
-		Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients, Notify: svc.Notify, Sync: svc.Sync, Accounts: svc.Accounts, Waitlist: svc.Waitlist})
+		Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients, Notify: svc.Notify, Sync: svc.Sync, Accounts: svc.Accounts, Waitlist: svc.Waitlist,
+		Recalls: svc.Recalls, Messaging: svc.Messaging, Hub: svc.Hub})
 	if err != nil {
 		return nil, svc, err
 	}
-	portalPages, err := portal.New(portal.Deps{DB: cfg.DB, Accounts: svc.Accounts, Booking: svc.Booking, Patients: svc.Patients, Notify: svc.Notify, Waitlist: svc.Waitlist,
-		Logger: cfg.Logger, Now: cfg.Now, EmailDomain: cfg.Notify.emailDomain(), VAPIDPublic: cfg.Notify.VAPIDPublic,
+	portalPages, err := portal.New(portal.Deps{DB: cfg.DB, Accounts: svc.Accounts, Booking: svc.Booking, Patients: svc.Patients, Notify: svc.Notify, Waitlist: svc.Waitlist, Recalls: svc.Recalls,
+		Messaging: svc.Messaging, Hub: svc.Hub, Logger: cfg.Logger, Now: cfg.Now, EmailDomain: cfg.Notify.emailDomain(), VAPIDPublic: cfg.Notify.VAPIDPublic,
 		SecureCookies: cfg.SecureCookies, ClientIP: cfg.Sessions.ClientIP})
 	if err != nil {
 		return nil, svc, err
 	}
-	a := api.New(api.Deps{DB: cfg.DB, Logger: cfg.Logger, Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients, Notify: svc.Notify})
+	a := api.New(api.Deps{DB: cfg.DB, Logger: cfg.Logger, Booking: svc.Booking, Directory: svc.Directory, Patients: svc.Patients, Notify: svc.Notify,
+		Messaging: svc.Messaging})
 	routes := append(a.Routes(), hooks.New(svc.Inbound, cfg.Logger).Routes()...)
 	srv, err := server.New(server.Config{Logger: cfg.Logger, DB: cfg.DB, Sessions: cfg.Sessions, Pages: pages, API: routes, Portal: portalPages.Routes(), Version: cfg.Version})
 	return srv, svc, err

@@ -85,6 +85,35 @@ func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n, p.sid, r.PostForm.Get("To"), r.PostForm.Get("From"), now.UTC().Format(time.RFC1123Z))
 }
 
+// startProvider starts a loopback provider and returns it, its base URL and what stops it.
+func startProvider() (*provider, string, func(), error) {
+	p := &provider{sid: "AC" + strings.Repeat("b", 32), token: "bench-token-0123456789", received: map[int64]time.Time{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	hs := &http.Server{Handler: p}
+	go hs.Serve(ln)
+	return p, "http://" + ln.Addr().String(), func() { hs.Close() }, nil
+}
+
+// loopbackClient is the dispatcher's HTTP client to the loopback provider, with idle
+// connections enough for its concurrent sends.
+func loopbackClient() *http.Client {
+	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}}
+}
+
+// smsAnyHour sends a clinic's SMS through the loopback provider p at base, at any hour: a
+// bench must not wait for the clinic's window.
+func smsAnyHour(ctx context.Context, tx *store.Tx, org clinic.OrgID, cl clinic.ClinicID, p *provider, base string) error {
+	if err := tx.Notifications().PutNotifySettings(ctx, org, store.NotifySettings{ClinicID: cl, Channels: "sms", ReminderOffsets: "24h",
+		GraceSeconds: 0, QuietFrom: "00:00", QuietTo: "24:00", RemindConfirmed: true}); err != nil {
+		return err
+	}
+	_, err := tx.Notifications().PutSMSAccount(ctx, org, store.SMSAccount{BaseURL: base, AccountSID: p.sid, AuthToken: p.token, Sender: "+61400000000"})
+	return err
+}
+
 func url2id(u string) (int64, error) {
 	_, q, ok := strings.Cut(u, "?n=")
 	if !ok {
@@ -110,21 +139,17 @@ type dispatchWorld struct {
 // lateness_p50_ms/p99_ms, early (received before due), duplicates, lost and max_rss_mb.
 func Dispatch(ctx context.Context, db *store.DB, cfg DispatchConfig, out io.Writer) error {
 	cfg.defaults()
-	p := &provider{sid: "AC" + strings.Repeat("b", 32), token: "bench-token-0123456789", received: map[int64]time.Time{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, base, stopProvider, err := startProvider()
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: p}
-	go hs.Serve(ln)
-	defer hs.Close()
+	defer stopProvider()
 
-	w, err := seedDispatch(ctx, db, p, "http://"+ln.Addr().String())
+	w, err := seedDispatch(ctx, db, p, base)
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}}
-	sms := &dispatch.SMS{PublicURL: "https://bench.invalid", HTTP: client, Breakers: dispatch.NewBreakers(db.Now)}
+	sms := &dispatch.SMS{PublicURL: "https://bench.invalid", HTTP: loopbackClient(), Breakers: dispatch.NewBreakers(db.Now)}
 	d := dispatch.New(db, dispatch.Config{Batch: cfg.Batch, Workers: cfg.Workers, Parallel: cfg.Parallel, PublicURL: "https://bench.invalid"},
 		dispatch.Senders{SMS: sms}, slog.New(slog.DiscardHandler))
 	if err := d.Maintain(ctx); err != nil {
@@ -250,15 +275,19 @@ func countUnsettled(ctx context.Context, db *store.DB, org clinic.OrgID) (int, e
 }
 
 // maxRSS is the process's peak resident set in MB (Linux), 0 where unknown.
-func maxRSS() float64 {
-	b, err := os.ReadFile("/proc/self/status")
+func maxRSS() float64 { return round(float64(procStatusKB("self", "VmHWM")) / 1024) }
+
+// procStatusKB reads a field in kB (VmRSS, VmHWM) of process pid's /proc status ("self":
+// this one's), 0 where unknown.
+func procStatusKB(pid, field string) int64 {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return round(float64(kb) / 1024)
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb
 		}
 	}
 	return 0
@@ -299,13 +328,7 @@ func seedDispatch(ctx context.Context, db *store.DB, p *provider, base string) (
 			return err
 		}
 		w.reason = r.ID
-		// SMS at any hour: the bench must not wait for the clinic's window.
-		if err := tx.Notifications().PutNotifySettings(ctx, w.org, store.NotifySettings{ClinicID: c.ID, Channels: "sms", ReminderOffsets: "24h",
-			GraceSeconds: 0, QuietFrom: "00:00", QuietTo: "24:00", RemindConfirmed: true}); err != nil {
-			return err
-		}
-		_, err = tx.Notifications().PutSMSAccount(ctx, w.org, store.SMSAccount{BaseURL: base, AccountSID: p.sid, AuthToken: p.token, Sender: "+61400000000"})
-		return err
+		return smsAnyHour(ctx, tx, w.org, c.ID, p, base)
 	})
 	return w, err
 }

@@ -92,29 +92,14 @@ func HL7(ctx context.Context, db *store.DB, cfg HL7Config, out io.Writer) error 
 	}
 	fmt.Fprintf(cfg.Log, "seeded %d patients\n", cfg.Patients)
 
-	svc := integration.New(db, integration.Config{Logger: slog.New(slog.DiscardHandler)})
-	srv := &mllp.Server{Handler: svc, ReadTimeout: 30 * time.Second, IdleTimeout: time.Minute, WriteTimeout: 30 * time.Second}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := startIntake(ctx, db)
 	if err != nil {
 		return err
 	}
-	actx, stopApplier := context.WithCancel(context.WithoutCancel(ctx))
-	applied := make(chan error, 1)
-	go func() { applied <- svc.Run(actx) }()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		srv.Shutdown(sctx)
-		cancel()
-		<-served
-		stopApplier()
-		<-applied
-	}()
+	defer stop()
 
 	var seq atomic.Int64
 	msg := func(large bool) []byte { return oruMessage(facility, int(seq.Add(1)), cfg.Patients, large) }
-	addr := ln.Addr().String()
 
 	fmt.Fprintf(cfg.Log, "one connection, %d messages…\n", cfg.Single)
 	one, err := drive(ctx, addr, 1, cfg.Single, 0, msg)
@@ -153,6 +138,31 @@ func HL7(ctx context.Context, db *store.DB, cfg HL7Config, out io.Writer) error 
 		"msgs_per_s": round(many.rate), "ack_p50_ms": percentile(many.acks, 0.5), "ack_p99_ms": percentile(many.acks, 0.99),
 		"msgs_per_s_1conn": round(one.rate), "ack_p50_ms_1conn": percentile(one.acks, 0.5), "ack_p99_ms_1conn": percentile(one.acks, 0.99),
 		"large_messages": cfg.Large, "results_stored": results, "max_rss_mb": maxRSS()})
+}
+
+// startIntake starts the real HL7 service over db (its appliers) and its MLLP listener on a
+// loopback port, and returns the listener's address and what stops both, the listener
+// first so that every message received is applied.
+func startIntake(ctx context.Context, db *store.DB) (string, func(), error) {
+	svc := integration.New(db, integration.Config{Logger: slog.New(slog.DiscardHandler)})
+	srv := &mllp.Server{Handler: svc, ReadTimeout: 30 * time.Second, IdleTimeout: time.Minute, WriteTimeout: 30 * time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	actx, stopApplier := context.WithCancel(context.WithoutCancel(ctx))
+	applied := make(chan error, 1)
+	go func() { applied <- svc.Run(actx) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	return ln.Addr().String(), func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		srv.Shutdown(sctx)
+		cancel()
+		<-served
+		stopApplier()
+		<-applied
+	}, nil
 }
 
 // driven is what one phase measured.

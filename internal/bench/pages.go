@@ -70,7 +70,7 @@ func Pages(ctx context.Context, db *store.DB, cfg PagesConfig, out io.Writer) er
 		return err
 	}
 
-	s, err := startPages(ctx, db, w, cfg.Log)
+	s, err := startPages(ctx, db, w.org, cfg.Log)
 	if err != nil {
 		return err
 	}
@@ -144,9 +144,9 @@ type pagesServer struct {
 	timing *timing
 }
 
-// startPages starts the server over db and signs in a receptionist of w's organisation
-// through the sign-in form.
-func startPages(ctx context.Context, db *store.DB, w slotsWorld, logw io.Writer) (*pagesServer, error) {
+// startPages starts the server over db and signs in a receptionist of org through the
+// sign-in form.
+func startPages(ctx context.Context, db *store.DB, org clinic.OrgID, logw io.Writer) (*pagesServer, error) {
 	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	queue, err := jobs.New(db, jobs.Config{Logger: log})
 	if err != nil {
@@ -162,9 +162,9 @@ func startPages(ctx context.Context, db *store.DB, w slotsWorld, logw io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	email := fmt.Sprintf("reception-%d@bench.test", w.org)
+	email := fmt.Sprintf("reception-%d@bench.test", org)
 	err = db.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.Staff().CreateUser(ctx, w.org, clinic.User{Email: email, Name: "Bench Reception", Role: clinic.RoleReception, PasswordHash: hash})
+		_, err := tx.Staff().CreateUser(ctx, org, clinic.User{Email: email, Name: "Bench Reception", Role: clinic.RoleReception, PasswordHash: hash})
 		return err
 	})
 	if err != nil {
@@ -178,7 +178,8 @@ func startPages(ctx context.Context, db *store.DB, w slotsWorld, logw io.Writer)
 	s := &pagesServer{hs: &http.Server{Handler: tm}, base: "http://" + ln.Addr().String(), timing: tm}
 	go s.hs.Serve(ln)
 	jar, _ := cookiejar.New(nil)
-	s.client = &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	// Idle connections enough for a few clients at once.
+	s.client = &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: time.Minute}}
 	resp, err := s.client.PostForm(s.base+"/login", url.Values{"email": {email}, "password": {password}})
 	if err != nil {
 		s.close(ctx)
@@ -201,6 +202,12 @@ var errNoGrid = errors.New("the page shows no agenda grid")
 
 // get fetches path and returns its size; anything but a 200 with the grid is an error.
 func (s *pagesServer) get(ctx context.Context, path string) (int, error) {
+	return s.getWith(ctx, path, `<section class="ag-col`, errNoGrid)
+}
+
+// getWith fetches path and returns its size; anything but a 200 whose body holds mark is
+// an error (missing, when the mark is not there).
+func (s *pagesServer) getWith(ctx context.Context, path, mark string, missing error) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+path, nil)
 	if err != nil {
 		return 0, err
@@ -217,8 +224,8 @@ func (s *pagesServer) get(ctx context.Context, path string) (int, error) {
 	if resp.StatusCode != http.StatusOK {
 		return 0, fmt.Errorf("GET %s: %s", path, resp.Status)
 	}
-	if !strings.Contains(string(body), `<section class="ag-col`) {
-		return 0, fmt.Errorf("GET %s: %w", path, errNoGrid)
+	if !strings.Contains(string(body), mark) {
+		return 0, fmt.Errorf("GET %s: %w", path, missing)
 	}
 	return len(body), nil
 }

@@ -254,34 +254,16 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func seedPortal(ctx context.Context, db *store.DB, cfg PortalConfig) (portalWorld, error) {
 	var w portalWorld
 	w.loc, _ = time.LoadLocation("Australia/Sydney")
-	now := db.Now()
-	w.slug = "bench-" + strconv.FormatInt(now.UnixNano(), 36)
-	// One password hash for every account (argon2 is slow by design); nobody signs in with
-	// it: the sessions are created below, as a sign-in would.
-	hash, err := auth.HashPassword("bench portal password 2026")
+	hash, err := portalPasswordHash()
 	if err != nil {
 		return w, err
 	}
 	err = db.Update(ctx, func(tx *store.Tx) error {
-		o, err := tx.Directory().CreateOrganisation(ctx, clinic.Organisation{Slug: w.slug, Name: "Bench"})
+		pc, err := seedPortalClinic(ctx, tx, w.loc)
 		if err != nil {
 			return err
 		}
-		w.org = o.ID
-		d, err := tx.Directory().CreateDatabase(ctx, w.org, clinic.Database{Name: "PMS", Kind: clinic.KindBuiltin, Profile: clinic.ProfileGeneric, RespectOptOut: true})
-		if err != nil {
-			return err
-		}
-		rules := clinic.DefaultBookingRules() // 90 days ahead, "no preference", changes online
-		c, err := tx.Directory().CreateClinic(ctx, w.org, clinic.Clinic{DatabaseID: d.ID, Slug: "bench", Name: "Bench Clinic", Zone: w.loc.String(), Region: "AU", Rules: rules})
-		if err != nil {
-			return err
-		}
-		w.clinic = c.ID
-		if err := tx.Portal().SavePortalSettings(ctx, store.PortalSettings{ClinicID: c.ID, OrgID: w.org, Slug: w.slug, Enabled: true, OnlineBooking: true,
-			ButtonSize: "medium", ButtonColour: "#0b5cad"}); err != nil {
-			return err
-		}
+		w.org, w.clinic, w.slug = pc.org, pc.clinic, pc.slug
 		var hours []clinic.WorkingHours
 		for wd := time.Monday; wd <= time.Friday; wd++ {
 			hours = append(hours, clinic.WorkingHours{Weekday: wd, Start: 8 * 60, End: 12*60 + 30}, clinic.WorkingHours{Weekday: wd, Start: 13*60 + 30, End: 18 * 60})
@@ -292,7 +274,7 @@ func seedPortal(ctx context.Context, db *store.DB, cfg PortalConfig) (portalWorl
 				return err
 			}
 			pid := p.ID
-			a, err := tx.Directory().CreateAgenda(ctx, w.org, clinic.Agenda{ClinicID: c.ID, PractitionerID: &pid, Name: p.Name, Active: true})
+			a, err := tx.Directory().CreateAgenda(ctx, w.org, clinic.Agenda{ClinicID: pc.clinic, PractitionerID: &pid, Name: p.Name, Active: true})
 			if err != nil {
 				return err
 			}
@@ -306,7 +288,7 @@ func seedPortal(ctx context.Context, db *store.DB, cfg PortalConfig) (portalWorl
 			{Name: "Long consultation", Duration: 30 * time.Minute},
 			{Name: "Vaccination", Duration: 15 * time.Minute},
 		} {
-			r.ClinicID, r.Notifications, r.OnlineBookable, r.OnlineFor, r.AgendaIDs = c.ID, true, true, clinic.OnlineForAll, w.agendas
+			r.ClinicID, r.Notifications, r.OnlineBookable, r.OnlineFor, r.AgendaIDs = pc.clinic, true, true, clinic.OnlineForAll, w.agendas
 			r, err := tx.Directory().CreateReason(ctx, w.org, r)
 			if err != nil {
 				return err
@@ -314,33 +296,83 @@ func seedPortal(ctx context.Context, db *store.DB, cfg PortalConfig) (portalWorl
 			w.reasons = append(w.reasons, r.ID)
 		}
 		for i := 0; i < cfg.Patients; i++ {
-			email := fmt.Sprintf("patient-%d@bench.test", i)
-			p, err := tx.Patients().CreatePatient(ctx, w.org, clinic.Patient{DatabaseID: d.ID, GivenName: "Bench", FamilyName: strconv.Itoa(i), Email: email, Language: "en"})
+			p, err := pc.addPatient(ctx, tx, i, hash)
 			if err != nil {
 				return err
 			}
-			acct, err := tx.Portal().CreatePortalAccount(ctx, w.org, email)
-			if err != nil {
-				return err
-			}
-			if err := tx.Portal().LinkPortalPatient(ctx, w.org, acct.ID, p.ID); err != nil {
-				return err
-			}
-			if err := tx.Portal().SetPortalPassword(ctx, w.org, acct.ID, hash); err != nil {
-				return err
-			}
-			plain, th, err := auth.NewToken("")
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Portal().CreatePortalSession(ctx, w.org, acct.ID, th, tx.Now.Add(12*time.Hour)); err != nil {
-				return err
-			}
-			w.patients = append(w.patients, portalPatient{id: p.ID, token: plain})
+			w.patients = append(w.patients, p)
 		}
 		return nil
 	})
 	return w, err
+}
+
+// portalClinic is a bench organisation with one clinic whose patient portal is on.
+type portalClinic struct {
+	org    clinic.OrgID
+	db     clinic.DatabaseID
+	clinic clinic.ClinicID
+	slug   string // the organisation's and the portal's
+}
+
+// portalPasswordHash is the one password hash of every bench account (argon2 is slow by
+// design); nobody signs in with it: the sessions are created as a sign-in would.
+func portalPasswordHash() (string, error) {
+	return auth.HashPassword("bench portal password 2026")
+}
+
+// seedPortalClinic creates an organisation with a built-in clinical database and one clinic
+// in zone loc whose portal is on and takes bookings (the default booking rules: 90 days
+// ahead, "no preference", changes online).
+func seedPortalClinic(ctx context.Context, tx *store.Tx, loc *time.Location) (portalClinic, error) {
+	pc := portalClinic{slug: "bench-" + strconv.FormatInt(tx.Now.UnixNano(), 36)}
+	o, err := tx.Directory().CreateOrganisation(ctx, clinic.Organisation{Slug: pc.slug, Name: "Bench"})
+	if err != nil {
+		return pc, err
+	}
+	pc.org = o.ID
+	d, err := tx.Directory().CreateDatabase(ctx, pc.org, clinic.Database{Name: "PMS", Kind: clinic.KindBuiltin, Profile: clinic.ProfileGeneric, RespectOptOut: true})
+	if err != nil {
+		return pc, err
+	}
+	pc.db = d.ID
+	c, err := tx.Directory().CreateClinic(ctx, pc.org, clinic.Clinic{DatabaseID: d.ID, Slug: "bench", Name: "Bench Clinic", Zone: loc.String(), Region: "AU",
+		Rules: clinic.DefaultBookingRules()})
+	if err != nil {
+		return pc, err
+	}
+	pc.clinic = c.ID
+	err = tx.Portal().SavePortalSettings(ctx, store.PortalSettings{ClinicID: c.ID, OrgID: pc.org, Slug: pc.slug, Enabled: true, OnlineBooking: true,
+		ButtonSize: "medium", ButtonColour: "#0b5cad"})
+	return pc, err
+}
+
+// addPatient creates patient i of the clinic's database with a portal account (password
+// hash) and a session of twelve hours, and returns the patient with the session's token.
+func (pc portalClinic) addPatient(ctx context.Context, tx *store.Tx, i int, hash string) (portalPatient, error) {
+	email := fmt.Sprintf("patient-%d@bench.test", i)
+	p, err := tx.Patients().CreatePatient(ctx, pc.org, clinic.Patient{DatabaseID: pc.db, GivenName: "Bench", FamilyName: strconv.Itoa(i), Email: email, Language: "en"})
+	if err != nil {
+		return portalPatient{}, err
+	}
+	acct, err := tx.Portal().CreatePortalAccount(ctx, pc.org, email)
+	if err != nil {
+		return portalPatient{}, err
+	}
+	if err := tx.Portal().LinkPortalPatient(ctx, pc.org, acct.ID, p.ID); err != nil {
+		return portalPatient{}, err
+	}
+	if err := tx.Portal().SetPortalPassword(ctx, pc.org, acct.ID, hash); err != nil {
+		return portalPatient{}, err
+	}
+	plain, th, err := auth.NewToken("")
+	if err != nil {
+		return portalPatient{}, err
+	}
+	if _, err := tx.Portal().CreatePortalSession(ctx, pc.org, acct.ID, th, tx.Now.Add(12*time.Hour)); err != nil {
+		return portalPatient{}, err
+	}
+	return portalPatient{id: p.ID, token: plain}, nil
 }
 
 // portalResult is what one patient (or all of them) measured.

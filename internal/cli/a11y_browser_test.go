@@ -69,6 +69,8 @@ var a11yIDs = map[string]string{
 	"notification": `SELECT MIN(id) FROM notifications`,
 	"user":         `SELECT MAX(id) FROM users`,
 	"agenda":       `SELECT MIN(id) FROM agendas`,
+	"conversation": `SELECT MIN(id) FROM conversations`,
+	"recall":       `SELECT MIN(id) FROM recall_sequences`,
 }
 
 // resolveIDs runs a11yIDs against the demo's database.

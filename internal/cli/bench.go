@@ -19,7 +19,7 @@ import (
 // line.
 func runBench(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return usageError{fmt.Errorf("bench: name a benchmark: slots, dispatch, pages, portal, hl7, import")}
+		return usageError{fmt.Errorf("bench: name a benchmark: slots, dispatch, pages, portal, hl7, import, recalls, messaging")}
 	}
 	switch args[0] {
 	case "slots":
@@ -34,8 +34,12 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		return benchHL7(ctx, env, args[1:])
 	case "import":
 		return benchImport(ctx, env, args[1:])
+	case "recalls":
+		return benchRecalls(ctx, env, args[1:])
+	case "messaging":
+		return benchMessaging(ctx, env, args[1:])
 	}
-	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots, dispatch, pages, portal, hl7, import)", args[0])}
+	return usageError{fmt.Errorf("bench: unknown benchmark %q (known: slots, dispatch, pages, portal, hl7, import, recalls, messaging)", args[0])}
 }
 
 // benchDB opens --db, or a fresh temporary SQLite database when none is given.
@@ -190,4 +194,41 @@ func benchImport(ctx context.Context, env Env, args []string) error {
 	defer done()
 	c.Log = env.Stderr
 	return bench.Import(ctx, db, c, env.Stdout)
+}
+
+func benchRecalls(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("bench recalls", env)
+	var c bench.RecallsConfig
+	fs.IntVar(&c.Results, "results", 20000, "actioned results synced over MLLP, one ORU^R01 each (the issue's figure: 100000)")
+	fs.IntVar(&c.Patients, "patients", 4000, "patients the results are about (the issue's figure: 20000)")
+	fs.IntVar(&c.Days, "days", 3, "days performed each patient's results fall on, grouped by day into recalls")
+	fs.IntVar(&c.ManualEvery, "manual-every", 10, "one result in N is a manual action (Return urgently), the rest a template's")
+	fs.IntVar(&c.Connections, "connections", 8, "MLLP connections sending at once")
+	fs.IntVar(&c.Checklist, "checklist", 10000, "open checklist items at least, topped up with manual recalls")
+	fs.IntVar(&c.Clients, "clients", 4, "concurrent clients of the checklist page")
+	fs.DurationVar(&c.Duration, "duration", 15*time.Second, "length of the checklist phase")
+	db, done, err := benchStart(ctx, env, fs, cfg, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	c.Log = env.Stderr
+	return bench.Recalls(ctx, db, c, env.Stdout)
+}
+
+func benchMessaging(ctx context.Context, env Env, args []string) error {
+	fs, cfg := dbFlags("bench messaging", env)
+	var c bench.MessagingConfig
+	fs.IntVar(&c.Sessions, "sessions", 5000, "open SSE sessions, one patient's portal stream each")
+	fs.IntVar(&c.Rate, "rate", 500, "messages sent per second")
+	fs.DurationVar(&c.Duration, "duration", 30*time.Second, "length of the sending phase (with the seeding and the streams' opening, about a minute)")
+	fs.IntVar(&c.Instances, "instances", 0, "servers on the database, each a `tidings serve` process (0: 1 on SQLite, 2 on PostgreSQL)")
+	fs.StringVar(&c.Send, "send", bench.SendDashboard, "how the practitioner writes: dashboard (the reply form, with a staff session), api (a token: refused, a token is no professional) or direct (the use case in the bench's process; PostgreSQL only)")
+	db, done, err := benchStart(ctx, env, fs, cfg, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	c.DSN, c.Log = cfg.DB, env.Stderr
+	return bench.Messaging(ctx, db, c, env.Stdout)
 }

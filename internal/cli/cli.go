@@ -291,6 +291,9 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	// declares its own), see server.DefaultWriteTimeout.
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Open event streams (MSG-4) end when shutdown begins, so that Shutdown does not wait
+	// for them; browsers reconnect with Last-Event-ID. Other requests finish as before.
+	hs.RegisterOnShutdown(svc.Hub.Close)
 	url := "http://" + ln.Addr().String() + "/"
 	group := &lifecycle.Group{Logger: log, StopTimeout: 15 * time.Second, Components: []lifecycle.Component{
 		// The queue starts first and stops last: requests enqueue into it, and it drains
@@ -322,6 +325,12 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 		{Name: "write-back", RunFunc: func(ctx context.Context, ready func()) error {
 			ready()
 			return svc.WriteBack.Run(ctx)
+		}},
+		// Secure messaging's events reach this instance's open pages (MSG-4): on PostgreSQL
+		// through LISTEN (every instance listens), on SQLite straight from the use cases.
+		{Name: "message-events", RunFunc: func(ctx context.Context, ready func()) error {
+			ready()
+			return svc.Hub.Listen(ctx, db)
 		}},
 		// The waitlist offers freed times in waves (POR-9); every instance may run one.
 		{Name: "waitlist", RunFunc: func(ctx context.Context, ready func()) error {

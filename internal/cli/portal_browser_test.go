@@ -161,6 +161,8 @@ func TestBrowserPortal(t *testing.T) {
 		pickDay,
 		chromedp.WaitVisible(css("#time-form button[data-start]")),
 		chromedp.Click(css("#time-form button[data-start]")),
+		chromedp.WaitNotPresent(css("#time-form")),
+		chromedp.WaitVisible(css("#appointment")),
 		chromedp.WaitVisible(css("#flash")),
 	)
 	if err != nil {
@@ -177,6 +179,9 @@ func TestBrowserPortal(t *testing.T) {
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Click(css("#cancel")),
+		// The appointment page already shows the move's notice: wait for the home page
+		// the cancellation redirects to, or the next navigation aborts this one.
+		chromedp.WaitNotPresent(css("#appointment")),
 		chromedp.WaitVisible(css("#flash")),
 	)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -87,6 +88,42 @@ func (d *Dashboard) postedID(w http.ResponseWriter, r *http.Request) (id int64, 
 		return 0, false
 	}
 	return id, true
+}
+
+// postedForm parses a posted form and reads it with read. A form refused as typed
+// (formError) goes on, with that refusal, for the handler to show or complete; anything
+// else answers the error page itself, and ok is false.
+func postedForm[T any](d *Dashboard, w http.ResponseWriter, r *http.Request, read func(url.Values) (T, error)) (in T, refusal error, ok bool) {
+	if err := parseForm(w, r); err != nil {
+		d.fail(w, r, err)
+		return in, nil, false
+	}
+	in, err := read(r.PostForm)
+	if err != nil && !formError(err) {
+		d.fail(w, r, err)
+		return in, nil, false
+	}
+	return in, err, true
+}
+
+// postedClinicForm is postedForm for a form of the current clinic: it also loads the
+// frame, and returns the refusal's fields in v, which also names clinic_id when the
+// organisation has no clinic yet, for the handler to complete.
+func postedClinicForm[T any](d *Dashboard, w http.ResponseWriter, r *http.Request, read func(url.Values) (T, error)) (in T, f frame, v clinic.ValidationError, ok bool) {
+	in, refusal, ok := postedForm(d, w, r, read)
+	if !ok {
+		return in, f, v, false
+	}
+	v.Fields = clinic.FieldsOf(refusal)
+	var err error
+	if f, err = d.loadFrame(r); err != nil {
+		d.fail(w, r, err)
+		return in, f, v, false
+	}
+	if f.Clinic.ID == 0 {
+		v.Add("clinic_id", "does not exist yet: set up a clinic first")
+	}
+	return in, f, v, true
 }
 
 // pathID reads the {id} path value; anything but a positive number is "not found", like an

@@ -26,16 +26,11 @@ import (
 // the question ("Outside Dr Lovelace's hours — book anyway?"); its "Book anyway" button sends
 // the same form again with confirm set to what it confirms.
 func (d *Dashboard) appointmentCreate(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
+	in, inErr, ok := postedForm(d, w, r, readBookInput)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	in, inErr := readBookInput(r.PostForm)
-	if inErr != nil && !formError(inErr) {
-		d.fail(w, r, inErr)
-		return
-	}
 	v := clinic.ValidationError{Fields: clinic.FieldsOf(inErr)}
 	if in.ReasonID == 0 {
 		v.Add("reason_id", "is required")

@@ -10,13 +10,8 @@ import (
 // never lands in a URL, a log or the history; it changes nothing, so it answers directly.
 // htmx's search button gets the patient list fragment only.
 func (d *Dashboard) appointmentForm(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	in, err := readBookInput(r.PostForm)
-	if err != nil && !formError(err) {
-		d.fail(w, r, err)
+	in, err, ok := postedForm(d, w, r, readBookInput)
+	if !ok {
 		return
 	}
 	d.showBook(w, r, in, http.StatusOK, err)

@@ -55,6 +55,10 @@ type bookPage struct {
 	Back        string // the day view
 }
 
+// SearchURL is where the form's patient search posts (templates/parts.html's
+// "patient-search"): the booking form itself.
+func (bookPage) SearchURL() string { return "/appointments/new" }
+
 // bookConfirm is what a refused booking or move asks the person to confirm, and the value
 // of the button that confirms it all at once (the form's "confirm" field).
 type bookConfirm struct {

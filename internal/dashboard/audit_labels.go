@@ -49,6 +49,12 @@ var actions = map[string]actionInfo{
 	"audit.export":            {"Exported the audit log", true},
 	"patient.duplicates":      {"Viewed the duplicate e-mail report", true},
 	"waitlist.read":           {"Viewed the waitlist", true},
+	"recall.checklist":        {"Viewed the recalls action checklist", true},
+	"recall.history":          {"Viewed a patient's recalls", true},
+	"recall.read":             {"Viewed a recall", true},
+	"message.read":            {"Read a secure conversation", true},
+	"message.inbox":           {"Viewed the secure messages", true},
+	"message.attachment":      {"Opened a secure message's attachment", true},
 
 	// Appointments and schedules.
 	"appointment.create":           {"Booked an appointment", false},
@@ -117,6 +123,28 @@ var actions = map[string]actionInfo{
 	"waitlist.leave": {"Took a patient off the waitlist", false},
 	"waitlist.claim": {"Took a freed time offered by the waitlist", false},
 
+	// Results and recalls (RES-3..RES-8): staff's actions, bulk creation, the templates and
+	// the clinic's switch, and the identity check a message's link opens.
+	"recall.start":           {"Started a recall", false},
+	"recall.skip":            {"Skipped a recall", false},
+	"recall.done":            {"Marked a recall done", false},
+	"recall.create":          {"Created recalls", false},
+	"recall.template":        {"Changed a recall template", false},
+	"recall.settings":        {"Changed the recall settings", false},
+	"recall.identity_failed": {"Failed the identity check of a recall's link", false},
+	"recall.identity_passed": {"Passed the identity check of a recall's link", false},
+
+	// Secure messaging (MSG-1..MSG-6): conversations and their messages, triage, handover
+	// (and its arrival at another organisation), and the clinic's switches.
+	"message.start":       {"Started a secure conversation", false},
+	"message.send":        {"Sent a secure message", false},
+	"message.assign":      {"Assigned a secure conversation", false},
+	"message.close":       {"Closed a secure conversation", false},
+	"message.reopen":      {"Reopened a secure conversation", false},
+	"message.handover":    {"Handed over a secure conversation", false},
+	"message.handover_in": {"Received a secure conversation from another organisation", false},
+	"messaging.settings":  {"Changed the secure messaging settings", false},
+
 	// The organisation and its staff.
 	"organisation.create": {"Created the organisation", false},
 	"user.create":         {"Created a staff account", false},
@@ -149,6 +177,9 @@ var actionGroups = []struct{ Prefix, Label string }{
 	{"settings", "SMS accounts"},
 	{"portal", "Patient portal"},
 	{"waitlist", "Waitlist"},
+	{"recall", "Recalls"},
+	{"message", "Secure messages"},
+	{"messaging", "Secure messaging"},
 	{"organisation", "Organisation"},
 	{"user", "Staff accounts"},
 	{"token", "API tokens"},
@@ -357,6 +388,13 @@ var fieldLabels = map[string]string{
 	// Message templates.
 	"subject": "Subject",
 	"body":    "Text",
+	// Recall templates and a clinic's recall switch (internal/recall's audit views, whose
+	// fields carry no JSON names).
+	"Name":           "Name",
+	"Purpose":        "Messages",
+	"AutoStart":      "Start by itself",
+	"Steps":          "Steps",
+	"ResumeOnCancel": "Resume the recall when the booking is cancelled",
 	// Working hours, exceptions, absences (internal/booking).
 	"monday":    "Monday",
 	"tuesday":   "Tuesday",
@@ -376,6 +414,17 @@ var fieldLabels = map[string]string{
 	"practitioner_id": "Practitioner",
 	"status":          "Status",
 	"locale":          "Language",
+	// Secure messaging's settings (store.MessagingSettings, recorded by its Go names).
+	"StaffStart":      "Allow healthcare professionals to start conversations",
+	"StaffStartAll":   "Starting: accessible for all healthcare professionals",
+	"StartList":       "Healthcare professionals who may start conversations",
+	"Incoming":        "Allow patients and other clinics to start or hand over conversations",
+	"IncomingAll":     "Answering: accessible for all healthcare professionals",
+	"AnswerList":      "Healthcare professionals who answer incoming conversations",
+	"PortalButton":    "Show a “New message” button on the home page of the patient portal",
+	"ReceptionTriage": "Reception may triage (read and assign) without answering",
+	"StaffDigest":     "E-mail digest of unread messages to staff",
+	"ClinicID":        "Clinic",
 	// SMS accounts.
 	"failover":    "Failover",
 	"sender":      "Sender",

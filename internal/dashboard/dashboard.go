@@ -11,8 +11,11 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/integration"
+	"github.com/tidings-health/tidings/internal/messaging"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
+	"github.com/tidings-health/tidings/internal/realtime"
+	"github.com/tidings-health/tidings/internal/recall"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/waitlist"
@@ -46,6 +49,14 @@ type Deps struct {
 	Accounts *account.Service
 	// Waitlist puts patients on a clinic's waitlist and takes them off it (POR-9).
 	Waitlist *waitlist.Service
+	// Recalls follows up results and recalls (RES-3..RES-8): the action checklist, one
+	// recall and its staff actions, the summary, the templates and bulk creation.
+	Recalls *recall.Service
+	// Messaging is secure messaging (MSG-1..MSG-6): the clinic's switches, the staff inbox,
+	// conversations and their attachments. Hub delivers its events to the open pages'
+	// streams (GET /events).
+	Messaging *messaging.Service
+	Hub       *realtime.Hub
 }
 
 // Dashboard serves the staff pages. Build it with New; it is safe for concurrent use.
@@ -58,6 +69,9 @@ type Dashboard struct {
 	sync      *integration.Service
 	accounts  *account.Service
 	waitlist  *waitlist.Service
+	recalls   *recall.Service
+	messaging *messaging.Service
+	hub       *realtime.Hub
 	sessions  *session.Manager
 	log       *slog.Logger
 	now       func() time.Time
@@ -75,8 +89,9 @@ func New(d Deps) (*Dashboard, error) {
 	if d.Sessions == nil {
 		return nil, errors.New("dashboard: Deps.Sessions is required")
 	}
-	if d.Booking == nil || d.Directory == nil || d.Patients == nil || d.Notify == nil || d.Sync == nil || d.Accounts == nil || d.Waitlist == nil {
-		return nil, errors.New("dashboard: Deps.Booking, Directory, Patients, Notify, Sync, Accounts and Waitlist are required")
+	if d.Booking == nil || d.Directory == nil || d.Patients == nil || d.Notify == nil || d.Sync == nil || d.Accounts == nil || d.Waitlist == nil ||
+		d.Recalls == nil || d.Messaging == nil || d.Hub == nil {
+		return nil, errors.New("dashboard: Deps.Booking, Directory, Patients, Notify, Sync, Accounts, Waitlist, Recalls, Messaging and Hub are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -92,7 +107,8 @@ func New(d Deps) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dashboard{db: d.DB, booking: d.Booking, directory: d.Directory, patients: d.Patients, notify: d.Notify, sync: d.Sync, accounts: d.Accounts, waitlist: d.Waitlist, sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
+	return &Dashboard{db: d.DB, booking: d.Booking, directory: d.Directory, patients: d.Patients, notify: d.Notify, sync: d.Sync, accounts: d.Accounts, waitlist: d.Waitlist, recalls: d.Recalls,
+		messaging: d.Messaging, hub: d.Hub, sessions: d.Sessions, log: d.Logger, now: d.Now, pages: pages, assets: a}, nil
 }
 
 // Routes is the dashboard's route table. The server mounts each entry as
@@ -121,7 +137,18 @@ func New(d Deps) (*Dashboard, error) {
 // its form and taking an entry off need PermWriteSchedule, like booking (the waitlist's
 // use cases check it again). The list of appointments patients booked online needs
 // PermReadSchedule, like the agenda; the header's alert that links to it is shown to staff
-// who book (PermWriteSchedule) when the clinic's portal alerts staff.
+// who book (PermWriteSchedule) when the clinic's portal alerts staff. The recalls (RES-3..RES-8):
+// the action checklist, one recall, the summary and the patient file's recall history need
+// PermReadPatients (they name patients and their results); starting, skipping and marking
+// a recall done, and creating recalls in bulk from a patient search, PermFollowUp (every
+// role: reception phones patients, practitioners act on results), which their use cases
+// check again; the recall templates and the clinic's recall switch
+// PermManageDirectory, like the message templates. Secure messaging (MSG-1..MSG-6): the
+// clinic's switches need PermManageDirectory (administrators); the staff inbox, a
+// conversation, its attachments, writing, starting, assigning, closing, reopening, handing
+// over and the stream of events (GET /events) need PermReadPatients, since they name
+// patients: who may read, answer or start is the clinic's own lists and switches, which the
+// messaging use cases decide for each conversation (another's conversation is "not found").
 func (d *Dashboard) Routes() []web.Route {
 	const get, post = http.MethodGet, http.MethodPost
 	session := func(method, pattern string, perm clinic.Permission, h http.HandlerFunc) web.Route {
@@ -131,6 +158,11 @@ func (d *Dashboard) Routes() []web.Route {
 	// report, may come after the default write deadline.
 	slow := func(r web.Route) web.Route {
 		r.WriteTimeout = 10 * time.Minute
+		return r
+	}
+	// A stream of events (SSE) writes for as long as its page is open.
+	stream := func(r web.Route) web.Route {
+		r.WriteTimeout = web.NoWriteDeadline
 		return r
 	}
 	return []web.Route{
@@ -243,6 +275,34 @@ func (d *Dashboard) Routes() []web.Route {
 		session(post, "/profile", clinic.PermSignedIn, d.profileSave),
 		session(post, "/profile/password", clinic.PermSignedIn, d.profilePassword),
 		session(get, "/my-day", clinic.PermReadSchedule, d.myDay),
+		session(get, "/recalls", clinic.PermReadPatients, d.recallChecklist),
+		session(get, "/recalls/summary", clinic.PermReadPatients, d.recallSummary),
+		session(get, "/recalls/new", clinic.PermFollowUp, d.recallNew),
+		session(post, "/recalls/new", clinic.PermFollowUp, d.recallCreate),
+		session(post, "/recalls/search", clinic.PermFollowUp, d.recallSearch),
+		session(get, "/recalls/templates", clinic.PermManageDirectory, d.recallTemplates),
+		session(post, "/recalls/templates", clinic.PermManageDirectory, d.recallTemplateSave),
+		session(get, "/recalls/templates/{key}", clinic.PermManageDirectory, d.recallTemplateEdit),
+		session(post, "/recalls/settings", clinic.PermManageDirectory, d.recallSettingsSave),
+		session(get, "/recalls/{id}", clinic.PermReadPatients, d.recallShow),
+		session(post, "/recalls/{id}/start", clinic.PermFollowUp, d.recallStart),
+		session(post, "/recalls/{id}/skip", clinic.PermFollowUp, d.recallSkip),
+		session(post, "/recalls/{id}/done", clinic.PermFollowUp, d.recallDone),
+		session(get, "/settings/messaging", clinic.PermManageDirectory, d.messagingSettingsEdit),
+		session(post, "/settings/messaging", clinic.PermManageDirectory, d.messagingSettingsSave),
+		session(get, "/messages", clinic.PermReadPatients, d.messageInbox),
+		session(post, "/messages", clinic.PermReadPatients, d.messageStart),
+		session(post, "/messages/search", clinic.PermReadPatients, d.messageSearch),
+		session(get, "/messages/{id}", clinic.PermReadPatients, d.messageShow),
+		session(get, "/messages/{id}/after/{after}", clinic.PermReadPatients, d.messageAfter),
+		session(post, "/messages/{id}/reply", clinic.PermReadPatients, d.messageReply),
+		session(post, "/messages/{id}/read", clinic.PermReadPatients, d.messageRead),
+		session(post, "/messages/{id}/assign", clinic.PermReadPatients, d.messageAssign),
+		session(post, "/messages/{id}/close", clinic.PermReadPatients, d.messageClose),
+		session(post, "/messages/{id}/reopen", clinic.PermReadPatients, d.messageReopen),
+		session(post, "/messages/{id}/handover", clinic.PermReadPatients, d.messageHandover),
+		session(get, "/messages/attachments/{id}", clinic.PermReadPatients, d.messageAttachment),
+		stream(session(get, "/events", clinic.PermReadPatients, d.events)),
 		{Method: get, Pattern: "/static/", Auth: web.Public, Handler: d.Static().ServeHTTP},
 	}
 }

@@ -7,7 +7,10 @@ import (
 	"strings"
 
 	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/consent"
 	"github.com/tidings-health/tidings/internal/integration"
+	"github.com/tidings-health/tidings/internal/recall"
+	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 )
 
@@ -42,8 +45,20 @@ const extraRules = 3
 func (d *Dashboard) loadProfile(r *http.Request, f frame, id clinic.DatabaseID) (resultsProfilePage, error) {
 	ctx := r.Context()
 	db, err := d.databaseOf(r, f, id)
-	page := resultsProfilePage{ID: id, Database: db.Name, Software: profileName(db.Profile),
-		Templates: []string{integration.TemplateNonUrgentAppointment, integration.TemplateDiscuss}}
+	page := resultsProfilePage{ID: id, Database: db.Name, Software: profileName(db.Profile)}
+	if err != nil {
+		return page, err
+	}
+	// RES-2: an action points at one of the organisation's result templates.
+	err = d.db.View(ctx, func(tx *store.Tx) error {
+		ts, err := recall.Templates(ctx, tx, f.Org.ID)
+		for _, t := range ts {
+			if t.Purpose == string(consent.PurposeResult) {
+				page.Templates = append(page.Templates, t.Key)
+			}
+		}
+		return err
+	})
 	if err != nil {
 		return page, err
 	}

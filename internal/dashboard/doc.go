@@ -19,7 +19,10 @@
 // with its history, consent decisions and NOT-4 group; the outbox the demo sends to; the SMS
 // inbox with its unread badge in the navigation, NOT-10; the clinic's sending settings, NOT-8;
 // the message templates with a live preview and SMS segment count, NOT-2; the SMS accounts;
-// and each patient's latest messages in the file) and the audit log (ADM-5).
+// and each patient's latest messages in the file), secure messaging (MSG-1..MSG-6: the
+// clinic's switches and lists, the staff inbox with its tabs and unread badge, a
+// conversation with its attachments, read receipts, assignment, closing and handover, and
+// GET /events, the stream of events its pages follow) and the audit log (ADM-5).
 // It owns its handlers (one file per action, Miniflux style), its templates and its static
 // assets, all embedded and all parsed by New, so a broken template fails the boot rather
 // than a request.
@@ -43,7 +46,11 @@
 //     agenda grid's script (static/agenda.js) loads an opened appointment's actions in
 //     place and moves an appointment dragged to a free time through the move form, after
 //     asking; without it, an appointment opens to a link to them and its Move link leads
-//     to the move form. htmx is configured by a
+//     to the move form. The secure messages' script (static/messages.js) listens to the
+//     shared client's "tidings:event" (/rt/events.js, one stream per browser): a
+//     conversation appends the messages that came (an htmx GET of the items after its last)
+//     and shows read receipts, the inbox reads its list again; without it, a reload shows
+//     the same. htmx is configured by a
 //     <meta name="htmx-config"> tag because the Content-Security-Policy (default-src 'self')
 //     forbids inline script and style.
 //

@@ -78,6 +78,16 @@ var fieldWords = map[string]string{
 	"notice":          "Booking notice",
 	"booked_by":       "Booked by",
 	"opt_in":          "Choice",
+	// Secure messaging: the clinic's settings, the inbox's tab, a conversation's forms.
+	"start_list":   "Healthcare professionals who may start conversations",
+	"answer_list":  "Healthcare professionals who answer incoming conversations",
+	"box":          "Conversations",
+	"subject":      "Subject",
+	"body":         "Message",
+	"attachment":   "Attachment",
+	"user_id":      "Assign to",
+	"organisation": "Organisation",
+	"up_to":        "Message",
 	// Lists' paging, the inbox, the language menu, signing in.
 	"after":    "Page",
 	"before":   "Page",

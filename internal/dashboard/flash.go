@@ -62,6 +62,29 @@ func flashes() page.Flashes {
 		"patient-created":       "Patient created.",
 		"patient-saved":         "Patient saved.",
 		"patients-merged":       "Records merged: the other record's appointments, relatives, consent and messages are now this one's.",
+		// The recalls (RES-3..RES-8): a staff action done, or refused because of the
+		// recall's state (recallFlash), a bulk creation, a template and the switch saved.
+		"recall-started":        "Recall started: its messages are planned.",
+		"recall-skipped":        "Recall skipped: no more messages are sent for it.",
+		"recall-done":           "Recall marked done: no more messages are sent for it.",
+		"recall-closed":         "Nothing was changed: this recall is already closed.",
+		"recall-running":        "Nothing was changed: this recall is already sending its messages.",
+		"recall-booked":         "Nothing was started: the patient has booked an appointment, which paused this recall.",
+		"recall-unreachable":    "Nothing was started: no message of its template can reach this patient. Contact them another way, then mark the recall done.",
+		"recall-refused":        "Nothing was changed: this recall changed meanwhile.",
+		"recalls-created":       "Recalls created.",
+		"recall-template-saved": "Recall template saved: recalls already sending use its steps from their next message on.",
+		"recall-settings-saved": "Recall settings saved.",
+		// Secure messaging (MSG-1..MSG-6): the clinic's settings, a conversation started,
+		// a message sent, and a conversation's actions (or a refusal because it changed).
+		"messaging-saved":          "Secure messaging settings saved.",
+		"conversation-started":     "Conversation started: the patient is told a secure message is waiting.",
+		"message-sent":             "Message sent.",
+		"conversation-assigned":    "Assignment saved.",
+		"conversation-closed":      "Conversation closed.",
+		"conversation-reopened":    "Conversation reopened.",
+		"conversation-handed-over": "Conversation handed over: the patient is told.",
+		"conversation-unchanged":   "Nothing was changed: this conversation changed meanwhile.",
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/i18n"
+	"github.com/tidings-health/tidings/internal/messaging"
 	"github.com/tidings-health/tidings/internal/page"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
@@ -42,6 +43,11 @@ type frame struct {
 	// opened their list (/appointments/online), within its window, for the alert on every
 	// page of staff who book when the clinic's portal alerts staff (POR-1); 0 otherwise.
 	OnlineNew int
+	// MessagesUnread counts the patients' secure messages the user has not read in the open
+	// conversations of every clinic they can switch to (a healthcare professional), or of
+	// the current clinic when it lets reception triage (other staff) (MSG-5), for the badge
+	// beside the Secure messages link; 0 for a user who may not read patients, or a token.
+	MessagesUnread int
 }
 
 // onlineWindow is how far back the list of appointments booked online goes, and so the
@@ -107,6 +113,27 @@ func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) 
 			return f, fmt.Errorf("unread SMS of clinic %d: %w", f.Clinic.ID, err)
 		}
 	}
+	// The secure messages badge, in the page's own transaction (messaging.Service.Unread's
+	// query): for a healthcare professional, one COUNT over the clinics the switcher offers;
+	// for other staff, who read conversations only to triage them, the current clinic's
+	// when it allows triage (its switches, then the COUNT).
+	if f.Actor.Can(clinic.PermReadPatients) && f.User.ID != 0 {
+		var cls []clinic.ClinicID
+		if messaging.StaffPerson(f.User).Professional {
+			cls = clinicIDs(f.Clinics)
+		} else {
+			set, err := tx.Messaging().MessagingSettingsOf(ctx, org, f.Clinic.ID)
+			if err != nil {
+				return f, err
+			}
+			if set.ReceptionTriage {
+				cls = []clinic.ClinicID{f.Clinic.ID}
+			}
+		}
+		if f.MessagesUnread, err = tx.Messaging().UnreadCount(ctx, org, cls, staffReader(f.User.ID)); err != nil {
+			return f, err
+		}
+	}
 	if f.Actor.Can(clinic.PermWriteSchedule) {
 		if f.WriteBacksFailed, err = tx.Sync().CountFailedWriteBacks(ctx, org); err != nil {
 			return f, err
@@ -156,8 +183,9 @@ type header struct {
 	Next string
 	// Nav is the current section: "agenda", "week", "patients", "schedules", "reasons",
 	// "settings", "portal", "databases", "channels", "conflicts", "audit", "notifications", "outbox",
-	// "inbox", "sending", "templates", "sms", "staff", "profile", "my-day" or "online" (the
-	// appointments booked online).
+	// "inbox", "sending", "templates", "sms", "staff", "profile", "my-day", "online" (the
+	// appointments booked online), "recalls" (the recall pages), "messages" (the secure
+	// messages) or "messaging" (their settings).
 	Nav          string
 	CanAgenda    bool
 	CanPatient   bool // the patients, and the communication log, outbox and SMS inbox
@@ -175,6 +203,8 @@ type header struct {
 	WriteBacksFailed int
 	// OnlineNew is the alert about appointments booked online (frame.OnlineNew).
 	OnlineNew int
+	// MessagesUnread is the badge of the Secure messages link (frame.MessagesUnread).
+	MessagesUnread int
 	// Locale is the language the page is shown in (frame.Locale).
 	Locale i18n.Locale
 	// Chosen is the language the user chose ("" for the browser's), for the selector.
@@ -216,6 +246,7 @@ func (f frame) header(r *http.Request, nav string) *header {
 		Unread:           f.Unread,
 		WriteBacksFailed: f.WriteBacksFailed,
 		OnlineNew:        f.OnlineNew,
+		MessagesUnread:   f.MessagesUnread,
 		CanStaff:         role.Can(clinic.PermManageStaff),
 		MyDay:            f.User.PractitionerID != 0,
 		// A user, not a token, and not on the profile where they change it.
@@ -263,6 +294,8 @@ func navPath(nav string) string {
 		return "/settings/sms"
 	case "online":
 		return "/appointments/online"
+	case "messaging":
+		return "/settings/messaging"
 	}
 	return "/" + nav
 }

@@ -22,8 +22,11 @@ import (
 	"github.com/tidings-health/tidings/internal/directory"
 	"github.com/tidings-health/tidings/internal/integration"
 	"github.com/tidings-health/tidings/internal/jobs"
+	"github.com/tidings-health/tidings/internal/messaging"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/patient"
+	"github.com/tidings-health/tidings/internal/realtime"
+	"github.com/tidings-health/tidings/internal/recall"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/store/storetest"
@@ -79,10 +82,13 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	bk := booking.New(db)
+	hub := realtime.New(nil, 0)
+	msgs := messaging.New(db, messaging.Config{Published: hub.Publish})
 	e.d, err = New(Deps{DB: db, Sessions: session.New(db, queue, session.Config{Now: now}), Now: now,
 		Booking: bk, Directory: directory.New(db), Patients: patient.New(db), Notify: notify.New(db),
 		Sync: integration.New(db, integration.Config{}), Accounts: account.New(db, account.Config{Now: now}),
-		Waitlist: waitlist.New(db, bk, waitlist.Config{})})
+		Waitlist: waitlist.New(db, bk, waitlist.Config{}), Recalls: recall.New(db, recall.Config{Now: now}),
+		Messaging: msgs, Hub: hub})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,6 +338,34 @@ func TestRoutes(t *testing.T) {
 		{"POST /profile", web.Session, clinic.PermSignedIn},
 		{"POST /profile/password", web.Session, clinic.PermSignedIn},
 		{"GET /my-day", web.Session, clinic.PermReadSchedule},
+		{"GET /recalls", web.Session, clinic.PermReadPatients},
+		{"GET /recalls/summary", web.Session, clinic.PermReadPatients},
+		{"GET /recalls/new", web.Session, clinic.PermFollowUp},
+		{"POST /recalls/new", web.Session, clinic.PermFollowUp},
+		{"POST /recalls/search", web.Session, clinic.PermFollowUp},
+		{"GET /recalls/templates", web.Session, clinic.PermManageDirectory},
+		{"POST /recalls/templates", web.Session, clinic.PermManageDirectory},
+		{"GET /recalls/templates/{key}", web.Session, clinic.PermManageDirectory},
+		{"POST /recalls/settings", web.Session, clinic.PermManageDirectory},
+		{"GET /recalls/{id}", web.Session, clinic.PermReadPatients},
+		{"POST /recalls/{id}/start", web.Session, clinic.PermFollowUp},
+		{"POST /recalls/{id}/skip", web.Session, clinic.PermFollowUp},
+		{"POST /recalls/{id}/done", web.Session, clinic.PermFollowUp},
+		{"GET /settings/messaging", web.Session, clinic.PermManageDirectory},
+		{"POST /settings/messaging", web.Session, clinic.PermManageDirectory},
+		{"GET /messages", web.Session, clinic.PermReadPatients},
+		{"POST /messages", web.Session, clinic.PermReadPatients},
+		{"POST /messages/search", web.Session, clinic.PermReadPatients},
+		{"GET /messages/{id}", web.Session, clinic.PermReadPatients},
+		{"GET /messages/{id}/after/{after}", web.Session, clinic.PermReadPatients},
+		{"POST /messages/{id}/reply", web.Session, clinic.PermReadPatients},
+		{"POST /messages/{id}/read", web.Session, clinic.PermReadPatients},
+		{"POST /messages/{id}/assign", web.Session, clinic.PermReadPatients},
+		{"POST /messages/{id}/close", web.Session, clinic.PermReadPatients},
+		{"POST /messages/{id}/reopen", web.Session, clinic.PermReadPatients},
+		{"POST /messages/{id}/handover", web.Session, clinic.PermReadPatients},
+		{"GET /messages/attachments/{id}", web.Session, clinic.PermReadPatients},
+		{"GET /events", web.Session, clinic.PermReadPatients},
 		{"GET /static/", web.Public, ""},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -547,8 +581,9 @@ func TestPatientShow(t *testing.T) {
 			checkNoPatientDataInURLs(t, res, e.fx.Patient)
 		})
 	}
-	want := []string{fmt.Sprintf("patient.consent.read %d", e.fx.Patient.ID), fmt.Sprintf("patient.decisions %d", e.fx.Patient.ID),
-		fmt.Sprintf("patient.read %d", e.fx.Patient.ID), fmt.Sprintf("relative.list %d", child.ID)}
+	// recall.History audits the patient's recall history itself, before the page's own rows.
+	want := []string{fmt.Sprintf("recall.history %d", e.fx.Patient.ID), fmt.Sprintf("patient.consent.read %d", e.fx.Patient.ID),
+		fmt.Sprintf("patient.decisions %d", e.fx.Patient.ID), fmt.Sprintf("patient.read %d", e.fx.Patient.ID), fmt.Sprintf("relative.list %d", child.ID)}
 	if diff := cmp.Diff(want, e.auditRows(e.fx.Org.ID)); diff != "" {
 		t.Errorf("audit (-want +got):\n%s", diff)
 	}

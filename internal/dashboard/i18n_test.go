@@ -145,8 +145,12 @@ func TestPagesInFrench(t *testing.T) {
 			[]string{"Le texte recherché n'est pas une adresse e-mail valide."}},
 		{"patient", "", "Patient file", patientFile{ID: 7, Name: "Léa Dupont", GivenName: "Léa", FamilyName: "Dupont", BirthDate: civilDate("1980-12-01"),
 			Language: languageLabel("fr"), PMSOptOut: true, Database: "Logiciel", Relatives: []relativeRow{{ID: 8, Name: "Hugo Dupont", Relationship: relationshipLabel(clinic.RelChild)}},
-			Upcoming: []appointmentRow{row}, Past: []appointmentRow{row}, PastHidden: 3, CanAudit: true},
-			[]string{"1er déc. 1980", "Enfant", "Français", "dim. 29 mars 2026", "Patient (en ligne)", "3 rendez-vous plus anciens ne sont pas affichés."}},
+			Upcoming: []appointmentRow{row}, Past: []appointmentRow{row}, PastHidden: 3, CanAudit: true,
+			Recalls: []patientRecallRow{{ID: 4, Title: "Bilan lipidique", Kind: recallKindLabel(store.SeqKindResults), State: store.SeqManual,
+				StateLabel: recallStateLabel(store.SeqManual), Why: recallWhyLabel(store.WhyComments), Started: f.stamp(start), Sent: 2}}},
+			[]string{"1er déc. 1980", "Enfant", "Français", "dim. 29 mars 2026", "Patient (en ligne)", "3 rendez-vous plus anciens ne sont pas affichés.",
+				"Relances", "Bilan lipidique", "L’équipe doit agir", "Un résultat porte des commentaires du médecin", "Messages envoyés"}},
+		{"patient", "", "Patient file", patientFile{ID: 7, Name: "Léa Dupont"}, []string{"Aucun résultat ni relance suivis pour l’instant."}},
 		{"patient_form", "", "New patient", patientFormPage{Database: "Dossiers Tidings", Values: patientValues{Language: "fr"}, Languages: patientLanguages("fr"),
 			Errors: notesOf(&clinic.ValidationError{Fields: []clinic.FieldError{{Field: "mobile", Reason: "is not a mobile number"},
 				{Field: "birth_date", Reason: "must be between 1900-01-01 and today"}}}, patientLabels, nil)},
@@ -503,6 +507,87 @@ func TestPagesInFrench(t *testing.T) {
 		{"online", "", "Appointments booked online", onlinePage{Clinic: "Cabinet du Marais", Zone: "Europe/Paris", Days: 14},
 			[]string{"Aucun rendez-vous n’a été pris en ligne ces 14 derniers jours."}},
 		{"online", "", "Appointments booked online", onlinePage{NoClinic: true}, []string{"Rendez-vous pris en ligne"}},
+		{"recalls", "", "Recalls", frenchChecklist(f, start), []string{"Relances", "Liste des actions", "1 relance demande l’intervention de l’équipe.",
+			"Un résultat porte des commentaires du médecin (1)", "L’action du médecin demande l’intervention de l’équipe (0)", "Toutes les raisons",
+			"Bilan lipidique", "Résultats", "3 jours", "depuis dim. 29 mars 2026 09:00 CEST", "Lancer", "Marquer comme faite", "Ignorer", "Page suivante"}},
+		{"recalls", "", "Recalls", checklistPage{Clinic: "Cabinet du Marais", Why: store.WhyNoContact, Whys: whyCounts(nil, store.WhyNoContact),
+			Kinds: choices(recallKinds(), recallKindLabel, "")}, []string{"Aucune relance de ce type ne demande l’intervention de l’équipe pour cette raison."}},
+		{"recalls", "", "Recalls", checklistPage{Clinic: "Cabinet du Marais", Errors: notesOf(&clinic.ValidationError{Fields: []clinic.FieldError{
+			{Field: "kind", Reason: "must be one of the kinds listed"}}}, checklistLabels, nil)}, []string{"doit être l’un des types proposés"}},
+		{"recalls", "", "Recalls", checklistPage{NoClinic: true}, []string{"Relances"}},
+		{"recall", "", "Recall", recallPage{ID: 4, PatientID: 7, Patient: "Léa Dupont", Title: "Bilan lipidique", Kind: recallKindLabel(store.SeqKindResults),
+			Clinic: "Cabinet du Marais", Day: "2026-03-27", Doctor: "Dr Martin", State: store.SeqActive, StateLabel: recallStateLabel(store.SeqActive),
+			Template: "Rendez-vous non urgent", TemplateKey: "non_urgent_appointment", Purpose: purposeName(consent.PurposeResult), Steps: 3,
+			Started: f.stamp(start), Ends: f.stamp(start.Add(7 * 24 * time.Hour)), CreatedBy: "sync",
+			Results: []resultRow{{Test: "Bilan lipidique", Performed: f.stamp(start), Doctor: "Dr Martin", Action: "Rendez-vous non urgent",
+				Comments: "À revoir", State: resultStateLabel(""), Outcome: resultOutcomeLabel("template")}},
+			Sent: []recallStepRow{{NotificationID: 9, Step: "1", Channel: noteChannel("sms"), Due: f.stamp(start), State: store.NoteSent, StateLabel: stateLabel(store.NoteSent)},
+				{NotificationID: 10, Step: "2", Channel: noteChannel("email"), Due: f.stamp(start), State: store.NoteCancelled, StateLabel: stateLabel(store.NoteCancelled),
+					Reason: "the patient booked an appointment (RES-4)"}},
+			Actions: recallActions{ID: 4, What: "Léa Dupont, Bilan lipidique", Next: "/recalls/4", Start: true, Close: true}},
+			[]string{"Bilan lipidique", "Envoi de ses messages en cours", "Résultats du", "27 mars 2026", "Action du médecin", "Pas encore informé", "Suit un modèle",
+				"3 étapes", "Messages de résultats", "Étape", "le patient a pris rendez-vous (RES-4)", "Dernier message prévu"}},
+		{"recall", "", "Recall", recallPage{ID: 4, Title: "Contrôle annuel", Kind: recallKindLabel(store.SeqKindRecall), Due: "2026-05-01", State: store.SeqUnreachable,
+			StateLabel: recallStateLabel(store.SeqUnreachable), Why: recallWhyLabel(store.WhyOptedOut)},
+			[]string{"Patient injoignable", "Le patient refuse tous les canaux de ses messages", "Échéance", "Aucun message prévu pour l’instant.",
+				"Aucun résultat\u00a0: cette relance n’a pas été créée à partir de résultats."}},
+		{"recall_summary", "", "Recalls summary", frenchSummary(), []string{"Synthèse des relances", "Rendez-vous non urgent", "En pause\u00a0: le patient a pris rendez-vous",
+			"Non suivie", "Total"}},
+		{"recall_summary", "", "Recalls summary", recallSummaryPage{Clinic: "Cabinet du Marais"}, []string{"Ce cabinet n’a encore aucun résultat ni relance suivis."}},
+		{"recall_summary", "", "Recalls summary", recallSummaryPage{NoClinic: true}, []string{"Synthèse des relances"}},
+		{"recall_templates", "", "Recall templates", recallTemplatesPage{Clinic: "Cabinet du Marais", ClinicID: 1, ResumeOnCancel: true,
+			Templates: []recallTemplateRow{{Key: "discuss", Name: "Discuter des résultats", Purpose: purposeName(consent.PurposeResult), AutoStart: true, Steps: 3},
+				{Key: "rappel", Name: "Contrôle", Purpose: purposeName(consent.PurposeRecall), Steps: 2, Custom: true, Updated: f.stamp(start)}}},
+			[]string{"Modèles de relance", "Tout seul", "Quand l’équipe le lance", "Tel que Tidings le fournit", "Propre à l’organisation",
+				"Reprendre la relance quand le rendez-vous est annulé"}},
+		{"recall_template", "", "Edit recall template", frenchTemplate(f), []string{"Rappel annuel", "Étape 1", "Étape 10", "Texte en français", "Délai, en jours",
+			"Étape 2, Texte en français\u00a0: est obligatoire", "Tel que Tidings le fournit"}},
+		{"recall_new", "", "Create recalls", recallNewPage{Clinic: "Cabinet du Marais", Query: "dupont", Searched: true, More: true, Max: 1000, Shown: true,
+			Created: 3, Skipped: 1, Patients: []patientChoice{{ID: 7, Name: "Léa Dupont", BirthDate: "1980-12-09", Checked: true}},
+			Templates: []choice{{Value: "rappel", Label: "Contrôle annuel", Selected: true}},
+			Errors:    notesOf(&clinic.ValidationError{Fields: []clinic.FieldError{{Field: "title", Reason: "is required"}}}, recallNewLabels, nil)},
+			[]string{"Créer des relances", "3 relances créées.", "1 patient a été écarté", "Cochez les patients", "Tous les patients que la recherche trouve (1\u00a0000 au plus)",
+				"Créer les relances", "Échéance"}},
+		{"recall_new", "", "Create recalls", recallNewPage{Clinic: "Cabinet du Marais", Max: 1000}, []string{"Recherchez, puis cochez les patients."}},
+		{"recall_new", "", "Create recalls", recallNewPage{NoClinic: true}, []string{"Créer des relances"}},
+		// Secure messaging (MSG-1..MSG-6).
+		{"messaging", "", "Secure messaging", messagingSettingsPage{ClinicID: 1, Clinic: "Cabinet du Marais", StaffStart: true, PortalButton: true, ButtonWaits: true,
+			ListSize: 2, Professionals: []professionalChoice{{ID: 4, Name: "Dr Léa Dupont", Start: true}},
+			Fields: []clinic.FieldError{{Field: "answer_list", Reason: "must list only healthcare professionals of this organisation"}}},
+			[]string{"Messagerie sécurisée", "Autoriser les professionnels de santé à démarrer des conversations", "Accessible à tous les professionnels de santé",
+				"Messages entrants", "Interface patient", "Non affiché : les messages entrants ne sont pas autorisés", "pas encore envoyé"}},
+		{"messaging", "", "Secure messaging", messagingSettingsPage{ClinicID: 1, Clinic: "Cabinet du Marais", ButtonShown: true}, []string{"Aucun compte", "Affiché sur le portail"}},
+		{"messaging", "", "Secure messaging", messagingSettingsPage{NoClinic: true}, []string{"Messagerie sécurisée"}},
+		{"messages", "", "Secure messages", &messagesPage{ClinicID: 1, Clinic: "Cabinet du Marais", Box: "unassigned", EventsURL: "/events?after=3",
+			Tabs: frenchBoxTabs(), CanStart: true, CanSettings: true, Searched: true, Query: "dupont",
+			Patients: []patientChoice{{ID: 7, Name: "Léa Dupont", BirthDate: "1980-12-09"}},
+			Rows: []conversationRow{{ID: 3, Subject: "Résultats", PatientID: 7, Patient: "Léa Dupont", Assigned: "Dr Martin", State: store.ConversationOpen,
+				StateLabel: conversationStateLabel(store.ConversationOpen), Started: startedByLabel(store.ByPatient), Last: f.stamp(start), Unread: 2},
+				{ID: 4, Subject: "Ordonnance", PatientID: 7, Patient: "Léa Dupont", State: store.ConversationClosed,
+					StateLabel: conversationStateLabel(store.ConversationClosed), Started: startedByLabel(store.ByClinic), Last: f.stamp(start)}}},
+			[]string{"Messages sécurisés", "Non attribuées", "Les miennes", "Toutes", "Démarrée par le patient", "Transmise par un autre cabinet", "Conversation fermée",
+				"2 messages non lus", "Personne", "Nouvelle conversation", "Objet", "Envoyer"}},
+		{"messages", "", "Secure messages", &messagesPage{ClinicID: 1, Clinic: "Cabinet du Marais", Tabs: frenchBoxTabs(), WhyNot: messagingReasons()[2]},
+			[]string{"Aucune conversation ici.", "Vous ne pouvez pas démarrer de conversation dans ce cabinet :", "liste du cabinet"}},
+		{"messages", "conversation-list", "", &messagesPage{}, []string{"Aucune conversation ici."}},
+		{"messages", "", "Secure messages", &messagesPage{NoClinic: true}, []string{"Messages sécurisés"}},
+		{"conversation", "", "Conversation", conversationPage{ID: 3, Subject: "Résultats", PatientID: 7, Patient: "Léa Dupont", Clinic: "Cabinet du Marais",
+			FromClinic: "Cabinet Bastille", State: store.ConversationOpen, StateLabel: conversationStateLabel(store.ConversationOpen),
+			Started: startedByLabel(store.ByStaff), Assigned: "Dr Martin", EventsURL: "/events?after=3", LastID: 12, MaxMiB: 5,
+			Messages: []messageItem{{ID: 11, Author: "Léa Dupont", By: store.ByPatient, Body: "Bonjour,\nmerci", At: f.stamp(start)},
+				{ID: 12, Author: "Dr Martin", By: store.ByStaff, Body: "Voici", At: f.stamp(start), Read: true,
+					Attachment: &attachmentItem{ID: 5, Name: "bilan.pdf", Type: "application/pdf", SizeKey: "{0} KB", Size: "12"}}},
+			CanAnswer: true, CanAssign: true, CanClose: true, CanHandover: true, Assignees: []option{{Value: 0}, {Value: 4, Label: "Dr Martin", Selected: true}},
+			Clinics: []option{{Value: 2, Label: "Cabinet Bastille"}}, Fields: []clinic.FieldError{{Field: "attachment", Reason: "is required"}}},
+			[]string{"Résultats", "transmise par Cabinet Bastille", "Démarrée par le cabinet", "Lu", "12 Ko", "Écrire une réponse", "Pièce jointe", "Attribuer",
+				"Fermer la conversation", "Transmettre", "Envoyer une copie", "de 5 Mio au plus"}},
+		{"conversation", "", "Conversation", conversationPage{ID: 3, Subject: "Résultats", State: store.ConversationClosed,
+			StateLabel: conversationStateLabel(store.ConversationClosed), Closed: true, CanClose: true},
+			[]string{"Cette conversation est fermée", "Rouvrir la conversation", "Aucun message pour l’instant."}},
+		{"conversation", "", "Conversation", conversationPage{ID: 3, Subject: "Résultats", State: store.ConversationOpen},
+			[]string{"Vous pouvez lire cette conversation mais pas y répondre"}},
+		{"conversation", "message-items", "", conversationPage{ID: 3, Messages: []messageItem{{ID: 13, By: store.ByStaff, Author: "Dr Martin", Body: "Voici"}}},
+			[]string{"Dr Martin", "Voici"}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {
@@ -624,4 +709,41 @@ func TestLanguageChoice(t *testing.T) {
 	if rows := e.auditRows(e.admin.OrgID); !slices.Contains(rows, "user.locale 0") {
 		t.Errorf("no audit row for the choice: %v", rows)
 	}
+}
+
+// frenchChecklist is an action checklist with one recall, in French.
+func frenchChecklist(f frame, start time.Time) checklistPage {
+	actor := clinic.Actor{Kind: clinic.ActorStaff, OrgID: 1, Role: clinic.RoleReception}
+	return checklistPage{Clinic: "Cabinet du Marais", Whys: whyCounts(map[string]int{store.WhyComments: 1}, ""), Kinds: choices(recallKinds(), recallKindLabel, ""),
+		Total: 1, CanWrite: true, Tabs: tabsFor(actor, "checklist"), Next: "/recalls?after=4&since=2026-03-29T07%3A00%3A00Z",
+		Rows: []checklistRow{{ID: 4, PatientID: 7, Patient: "Léa Dupont", Title: "Bilan lipidique", Kind: recallKindLabel(store.SeqKindResults),
+			Clinic: "Cabinet du Marais", Reason: store.WhyComments, Why: recallWhyLabel(store.WhyComments), Age: 3, Since: f.stamp(start), State: store.SeqManual,
+			Actions: recallActionsFor(actor, 4, store.SeqManual, "Léa Dupont, Bilan lipidique", "/recalls")}}}
+}
+
+// frenchSummary is a recalls summary of two templates, in French.
+func frenchSummary() recallSummaryPage {
+	states := store.SequenceStates()
+	rows, totals, total := summaryTable([]store.SummaryRow{{TemplateKey: "non_urgent_appointment", State: store.SeqBooked, Count: 4},
+		{TemplateKey: "non_urgent_appointment", State: store.SeqSkipped, Count: 1}, {TemplateKey: "recall", State: store.SeqActive, Count: 2}},
+		states, map[string]string{"non_urgent_appointment": "Rendez-vous non urgent", "recall": "Contrôle"})
+	return recallSummaryPage{Clinic: "Cabinet du Marais", States: choices(states, recallStateLabel, ""), Rows: rows, Totals: totals, Total: total}
+}
+
+// frenchTemplate is the editor of a template with two steps and a refused French text.
+func frenchTemplate(f frame) recallTemplatePage {
+	p := recallTemplateForm(f, store.RecallTemplate{Key: "annual", Name: "Rappel annuel", Purpose: string(consent.PurposeRecall),
+		Steps: []store.RecallStep{{Channel: "sms", BodyEN: "Hello {first_name}, call {clinic_phone}.", BodyFR: "Bonjour {first_name}, appelez le {clinic_phone}."},
+			{Channel: "email", DelayMinutes: 14 * 24 * 60, SubjectEN: "Hello", BodyEN: "Hello {first_name}.", SubjectFR: "Bonjour"}}})
+	p.Errors = recallNotesOf(&clinic.ValidationError{Fields: []clinic.FieldError{{Field: "steps[2].body_fr", Reason: "is required"}}})
+	return p
+}
+
+// frenchBoxTabs are the inbox's tabs, the first current.
+func frenchBoxTabs() []boxTab {
+	var out []boxTab
+	for i, b := range boxes() {
+		out = append(out, boxTab{Value: string(b), Label: boxLabel(b), Current: i == 0})
+	}
+	return out
 }

@@ -84,6 +84,12 @@ func kindLabel(k string) string {
 		return "Waitlist: a time freed up"
 	case compose.KindWaitlistTaken:
 		return "Waitlist: the time was taken"
+	case compose.KindMessageAlert:
+		return "A secure message is waiting"
+	case compose.KindResultStep:
+		return "Results: please book"
+	case compose.KindRecallStep:
+		return "Recall: please book"
 	}
 	return k
 }

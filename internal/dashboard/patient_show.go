@@ -87,6 +87,9 @@ type patientFile struct {
 	// Portal is the patient's account at the current clinic's patient portal (POR-7); nil
 	// when the organisation has no clinic yet or the record was merged.
 	Portal *portalState
+	// Recalls are the patient's results and recalls followed up (RES-3..RES-8), newest
+	// first (recall.History).
+	Recalls []patientRecallRow
 
 	database clinic.Database
 	patient  clinic.Patient
@@ -136,6 +139,19 @@ type portalState struct {
 	On, Here, CanSend, CanSettings bool
 }
 
+// patientRecallRow is one of a patient's recalls on their file: its title, state, why
+// staff must act, when it started and how many of its messages went out.
+type patientRecallRow struct {
+	ID         int64
+	Title      string
+	Kind       string // label
+	State      string
+	StateLabel string
+	Why        string // label; "" when nobody needs to act
+	Started    string
+	Sent       int
+}
+
 type relativeRow struct {
 	ID           clinic.PatientID
 	Name         string
@@ -160,7 +176,7 @@ type appointmentRow struct {
 // together before the page is written: "patient.consent.read" and "patient.decisions" (the
 // consent history and the decision log, the same rows their use cases write for the API),
 // "patient.read", and the relatives listed as "relative.list". The patient's latest messages
-// are notify.List's, which audits them itself.
+// are notify.List's, and their recalls recall.History's, which audit them themselves.
 func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -208,6 +224,10 @@ func (d *Dashboard) patientShow(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
+	if file.Recalls, err = d.patientRecalls(r, f, file.ID); err != nil {
+		d.fail(w, r, err)
+		return
+	}
 	relatives := make([]clinic.PatientID, len(file.Relatives))
 	for i, x := range file.Relatives {
 		relatives[i] = x.ID
@@ -241,6 +261,35 @@ func (d *Dashboard) portalStateOf(r *http.Request, f frame, file patientFile) (*
 		On: p.Enabled, Here: f.Clinic.DatabaseID == file.patient.DatabaseID, CanSettings: f.Actor.Can(clinic.PermManageDirectory)}
 	out.Shared, out.Managed = st.Why == account.SharedEmailReason, st.Why == account.ManagedReason
 	out.CanSend = out.CanInvite && out.On && out.Here && f.Actor.Can(clinic.PermWritePatients)
+	return out, nil
+}
+
+// patientRecalls reads a patient's recalls through recall.History (which audits the read,
+// "recall.history"), as the file lists them: each recall's state and why in the clinic's
+// words, when it started in its clinic's zone, and how many of its messages went out.
+func (d *Dashboard) patientRecalls(r *http.Request, f frame, id clinic.PatientID) ([]patientRecallRow, error) {
+	ctx := r.Context()
+	ds, err := d.recalls.History(ctx, web.MustActor(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]patientRecallRow, 0, len(ds))
+	for _, x := range ds {
+		s := x.Sequence
+		row := patientRecallRow{ID: s.ID, Title: s.Title, Kind: recallKindLabel(s.Kind), State: s.State, StateLabel: recallStateLabel(s.State)}
+		if s.Why != "" && (s.State == store.SeqWaiting || s.State == store.SeqManual || s.State == store.SeqUnreachable) {
+			row.Why = recallWhyLabel(s.Why)
+		}
+		if !s.StartedAt.IsZero() {
+			row.Started = f.Locale.Stamp(s.StartedAt.In(f.zoneOf(s.ClinicID)))
+		}
+		for _, n := range x.Steps {
+			if n.State == store.NoteSent || n.State == store.NoteDelivered {
+				row.Sent++
+			}
+		}
+		out = append(out, row)
+	}
 	return out, nil
 }
 

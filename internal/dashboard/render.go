@@ -11,6 +11,7 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/i18n"
 	"github.com/tidings-health/tidings/internal/page"
+	"github.com/tidings-health/tidings/internal/realtime"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
 )
@@ -23,7 +24,9 @@ func pageNames() []string {
 	return []string{"login", "patients", "patient", "patient_form", "patient_merge", "agenda", "week", "book", "waitlist", "move", "appointment", "appointment_cancel", "schedules", "absences", "exceptions", "closure",
 		"reasons", "reason", "rules", "portal", "duplicates", "audit", "databases", "database_hl7", "database_fhir", "database_import", "database_profile", "quarantine", "write_backs", "dryrun", "channels", "explain", "conflicts",
 		"notifications", "notification", "outbox", "inbox", "sending", "templates", "template", "sms", "error",
-		"staff", "staff_new", "staff_user", "staff_password", "profile", "myday", "online"}
+		"staff", "staff_new", "staff_user", "staff_password", "profile", "myday", "online",
+		"recalls", "recall", "recall_summary", "recall_templates", "recall_template", "recall_new",
+		"messaging", "messages", "conversation"}
 }
 
 // pageSet is the dashboard's parsed pages, one copy per locale (page.Set).
@@ -31,7 +34,8 @@ type pageSet = page.Set
 
 // parsePages parses every page with the layouts it may be shown in and the shared parts
 // (templates/parts.html: field errors, appointment action buttons; templates/agenda_grid.html:
-// the agenda's time grid and an appointment's panel, a fragment of the agenda page), with the built-in
+// the agenda's time grid and an appointment's panel, a fragment of the agenda page;
+// templates/recall_parts.html: a recall's buttons and the recall pages' tabs), with the built-in
 // catalog. Each page defines "content" (and the patient list and booking form the "results"
 // and "patient-results" fragments htmx asks for); "layout" wraps it for a signed-in user and
 // "bare" for a visitor. Texts go through the catalog: {{t "…"}} and the date functions of
@@ -47,12 +51,14 @@ func parsePagesWith(a *assets, cat *i18n.Catalog) (*pageSet, error) {
 	}
 	set, err := page.Parse(page.Config{
 		FS:      templateFS,
-		Layouts: []string{"templates/layout.html", "templates/bare.html", "templates/parts.html", "templates/agenda_grid.html"},
+		Layouts: []string{"templates/layout.html", "templates/bare.html", "templates/parts.html", "templates/agenda_grid.html", "templates/recall_parts.html"},
 		Pages:   files,
 		Blocks:  []string{"layout", "bare", "content"},
 		// invalid marks a form control whose field an error names (aria-invalid); embed
-		// writes the Book button's code with its label (templates/portal.html).
-		Funcs:   template.FuncMap{"invalid": clinic.HasField, "embed": func(b bookButton, label string) string { return b.HTML(label) }},
+		// writes the Book button's code with its label (templates/portal.html); events is
+		// the address of the shared client of the message event streams (realtime).
+		Funcs: template.FuncMap{"invalid": clinic.HasField, "embed": func(b bookButton, label string) string { return b.HTML(label) },
+			"events": realtime.ScriptURL},
 		Assets:  a,
 		Catalog: cat,
 		// Field errors name each field in words (field_labels.go), not by its wire name.

@@ -277,6 +277,38 @@ func TestTemplatesRender(t *testing.T) {
 			[]string{`data-field="date"><strong>Day</strong>: must be a date`, "req-2", `id="clinic-switch"`}},
 		{"error signed out", "error", "", view{Title: "Not Found", Data: errorPage{Status: 404, Title: "Not found", Message: "Not found."}},
 			[]string{"Not found.", `href="/login"`}},
+		// Secure messaging (MSG-1..MSG-6): the settings, the inbox and its list, a
+		// conversation and the items its stream appends.
+		{"messaging settings", "messaging", "", view{Title: "Secure messaging", Header: sampleHeader("messaging"), Data: messagingSettingsPage{ClinicID: 1,
+			Clinic: "Main St", StaffStart: true, Incoming: true, IncomingAll: true, PortalButton: true, ButtonShown: true, ListSize: 2,
+			Professionals: []professionalChoice{{ID: 4, Name: "Dr Ada", Start: true}, {ID: 5, Name: "Dr Alan", Answer: true}},
+			Fields:        []clinic.FieldError{{Field: "start_list", Reason: "must list only healthcare professionals of this organisation"}}}},
+			[]string{`action="/settings/messaging"`, `<option value="4" selected>Dr Ada</option>`, `name="staff_start" value="on" id="staff_start" checked`,
+				`id="button-state"`, "Shown on the portal", `data-field="start_list"`, "not sent yet", `data-testid="nav-messaging"`}},
+		{"messages inbox", "messages", "", view{Title: "Secure messages", Header: sampleHeader("messages"), Data: &messagesPage{ClinicID: 1, Clinic: "Main St",
+			Box: "mine", Tabs: []boxTab{{Value: "unassigned", Label: "Unassigned"}, {Value: "mine", Label: "Mine", Current: true}}, EventsURL: "/events?after=9",
+			Rows:     []conversationRow{{ID: 3, Subject: "Results", PatientID: 7, Patient: "Grace Hopper", State: "open", StateLabel: "Conversation open", Started: "Started by the patient", Last: "Tue 7 Apr 2026 10:00 AEST", Unread: 2}},
+			CanStart: true}},
+			[]string{`data-events-url="/events?after=9"`, `href="/messages/3"`, `aria-current="page" data-box="mine"`, `id="start-form"`, `data-unread="2"`,
+				`src="/rt/events.js?v=`, `data-testid="nav-messages"`}},
+		{"messages cannot start", "messages", "", view{Title: "Secure messages", Header: sampleHeader("messages"), Data: &messagesPage{ClinicID: 1, Clinic: "Main St",
+			WhyNot: "only healthcare professionals start conversations (MSG-1)"}},
+			[]string{`id="start-why"`, "only healthcare professionals", `id="no-conversations"`}},
+		{"messages list fragment", "messages", "conversation-list", view{Data: &messagesPage{Rows: []conversationRow{{ID: 3, Subject: "Results", State: "closed", StateLabel: "Conversation closed"}}}},
+			[]string{`id="conversation-list"`, `data-state="closed"`}},
+		{"conversation", "conversation", "", view{Title: "Conversation", Header: sampleHeader("messages"), Data: conversationPage{ID: 3, Subject: "Results",
+			PatientID: 7, Patient: "Grace Hopper", Clinic: "Main St", State: "open", StateLabel: "Conversation open", EventsURL: "/events?after=9", LastID: 12,
+			Messages: []messageItem{{ID: 11, Author: "Grace Hopper", By: "patient", Body: "<b>hi</b>\nthere", At: "today"},
+				{ID: 12, Author: "Dr Ada", By: "staff", Body: "ok", Read: true, Attachment: &attachmentItem{ID: 5, Name: "x.png", SizeKey: "{0} KB", Size: "3"}}},
+			CanAnswer: true, CanAssign: true, CanClose: true, CanHandover: true, MaxMiB: 5,
+			Assignees: []option{{Value: 0, Selected: true}, {Value: 4, Label: "Dr Ada"}}, Clinics: []option{{Value: 2, Label: "Harbour Rd"}}}},
+			[]string{`data-conversation-id="3" data-last-message-id="12"`, "&lt;b&gt;hi&lt;/b&gt;\nthere", `href="/messages/attachments/5"`, `enctype="multipart/form-data"`,
+				`action="/messages/3/assign"`, `action="/messages/3/close"`, `id="handover-copy-form"`, `data-receipt>Read</span>`, "3 KB"}},
+		{"conversation closed, read only", "conversation", "", view{Title: "Conversation", Header: sampleHeader("messages"), Data: conversationPage{ID: 3,
+			State: "closed", StateLabel: "Conversation closed", Closed: true, CanClose: true}},
+			[]string{`id="closed-note"`, `action="/messages/3/reopen"`, `id="no-messages"`}},
+		{"conversation items fragment", "conversation", "message-items", view{Data: conversationPage{ID: 3, Messages: []messageItem{{ID: 13, By: "staff", Body: "later"}}}},
+			[]string{`id="m-13"`, `data-receipt hidden`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -379,6 +411,24 @@ func zeroData(page string) any {
 		return writeBacksPage{}
 	case "online":
 		return onlinePage{}
+	case "recalls":
+		return checklistPage{}
+	case "recall":
+		return recallPage{}
+	case "recall_summary":
+		return recallSummaryPage{}
+	case "recall_templates":
+		return recallTemplatesPage{}
+	case "recall_template":
+		return recallTemplatePage{}
+	case "recall_new":
+		return recallNewPage{}
+	case "messaging":
+		return messagingSettingsPage{}
+	case "messages":
+		return messagesPage{}
+	case "conversation":
+		return conversationPage{}
 	case "database_fhir":
 		return fhirPage{}
 	case "database_import":

@@ -16,32 +16,18 @@ import (
 // returns to the page (Post/Redirect/Get). A refused form is shown again (422, or 409) with
 // what was typed and its fields named.
 func (d *Dashboard) waitlistJoin(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
+	in, f, v, ok := postedClinicForm(d, w, r, readWaitlistInput)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	in, inErr := readWaitlistInput(r.PostForm)
-	if inErr != nil && !formError(inErr) {
-		d.fail(w, r, inErr)
-		return
-	}
-	f, err := d.loadFrame(r)
-	if err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	v := clinic.ValidationError{Fields: clinic.FieldsOf(inErr)}
-	if f.Clinic.ID == 0 {
-		v.Add("clinic_id", "does not exist yet: set up a clinic first")
-	}
 	if in.PatientID == 0 && !clinic.HasField(v.Fields, "patient_id") {
 		v.Add("patient_id", "is required: search by name, mobile number or e-mail, then choose the patient")
 	}
 	if in.ReasonID == 0 && !clinic.HasField(v.Fields, "reason_id") {
 		v.Add("reason_id", "is required")
 	}
-	err = v.Err()
+	err := v.Err()
 	if err == nil {
 		_, err = d.waitlist.Join(ctx, web.MustActor(ctx), waitlist.JoinInput{ClinicID: f.Clinic.ID, PatientID: in.PatientID, ReasonID: in.ReasonID,
 			AgendaID: in.AgendaID, From: in.From, To: in.To, Weekdays: in.Days, FromTime: in.FromTime, ToTime: in.ToTime})

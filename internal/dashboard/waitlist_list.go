@@ -54,6 +54,10 @@ type waitlistPage struct {
 	More        bool
 }
 
+// SearchURL is where the form's patient search posts (templates/parts.html's
+// "patient-search"): the waitlist page again, adding no one.
+func (waitlistPage) SearchURL() string { return "/waitlist/search" }
+
 // dayCheck is one weekday's checkbox of the form: Value is its time.Weekday, Label its
 // English name (a catalog key).
 type dayCheck struct {

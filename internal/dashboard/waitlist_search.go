@@ -8,13 +8,8 @@ import "net/http"
 // lands in a URL, a log or the history; it changes nothing, so it answers directly. htmx's
 // search button gets the patient list fragment only.
 func (d *Dashboard) waitlistSearch(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	in, err := readWaitlistInput(r.PostForm)
-	if err != nil && !formError(err) {
-		d.fail(w, r, err)
+	in, err, ok := postedForm(d, w, r, readWaitlistInput)
+	if !ok {
 		return
 	}
 	d.showWaitlist(w, r, in, http.StatusOK, err)

@@ -3,9 +3,10 @@
 // synthetic patients (shared mobiles and e-mails, parents and children, PMS opt-outs),
 // appointments over the next 14 days, and the history of the three weeks before: past
 // appointments seen, missed (no-show), excused or cancelled, each with the events that led
-// there, so the agenda, the patient file and the appointment page have a past to show. Every
-// name and number is synthetic and generated from fixed seeds, so two runs at the same moment
-// produce the same clinic.
+// there, so the agenda, the patient file and the appointment page have a past to show; and
+// actioned results and recalls being followed up (see recalls), so the action checklist and
+// the recalls summary have real content. Every name and number is synthetic and generated
+// from fixed seeds, so two runs at the same moment produce the same clinic.
 //
 // Seeding is idempotent: when the demo organisation exists it is left as it is.
 package demo
@@ -91,7 +92,8 @@ func Seed(ctx context.Context, db *store.DB) (Result, error) {
 	err = db.Update(ctx, func(tx *store.Tx) error {
 		// The past has its own generator, so that adding history left the rest of the demo
 		// (and what tests expect of it) as it was.
-		s := seeder{tx: tx, rng: rand.New(rand.NewPCG(2026, 11)), past: rand.New(rand.NewPCG(2026, 12)), now: tx.Now}
+		s := seeder{tx: tx, rng: rand.New(rand.NewPCG(2026, 11)), past: rand.New(rand.NewPCG(2026, 12)), now: tx.Now,
+			upcoming: map[clinic.PatientID][]clinic.Appointment{}}
 		return s.run(ctx, &res, hash)
 	})
 	if errors.Is(err, clinic.ErrConflict) {
@@ -150,6 +152,9 @@ type seeder struct {
 	// desk is the reception account's actor label: who marks arrivals and no-shows in the
 	// history.
 	desk string
+	// upcoming are the appointments ahead of each patient, as appointments books them:
+	// the running recalls go to patients without one (a booking pauses a recall, RES-4).
+	upcoming map[clinic.PatientID][]clinic.Appointment
 }
 
 type site struct {
@@ -327,7 +332,12 @@ func (s *seeder) run(ctx context.Context, res *Result, hash string) error {
 			return err
 		}
 	}
-	return nil
+	// Last, once the appointments ahead are known: results and recalls being followed up,
+	// and secure messaging.
+	if err := s.recalls(ctx, sydDB, parisDB, syd, paris); err != nil {
+		return err
+	}
+	return s.messaging(ctx, sites, doctor, syd, paris)
 }
 
 // weekdayHours is the demo agendas' week: Monday to Friday, 08:30–12:30 and 13:30–17:00.
@@ -464,6 +474,7 @@ func (s *seeder) appointments(ctx context.Context, st site, pool []clinic.Patien
 			return err
 		}
 		if created.Status.Upcoming() && created.Start.After(s.now) {
+			s.upcoming[created.PatientID] = append(s.upcoming[created.PatientID], created)
 			// Synced from the clinical software: reminders, no booking confirmations.
 			changes = append(changes, notify.Change{Kind: notify.Booked, Appointment: created, NoNotice: true})
 		}

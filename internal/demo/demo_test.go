@@ -12,6 +12,7 @@ import (
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/demo"
 	"github.com/tidings-health/tidings/internal/dispatch"
+	"github.com/tidings-health/tidings/internal/recall"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/store/storetest"
 )
@@ -199,5 +200,164 @@ func TestDemoHistory(t *testing.T) {
 	_, _, again, _ := history(t, now)
 	if d := cmp.Diff(lives, again); d != "" {
 		t.Errorf("the same seed at the same moment gave another history (-first +second):\n%s", d)
+	}
+}
+
+// TestDemoRecalls (RES-1..RES-8, issue item 10): the demo follows up results and recalls,
+// so the action checklist and the summary show real content: results actioned for a
+// template and for staff, two results of one day grouped into one running recall with its
+// first message sent and the rest planned, a result held until actioned, synced recalls,
+// and checklist items of several reasons (manual action, comments, opted out, finished
+// without a booking).
+func TestDemoRecalls(t *testing.T) {
+	ctx := context.Background()
+	// Just after midnight on a Monday in Sydney: what arrived "today" arrived before now.
+	now := time.Date(2026, 12, 6, 13, 20, 0, 0, time.UTC)
+	db := storetest.Open(t, func() time.Time { return now })
+	res, err := demo.Seed(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := recall.New(db, recall.Config{Now: func() time.Time { return now }})
+	admin := clinic.StaffActor(clinic.User{ID: 1, OrgID: res.Org.ID, Role: clinic.RoleAdministrator})
+	items, counts, err := svc.Checklist(ctx, admin, store.ChecklistFilter{}, store.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, why := range []string{store.WhyManualAction, store.WhyComments, store.WhyOptedOut, store.WhyFinished} {
+		if counts[why] != 1 {
+			t.Errorf("checklist counts %v: want one item for %s", counts, why)
+		}
+	}
+	if len(counts) < 2 || len(items) < 2 {
+		t.Fatalf("checklist of %d items and reasons %v, want items of at least two reasons", len(items), counts)
+	}
+	for _, it := range items {
+		if it.Title == "" || it.FamilyName == "" {
+			t.Errorf("checklist item %+v without title or patient", it)
+		}
+		if it.Since.After(now) || it.CreatedAt.After(now) {
+			t.Errorf("checklist item %q (%s) dates from the future: since %s, created %s", it.Title, it.Reason, it.Since, it.CreatedAt)
+		}
+	}
+	summary, err := svc.Summary(ctx, admin, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]int{}
+	for _, r := range summary {
+		states[r.State] += r.Count
+	}
+	for _, st := range []string{store.SeqActive, store.SeqManual, store.SeqUnreachable, store.SeqDone, store.SeqBooked} {
+		if states[st] == 0 {
+			t.Errorf("summary %v: no recall %s", states, st)
+		}
+	}
+	err = db.View(ctx, func(tx *store.Tx) error {
+		// The same-day group: one recall of two results, its first SMS sent, the rest planned.
+		var grouped, synced, held int
+		for _, it := range summaryPatients(ctx, t, tx, res.Org.ID) {
+			ss, err := tx.Recalls().SequencesOfPatient(ctx, res.Org.ID, it, 10)
+			if err != nil {
+				return err
+			}
+			for _, s := range ss {
+				rs, err := tx.Recalls().ResultsOfSequence(ctx, res.Org.ID, s.ID)
+				if err != nil {
+					return err
+				}
+				steps, err := tx.Recalls().StepsOf(ctx, res.Org.ID, s.ID)
+				if err != nil {
+					return err
+				}
+				if s.Kind == store.SeqKindRecall && s.RecallID != 0 {
+					synced++
+				}
+				if len(rs) == 2 && s.State == store.SeqActive {
+					grouped++
+					if len(steps) != 3 || steps[0].State != store.NoteSent || steps[0].Body == "" || steps[1].State != store.NotePlanned || !steps[1].Due.After(now) {
+						t.Errorf("the grouped recall's steps: %+v", steps)
+					}
+				}
+				if s.UpdatedAt.After(now) {
+					t.Errorf("recall %q changed in the future, %s", s.Title, s.UpdatedAt)
+				}
+				for _, n := range steps {
+					if n.SentAt.After(now) {
+						t.Errorf("step %d of recall %q sent in the future, %s", n.Step, s.Title, n.SentAt)
+					}
+					if n.State == store.NotePlanned && !n.Due.After(now) {
+						t.Errorf("step %d of recall %d planned in the past (%s): the dispatcher would send it late", n.Step, s.ID, n.Due)
+					}
+				}
+			}
+			all, err := tx.Sync().ResultsOf(ctx, res.Org.ID, it)
+			if err != nil {
+				return err
+			}
+			for _, r := range all {
+				if r.Outcome == "held" && r.SequenceID == 0 {
+					held++
+				}
+			}
+		}
+		if grouped != 1 || synced != 2 || held != 1 {
+			t.Errorf("%d grouped running recalls, %d synced recalls, %d held results; want 1, 2 and 1", grouped, synced, held)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// summaryPatients lists the patients with a result or a recall sequence.
+func summaryPatients(ctx context.Context, t *testing.T, tx *store.Tx, org clinic.OrgID) []clinic.PatientID {
+	t.Helper()
+	ps, err := tx.Patients().ListPatients(ctx, org, store.PatientFilter{}, store.Page{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []clinic.PatientID
+	for _, p := range ps {
+		ss, err := tx.Recalls().SequencesOfPatient(ctx, org, p.ID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := tx.Sync().ResultsOf(ctx, org, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ss) > 0 || len(rs) > 0 {
+			out = append(out, p.ID)
+		}
+	}
+	return out
+}
+
+// TestDemoMessaging: the demo's clinics each have another messaging setting (MSG-1..MSG-3)
+// and conversations go both ways, so a newcomer sees the feature at once.
+func TestDemoMessaging(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, nil)
+	if _, err := demo.Seed(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if n := storetest.Count(t, db, `SELECT COUNT(*) FROM messaging_settings`); n != 3 {
+		t.Errorf("%d clinics with messaging settings, want 3", n)
+	}
+	if n := storetest.Count(t, db, `SELECT COUNT(*) FROM messaging_settings WHERE incoming AND portal_button`); n != 2 {
+		t.Errorf("%d clinics show the portal's New message button, want 2 (one clinic takes no incoming conversations)", n)
+	}
+	for _, by := range []string{"staff", "patient"} {
+		if n := storetest.Count(t, db, `SELECT COUNT(*) FROM conversations WHERE started_by = $1`, by); n == 0 {
+			t.Errorf("no conversation started by %s", by)
+		}
+	}
+	if n := storetest.Count(t, db, `SELECT COUNT(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id)`); n != 0 {
+		t.Errorf("%d messages without their event: an open page would never see them", n)
+	}
+	if n := storetest.Count(t, db, `SELECT COUNT(*) FROM conversations WHERE assigned_user_id IS NULL AND state = 'open'`); n == 0 {
+		t.Error("no unassigned conversation for the inbox's first tab")
 	}
 }

@@ -40,7 +40,7 @@ var (
 	// English.
 	reasonPackages = []string{"dashboard", "portal", "page", "clinic", "booking", "store", "contact", "session", "account", "waitlist",
 		"walltime", "input", "audit", "directory", "patient", "staff", "consent", "decide", "notify", "sendtime", "compose",
-		"dispatch", "inbound"}
+		"dispatch", "inbound", "recall", "messaging"}
 	// Reasons kept in constants (const ClockReason = "key") so that several places share them.
 	goReasonConst = regexp.MustCompile(`\b[A-Z]\w*Reason\s*=\s*` + goString)
 )

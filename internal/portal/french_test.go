@@ -55,6 +55,23 @@ func TestPagesInFrench(t *testing.T) {
 			Problem: "this clinic does not take bookings online; please call the clinic", Fields: []clinic.FieldError{{Field: "from", Reason: "must be today or later"}}}},
 		"offer": {offerPage{Token: "t", Day: "mardi 10 mars", Time: "09:00", Practitioner: "Dr Martin", Patient: "Léa", Open: true},
 			offerPage{Claimed: true}, offerPage{Problem: waitlist.ErrOfferTaken.Reason}, offerPage{}},
+		"recall": {recallPage{Switch: "en"}, recallPage{Problem: msgRecallFailed, Surname: "Dupont", BirthDate: "1980-12-09"},
+			recallPage{Problem: msgRecallTooMany}, recallPage{Fields: []clinic.FieldError{{Field: "surname", Reason: recallSurnameReason}, {Field: "birth_date", Reason: recallDateReason}},
+				SurnameError: recallSurnameReason, BirthDateError: recallDateReason},
+			recallPage{Passed: true, Clinic: "Cabinet du Marais", Practitioner: "Dr Martin", Due: "2026-05-01", Open: true, BookURL: "/p/x/book"},
+			recallPage{Passed: true, Clinic: "Cabinet du Marais", Open: true}, recallPage{Passed: true, Clinic: "Cabinet du Marais"}},
+		"messages": {messagesPage{NoRecord: true}, messagesPage{Events: "/p/x/events?after=1"},
+			messagesPage{NewMessage: true, Events: "/p/x/events?after=1", Items: []convItem{{ID: 1, Subject: "Ordonnance", With: "Cabinet du Marais", When: "mar. 10 mars 2026 09:00", Unread: 2},
+				{ID: 2, Subject: "Vaccin", With: "Cabinet du Marais", For: "Léa", When: "a", Unread: 1, Closed: true}}}},
+		"message_new": {newMessagePage{Closed: true}, newMessagePage{Patients: []choice{{Value: "1", Label: "Léa Dupont"}}, Subject: "s", Body: "b",
+			Fields: []clinic.FieldError{{Field: "subject", Reason: "is required"}, {Field: "body", Reason: "must be at most 10000 characters"}, {Field: "for", Reason: "does not exist"}}}},
+		"conversation": {conversationPage{Base: "/p/x", ID: 1, Subject: "Ordonnance", With: "Cabinet du Marais", For: "Léa", CanAnswer: true, MaxMiB: 5, Events: "/p/x/events?after=1",
+			Messages: []msgView{{ID: 1, Mine: true, Body: "Bonjour", When: "a"}, {ID: 2, Mine: true, Read: true, Body: "b", When: "a", Attachment: 3, AttachmentName: "scan.pdf", AttachmentKB: 120},
+				{ID: 3, Author: "Dr Martin", Body: "c", When: "a"}, {ID: 4, System: true, Body: "Handed over", When: "a"}},
+			Fields: []clinic.FieldError{{Field: "attachment", Reason: "must be at most 5 MiB"}, {Field: "attachment", Reason: "must be an image (PNG, JPEG, GIF, WebP) or a PDF"},
+				{Field: "attachment", Reason: "needs a file name of at most 200 characters"}, {Field: "attachment", Reason: "is empty"}, {Field: "body", Reason: "must be text"},
+				{Field: "attachment", Reason: "could not be read"}}},
+			conversationPage{Base: "/p/x", ID: 1, Subject: "s", With: "w", Closed: true, Problem: msgNoReply}},
 	}
 	for _, name := range pageNames() {
 		datas, ok := pages[name]
@@ -75,7 +92,7 @@ func TestPagesInFrench(t *testing.T) {
 		texts = append(texts, f)
 	}
 	for _, f := range []string{"email", "password", "confirm", "patient_id", "reason_id", "agenda_id", "start", "day", "reason", "appointment", "portal", "from", "to",
-		"days", "subscription", "offer", "from_time", "to_time"} {
+		"days", "subscription", "offer", "from_time", "to_time", "surname", "birth_date", "for", "subject", "body", "attachment"} {
 		l, ok := fieldLabel(f)
 		if !ok {
 			t.Errorf("field %s has no label", f)
@@ -86,6 +103,10 @@ func TestPagesInFrench(t *testing.T) {
 	for _, e := range []*clinic.ConflictError{waitlist.ErrOfferExpired, waitlist.ErrOfferTaken, waitlist.ErrOfferClosed} {
 		texts = append(texts, e.Reason)
 	}
+	// The identity check's titles and the recall package's field reasons (RES-3).
+	texts = append(texts, "Confirm who you are", "Your clinic would like to see you", "Nothing more to do", recallSurnameReason, recallDateReason)
+	// Secure messaging's titles and the messaging use cases' reasons a page shows.
+	texts = append(texts, "Messages", "New message", "Message", "is not a patient of this clinic")
 	texts = append(texts, "Waitlist", "A time freed up", "Check your e-mail", "Link expired", "How we contact you", "Change your appointment", "Book an appointment", "Sign in")
 	for _, s := range texts {
 		if strings.TrimSpace(s) != "" {
@@ -101,3 +122,9 @@ func prefRows() []prefRow {
 	}
 	return out
 }
+
+// The reasons recall.Service.Check gives its fields (internal/recall/identity.go).
+const (
+	recallSurnameReason = "is required (at most 200 characters)"
+	recallDateReason    = "must be a date written YYYY-MM-DD"
+)

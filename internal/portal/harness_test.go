@@ -3,6 +3,7 @@ package portal_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -41,6 +42,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvLogging(t, nil)
+}
+
+// newEnvLogging is newEnv with the server logging to log (nil: app's default).
+func newEnvLogging(t *testing.T, log *slog.Logger) *env {
+	t.Helper()
 	clock := storetest.NewClock(start)
 	db := storetest.Open(t, clock.Now)
 	if err := jobs.Migrate(ctx, db); err != nil {
@@ -53,7 +60,8 @@ func newEnv(t *testing.T) *env {
 	// The test client is behind a "proxy" at 127.0.0.1, so that each request may name its
 	// own client address (X-Forwarded-For) and the sign-in limits can be exercised apart.
 	sessions := session.New(db, q, session.Config{Now: clock.Now, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
-	srv, svc, err := app.New(app.Config{DB: db, Sessions: sessions, Version: "test", Now: clock.Now, Notify: app.Notify{Outbox: true, PublicURL: "http://portal.test"}})
+	srv, svc, err := app.New(app.Config{DB: db, Sessions: sessions, Logger: log, Version: "test", Now: clock.Now,
+		Notify: app.Notify{Outbox: true, PublicURL: "http://portal.test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +82,38 @@ func newEnv(t *testing.T) *env {
 	e.ts = httptest.NewServer(srv)
 	t.Cleanup(e.ts.Close)
 	return e
+}
+
+// otherPatient creates another patient of f's clinical database, Other Person
+// (other@example.org), whom f's patient does not act for.
+func (e *env) otherPatient(f storetest.Fixture) clinic.Patient {
+	e.t.Helper()
+	var other clinic.Patient
+	err := e.db.Update(ctx, func(tx *store.Tx) (err error) {
+		other, err = tx.Patients().CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: "Other", FamilyName: "Person", Email: "other@example.org"})
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return other
+}
+
+// child creates Kit Hopper (born 2018, no address of their own), recorded as the child of
+// f's patient, who acts for them.
+func (e *env) child(f storetest.Fixture) clinic.Patient {
+	e.t.Helper()
+	var kid clinic.Patient
+	err := e.db.Update(ctx, func(tx *store.Tx) (err error) {
+		if kid, err = tx.Patients().CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: "Kit", FamilyName: "Hopper", BirthDate: "2018-04-01"}); err != nil {
+			return err
+		}
+		return tx.Patients().LinkRelatives(ctx, f.Org.ID, f.Patient.ID, kid.ID, clinic.RelParent)
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return kid
 }
 
 // at is a wall-clock time in Sydney in March 2026.
@@ -106,18 +146,33 @@ type resp struct {
 
 func (b *browser) do(method, path string, form url.Values) resp {
 	b.e.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
+	return b.doWith(method, path, form, nil)
+}
+
+// doWith is do with extra request headers.
+func (b *browser) doWith(method, path string, form url.Values, hdr map[string]string) resp {
+	b.e.t.Helper()
+	if form == nil {
+		return b.send(method, path, nil, "", hdr)
 	}
+	return b.send(method, path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", hdr)
+}
+
+// send makes a request from the browser's address with body of content type ct ("": no
+// body) and the extra headers hdr.
+func (b *browser) send(method, path string, body io.Reader, ct string, hdr map[string]string) resp {
+	b.e.t.Helper()
 	req, err := http.NewRequest(method, b.e.ts.URL+path, body)
 	if err != nil {
 		b.e.t.Fatal(err)
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
 	}
 	req.Header.Set("X-Forwarded-For", b.ip)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.e.t.Fatal(err)

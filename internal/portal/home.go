@@ -28,8 +28,7 @@ type homePage struct {
 	Appointments []apptView
 	CanBook      bool
 	// NewMessage shows the "New message" button (MSG-3): only when the clinic accepts
-	// conversations from patients and has activated the button. Messaging is not built
-	// yet, so it is never set.
+	// conversations from patients and has activated the button (messaging.Button).
 	NewMessage bool
 }
 
@@ -40,6 +39,10 @@ func (p *Portal) home(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !data.NoRecord {
 		var err error
 		if data.Appointments, err = p.upcoming(r.Context(), v); err != nil {
+			p.fail(w, r, v, err)
+			return
+		}
+		if data.NewMessage, err = p.d.Messaging.Button(r.Context(), v.Site.Clinic.OrgID, v.Site.Clinic.ID); err != nil {
 			p.fail(w, r, v, err)
 			return
 		}

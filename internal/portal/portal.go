@@ -2,7 +2,10 @@
 // /p/{slug}, where patients sign in with the account their invitation opened, book within
 // the clinic's online rules (reason → practitioner or "No preference" → day → time, only real
 // slots), see, move, cancel and add to their calendar their appointments, manage how the
-// clinic contacts them, opt in to push notifications, and join the waitlist.
+// clinic contacts them, opt in to push notifications, join the waitlist, and exchange
+// secure messages with the clinic, live on open pages (MSG-2..MSG-6). At /r/{token},
+// outside every portal, it asks the patient a result's or recall's message was sent to for
+// their surname and date of birth before naming the clinic that wants to see them (RES-3).
 //
 // Pages are server-rendered with the shared page kit (internal/page), mobile first, in
 // English and French (the browser's language, switchable). Every rule is the use cases'
@@ -31,9 +34,12 @@ import (
 	"github.com/tidings-health/tidings/internal/booking"
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/i18n"
+	"github.com/tidings-health/tidings/internal/messaging"
 	"github.com/tidings-health/tidings/internal/notify"
 	"github.com/tidings-health/tidings/internal/page"
 	"github.com/tidings-health/tidings/internal/patient"
+	"github.com/tidings-health/tidings/internal/realtime"
+	"github.com/tidings-health/tidings/internal/recall"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/waitlist"
 	"github.com/tidings-health/tidings/internal/web"
@@ -59,8 +65,14 @@ type Deps struct {
 	Patients *patient.Service
 	Notify   *notify.Service
 	Waitlist *waitlist.Service
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Recalls checks the identity of a patient who opened a result's or recall's link.
+	Recalls *recall.Service
+	// Messaging is secure messaging (MSG-2..MSG-6); Hub delivers its events to the
+	// patient's open pages (GET /p/{slug}/events).
+	Messaging *messaging.Service
+	Hub       *realtime.Hub
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// EmailDomain is the domain of the appointments' calendar UIDs (the e-mails').
 	EmailDomain string
 	// VAPIDPublic is the Web Push application server key; empty hides the push opt-in.
@@ -81,13 +93,14 @@ type Portal struct {
 
 // pageNames lists the page templates, each parsed with the layout and the shared parts.
 func pageNames() []string {
-	return []string{"signin", "reset", "join", "sent", "password", "home", "book", "appointment", "reschedule", "preferences", "error", "waitlist", "offer"}
+	return []string{"signin", "reset", "join", "sent", "password", "home", "book", "appointment", "reschedule", "preferences", "error", "waitlist", "offer", "recall", "messages", "message_new", "conversation"}
 }
 
 // New parses the templates (a broken one fails the boot) and loads the static files.
 func New(d Deps) (*Portal, error) {
-	if d.DB == nil || d.Accounts == nil || d.Booking == nil || d.Patients == nil || d.Notify == nil || d.Waitlist == nil {
-		return nil, errors.New("portal: Deps.DB, Accounts, Booking, Patients, Notify and Waitlist are required")
+	if d.DB == nil || d.Accounts == nil || d.Booking == nil || d.Patients == nil || d.Notify == nil || d.Waitlist == nil || d.Recalls == nil ||
+		d.Messaging == nil || d.Hub == nil {
+		return nil, errors.New("portal: Deps.DB, Accounts, Booking, Patients, Notify, Waitlist, Recalls, Messaging and Hub are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -130,7 +143,7 @@ func parse(assets *page.Assets, cat *i18n.Catalog) (*page.Set, error) {
 		ps[n] = "templates/" + n + ".html"
 	}
 	set, err := page.Parse(page.Config{FS: files, Layouts: []string{"templates/layout.html", "templates/steps.html"}, Pages: ps, Blocks: []string{"layout", "content"},
-		Funcs: template.FuncMap{"invalid": clinic.HasField}, Assets: assets, Catalog: cat, Fields: fieldLabel})
+		Funcs: template.FuncMap{"invalid": clinic.HasField, "events": realtime.ScriptURL}, Assets: assets, Catalog: cat, Fields: fieldLabel})
 	if err != nil {
 		return nil, fmt.Errorf("portal: %w", err)
 	}
@@ -138,7 +151,7 @@ func parse(assets *page.Assets, cat *i18n.Catalog) (*page.Set, error) {
 }
 
 // Routes is the portal's route table: public pages (sign-in, reset, invitation links,
-// static files) and web.Patient ones.
+// static files, the identity check of results' and recalls' links) and web.Patient ones.
 func (p *Portal) Routes() []web.Route {
 	pub := func(method, pattern string, h http.HandlerFunc) web.Route {
 		return web.Route{Method: method, Pattern: pattern, Auth: web.Public, Handler: h}
@@ -177,8 +190,24 @@ func (p *Portal) Routes() []web.Route {
 		pat("GET", "/p/{slug}/waitlist", p.waitlistForm),
 		pat("POST", "/p/{slug}/waitlist", p.joinWaitlist),
 		pat("POST", "/p/{slug}/waitlist/{id}/leave", p.leaveWaitlist),
+		// Secure messaging (MSG-2..MSG-6): the patient's conversations, a new one (MSG-3),
+		// a conversation with its reply form, what came after a message (the page script's
+		// fragment), read receipts, attachments, and the stream of events (SSE).
+		pat("GET", "/p/{slug}/messages", p.messages),
+		pat("GET", "/p/{slug}/messages/new", p.newMessageForm),
+		pat("POST", "/p/{slug}/messages", p.startConversation),
+		pat("GET", "/p/{slug}/messages/{id}", p.conversation),
+		pat("POST", "/p/{slug}/messages/{id}", p.reply),
+		pat("GET", "/p/{slug}/messages/{id}/after/{after}", p.messagesAfter),
+		pat("POST", "/p/{slug}/messages/{id}/read", p.markRead),
+		pat("GET", "/p/{slug}/messages/attachments/{id}", p.attachment),
+		{Method: "GET", Pattern: "/p/{slug}/events", Auth: web.Patient, Handler: p.signedIn(p.events), WriteTimeout: web.NoWriteDeadline},
 		pub("GET", "/p/{slug}/offers/{token}", site(p.offer)),
 		pub("POST", "/p/{slug}/offers/{token}", site(p.claim)),
+		// A result's or recall's link (RES-3): at no portal's address, since nothing may say
+		// which clinic sent it before the patient confirms who they are.
+		pub("GET", "/r/{token}", p.recallForm),
+		pub("POST", "/r/{token}", p.recallCheck),
 	}
 }
 

@@ -119,16 +119,7 @@ func between(s, before, after string) string {
 func TestParentActsForChild(t *testing.T) {
 	e := newEnv(t)
 	f := e.a
-	var kid clinic.Patient
-	err := e.db.Update(ctx, func(tx *store.Tx) (err error) {
-		if kid, err = tx.Patients().CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: "Kit", FamilyName: "Hopper", BirthDate: "2018-04-01"}); err != nil {
-			return err
-		}
-		return tx.Patients().LinkRelatives(ctx, f.Org.ID, f.Patient.ID, kid.ID, clinic.RelParent)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kid := e.child(f)
 	b := e.activate(f, f.Patient.ID, pw)
 	p := base(f)
 	if r := b.get(p + "/book"); !strings.Contains(r.body, `<option value="`+itoa(kid.ID)+`"`) {

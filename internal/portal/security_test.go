@@ -23,14 +23,7 @@ import (
 func TestAnotherPatientsAppointment(t *testing.T) {
 	e := newEnv(t)
 	f := e.a
-	var other clinic.Patient
-	err := e.db.Update(ctx, func(tx *store.Tx) (err error) {
-		other, err = tx.Patients().CreatePatient(ctx, f.Org.ID, clinic.Patient{DatabaseID: f.Database.ID, GivenName: "Other", FamilyName: "Person", Email: "other@example.org"})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := e.otherPatient(f)
 	theirs := e.bookFor(f, other.ID, e.at(12, 10, 0))
 	stranger := e.bookFor(e.b, e.b.Patient.ID, e.at(12, 10, 0))
 	b := e.activate(f, f.Patient.ID, pw)

@@ -114,6 +114,21 @@ func TestAPICreatedHasLocation(t *testing.T) {
 			}
 		})
 	}
+	// A token is never a healthcare professional, so it starts no conversation and writes no
+	// message (MSG-1, MSG-2): those two 201s are checked with a professional's actor in
+	// internal/api (TestMessagingCreatedHasLocation), and here only refused to a token.
+	for _, p := range []string{"/api/v1/conversations", "/api/v1/conversations/{id}/messages"} {
+		covered[p] = true
+	}
+	on := map[string]bool{"staff_start": true, "staff_start_all": true, "incoming": true, "incoming_all": true, "portal_button": true,
+		"reception_triage": true, "staff_digest": false}
+	if res := h.do("PUT", "/api/v1/clinics/"+id(a.Clinic.ID)+"/messaging", "token:administrator", on); res.status != http.StatusOK {
+		t.Errorf("messaging settings: %d %s", res.status, res.body)
+	}
+	if res := h.do("POST", "/api/v1/conversations", "token:practitioner", map[string]any{"clinic_id": a.Clinic.ID, "patient_id": a.Patient.ID,
+		"subject": "Results", "body": "Hello"}); res.status != http.StatusForbidden {
+		t.Errorf("a token starts a conversation: %d %s", res.status, res.body)
+	}
 	for _, r := range h.srv.Routes() {
 		if r.Doc != nil && r.Doc.Status == http.StatusCreated && !covered[r.Pattern] {
 			t.Errorf("%s %s answers 201 and is not in this test's table", r.Method, r.Pattern)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,6 +152,11 @@ func (h *harness) do(method, path, authz string, body any) response {
 		h.t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		// A stream (GET /events) writes until its client goes: its status and headers are
+		// the answer, and closing the body ends it.
+		return response{resp.StatusCode, resp.Header, nil}
+	}
 	b, _ := io.ReadAll(resp.Body)
 	return response{resp.StatusCode, resp.Header, b}
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/jobs"
+	"github.com/tidings-health/tidings/internal/realtime"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/store"
 	"github.com/tidings-health/tidings/internal/web"
@@ -108,6 +109,9 @@ func New(cfg Config) (*Server, error) {
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	// The client script of the message streams (MSG-4), shared by the dashboard and the
+	// portal: public, like the surfaces' static files.
+	mux.Handle("GET "+realtime.StaticPrefix, realtime.Static())
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		// This catch-all matches every method, so the mux's own 405 never happens under
 		// /api/: a path that exists with other methods is told so here (RFC 9110 §15.5.6).
@@ -291,7 +295,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 			elapsed := time.Since(start)
 			s.requests.WithLabelValues(route, fmt.Sprint(status)).Inc()
 			s.duration.WithLabelValues(route).Observe(elapsed.Seconds())
-			if route != "GET /healthz" && route != "GET /metrics" && route != "GET /static/" {
+			if route != "GET /healthz" && route != "GET /metrics" && route != "GET /static/" && route != "GET "+realtime.StaticPrefix {
 				s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", id), slog.String("route", route),
 					slog.Int("status", status), slog.Float64("ms", float64(elapsed.Microseconds())/1000), slog.String("actor", info.actor))
 			}

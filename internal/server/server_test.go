@@ -155,18 +155,35 @@ var allowed = map[string]string{
 	"GET /consent/conflicts":                        "AM",
 
 	// Notifications: the communication log, settings, templates, SMS accounts and inbox.
-	"GET /api/v1/notifications":                                "AMPR",
-	"GET /api/v1/notifications/{id}":                           "AMPR",
-	"GET /api/v1/clinics/{id}/notification-settings":           "AMPR",
-	"PUT /api/v1/clinics/{id}/notification-settings":           "A",
-	"GET /api/v1/clinics/{id}/templates":                       "AMPR",
-	"PUT /api/v1/clinics/{id}/templates":                       "A",
-	"POST /api/v1/templates/preview":                           "AMPR",
-	"GET /api/v1/sms-accounts":                                 "A",
-	"POST /api/v1/sms-accounts":                                "A",
-	"DELETE /api/v1/sms-accounts/{id}":                         "A",
-	"GET /api/v1/sms-inbox":                                    "AMPR",
-	"POST /api/v1/sms-inbox/read":                              "AMPR",
+	"GET /api/v1/notifications":                      "AMPR",
+	"GET /api/v1/notifications/{id}":                 "AMPR",
+	"GET /api/v1/clinics/{id}/notification-settings": "AMPR",
+	"PUT /api/v1/clinics/{id}/notification-settings": "A",
+	"GET /api/v1/clinics/{id}/templates":             "AMPR",
+	"PUT /api/v1/clinics/{id}/templates":             "A",
+	"POST /api/v1/templates/preview":                 "AMPR",
+	"GET /api/v1/sms-accounts":                       "A",
+	"POST /api/v1/sms-accounts":                      "A",
+	"DELETE /api/v1/sms-accounts/{id}":               "A",
+	"GET /api/v1/sms-inbox":                          "AMPR",
+	"POST /api/v1/sms-inbox/read":                    "AMPR",
+
+	// Secure messaging through the API (MSG-1..MSG-6): the settings are read by every role
+	// and saved by administrators; every staff role reaches the conversations' routes, whose
+	// rules (who reads, answers, assigns) are the messaging use cases' (a token is never a
+	// healthcare professional: it triages at most).
+	"GET /api/v1/clinics/{id}/messaging":                       "AMPR",
+	"PUT /api/v1/clinics/{id}/messaging":                       "A",
+	"GET /api/v1/conversations":                                "AMPR",
+	"POST /api/v1/conversations":                               "AMPR",
+	"GET /api/v1/conversations/{id}":                           "AMPR",
+	"POST /api/v1/conversations/{id}/messages":                 "AMPR",
+	"POST /api/v1/conversations/{id}/read":                     "AMPR",
+	"POST /api/v1/conversations/{id}/assign":                   "AMPR",
+	"POST /api/v1/conversations/{id}/close":                    "AMPR",
+	"POST /api/v1/conversations/{id}/reopen":                   "AMPR",
+	"POST /api/v1/conversations/{id}/handover":                 "AMPR",
+	"GET /api/v1/attachments/{id}":                             "AMPR",
 	"GET /notifications":                                       "AMPR",
 	"GET /notifications/{id}":                                  "AMPR",
 	"GET /outbox":                                              "AMPR",
@@ -195,6 +212,43 @@ var allowed = map[string]string{
 	"POST /profile":             "AMPR",
 	"POST /profile/password":    "AMPR",
 	"GET /my-day":               "AMPR",
+
+	// Results and recalls (RES-3..RES-8): the checklist, a recall, the summary; staff's
+	// actions and bulk creation (every role follows up); the templates and the clinic's
+	// switch (administrators).
+	"GET /recalls":                 "AMPR",
+	"GET /recalls/summary":         "AMPR",
+	"GET /recalls/new":             "AMPR",
+	"POST /recalls/new":            "AMPR",
+	"POST /recalls/search":         "AMPR",
+	"GET /recalls/templates":       "A",
+	"POST /recalls/templates":      "A",
+	"GET /recalls/templates/{key}": "A",
+	"POST /recalls/settings":       "A",
+	"GET /recalls/{id}":            "AMPR",
+	"POST /recalls/{id}/start":     "AMPR",
+	"POST /recalls/{id}/skip":      "AMPR",
+	"POST /recalls/{id}/done":      "AMPR",
+
+	// Secure messaging in the dashboard (MSG-1..MSG-6): the clinic's switches
+	// (administrators); every role reaches the inbox, a conversation, its attachments, its
+	// actions and the stream of events, whose rules (who reads, answers, assigns) are the
+	// messaging use cases' (the fixture's conversation is nobody's: "not found").
+	"GET /settings/messaging":          "A",
+	"POST /settings/messaging":         "A",
+	"GET /messages":                    "AMPR",
+	"POST /messages":                   "AMPR",
+	"POST /messages/search":            "AMPR",
+	"GET /messages/{id}":               "AMPR",
+	"GET /messages/{id}/after/{after}": "AMPR",
+	"POST /messages/{id}/reply":        "AMPR",
+	"POST /messages/{id}/read":         "AMPR",
+	"POST /messages/{id}/assign":       "AMPR",
+	"POST /messages/{id}/close":        "AMPR",
+	"POST /messages/{id}/reopen":       "AMPR",
+	"POST /messages/{id}/handover":     "AMPR",
+	"GET /messages/attachments/{id}":   "AMPR",
+	"GET /events":                      "AMPR",
 }
 
 // patientRoutes are the patient portal's pages for a signed-in patient (web.Patient),
@@ -216,6 +270,18 @@ var patientRoutes = map[string]bool{
 	"GET /p/{slug}/waitlist":                       true,
 	"POST /p/{slug}/waitlist":                      true,
 	"POST /p/{slug}/waitlist/{id}/leave":           true,
+	// Secure messaging (MSG-2..MSG-6): the patient's conversations, a new one, a
+	// conversation, its reply, the page script's fragment and read receipt, attachments,
+	// and the stream of events.
+	"GET /p/{slug}/messages":                    true,
+	"GET /p/{slug}/messages/new":                true,
+	"POST /p/{slug}/messages":                   true,
+	"GET /p/{slug}/messages/{id}":               true,
+	"POST /p/{slug}/messages/{id}":              true,
+	"GET /p/{slug}/messages/{id}/after/{after}": true,
+	"POST /p/{slug}/messages/{id}/read":         true,
+	"GET /p/{slug}/messages/attachments/{id}":   true,
+	"GET /p/{slug}/events":                      true,
 }
 
 var initials = map[clinic.Role]string{clinic.RoleAdministrator: "A", clinic.RoleAppointmentManager: "M", clinic.RolePractitioner: "P", clinic.RoleReception: "R"}
@@ -251,7 +317,9 @@ func (h *harness) ids(f storeFixture) map[string]int64 {
 	return map[string]int64{"patients": int64(f.Patient.ID), "clinics": int64(f.Clinic.ID), "databases": int64(f.Database.ID),
 		"practitioners": int64(f.Practitioner.ID), "agendas": int64(f.Agenda.ID), "reasons": int64(f.Reason.ID), "appointments": int64(f.appointment),
 		"exceptions": f.exception, "absences": f.absence, "notifications": f.notification, "sms-accounts": f.smsAccount,
-		"staff": f.staffUser, "quarantine": f.quarantined, "write-backs": int64(f.appointment), "waitlist": f.waitlistEntry}
+		"staff": f.staffUser, "quarantine": f.quarantined, "write-backs": int64(f.appointment), "waitlist": f.waitlistEntry,
+		"recalls": f.recall, "conversations": f.conversation, "attachments": f.attachment,
+		"messages": f.conversation}
 }
 
 // wantPortalSignIn checks that a request to a patient's page of the portal at slug,
@@ -279,7 +347,10 @@ type storeFixture struct {
 	staffUser     int64  // a reception account no test signs in with, for the staff routes
 	quarantined   int64  // a refused HL7 message of the fixture's database
 	waitlistEntry int64  // the patient waiting at the fixture's clinic
+	recall        int64  // a recall of the patient waiting for staff at the fixture's clinic
 	portal        string // the address of the clinic's patient portal, /p/{slug}
+	conversation  int64  // the patient's conversation with the fixture's clinic
+	attachment    int64  // a PDF of that conversation
 }
 
 func (h *harness) fixture(which string) storeFixture {
@@ -295,7 +366,10 @@ func (h *harness) fixture(which string) storeFixture {
 	var staffUser clinic.User
 	var quarantined int64
 	var entry store.WaitlistEntry
+	var seq store.Sequence
 	var portal store.PortalSettings
+	var conv store.Conversation
+	var att store.Attachment
 	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
 	err := h.db.Update(ctx, func(tx *store.Tx) (err error) {
 		appt, err = tx.Appointments().CreateAppointment(ctx, f.Org.ID, clinic.Appointment{ClinicID: f.Clinic.ID, AgendaID: f.Agenda.ID, ReasonID: f.Reason.ID,
@@ -330,6 +404,23 @@ func (h *harness) fixture(which string) storeFixture {
 			ReasonID: f.Reason.ID, FromDate: day, ToDate: day, Weekdays: 127, ToMinute: 24 * 60, AddedBy: "system:fixture"}); err != nil {
 			return err
 		}
+		if seq, err = tx.Recalls().InsertSequence(ctx, store.Sequence{OrgID: f.Org.ID, ClinicID: f.Clinic.ID, PatientID: f.Patient.ID,
+			Kind: store.SeqKindRecall, Title: "Fixture recall", TemplateKey: "recall", State: store.SeqWaiting, Why: store.WhyAwaitingStart,
+			CreatedBy: "system:fixture"}); err != nil {
+			return err
+		}
+		if conv, err = tx.Messaging().CreateConversation(ctx, store.Conversation{OrgID: f.Org.ID, ClinicID: f.Clinic.ID, PatientID: f.Patient.ID,
+			Subject: "Fixture", StartedBy: store.ByPatient}); err != nil {
+			return err
+		}
+		if att, err = tx.Messaging().AddAttachment(ctx, store.Attachment{OrgID: f.Org.ID, ConversationID: conv.ID, Name: "scan.pdf",
+			ContentType: "application/pdf", Size: 9, SHA256: "fixture", Data: []byte("%PDF-1.4\n")}); err != nil {
+			return err
+		}
+		if _, err = tx.Messaging().AddMessage(ctx, store.Message{OrgID: f.Org.ID, ConversationID: conv.ID, Author: store.ByPatient,
+			AuthorPatientID: f.Patient.ID, Body: "Fixture", AttachmentID: att.ID}); err != nil {
+			return err
+		}
 		email := "staff-" + which + "@fixture.test"
 		if staffUser, err = tx.Staff().UserByEmail(ctx, email); errors.Is(err, clinic.ErrNotFound) {
 			staffUser, err = tx.Staff().CreateUser(ctx, f.Org.ID, clinic.User{Email: email, Role: clinic.RoleReception, PasswordHash: "unused"})
@@ -340,7 +431,7 @@ func (h *harness) fixture(which string) storeFixture {
 		h.t.Fatal(err)
 	}
 	return storeFixture{f.Patient, f.Clinic, f.Database, f.Practitioner, f.Agenda, f.Reason, appt.ID, exc.ID, abs.ID, notes[0], acct.ID,
-		int64(staffUser.ID), quarantined, entry.ID, portal.Slug}
+		int64(staffUser.ID), quarantined, entry.ID, seq.ID, portal.Slug, conv.ID, att.ID}
 }
 
 // TestRoleMatrix checks every authenticated route against the hand-written policy, for

@@ -26,6 +26,10 @@ const (
 	// MergeFirst repoints a row of the record removed unless the record kept has one of its
 	// own, which wins (a record belongs to one portal account: the kept record's account).
 	MergeFirst MergeRule = "first"
+	// MergeDays repoints a results recall of the record removed (RES-6: one per patient,
+	// database and day); where the record kept has one of the same day, the removed one
+	// keeps its own, marked as of the merged record's day, so no result or step is lost.
+	MergeDays MergeRule = "days"
 )
 
 // PatientRef is one column that refers to a patient, and what a merge does with it.
@@ -65,6 +69,10 @@ func PatientRefs() []PatientRef {
 		{Table: "portal_account_patients", Column: "patient_id", Rule: MergeFirst},
 		{Table: "waitlist_entries", Column: "patient_id", Rule: MergeMove},
 		{Table: "waitlist_offers", Column: "patient_id", Rule: MergeMove},
+		{Table: "recall_sequences", Column: "patient_id", Rule: MergeDays},
+		{Table: "conversations", Column: "patient_id", Rule: MergeMove},
+		{Table: "messages", Column: "author_patient_id", Rule: MergeMove},
+		{Table: "message_events", Column: "patient_id", Rule: MergeMove},
 		// Records merged earlier into the one now removed follow it, so no chain forms.
 		{Table: "patients", Column: "merged_into", Rule: MergeMove, Versioned: true},
 		{Table: "audit_log", Column: "patient_id", Rule: MergeKeep},
@@ -136,6 +144,13 @@ func (tx Patients) UpdatePatientReferences(ctx context.Context, org clinic.OrgID
 			if _, err := tx.q.exec(ctx, `DELETE FROM `+r.Table+` WHERE organisation_id = $1 AND `+r.Column+` = $2
 				AND EXISTS (SELECT 1 FROM `+r.Table+` k WHERE k.organisation_id = $1 AND k.`+r.Column+` = $3)`, org, from, to); err != nil {
 				return nil, fmt.Errorf("drop %s of patient %d: %w", r.Key(), from, err)
+			}
+		case MergeDays:
+			if _, err := tx.q.exec(ctx, `UPDATE `+r.Table+` SET group_day = group_day || '/' || CAST(id AS TEXT)
+				WHERE organisation_id = $1 AND `+r.Column+` = $2 AND kind = 'results' AND EXISTS (SELECT 1 FROM `+r.Table+` k
+					WHERE k.organisation_id = $1 AND k.`+r.Column+` = $3 AND k.kind = 'results' AND k.database_id = `+r.Table+`.database_id
+					AND k.group_day = `+r.Table+`.group_day)`, org, from, to); err != nil {
+				return nil, fmt.Errorf("set apart the days of %s of patient %d: %w", r.Key(), from, err)
 			}
 		case MergeMove:
 		default:

@@ -98,7 +98,7 @@ func TestPatientRefsCoverSchema(t *testing.T) {
 				}
 			}
 			switch r.Rule {
-			case store.MergeMove, store.MergeRelatives, store.MergeKeep, store.MergeFirst:
+			case store.MergeMove, store.MergeRelatives, store.MergeKeep, store.MergeFirst, store.MergeDays:
 			default:
 				t.Errorf("%s: unknown rule %q", r.Key(), r.Rule)
 			}
@@ -197,6 +197,26 @@ func seedMerge(t *testing.T, db *store.DB, slug string) mergeWorld {
 			Due: "2027-06-01", Reason: "Skin check", Status: "active"}); err != nil {
 			return err
 		}
+		// Both records have results performed on one day: each keeps its recall.
+		for _, id := range []clinic.PatientID{w.remove, w.keep} {
+			if _, err := tx.Recalls().InsertSequence(ctx, store.Sequence{OrgID: org, ClinicID: w.f.Clinic.ID, PatientID: id, Kind: store.SeqKindResults,
+				DatabaseID: w.f.Database.ID, GroupDay: "2026-05-01", Title: "FBC", TemplateKey: "discuss", State: store.SeqManual, CreatedBy: "sync"}); err != nil {
+				return err
+			}
+		}
+		conv, err := tx.Messaging().CreateConversation(ctx, store.Conversation{OrgID: org, ClinicID: w.f.Clinic.ID, PatientID: w.remove,
+			Subject: "Question", StartedBy: store.ByPatient})
+		if err != nil {
+			return err
+		}
+		msg, err := tx.Messaging().AddMessage(ctx, store.Message{OrgID: org, ConversationID: conv.ID, Author: store.ByPatient, AuthorPatientID: w.remove, Body: "Hello"})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Messaging().AddMessageEvent(ctx, store.MessageEvent{OrgID: org, ConversationID: conv.ID, ClinicID: w.f.Clinic.ID,
+			PatientID: w.remove, Kind: store.EventMessage, MessageID: msg.ID}); err != nil {
+			return err
+		}
 		acct, err := tx.Portal().CreatePortalAccount(ctx, org, "removed@example.org")
 		if err != nil {
 			return err
@@ -285,7 +305,7 @@ func TestUpdatePatientReferences(t *testing.T) {
 	}
 	want := map[string]int{"appointments.patient_id": 1, "consent_records.patient_id": 1, "consent_decisions.patient_id": 1,
 		"notifications.patient_id": 1, "sms_inbox.patient_id": 1, "push_subscriptions.patient_id": 1, "results.patient_id": 1, "recalls.patient_id": 1, "patients.merged_into": 1,
-		"portal_account_patients.patient_id": 1, "waitlist_entries.patient_id": 1, "waitlist_offers.patient_id": 1, "patient_relatives.patient_id": 1, "patient_relatives.relative_id": 1, "audit_log.patient_id": 0}
+		"portal_account_patients.patient_id": 1, "waitlist_entries.patient_id": 1, "waitlist_offers.patient_id": 1, "recall_sequences.patient_id": 1, "conversations.patient_id": 1, "messages.author_patient_id": 1, "message_events.patient_id": 1, "patient_relatives.patient_id": 1, "patient_relatives.relative_id": 1, "audit_log.patient_id": 0}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("rows moved (-want +got):\n%s", d)
 	}

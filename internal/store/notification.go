@@ -51,7 +51,11 @@ type Notification struct {
 	PatientID     clinic.PatientID     // 0: a reply to a number no patient has
 	AppointmentID clinic.AppointmentID // 0: not about an appointment
 	// OfferID is the waitlist offer the notification makes or withdraws (POR-9); 0: none.
-	OfferID    int64
+	OfferID int64
+	// SequenceID and Step say which step of which recall sequence the notification is
+	// (RES-3); SequenceID 0: none.
+	SequenceID int64
+	Step       int
 	Kind       string
 	Purpose    string
 	Channel    string
@@ -82,7 +86,7 @@ type Notification struct {
 
 const notificationCols = `id, organisation_id, clinic_id, patient_id, appointment_id, kind, purpose, channel, offset_text, due_at, deadline_at,
 	state, reason, attempts, fence, lease_until, destination, subject, body, segments, asks_reply, group_id, provider, provider_id,
-	provider_status, sending_at, sent_at, created_at, updated_at, offer_id`
+	provider_status, sending_at, sent_at, created_at, updated_at, offer_id, sequence_id, step`
 
 func scanNotification(r row) (Notification, error) {
 	var n Notification
@@ -92,11 +96,14 @@ func scanNotification(r row) (Notification, error) {
 // scanNotificationInto reads notificationCols into n, then the row's further columns into
 // more (a join's).
 func scanNotificationInto(r row, n *Notification, more ...any) error {
-	var pid, aid, gid, oid *int64
+	var pid, aid, gid, oid, sid *int64
 	var deadline, lease, sending, sent *time.Time
 	err := r.Scan(append([]any{&n.ID, &n.OrgID, &n.ClinicID, &pid, &aid, &n.Kind, &n.Purpose, &n.Channel, &n.Offset, &n.Due, &deadline,
 		&n.State, &n.Reason, &n.Attempts, &n.Fence, &lease, &n.Destination, &n.Subject, &n.Body, &n.Segments, &n.AsksReply, &gid,
-		&n.Provider, &n.ProviderID, &n.ProviderStatus, &sending, &sent, &n.CreatedAt, &n.UpdatedAt, &oid}, more...)...)
+		&n.Provider, &n.ProviderID, &n.ProviderStatus, &sending, &sent, &n.CreatedAt, &n.UpdatedAt, &oid, &sid, &n.Step}, more...)...)
+	if sid != nil {
+		n.SequenceID = *sid
+	}
 	if oid != nil {
 		n.OfferID = *oid
 	}
@@ -140,14 +147,14 @@ func (tx Notifications) PlanNotifications(ctx context.Context, org clinic.OrgID,
 		k := min(len(ns), batch)
 		var b strings.Builder
 		b.WriteString(`INSERT INTO notifications (organisation_id, clinic_id, patient_id, appointment_id, kind, purpose, channel, offset_text,
-			due_at, deadline_at, state, reason, destination, body, segments, created_at, updated_at, offer_id) VALUES `)
-		args := make([]any, 0, k*18)
+			due_at, deadline_at, state, reason, destination, body, segments, created_at, updated_at, offer_id, sequence_id, step) VALUES `)
+		args := make([]any, 0, k*20)
 		for i, n := range ns[:k] {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			b.WriteString("(")
-			for j := range 18 {
+			for j := range 20 {
 				if j > 0 {
 					b.WriteString(", ")
 				}
@@ -159,7 +166,8 @@ func (tx Notifications) PlanNotifications(ctx context.Context, org clinic.OrgID,
 				state = NotePlanned
 			}
 			args = append(args, org, n.ClinicID, zeroNil(int64(n.PatientID)), zeroNil(int64(n.AppointmentID)), n.Kind, n.Purpose, n.Channel,
-				n.Offset, n.Due.UTC(), timeNil(n.Deadline), state, n.Reason, n.Destination, n.Body, n.Segments, tx.Now, tx.Now, zeroNil(n.OfferID))
+				n.Offset, n.Due.UTC(), timeNil(n.Deadline), state, n.Reason, n.Destination, n.Body, n.Segments, tx.Now, tx.Now, zeroNil(n.OfferID),
+				zeroNil(n.SequenceID), n.Step)
 		}
 		b.WriteString(" RETURNING id")
 		got, err := collect(ctx, tx, func(r row) (int64, error) {

@@ -257,8 +257,9 @@ type Result struct {
 	ActionedAt           *time.Time
 	Comments             string
 	State                string // "", notified, given, discussed (RES-5)
-	Outcome              string // template or manual
+	Outcome              string // template, manual, or held (not actioned yet, RES-1)
 	Template             string
+	SequenceID           int64 // the recall sequence of its day once taken; 0: none
 	CreatedAt, UpdatedAt time.Time
 }
 
@@ -288,13 +289,40 @@ func (tx Sync) UpsertResult(ctx context.Context, r Result) (int64, error) {
 //
 // Errors: none of its own.
 func (tx Sync) ResultsOf(ctx context.Context, org clinic.OrgID, patient clinic.PatientID) ([]Result, error) {
-	return collect(ctx, tx, func(r row) (Result, error) {
-		var x Result
-		return x, r.Scan(&x.ID, &x.OrgID, &x.DatabaseID, &x.PatientID, &x.ExternalID, &x.Test, &x.PerformedAt, &x.Category, &x.DoctorID,
-			&x.DoctorName, &x.Action, &x.ActionedAt, &x.Comments, &x.State, &x.Outcome, &x.Template, &x.CreatedAt, &x.UpdatedAt)
-	}, `SELECT id, organisation_id, database_id, patient_id, external_id, test, performed_at, category, doctor_id, doctor_name, action,
-		actioned_at, comments, state, outcome, template, created_at, updated_at FROM results WHERE organisation_id = $1 AND patient_id = $2
+	return collect(ctx, tx, scanResult, `SELECT `+resultCols+` FROM results WHERE organisation_id = $1 AND patient_id = $2
 		ORDER BY id DESC`, org, patient)
+}
+
+// ResultByExternalID reads a result of a database by its id there.
+//
+// Errors: clinic.ErrNotFound.
+func (tx Sync) ResultByExternalID(ctx context.Context, db clinic.DatabaseID, external string) (Result, error) {
+	r, err := scanResult(tx.q.queryRow(ctx, `SELECT `+resultCols+` FROM results WHERE database_id = $1 AND external_id = $2`, db, external))
+	if err != nil {
+		return r, fmt.Errorf("result %s: %w", external, err)
+	}
+	return r, nil
+}
+
+const resultCols = `id, organisation_id, database_id, patient_id, external_id, test, performed_at, category, doctor_id, doctor_name, action,
+	actioned_at, comments, state, outcome, template, created_at, updated_at, sequence_id`
+
+func scanResult(r row) (Result, error) {
+	var x Result
+	var seq *int64
+	err := r.Scan(&x.ID, &x.OrgID, &x.DatabaseID, &x.PatientID, &x.ExternalID, &x.Test, &x.PerformedAt, &x.Category, &x.DoctorID,
+		&x.DoctorName, &x.Action, &x.ActionedAt, &x.Comments, &x.State, &x.Outcome, &x.Template, &x.CreatedAt, &x.UpdatedAt, &seq)
+	if seq != nil {
+		x.SequenceID = *seq
+	}
+	for _, t := range []**time.Time{&x.PerformedAt, &x.ActionedAt} {
+		if *t != nil {
+			u := (*t).UTC()
+			*t = &u
+		}
+	}
+	x.CreatedAt, x.UpdatedAt = x.CreatedAt.UTC(), x.UpdatedAt.UTC()
+	return x, err
 }
 
 // CountResults counts the results stored for database id of org.

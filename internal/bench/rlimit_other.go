@@ -1,0 +1,6 @@
+//go:build !unix
+
+package bench
+
+// raiseOpenFiles has nothing to raise here.
+func raiseOpenFiles(int) error { return nil }

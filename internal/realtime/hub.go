@@ -1,0 +1,242 @@
+// Package realtime delivers secure messaging's events to open pages (MSG-4) as Server-Sent
+// Events. A Hub fans each committed event out to this process's streams, indexed by clinic
+// and by patient; on PostgreSQL every instance LISTENs to the channel the store NOTIFYs in
+// the event's own transaction, so a message sent through one instance reaches streams held
+// by all. Events carry ids only; a page renders what its viewer may see through the use
+// cases.
+//
+// A stream never depends on the hub for completeness: it starts by replaying from the
+// database what came after the client's Last-Event-ID, and whenever the hub could not keep
+// up with it (its buffer full, the LISTEN connection lost) it replays again from the last
+// id it sent. The hub only makes delivery fast.
+package realtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// Channel is the PostgreSQL notification channel of message events (store.AddMessageEvent).
+const Channel = "tidings_messages"
+
+type clinicKey struct {
+	org clinic.OrgID
+	id  clinic.ClinicID
+}
+
+type patientKey struct {
+	org clinic.OrgID
+	id  clinic.PatientID
+}
+
+// Sub is one stream's subscription.
+type Sub struct {
+	Org      clinic.OrgID
+	Filter   store.EventFilter
+	C        chan store.MessageEvent
+	behind   atomic.Bool
+	hub      *Hub
+	released bool
+}
+
+// Behind reports (and clears) whether the hub dropped an event for this stream since the
+// last call: the stream must replay from the database.
+func (s *Sub) Behind() bool { return s.behind.Swap(false) }
+
+// Close removes the subscription.
+func (s *Sub) Close() { s.hub.remove(s) }
+
+// Hub fans events out to subscriptions.
+type Hub struct {
+	mu        sync.RWMutex
+	byClinic  map[clinicKey]map[*Sub]struct{}
+	byPatient map[patientKey]map[*Sub]struct{}
+	all       map[*Sub]struct{}
+	log       *slog.Logger
+	buffer    int
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// Close ends every stream served over the hub's subscriptions (the server is shutting
+// down: browsers reconnect, to this instance once it is back or to another one).
+func (h *Hub) Close() { h.closeOnce.Do(func() { close(h.done) }) }
+
+// New returns an empty hub; each stream buffers up to buffer events (1 when 0: Serve
+// takes an event as a wake-up and reads what to send from the database, so one pending
+// event wakes it as well as many, and each buffered event costs memory on every open
+// stream: 64 of them were a third of a stream's heap).
+func New(log *slog.Logger, buffer int) *Hub {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if buffer <= 0 {
+		buffer = 1
+	}
+	return &Hub{byClinic: map[clinicKey]map[*Sub]struct{}{}, byPatient: map[patientKey]map[*Sub]struct{}{}, all: map[*Sub]struct{}{},
+		log: log, buffer: buffer, done: make(chan struct{})}
+}
+
+// Subscribe opens a subscription to org's events that f follows.
+func (h *Hub) Subscribe(org clinic.OrgID, f store.EventFilter) *Sub {
+	s := &Sub{Org: org, Filter: f, C: make(chan store.MessageEvent, h.buffer), hub: h}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.all[s] = struct{}{}
+	for _, c := range f.ClinicIDs {
+		k := clinicKey{org, c}
+		if h.byClinic[k] == nil {
+			h.byClinic[k] = map[*Sub]struct{}{}
+		}
+		h.byClinic[k][s] = struct{}{}
+	}
+	for _, p := range f.PatientIDs {
+		k := patientKey{org, p}
+		if h.byPatient[k] == nil {
+			h.byPatient[k] = map[*Sub]struct{}{}
+		}
+		h.byPatient[k][s] = struct{}{}
+	}
+	return s
+}
+
+func (h *Hub) remove(s *Sub) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s.released {
+		return
+	}
+	s.released = true
+	delete(h.all, s)
+	for _, c := range s.Filter.ClinicIDs {
+		k := clinicKey{s.Org, c}
+		delete(h.byClinic[k], s)
+		if len(h.byClinic[k]) == 0 {
+			delete(h.byClinic, k)
+		}
+	}
+	for _, p := range s.Filter.PatientIDs {
+		k := patientKey{s.Org, p}
+		delete(h.byPatient[k], s)
+		if len(h.byPatient[k]) == 0 {
+			delete(h.byPatient, k)
+		}
+	}
+}
+
+// Publish hands a committed event to the streams that follow its clinic or its patient,
+// without waiting: a stream whose buffer is full is marked behind and replays.
+func (h *Hub) Publish(e store.MessageEvent) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	seen := map[*Sub]bool{}
+	send := func(set map[*Sub]struct{}) {
+		for s := range set {
+			if seen[s] {
+				continue
+			}
+			seen[s] = true
+			select {
+			case s.C <- e:
+			default:
+				s.behind.Store(true)
+			}
+		}
+	}
+	send(h.byClinic[clinicKey{e.OrgID, e.ClinicID}])
+	send(h.byPatient[patientKey{e.OrgID, e.PatientID}])
+}
+
+// Online reports whether this process holds a stream of the patient's (the message alert
+// is then not needed: they see the message as it comes).
+func (h *Hub) Online(org clinic.OrgID, p clinic.PatientID) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.byPatient[patientKey{org, p}]) > 0
+}
+
+// Streams counts the open subscriptions (the bench's and the status page's figure).
+func (h *Hub) Streams() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.all)
+}
+
+// behindAll marks every stream behind (the LISTEN connection was lost: what was notified
+// meanwhile is only in the database).
+func (h *Hub) behindAll() {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for s := range h.all {
+		s.behind.Store(true)
+		select {
+		case s.C <- store.MessageEvent{}: // wake the stream to replay
+		default:
+		}
+	}
+}
+
+// Listen relays PostgreSQL's notifications of message events to the hub until ctx ends,
+// reconnecting after a lost connection (and making every stream replay). On SQLite, where
+// the use cases publish after commit themselves, it only waits for ctx to end: serve runs
+// it as a component, and a component that returns early stops the server.
+func (h *Hub) Listen(ctx context.Context, db *store.DB) error {
+	pool := db.PgxPool()
+	if db.Dialect() != store.Postgres || pool == nil {
+		<-ctx.Done()
+		return nil
+	}
+	wait := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := h.listen(ctx, pool)
+		if ctx.Err() != nil {
+			return nil
+		}
+		h.log.Error("message events: LISTEN connection lost", "err", err)
+		h.behindAll()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+	return nil
+}
+
+func (h *Hub) listen(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+		return err
+	}
+	// Anything committed before LISTEN took effect is in the database: replay.
+	h.behindAll()
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				_, _ = conn.Exec(context.Background(), "UNLISTEN "+Channel)
+			}
+			return err
+		}
+		e, err := store.DecodeEvent(n.Payload)
+		if err != nil {
+			h.log.Error("message events: bad notification", "err", err)
+			continue
+		}
+		h.Publish(e)
+	}
+}

@@ -1,0 +1,41 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/tidings-health/tidings/internal/store"
+)
+
+// FuzzDecodeEvent: the payload of a message event's notification (MSG-4) either decodes
+// into the event it was made from or is refused; it never panics, and what decodes encodes
+// back to the same ids.
+func FuzzDecodeEvent(f *testing.F) {
+	f.Add("1 2 3 4 5")
+	f.Add("")
+	f.Add("9223372036854775807 1 1 1 1")
+	f.Add("1 2 3 4")
+	f.Add("a b c d e")
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := store.DecodeEvent(s)
+		if err != nil {
+			return
+		}
+		again, err := store.DecodeEvent(store.EncodeEvent(e))
+		if err != nil || again != e {
+			t.Fatalf("%q decoded to %+v, which encodes to %q and decodes to %+v (%v)", s, e, store.EncodeEvent(e), again, err)
+		}
+	})
+}
+
+func TestDecodeEventRoundTrip(t *testing.T) {
+	e := store.MessageEvent{ID: 10, OrgID: 2, ConversationID: 3, ClinicID: 4, PatientID: 5}
+	got, err := store.DecodeEvent(store.EncodeEvent(e))
+	if err != nil || got != e {
+		t.Fatalf("round trip of %+v: %+v, %v", e, got, err)
+	}
+	for _, bad := range []string{"", "1 2 3 4", "1 2 3 4 x", "1 2 3 4 5 6"} {
+		if _, err := store.DecodeEvent(bad); err == nil {
+			t.Errorf("DecodeEvent(%q) accepted", bad)
+		}
+	}
+}
