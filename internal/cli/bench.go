@@ -222,7 +222,7 @@ func benchMessaging(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&c.Sessions, "sessions", 5000, "open SSE sessions, one patient's portal stream each")
 	fs.IntVar(&c.Rate, "rate", 500, "messages sent per second")
 	fs.DurationVar(&c.Duration, "duration", 30*time.Second, "length of the sending phase (with the seeding and the streams' opening, about a minute)")
-	fs.IntVar(&c.Instances, "instances", 0, "servers on the database, each a `tidings serve` process (0: 1 on SQLite, 2 on PostgreSQL)")
+	fs.IntVar(&c.Instances, "instances", 0, "servers on the database, each a child process running tidings serve (0: 1 on SQLite, 2 on PostgreSQL)")
 	fs.StringVar(&c.Send, "send", bench.SendDashboard, "how the practitioner writes: dashboard (the reply form, with a staff session), api (a token: refused, a token is no professional) or direct (the use case in the bench's process; PostgreSQL only)")
 	db, done, err := benchStart(ctx, env, fs, cfg, args)
 	if err != nil {

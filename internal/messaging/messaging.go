@@ -230,11 +230,13 @@ func (s *Service) Start(ctx context.Context, actor clinic.Actor, in StartInput) 
 		if c, err = tx.Messaging().CreateConversation(ctx, c); err != nil {
 			return nil, err
 		}
-		events, err := s.write(ctx, tx, actor, &c, body, nil)
-		if err != nil {
+		// The audit row first: the event, written last, holds PostgreSQL's order lock
+		// until commit, so as little as possible comes after it.
+		if err := audit.Record(ctx, tx, actor, "message.start", c.PatientID); err != nil {
 			return nil, err
 		}
-		return events, audit.Record(ctx, tx, actor, "message.start", c.PatientID)
+		_, events, err := s.write(ctx, tx, actor, &c, body, nil)
+		return events, err
 	})
 	return c, err
 }
@@ -290,14 +292,12 @@ func (s *Service) Send(ctx context.Context, actor clinic.Actor, id int64, body s
 			}
 			att = &a
 		}
-		events, err := s.write(ctx, tx, actor, &c, body, att)
-		if err != nil {
+		if err := audit.Record(ctx, tx, actor, "message.send", c.PatientID); err != nil {
 			return nil, err
 		}
-		if out, err = tx.Messaging().Message(ctx, actor.OrgID, events[0].MessageID); err != nil {
-			return nil, err
-		}
-		return events, audit.Record(ctx, tx, actor, "message.send", c.PatientID)
+		var events []store.MessageEvent
+		out, events, err = s.write(ctx, tx, actor, &c, body, att)
+		return events, err
 	})
 	return out, err
 }
@@ -338,10 +338,10 @@ func cleanName(n string) string {
 
 // write stores a message by actor in c, marks it read by its author, records the events
 // and plans the patient's alert when staff wrote.
-func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c *store.Conversation, body string, att *store.Attachment) ([]store.MessageEvent, error) {
+func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c *store.Conversation, body string, att *store.Attachment) (store.Message, []store.MessageEvent, error) {
 	m := store.Message{OrgID: c.OrgID, ConversationID: c.ID, Body: body}
 	if att != nil {
-		m.AttachmentID = att.ID
+		m.AttachmentID, m.AttachmentName, m.AttachmentType, m.AttachmentSize = att.ID, att.Name, att.ContentType, att.Size
 	}
 	switch actor.Kind {
 	case clinic.ActorPatient:
@@ -353,25 +353,25 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c
 	}
 	m, err := tx.Messaging().AddMessage(ctx, m)
 	if err != nil {
-		return nil, err
+		return m, nil, err
 	}
 	c.LastMessageID, c.LastMessageAt = m.ID, m.CreatedAt
 	if m.Author != store.BySystem {
 		if _, err := tx.Messaging().MarkRead(ctx, c.OrgID, c.ID, Reader(actor), m.ID); err != nil {
-			return nil, err
+			return m, nil, err
 		}
 	}
 	if m.Author == store.ByStaff && s.cfg.Alert != nil {
 		if err := s.cfg.Alert(ctx, tx, *c, m); err != nil {
-			return nil, err
+			return m, nil, err
 		}
 	}
 	// The event last: on PostgreSQL it holds the events' order lock until commit.
 	e, err := s.event(ctx, tx, *c, store.EventMessage, m.ID, "")
 	if err != nil {
-		return nil, err
+		return m, nil, err
 	}
-	return []store.MessageEvent{e}, nil
+	return m, []store.MessageEvent{e}, nil
 }
 
 // event records one event of c.
@@ -706,7 +706,7 @@ func (s *Service) Handover(ctx context.Context, actor clinic.Actor, id int64, in
 		if err != nil {
 			return nil, err
 		}
-		evs, err := s.write(ctx, tx, clinic.SystemActor(actor.OrgID, "handover"), &c, note, nil)
+		_, evs, err := s.write(ctx, tx, clinic.SystemActor(actor.OrgID, "handover"), &c, note, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -815,7 +815,7 @@ func (s *Service) copyAcross(ctx context.Context, tx *store.Tx, actor clinic.Act
 			fmt.Fprintf(&b, "\n(attachment not copied: %s)", m.AttachmentName)
 		}
 	}
-	events, err := s.write(ctx, tx, sys, &copied, clip(b.String(), MaxBody), nil)
+	_, events, err := s.write(ctx, tx, sys, &copied, clip(b.String(), MaxBody), nil)
 	if err != nil {
 		return nil, "", err
 	}

@@ -433,28 +433,31 @@ type MessageEvent struct {
 
 // AddMessageEvent numbers and stores an event. On PostgreSQL it also notifies the channel
 // "tidings_messages" with the event's ids, delivered at commit to every instance, and first
-// takes a transaction-level advisory lock, so that events commit in the order of their ids:
-// a stream that read up to id N never sees an event below N commit later. Callers record
-// the event last in their transaction (the lock is held until commit). SQLite has one
-// writer, which orders them already.
+// takes a transaction-level advisory lock of the event's organisation, so that an
+// organisation's events commit in the order of their ids: a stream (which reads one
+// organisation's events) that read up to id N never sees one below N commit later.
+// Callers record the event last in their transaction (the lock is held until commit).
+// SQLite has one writer, which orders them already.
 //
 // Errors: none of its own.
 func (tx Messaging) AddMessageEvent(ctx context.Context, e MessageEvent) (MessageEvent, error) {
 	e.CreatedAt = tx.Now
 	if tx.dialect == Postgres {
-		if _, err := tx.q.exec(ctx, `SELECT pg_advisory_xact_lock(7310475291)`); err != nil {
-			return e, fmt.Errorf("order message events: %w", err)
+		// One round trip: the lock, the row and the notification.
+		err := tx.q.queryRow(ctx, `WITH l AS (SELECT pg_advisory_xact_lock(731047, $1::int)),
+			e AS (INSERT INTO message_events (organisation_id, conversation_id, clinic_id, patient_id, kind, message_id, reader, created_at)
+				SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM l RETURNING id)
+			SELECT id, pg_notify('tidings_messages', id || ' ' || $1 || ' ' || $2 || ' ' || $3 || ' ' || $4) FROM e`,
+			e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, zeroNil(e.MessageID), e.Reader, tx.Now).Scan(&e.ID, new(any))
+		if err != nil {
+			return e, fmt.Errorf("add message event: %w", err)
 		}
+		return e, nil
 	}
 	err := tx.q.queryRow(ctx, `INSERT INTO message_events (organisation_id, conversation_id, clinic_id, patient_id, kind, message_id, reader, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, zeroNil(e.MessageID), e.Reader, tx.Now).Scan(&e.ID)
 	if err != nil {
 		return e, fmt.Errorf("add message event: %w", err)
-	}
-	if tx.dialect == Postgres {
-		if _, err := tx.q.exec(ctx, `SELECT pg_notify('tidings_messages', $1)`, EncodeEvent(e)); err != nil {
-			return e, fmt.Errorf("notify message event: %w", err)
-		}
 	}
 	return e, nil
 }
