@@ -65,6 +65,12 @@ func findAbsenceTarget(t *testing.T, dsn string) absenceTarget {
 			if p.Mobile == "" || p.NotificationsOff {
 				continue
 			}
+			// A reason whose notifications are off (CON-6) announces no notice.
+			if on, err := tx.Consent().ReasonSwitches(ctx, org.ID, []clinic.ReasonID{a.ReasonID}); err != nil {
+				return err
+			} else if !on[a.ReasonID] {
+				continue
+			}
 			out = absenceTarget{appt: a, practitioner: *agendas[i].PractitionerID, day: a.Start.In(loc).Format(time.DateOnly)}
 			return nil
 		}
