@@ -478,7 +478,10 @@ func TestMessagingEvents(t *testing.T) {
 		r = r.WithContext(web.WithActor(web.WithRequestID(r.Context(), "req-test"), actorOf(doc)))
 		e.mux.ServeHTTP(w, r)
 	}))
-	defer srv.Close()
+	defer func() {
+		srv.CloseClientConnections() // a stream left open by a failed check must not hang Close
+		srv.Close()
+	}()
 	open := func(query, lastID string) (*http.Response, <-chan sseEvent) {
 		t.Helper()
 		req, err := http.NewRequest(http.MethodGet, srv.URL+"/events"+query, nil)

@@ -11,8 +11,8 @@
 // Bodies are stored as sent and never logged; pages render them escaped.
 //
 // It must not import the dashboard, portal, api or realtime packages: the events it writes
-// reach the streams through the database (LISTEN/NOTIFY on PostgreSQL) or, on SQLite, through
-// the Published callback after commit.
+// reach this process's streams through the Published callback after commit, and on
+// PostgreSQL every instance's through LISTEN/NOTIFY.
 package messaging
 
 import (
@@ -46,9 +46,8 @@ var AttachmentTypes = []string{"image/png", "image/jpeg", "image/gif", "image/we
 
 // Config tunes a Service.
 type Config struct {
-	// Published is called after the commit of each event on SQLite (one process: the
-	// streams of this process are all there are); on PostgreSQL events reach every
-	// instance through NOTIFY instead. nil: nobody follows.
+	// Published is called after the commit of each event, for this process's streams; on
+	// PostgreSQL the events also reach every instance through NOTIFY. nil: nobody follows.
 	Published func(store.MessageEvent)
 	// Alert plans the "a secure message is waiting" notification of a message to a patient
 	// (MSG-5), in the message's transaction; nil: no alerts.
@@ -394,9 +393,11 @@ func (s *Service) update(ctx context.Context, f func(tx *store.Tx) ([]store.Mess
 	return err
 }
 
-// publish hands committed events to this process's streams (SQLite; PostgreSQL notifies).
+// publish hands committed events to this process's streams at once. On PostgreSQL the
+// NOTIFY brings them too (and to the other instances): a stream takes an event as a
+// wake-up and reads what came after its last id, so hearing it twice changes nothing.
 func (s *Service) publish(events []store.MessageEvent) {
-	if s.cfg.Published == nil || s.db.Dialect() == store.Postgres {
+	if s.cfg.Published == nil {
 		return
 	}
 	for _, e := range events {
