@@ -119,14 +119,14 @@ func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) 
 	// when it allows triage (its switches, then the COUNT).
 	if f.Actor.Can(clinic.PermReadPatients) && f.User.ID != 0 {
 		var cls []clinic.ClinicID
-		if messaging.StaffPerson(f.User).Professional {
+		if p := messaging.StaffPerson(f.User); p.Professional {
 			cls = clinicIDs(f.Clinics)
 		} else {
 			set, err := tx.Messaging().MessagingSettingsOf(ctx, org, f.Clinic.ID)
 			if err != nil {
 				return f, err
 			}
-			if set.ReceptionTriage {
+			if messaging.Triages(set, p) {
 				cls = []clinic.ClinicID{f.Clinic.ID}
 			}
 		}

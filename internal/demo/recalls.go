@@ -241,15 +241,12 @@ func (s *seeder) applyORU(ctx context.Context, d clinic.Database, cl clinic.Clin
 		row := store.Result{OrgID: s.org, DatabaseID: d.ID, PatientID: p.ID, ExternalID: r.ExternalID, Test: r.Test, PerformedAt: timeRef(r.Performed),
 			Category: r.Category, DoctorID: r.Doctor.ID, DoctorName: r.Doctor.Name, Action: r.Action, ActionedAt: timeRef(r.ActionedAt),
 			Comments: r.Comments, State: string(r.State), Outcome: outcome, Template: r.Template}
-		if _, err := s.tx.Sync().UpsertResult(ctx, row); err != nil {
+		stored, err := s.tx.Sync().UpsertResult(ctx, row)
+		if err != nil {
 			return err
 		}
 		if !r.Taken {
 			continue
-		}
-		stored, err := s.tx.Sync().ResultByExternalID(ctx, d.ID, r.ExternalID)
-		if err != nil {
-			return err
 		}
 		if err := recall.IntakeResult(ctx, s.tx, cl, stored); err != nil {
 			return err

@@ -217,13 +217,10 @@ func markNotified(t *testing.T, db *store.DB, f storetest.Fixture, s recallSeq) 
 	}
 }
 
-// fileResult stores r as sync does: upserted, then read back and handed to
-// recall.IntakeResult in the same transaction.
+// fileResult stores r as sync does: upserted, then handed as stored to recall.IntakeResult
+// in the same transaction.
 func fileResult(tx *store.Tx, f storetest.Fixture, r store.Result) error {
-	if _, err := tx.Sync().UpsertResult(ctx, r); err != nil {
-		return err
-	}
-	stored, err := tx.Sync().ResultByExternalID(ctx, f.Database.ID, r.ExternalID)
+	stored, err := tx.Sync().UpsertResult(ctx, r)
 	if err != nil {
 		return err
 	}

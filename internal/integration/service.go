@@ -513,7 +513,8 @@ func (s *Service) applyResults(ctx context.Context, tx *store.Tx, d clinic.Datab
 			Test: r.Test, PerformedAt: timeRef(r.Performed), Category: r.Category, DoctorID: r.Doctor.ID, DoctorName: r.Doctor.Name,
 			Action: r.Action, ActionedAt: timeRef(r.ActionedAt), Comments: r.Comments, State: string(r.State), Outcome: outcome,
 			Template: r.Template}
-		if _, err := tx.Sync().UpsertResult(ctx, row); err != nil {
+		stored, err := tx.Sync().UpsertResult(ctx, row)
+		if err != nil {
 			return "", err
 		}
 		result = Updated
@@ -524,10 +525,6 @@ func (s *Service) applyResults(ctx context.Context, tx *store.Tx, d clinic.Datab
 			if cl, err = s.recallClinic(ctx, tx, d); err != nil {
 				return "", err
 			}
-		}
-		stored, err := tx.Sync().ResultByExternalID(ctx, d.ID, r.ExternalID)
-		if err != nil {
-			return "", err
 		}
 		if err := recall.IntakeResult(ctx, tx, cl, stored); err != nil {
 			return "", err

@@ -89,6 +89,10 @@ func triage(s store.MessagingSettings, p Person) bool {
 	return s.ReceptionTriage && p.Staff && p.Role != clinic.RolePractitioner
 }
 
+// Triages reports whether staff person p reads and assigns the clinic's conversations
+// without answering them (the rule Decide applies; the dashboard's unread badge asks it).
+func Triages(s store.MessagingSettings, p Person) bool { return triage(s, p) }
+
 // Decide answers whether p may do act on conversation c of the clinic whose settings are s
 // (for ActStart c is the conversation about to be made: its ClinicID, PatientID and
 // StartedBy). It is pure: the use cases load the settings and the person, and the

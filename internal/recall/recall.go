@@ -143,7 +143,7 @@ func IntakeResult(ctx context.Context, tx *store.Tx, cl clinic.Clinic, r store.R
 			if x.State != "" || x.Outcome != "manual" {
 				continue
 			}
-			if err := tx.Notifications().Withdraw(ctx, seq.OrgID, plannedSteps(ctx, tx, seq), reasonDone); err != nil {
+			if _, err := withdraw(ctx, tx, seq, reasonDone); err != nil {
 				return err
 			}
 			if seq.State != store.SeqManual {
@@ -158,7 +158,7 @@ func IntakeResult(ctx context.Context, tx *store.Tx, cl clinic.Clinic, r store.R
 			seq.Why = why
 		}
 		if seq.State != store.SeqManual {
-			if err := tx.Notifications().Withdraw(ctx, seq.OrgID, plannedSteps(ctx, tx, seq), reasonManual); err != nil {
+			if _, err := withdraw(ctx, tx, seq, reasonManual); err != nil {
 				return err
 			}
 			seq.State, seq.Why, seq.ClosedAt = store.SeqManual, why, time.Time{}
@@ -201,20 +201,34 @@ func manualWhy(r store.Result) string {
 	return store.WhyManualAction
 }
 
-// plannedSteps lists the ids of a sequence's steps still planned; an error reads as none
-// (the caller's next statement fails the same way).
-func plannedSteps(ctx context.Context, tx *store.Tx, s store.Sequence) []int64 {
+// planned lists the ids of a sequence's steps still planned, and the lowest step among
+// them (-1: none).
+func planned(ctx context.Context, tx *store.Tx, s store.Sequence) (ids []int64, first int, err error) {
 	ns, err := tx.Recalls().StepsOf(ctx, s.OrgID, s.ID)
 	if err != nil {
-		return nil
+		return nil, -1, err
 	}
-	var ids []int64
+	first = -1
 	for _, n := range ns {
-		if n.State == store.NotePlanned {
-			ids = append(ids, n.ID)
+		if n.State != store.NotePlanned {
+			continue
+		}
+		ids = append(ids, n.ID)
+		if first < 0 || n.Step < first {
+			first = n.Step
 		}
 	}
-	return ids
+	return ids, first, nil
+}
+
+// withdraw withdraws a sequence's planned steps with reason and returns the lowest step
+// withdrawn (-1: none), from which a resumed sequence starts again.
+func withdraw(ctx context.Context, tx *store.Tx, s store.Sequence, reason string) (int, error) {
+	ids, first, err := planned(ctx, tx, s)
+	if err != nil {
+		return -1, err
+	}
+	return first, tx.Notifications().Withdraw(ctx, s.OrgID, ids, reason)
 }
 
 // IntakeRecall follows a recall the clinical software recorded (RES-8): an active one gets
@@ -331,7 +345,7 @@ func plan(ctx context.Context, tx *store.Tx, s *store.Sequence, tpl store.Recall
 
 // closeSeq ends a sequence as done or skipped, withdrawing its planned steps.
 func closeSeq(ctx context.Context, tx *store.Tx, s *store.Sequence, state, reason string) error {
-	if err := tx.Notifications().Withdraw(ctx, s.OrgID, plannedSteps(ctx, tx, *s), reason); err != nil {
+	if _, err := withdraw(ctx, tx, *s, reason); err != nil {
 		return err
 	}
 	s.State, s.Why, s.ClosedAt = state, "", tx.Now
@@ -364,21 +378,8 @@ func Booked(ctx context.Context, tx *store.Tx, org clinic.OrgID, as ...clinic.Ap
 		return err
 	}
 	for _, s := range ss {
-		steps, err := tx.Recalls().StepsOf(ctx, org, s.ID)
+		first, err := withdraw(ctx, tx, s, reasonBooked)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		first := -1
-		for _, n := range steps {
-			if n.State == store.NotePlanned {
-				ids = append(ids, n.ID)
-				if first < 0 || n.Step < first {
-					first = n.Step
-				}
-			}
-		}
-		if err := tx.Notifications().Withdraw(ctx, org, ids, reasonBooked); err != nil {
 			return err
 		}
 		s.State, s.Why, s.AppointmentID, s.ResumeStep = store.SeqBooked, "", by[s.PatientID].ID, first

@@ -28,12 +28,14 @@ func (s *Service) Start(ctx context.Context, actor clinic.Actor, id int64) error
 		default:
 			return &clinic.ConflictError{Field: "recall", Reason: "this recall is booked or closed: there is nothing to start"}
 		}
-		if seq.State == store.SeqActive {
-			if ids := plannedSteps(ctx, tx, *seq); len(ids) > 0 || !seq.EndsAt.Before(tx.Now) {
-				return &clinic.ConflictError{Field: "recall", Reason: "this recall is already sending its messages"}
-			}
+		ids, _, err := planned(ctx, tx, *seq)
+		if err != nil {
+			return err
 		}
-		if err := tx.Notifications().Withdraw(ctx, seq.OrgID, plannedSteps(ctx, tx, *seq), reasonStaff); err != nil {
+		if seq.State == store.SeqActive && (len(ids) > 0 || !seq.EndsAt.Before(tx.Now)) {
+			return &clinic.ConflictError{Field: "recall", Reason: "this recall is already sending its messages"}
+		}
+		if err := tx.Notifications().Withdraw(ctx, seq.OrgID, ids, reasonStaff); err != nil {
 			return err
 		}
 		if err := begin(ctx, tx, seq, true); err != nil {

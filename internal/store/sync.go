@@ -264,11 +264,12 @@ type Result struct {
 }
 
 // UpsertResult writes a result of its database, by external id: created when new, replaced
-// otherwise (the caller orders the messages), and returns its id.
+// otherwise (the caller orders the messages), and returns it as stored: its id, and the
+// recall of its day when it has one already.
 //
 // Errors: none of its own.
-func (tx Sync) UpsertResult(ctx context.Context, r Result) (int64, error) {
-	var id int64
+func (tx Sync) UpsertResult(ctx context.Context, r Result) (Result, error) {
+	var seq *int64
 	err := tx.q.queryRow(ctx, `INSERT INTO results (organisation_id, database_id, patient_id, external_id, test, performed_at, category,
 			doctor_id, doctor_name, action, actioned_at, comments, state, outcome, template, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
@@ -277,12 +278,15 @@ func (tx Sync) UpsertResult(ctx context.Context, r Result) (int64, error) {
 			doctor_name = excluded.doctor_name, action = excluded.action, actioned_at = excluded.actioned_at,
 			comments = excluded.comments, state = excluded.state, outcome = excluded.outcome, template = excluded.template,
 			updated_at = excluded.updated_at
-		RETURNING id`, r.OrgID, r.DatabaseID, r.PatientID, r.ExternalID, r.Test, r.PerformedAt, r.Category, r.DoctorID, r.DoctorName,
-		r.Action, r.ActionedAt, r.Comments, r.State, r.Outcome, r.Template, tx.Now).Scan(&id)
+		RETURNING id, sequence_id`, r.OrgID, r.DatabaseID, r.PatientID, r.ExternalID, r.Test, r.PerformedAt, r.Category, r.DoctorID, r.DoctorName,
+		r.Action, r.ActionedAt, r.Comments, r.State, r.Outcome, r.Template, tx.Now).Scan(&r.ID, &seq)
 	if err != nil {
-		return 0, fmt.Errorf("upsert result: %w", err)
+		return r, fmt.Errorf("upsert result: %w", err)
 	}
-	return id, nil
+	if seq != nil {
+		r.SequenceID = *seq
+	}
+	return r, nil
 }
 
 // ResultsOf lists the results of a patient of org, newest first.
