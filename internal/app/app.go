@@ -24,6 +24,7 @@ import (
 	"github.com/tidings-health/tidings/internal/dispatch"
 	"github.com/tidings-health/tidings/internal/email"
 	"github.com/tidings-health/tidings/internal/hooks"
+	"github.com/tidings-health/tidings/internal/i18n"
 	"github.com/tidings-health/tidings/internal/inbound"
 	"github.com/tidings-health/tidings/internal/integration"
 	"github.com/tidings-health/tidings/internal/messaging"
@@ -180,6 +181,27 @@ func (n Notify) senders(db *store.DB) (dispatch.Senders, error) {
 		s.Push = &dispatch.Push{Sender: &webpush.Sender{Keys: keys, Subject: n.VAPIDSubject, Client: client}, Breakers: breakers}
 	}
 	return s, nil
+}
+
+// Digest is the staff e-mail digest of unread messages (MSG-5) through the mail server
+// (SMTPURL); without one, a Digest that sends nothing.
+func (n Notify) Digest() (messaging.Digest, error) {
+	if n.SMTPURL == "" {
+		return messaging.Digest{}, nil
+	}
+	cfg, err := SMTPConfig(n.SMTPURL)
+	if err != nil {
+		return messaging.Digest{}, err
+	}
+	sender, err := email.New(cfg)
+	if err != nil {
+		return messaging.Digest{}, fmt.Errorf("--smtp: %w", err)
+	}
+	cat, err := i18n.New()
+	if err != nil {
+		return messaging.Digest{}, err
+	}
+	return messaging.Digest{Send: sender.Send, PublicURL: n.PublicURL, Domain: n.emailDomain(), Catalog: cat}, nil
 }
 
 // SMTPConfig reads an smtp:// URL: smtp://user:password@host:port?tls=none|starttls|tls&from=addr&from_name=Name.

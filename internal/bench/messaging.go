@@ -189,7 +189,7 @@ func Messaging(ctx context.Context, db *store.DB, cfg MessagingConfig, out io.Wr
 	t0 := time.Now()
 	for i, p := range w.patients {
 		s := &sseStream{url: servers[i%len(servers)].base + "/p/" + w.slug + "/events", token: p.token, conv: w.convs[i], last: after,
-			client: client, led: led}
+			client: client, led: led, server: i % len(servers)}
 		streams[i] = s
 		opened.Add(1)
 		done.Add(1)
@@ -278,12 +278,18 @@ func Messaging(ctx context.Context, db *store.DB, cfg MessagingConfig, out io.Wr
 	led.mu.Lock()
 	lost := led.unreceived()
 	var lat, persisted, delivered []time.Duration
+	byServer := make([][]time.Duration, len(servers))
 	for _, r := range led.all {
 		if r.answered && !r.at.IsZero() {
 			lat = append(lat, r.at.Sub(r.start))
 			persisted = append(persisted, r.done.Sub(r.start))
 			delivered = append(delivered, max(0, r.at.Sub(r.done)))
+			byServer[r.server] = append(byServer[r.server], r.at.Sub(r.start))
 		}
+	}
+	serverP99 := make([]float64, len(servers))
+	for i, l := range byServer {
+		serverP99[i] = percentile(l, .99)
 	}
 	lag, sent, wrong, dupes, extra := led.lag, led.sent, led.wrong, led.dupes, led.extra
 	led.mu.Unlock()
@@ -302,7 +308,8 @@ func Messaging(ctx context.Context, db *store.DB, cfg MessagingConfig, out io.Wr
 		"sent": sent, "received": len(lat), "p50_ms": percentile(lat, .5), "p99_ms": percentile(lat, .99), "max_ms": percentile(lat, 1),
 		"persist_p50_ms": percentile(persisted, .5), "persist_p99_ms": percentile(persisted, .99),
 		"deliver_p50_ms": percentile(delivered, .5), "deliver_p99_ms": percentile(delivered, .99), "send_lag_p99_ms": percentile(lag, .99),
-		"lost": lost, "misdelivered": wrong, "duplicates": dupes, "unexpected": extra,
+		"p99_ms_by_server": serverP99,
+		"lost":             lost, "misdelivered": wrong, "duplicates": dupes, "unexpected": extra,
 		"errors": int(sendErrs.Load()) + streamErrs + failed, "reconnects": reconnects, "open_s": round(openTime.Seconds()),
 		"max_rss_mb": round(slices.Max(peak)), "rss_peak_mb": roundAll(peak), "rss_idle_mb": roundAll(idle), "rss_streams_mb": roundAll(withStreams),
 		"bench_rss_mb": maxRSS(),
@@ -338,6 +345,7 @@ type sendRecord struct {
 	conv             int64
 	start, done, at  time.Time
 	answered, failed bool
+	server           int // whose stream received it
 }
 
 // begin records a send to conv starting now, due at due.
@@ -370,7 +378,7 @@ func (l *ledger) end(r *sendRecord, err error) {
 
 // receive records message msg's event reaching, at at, the stream of conversation conv;
 // right false: a stream it does not belong to.
-func (l *ledger) receive(conv, msg int64, at time.Time, right bool) {
+func (l *ledger) receive(conv, msg int64, at time.Time, right bool, server int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
@@ -385,6 +393,7 @@ func (l *ledger) receive(conv, msg int64, at time.Time, right bool) {
 		r := l.pending[conv][0]
 		l.pending[conv] = l.pending[conv][1:]
 		r.at = at
+		r.server = server
 	}
 }
 
@@ -535,6 +544,7 @@ func messagingSender(db *store.DB, cfg MessagingConfig, w *messagingWorld, base 
 type sseStream struct {
 	url, token string
 	conv       int64 // the patient's conversation: any other's event is misdelivered
+	server     int   // which server the stream is open on
 	last       int64
 	client     *http.Client
 	led        *ledger
@@ -640,7 +650,7 @@ func (s *sseStream) dispatch(id int64, data []byte) {
 		return
 	}
 	if e.Kind == store.EventMessage && e.Message != 0 {
-		s.led.receive(s.conv, e.Message, now, e.Conversation == s.conv)
+		s.led.receive(s.conv, e.Message, now, e.Conversation == s.conv, s.server)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/tidings-health/tidings/internal/integration"
 	"github.com/tidings-health/tidings/internal/jobs"
 	"github.com/tidings-health/tidings/internal/lifecycle"
+	"github.com/tidings-health/tidings/internal/messaging"
 	"github.com/tidings-health/tidings/internal/mllp"
 	"github.com/tidings-health/tidings/internal/session"
 	"github.com/tidings-health/tidings/internal/staff"
@@ -256,15 +257,20 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 	// The FHIR sync has its own integration.Service: the jobs are declared before the app's
 	// services exist, and the two share nothing but the database.
 	integration.RegisterJobs(reg, integration.New(db, integration.Config{Logger: log}), nil)
+	notifyCfg := app.Notify{PublicURL: cfg.PublicURL, SMTPURL: cfg.SMTPURL, Outbox: cfg.Outbox || seedDemo, BounceToken: cfg.BounceToken,
+		VAPIDPublic: cfg.VAPIDPublic, VAPIDPrivate: cfg.VAPIDPrivate, VAPIDSubject: cfg.VAPIDSubject}
+	digest, err := notifyCfg.Digest()
+	if err != nil {
+		return err
+	}
+	messaging.RegisterJobs(reg, db, digest)
 	queue, err := jobs.New(db, jobs.Config{Logger: log, Registry: reg})
 	if err != nil {
 		return err
 	}
 	sessions := session.New(db, queue, session.Config{Idle: cfg.SessionIdle, Logger: log, SecureCookies: cfg.SecureCookies,
 		TrustedProxies: cfg.TrustedProxies})
-	srv, svc, err := app.New(app.Config{Logger: log, DB: db, Sessions: sessions, Version: Version, SecureCookies: cfg.SecureCookies, Notify: app.Notify{
-		PublicURL: cfg.PublicURL, SMTPURL: cfg.SMTPURL, Outbox: cfg.Outbox || seedDemo, BounceToken: cfg.BounceToken,
-		VAPIDPublic: cfg.VAPIDPublic, VAPIDPrivate: cfg.VAPIDPrivate, VAPIDSubject: cfg.VAPIDSubject}})
+	srv, svc, err := app.New(app.Config{Logger: log, DB: db, Sessions: sessions, Version: Version, SecureCookies: cfg.SecureCookies, Notify: notifyCfg})
 	if err != nil {
 		return err
 	}
@@ -402,6 +408,15 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 			env.Ready(url)
 		}
 	}}
+	if cfg.DebugAddr != "" {
+		c, addr, err := debugServer(cfg.DebugAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		group.Components = append(group.Components, c)
+		log.Warn("profiler listening without sign-in: keep it on loopback", "addr", addr.String())
+	}
 	err = group.Run(ctx)
 	ln.Close() // in case the server never served
 	return err

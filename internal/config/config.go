@@ -56,6 +56,11 @@ type Config struct {
 	// facility (MSH-4), set per database.
 	MLLPAddr string
 
+	// DebugAddr is where Go's profiler (net/http/pprof) answers, for the operator who must
+	// find where time or memory goes in a running server (TIDINGS_DEBUG_ADDR, e.g.
+	// 127.0.0.1:6060; empty: none). It has no sign-in: keep it on loopback.
+	DebugAddr string
+
 	envErr error // a bad value read from the environment, reported by Finish
 }
 
@@ -104,6 +109,7 @@ func Register(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.BoolVar(&c.Outbox, "outbox", env("TIDINGS_OUTBOX", "") == "true", "keep messages of clinics with no provider in the dashboard's outbox (env TIDINGS_OUTBOX=true)")
 	fs.StringVar(&c.BounceToken, "bounce-token", env("TIDINGS_BOUNCE_TOKEN", ""), "secret of the e-mail bounce webhook (env TIDINGS_BOUNCE_TOKEN)")
 	fs.StringVar(&c.MLLPAddr, "mllp-addr", env("TIDINGS_MLLP_ADDR", ""), "HL7 v2 MLLP listen address, e.g. :2575 (env TIDINGS_MLLP_ADDR; empty: none; the demo picks a free port)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("TIDINGS_DEBUG_ADDR", ""), "profiler (pprof) listen address, e.g. 127.0.0.1:6060, without sign-in: keep it on loopback (env TIDINGS_DEBUG_ADDR; empty: none)")
 	fs.BoolVar(&c.Dispatch, "dispatch", env("TIDINGS_DISPATCH", "true") != "false", "send due notifications from this process (env TIDINGS_DISPATCH)")
 	c.VAPIDPublic, c.VAPIDPrivate, c.VAPIDSubject = getenv("TIDINGS_VAPID_PUBLIC_KEY"), getenv("TIDINGS_VAPID_PRIVATE_KEY"), getenv("TIDINGS_VAPID_SUBJECT")
 	idle := env("TIDINGS_SESSION_IDLE", "30m")

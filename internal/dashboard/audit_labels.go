@@ -143,6 +143,7 @@ var actions = map[string]actionInfo{
 	"message.reopen":      {"Reopened a secure conversation", false},
 	"message.handover":    {"Handed over a secure conversation", false},
 	"message.handover_in": {"Received a secure conversation from another organisation", false},
+	"message.digest":      {"E-mailed a digest of unread secure messages to staff", false},
 	"messaging.settings":  {"Changed the secure messaging settings", false},
 
 	// The organisation and its staff.

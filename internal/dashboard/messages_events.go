@@ -44,14 +44,13 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 		after = newest
 	}
 	filter := store.EventFilter{ClinicIDs: clinicIDs(cls)}
-	sub := d.hub.Subscribe(actor.OrgID, filter)
-	defer sub.Close()
 	src := realtime.Source{
-		Sub:  sub,
+		// Serve owns the subscription (it outlives this handler once the stream is parked).
+		Sub:  d.hub.Subscribe(actor.OrgID, filter),
 		Page: eventsPage,
 		Load: func(ctx context.Context, after int64) ([]store.MessageEvent, error) {
 			var es []store.MessageEvent
-			err := d.db.View(ctx, func(tx *store.Tx) (err error) {
+			err := d.db.ViewStream(ctx, func(tx *store.Tx) (err error) {
 				es, err = tx.Messaging().MessageEventsAfter(ctx, actor.OrgID, filter, after, eventsPage)
 				return err
 			})

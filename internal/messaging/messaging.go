@@ -202,7 +202,7 @@ func (s *Service) Start(ctx context.Context, actor clinic.Actor, in StartInput) 
 	if err := v.Err(); err != nil {
 		return c, err
 	}
-	err := s.update(ctx, func(tx *store.Tx) ([]store.MessageEvent, error) {
+	err := s.update(ctx, func(tx *store.Tx) ([]*store.MessageEvent, error) {
 		p, err := person(ctx, tx, actor)
 		if err != nil {
 			return nil, err
@@ -270,7 +270,7 @@ func (s *Service) Send(ctx context.Context, actor clinic.Actor, id int64, body s
 		kind = checkUpload(&v, up)
 	}
 	var out store.Message
-	err := s.update(ctx, func(tx *store.Tx) ([]store.MessageEvent, error) {
+	err := s.update(ctx, func(tx *store.Tx) ([]*store.MessageEvent, error) {
 		c, set, p, err := s.load(ctx, tx, actor, id)
 		if err != nil {
 			return nil, err // a conversation the actor may not read does not exist, whatever was sent
@@ -294,7 +294,7 @@ func (s *Service) Send(ctx context.Context, actor clinic.Actor, id int64, body s
 		if err := audit.Record(ctx, tx, actor, "message.send", c.PatientID); err != nil {
 			return nil, err
 		}
-		var events []store.MessageEvent
+		var events []*store.MessageEvent
 		out, events, err = s.write(ctx, tx, actor, &c, body, att)
 		return events, err
 	})
@@ -337,7 +337,7 @@ func cleanName(n string) string {
 
 // write stores a message by actor in c, marks it read by its author, records the events
 // and plans the patient's alert when staff wrote.
-func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c *store.Conversation, body string, att *store.Attachment) (store.Message, []store.MessageEvent, error) {
+func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c *store.Conversation, body string, att *store.Attachment) (store.Message, []*store.MessageEvent, error) {
 	m := store.Message{OrgID: c.OrgID, ConversationID: c.ID, Body: body}
 	if att != nil {
 		m.AttachmentID, m.AttachmentName, m.AttachmentType, m.AttachmentSize = att.ID, att.Name, att.ContentType, att.Size
@@ -370,19 +370,19 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c
 	if err != nil {
 		return m, nil, err
 	}
-	return m, []store.MessageEvent{e}, nil
+	return m, []*store.MessageEvent{e}, nil
 }
 
 // event records one event of c.
-func (s *Service) event(ctx context.Context, tx *store.Tx, c store.Conversation, kind string, msg int64, who string) (store.MessageEvent, error) {
+func (s *Service) event(ctx context.Context, tx *store.Tx, c store.Conversation, kind string, msg int64, who string) (*store.MessageEvent, error) {
 	return tx.Messaging().AddMessageEvent(ctx, store.MessageEvent{OrgID: c.OrgID, ConversationID: c.ID, ClinicID: c.ClinicID, PatientID: c.PatientID,
 		Kind: kind, MessageID: msg, Reader: who})
 }
 
 // update runs f in a write transaction and, once it has committed, publishes the events f
 // returns.
-func (s *Service) update(ctx context.Context, f func(tx *store.Tx) ([]store.MessageEvent, error)) error {
-	var events []store.MessageEvent
+func (s *Service) update(ctx context.Context, f func(tx *store.Tx) ([]*store.MessageEvent, error)) error {
+	var events []*store.MessageEvent
 	err := s.db.Update(ctx, func(tx *store.Tx) (err error) {
 		events, err = f(tx)
 		return err
@@ -396,12 +396,12 @@ func (s *Service) update(ctx context.Context, f func(tx *store.Tx) ([]store.Mess
 // publish hands committed events to this process's streams at once. On PostgreSQL the
 // NOTIFY brings them too (and to the other instances): a stream takes an event as a
 // wake-up and reads what came after its last id, so hearing it twice changes nothing.
-func (s *Service) publish(events []store.MessageEvent) {
+func (s *Service) publish(events []*store.MessageEvent) {
 	if s.cfg.Published == nil {
 		return
 	}
 	for _, e := range events {
-		s.cfg.Published(e)
+		s.cfg.Published(*e)
 	}
 }
 
@@ -483,7 +483,7 @@ func (s *Service) Read(ctx context.Context, actor clinic.Actor, id, after int64)
 //
 // Errors: clinic.ErrNotFound.
 func (s *Service) MarkRead(ctx context.Context, actor clinic.Actor, id, upTo int64) error {
-	return s.update(ctx, func(tx *store.Tx) ([]store.MessageEvent, error) {
+	return s.update(ctx, func(tx *store.Tx) ([]*store.MessageEvent, error) {
 		c, _, _, err := s.load(ctx, tx, actor, id)
 		if err != nil {
 			return nil, err
@@ -494,7 +494,7 @@ func (s *Service) MarkRead(ctx context.Context, actor clinic.Actor, id, upTo int
 			return nil, err
 		}
 		e, err := s.event(ctx, tx, c, store.EventRead, upTo, Reader(actor))
-		return []store.MessageEvent{e}, err
+		return []*store.MessageEvent{e}, err
 	})
 }
 
@@ -627,7 +627,7 @@ func (s *Service) setState(ctx context.Context, actor clinic.Actor, id int64, ac
 // event and the audit row.
 func (s *Service) change(ctx context.Context, actor clinic.Actor, id int64, act Act, action string,
 	f func(*store.Tx, *store.Conversation, store.MessagingSettings) (string, error)) error {
-	return s.update(ctx, func(tx *store.Tx) ([]store.MessageEvent, error) {
+	return s.update(ctx, func(tx *store.Tx) ([]*store.MessageEvent, error) {
 		c, set, err := s.loadFor(ctx, tx, actor, id, act)
 		if err != nil {
 			return nil, err
@@ -643,7 +643,7 @@ func (s *Service) change(ctx context.Context, actor clinic.Actor, id int64, act 
 		if err != nil {
 			return nil, err
 		}
-		return []store.MessageEvent{e}, audit.Record(ctx, tx, actor, action, c.PatientID)
+		return []*store.MessageEvent{e}, audit.Record(ctx, tx, actor, action, c.PatientID)
 	})
 }
 
@@ -688,7 +688,7 @@ type HandoverInput struct {
 // Errors: clinic.ErrNotFound; clinic.ErrForbidden; *clinic.ValidationError naming clinic_id,
 // clinic or organisation.
 func (s *Service) Handover(ctx context.Context, actor clinic.Actor, id int64, in HandoverInput) error {
-	return s.update(ctx, func(tx *store.Tx) ([]store.MessageEvent, error) {
+	return s.update(ctx, func(tx *store.Tx) ([]*store.MessageEvent, error) {
 		c, _, err := s.loadFor(ctx, tx, actor, id, ActHand)
 		if err != nil {
 			return nil, err
@@ -697,7 +697,7 @@ func (s *Service) Handover(ctx context.Context, actor clinic.Actor, id int64, in
 		if err != nil {
 			return nil, err
 		}
-		var events []store.MessageEvent
+		var events []*store.MessageEvent
 		var note string
 		if in.Organisation == "" {
 			events, note, err = s.moveWithin(ctx, tx, actor, &c, from, in.ClinicID)
@@ -722,7 +722,7 @@ func (s *Service) Handover(ctx context.Context, actor clinic.Actor, id int64, in
 // moveWithin moves c from clinic from to clinic toID of the same organisation (Handover),
 // and returns its events and the note that tells the patient.
 func (s *Service) moveWithin(ctx context.Context, tx *store.Tx, actor clinic.Actor, c *store.Conversation, from clinic.Clinic,
-	toID clinic.ClinicID) ([]store.MessageEvent, string, error) {
+	toID clinic.ClinicID) ([]*store.MessageEvent, string, error) {
 	to, err := tx.Directory().Clinic(ctx, actor.OrgID, toID)
 	if err != nil || to.ID == c.ClinicID {
 		return nil, "", clinic.Invalid("clinic_id", "must be another clinic of this organisation")
@@ -741,7 +741,7 @@ func (s *Service) moveWithin(ctx context.Context, tx *store.Tx, actor clinic.Act
 	if err != nil {
 		return nil, "", err
 	}
-	return []store.MessageEvent{e}, "Handed over from " + from.Name + " to " + to.Name + ".", nil
+	return []*store.MessageEvent{e}, "Handed over from " + from.Name + " to " + to.Name + ".", nil
 }
 
 // errNoCopy is the one answer to a copy another organisation cannot take, whatever the
@@ -753,7 +753,7 @@ var errNoCopy = clinic.Invalid("clinic", "no clinic at this address can take a c
 // the same person, and closes c (Handover); it returns the events and the note that tells
 // the patient.
 func (s *Service) copyAcross(ctx context.Context, tx *store.Tx, actor clinic.Actor, c *store.Conversation, from clinic.Clinic,
-	in HandoverInput) ([]store.MessageEvent, string, error) {
+	in HandoverInput) ([]*store.MessageEvent, string, error) {
 	org, err := tx.Directory().OrganisationBySlug(ctx, in.Organisation)
 	if err != nil || org.ID == actor.OrgID {
 		return nil, "", errNoCopy

@@ -593,8 +593,6 @@ func (p *Portal) events(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	org := actor.OrgID
 	f := store.EventFilter{PatientIDs: actor.Patients}
-	sub := p.d.Hub.Subscribe(org, f)
-	defer sub.Close()
 	after, ok := realtime.After(r)
 	if !ok {
 		var err error
@@ -603,10 +601,11 @@ func (p *Portal) events(w http.ResponseWriter, r *http.Request, v *visit) {
 			return
 		}
 	}
-	src := realtime.Source{Sub: sub, Page: eventsPage,
+	// Serve owns the subscription (it outlives this handler once the stream is parked).
+	src := realtime.Source{Sub: p.d.Hub.Subscribe(org, f), Page: eventsPage,
 		Load: func(ctx context.Context, after int64) ([]store.MessageEvent, error) {
 			var es []store.MessageEvent
-			err := p.d.DB.View(ctx, func(tx *store.Tx) (err error) {
+			err := p.d.DB.ViewStream(ctx, func(tx *store.Tx) (err error) {
 				es, err = tx.Messaging().MessageEventsAfter(ctx, org, f, after, eventsPage)
 				return err
 			})

@@ -46,6 +46,7 @@ type Sub struct {
 	behind   atomic.Bool
 	hub      *Hub
 	released bool
+	parked   *parked // set (under the hub's lock) once the stream is parked: woken directly
 }
 
 // Behind reports (and clears) whether the hub dropped an event for this stream since the
@@ -65,11 +66,38 @@ type Hub struct {
 	buffer    int
 	done      chan struct{}
 	closeOnce sync.Once
+
+	// Parked streams (park.go): the hub's workers write to them.
+	ctx       context.Context // ends with Close: bounds the workers' reads
+	cancel    context.CancelFunc
+	parked    map[*parked]struct{} // guarded by mu
+	startOnce sync.Once
+	qmu       sync.Mutex
+	qcond     *sync.Cond
+	queue     []*parked // guarded by qmu
 }
 
 // Close ends every stream served over the hub's subscriptions (the server is shutting
-// down: browsers reconnect, to this instance once it is back or to another one).
-func (h *Hub) Close() { h.closeOnce.Do(func() { close(h.done) }) }
+// down: browsers reconnect, to this instance once it is back or to another one), parked
+// ones included: the HTTP server no longer knows their connections.
+func (h *Hub) Close() {
+	h.closeOnce.Do(func() {
+		close(h.done)
+		h.cancel()
+		h.qmu.Lock()
+		h.qcond.Broadcast()
+		h.qmu.Unlock()
+		h.mu.RLock()
+		ps := make([]*parked, 0, len(h.parked))
+		for p := range h.parked {
+			ps = append(ps, p)
+		}
+		h.mu.RUnlock()
+		for _, p := range ps {
+			p.close()
+		}
+	})
+}
 
 // New returns an empty hub; each stream buffers up to buffer events (1 when 0: Serve
 // takes an event as a wake-up and reads what to send from the database, so one pending
@@ -82,8 +110,112 @@ func New(log *slog.Logger, buffer int) *Hub {
 	if buffer <= 0 {
 		buffer = 1
 	}
-	return &Hub{byClinic: map[clinicKey]map[*Sub]struct{}{}, byPatient: map[patientKey]map[*Sub]struct{}{}, all: map[*Sub]struct{}{},
-		log: log, buffer: buffer, done: make(chan struct{})}
+	h := &Hub{byClinic: map[clinicKey]map[*Sub]struct{}{}, byPatient: map[patientKey]map[*Sub]struct{}{}, all: map[*Sub]struct{}{},
+		log: log, buffer: buffer, done: make(chan struct{}), parked: map[*parked]struct{}{}}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.qcond = sync.NewCond(&h.qmu)
+	return h
+}
+
+// park adopts p: from now on the hub's events wake it directly, its workers write to it
+// and its sweeper closes it when its browser has gone. An event published while the replay
+// was being sent is still in the subscription's buffer: it wakes the stream at once.
+func (h *Hub) park(p *parked) {
+	h.startOnce.Do(h.start)
+	h.mu.Lock()
+	select {
+	case <-h.done:
+		h.mu.Unlock()
+		p.conn.Close()
+		h.remove(p.src.Sub)
+		return
+	default:
+	}
+	p.src.Sub.parked = p
+	h.parked[p] = struct{}{}
+	h.mu.Unlock()
+	pending := p.src.Sub.Behind()
+	select {
+	case <-p.src.Sub.C:
+		pending = true
+	default:
+	}
+	if pending {
+		p.wake(wakeEvents)
+	}
+}
+
+// unpark forgets a closed parked stream and its subscription.
+func (h *Hub) unpark(p *parked) {
+	h.mu.Lock()
+	delete(h.parked, p)
+	h.mu.Unlock()
+	h.remove(p.src.Sub)
+}
+
+// start runs the workers and the sweeper of parked streams until Close.
+func (h *Hub) start() {
+	for range workers {
+		go h.work()
+	}
+	go h.sweep()
+}
+
+func (h *Hub) enqueue(p *parked) {
+	h.qmu.Lock()
+	h.queue = append(h.queue, p)
+	h.qmu.Unlock()
+	h.qcond.Signal()
+}
+
+func (h *Hub) work() {
+	for {
+		h.qmu.Lock()
+		for len(h.queue) == 0 && h.ctx.Err() == nil {
+			h.qcond.Wait()
+		}
+		if h.ctx.Err() != nil {
+			h.qmu.Unlock()
+			return
+		}
+		p := h.queue[0]
+		h.queue[0] = nil
+		h.queue = h.queue[1:]
+		h.qmu.Unlock()
+		p.run()
+	}
+}
+
+// sweep closes, every sweepEvery, the parked streams whose browser has gone (so that they
+// do not count as online, nor hold their connection until a write fails), and wakes those
+// whose heartbeat is due.
+func (h *Hub) sweep() {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	var ps []*parked
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-t.C:
+		}
+		ps = ps[:0]
+		h.mu.RLock()
+		for p := range h.parked {
+			ps = append(ps, p)
+		}
+		h.mu.RUnlock()
+		now := time.Now().UnixNano()
+		for _, p := range ps {
+			switch {
+			case p.gone():
+				p.close()
+			case now >= p.nextBeat.Load():
+				p.wake(wakeBeat)
+			}
+		}
+		clear(ps)
+	}
 }
 
 // Subscribe opens a subscription to org's events that f follows.
@@ -145,6 +277,10 @@ func (h *Hub) Publish(e store.MessageEvent) {
 				continue
 			}
 			seen[s] = true
+			if s.parked != nil {
+				s.parked.wake(wakeEvents)
+				continue
+			}
 			select {
 			case s.C <- e:
 			default:
@@ -156,12 +292,18 @@ func (h *Hub) Publish(e store.MessageEvent) {
 	send(h.byPatient[patientKey{e.OrgID, e.PatientID}])
 }
 
-// Online reports whether this process holds a stream of the patient's (the message alert
-// is then not needed: they see the message as it comes).
+// Online reports whether this process holds an open stream of the patient's (the message
+// alert is then not needed: they see the message as it comes). A parked stream whose
+// browser has gone since the last sweep does not count.
 func (h *Hub) Online(org clinic.OrgID, p clinic.PatientID) bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return len(h.byPatient[patientKey{org, p}]) > 0
+	for s := range h.byPatient[patientKey{org, p}] {
+		if s.parked == nil || !s.parked.gone() {
+			return true
+		}
+	}
+	return false
 }
 
 // Streams counts the open subscriptions (the bench's and the status page's figure).
@@ -178,6 +320,10 @@ func (h *Hub) behindAll() {
 	defer h.mu.RUnlock()
 	for s := range h.all {
 		s.behind.Store(true)
+		if s.parked != nil {
+			s.parked.wake(wakeEvents)
+			continue
+		}
 		select {
 		case s.C <- store.MessageEvent{}: // wake the stream to replay
 		default:

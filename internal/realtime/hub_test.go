@@ -193,7 +193,7 @@ func TestListenAcrossInstances(t *testing.T) {
 	}
 
 	add := func(rollback bool) store.MessageEvent {
-		var e store.MessageEvent
+		var e *store.MessageEvent
 		errRollback := errors.New("roll back")
 		err := one.Update(ctx, func(tx *store.Tx) (err error) {
 			e, err = tx.Messaging().AddMessageEvent(ctx, store.MessageEvent{OrgID: 7, ConversationID: 3, ClinicID: 5, PatientID: 70, Kind: store.EventMessage, MessageID: 9})
@@ -205,7 +205,7 @@ func TestListenAcrossInstances(t *testing.T) {
 		if err != nil && !(rollback && errors.Is(err, errRollback)) {
 			t.Fatal(err)
 		}
-		return e
+		return *e
 	}
 	add(true)
 	e := add(false)

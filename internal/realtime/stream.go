@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -43,8 +44,72 @@ func After(r *http.Request) (int64, bool) {
 	return 0, false
 }
 
-// Serve writes the stream until the client goes or ctx ends: first what came after after,
-// then, each time the hub wakes it, what came since, every event once, in id order.
+const (
+	// retryField opens every stream: how long a browser waits before reconnecting after a
+	// restart.
+	retryField = "retry: 1000\n\n"
+	// keepAlive is the heartbeat's comment line.
+	keepAlive = ": keep-alive\n\n"
+)
+
+func (s Source) page() int {
+	if s.Page <= 0 {
+		return 500
+	}
+	return s.Page
+}
+
+func (s Source) heartbeat() time.Duration {
+	if s.Heartbeat <= 0 {
+		return 25 * time.Second
+	}
+	return s.Heartbeat
+}
+
+// replay hands emit, written as SSE, the events after *last that src's viewer may see, page
+// by page, every event once, in id order, and moves *last on.
+func replay(ctx context.Context, src Source, page int, last *int64, emit func([]byte) error) error {
+	var b bytes.Buffer
+	for {
+		es, err := src.Load(ctx, *last)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			if e.ID <= *last {
+				continue
+			}
+			*last = e.ID
+			name, data, ok := src.Render(ctx, e)
+			if !ok {
+				continue
+			}
+			b.Reset()
+			fmt.Fprintf(&b, "id: %d\n", e.ID)
+			if name != "" {
+				fmt.Fprintf(&b, "event: %s\n", name)
+			}
+			for _, line := range strings.Split(data, "\n") {
+				fmt.Fprintf(&b, "data: %s\n", strings.TrimRight(line, "\r"))
+			}
+			b.WriteString("\n")
+			if err := emit(b.Bytes()); err != nil {
+				return err
+			}
+		}
+		if len(es) < page {
+			return nil
+		}
+	}
+}
+
+// Serve writes the stream until the client goes or the hub closes: first what came after
+// after, then, each time the hub wakes it, what came since, every event once, in id order.
+// Serve owns src.Sub from the call on and closes it when the stream ends.
+//
+// Over HTTP/1.1 it returns once the replay is sent, the connection parked with the hub (see
+// park.go): the handler's goroutine and buffers are freed while the stream stays open.
+// Where the connection cannot be taken it serves the stream until it ends.
 func Serve(ctx context.Context, w http.ResponseWriter, src Source, after int64) error {
 	// Through http.ResponseController, which unwraps the server's middleware writers (a
 	// plain w.(http.Flusher) fails on them).
@@ -53,65 +118,44 @@ func Serve(ctx context.Context, w http.ResponseWriter, src Source, after int64) 
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
+	if conn, brw, err := rc.Hijack(); err == nil {
+		if brw.Writer.Buffered() > 0 {
+			// Something was written before the stream: its framing is the server's.
+			conn.Close()
+			src.Sub.Close()
+			return fmt.Errorf("realtime: %d bytes written before the stream", brw.Writer.Buffered())
+		}
+		if err := park(ctx, conn, h, src, after, src.heartbeat(), src.page()); err != nil {
+			src.Sub.Close()
+			return err
+		}
+		return nil
+	}
+	defer src.Sub.Close()
 	w.WriteHeader(http.StatusOK)
-	// retry: how long a browser waits before reconnecting after a restart.
-	if _, err := fmt.Fprint(w, "retry: 1000\n\n"); err != nil {
+	if _, err := fmt.Fprint(w, retryField); err != nil {
 		return err
 	}
 	if err := rc.Flush(); err != nil {
 		return fmt.Errorf("realtime: the response cannot stream: %w", err)
 	}
-	beat := src.Heartbeat
-	if beat <= 0 {
-		beat = 25 * time.Second
-	}
-	page := src.Page
-	if page <= 0 {
-		page = 500
-	}
+	page := src.page()
 	last := after
-	send := func(e store.MessageEvent) error {
-		if e.ID <= last {
-			return nil
-		}
-		last = e.ID
-		name, data, ok := src.Render(ctx, e)
-		if !ok {
-			return nil
-		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "id: %d\n", e.ID)
-		if name != "" {
-			fmt.Fprintf(&b, "event: %s\n", name)
-		}
-		for _, line := range strings.Split(data, "\n") {
-			fmt.Fprintf(&b, "data: %s\n", strings.TrimRight(line, "\r"))
-		}
-		b.WriteString("\n")
-		_, err := w.Write([]byte(b.String()))
+	emit := func(b []byte) error {
+		_, err := w.Write(b)
 		return err
 	}
-	replay := func() error {
-		for {
-			es, err := src.Load(ctx, last)
-			if err != nil {
-				return err
-			}
-			for _, e := range es {
-				if err := send(e); err != nil {
-					return err
-				}
-			}
-			if len(es) < page {
-				return rc.Flush()
-			}
+	catchUp := func() error {
+		if err := replay(ctx, src, page, &last, emit); err != nil {
+			return err
 		}
+		return rc.Flush()
 	}
 	src.Sub.Behind() // the replay covers what the hub dropped so far
-	if err := replay(); err != nil {
+	if err := catchUp(); err != nil {
 		return err
 	}
-	t := time.NewTicker(beat)
+	t := time.NewTicker(src.heartbeat())
 	defer t.Stop()
 	for {
 		select {
@@ -120,7 +164,7 @@ func Serve(ctx context.Context, w http.ResponseWriter, src Source, after int64) 
 		case <-src.Sub.hub.done:
 			return nil
 		case <-t.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+			if _, err := fmt.Fprint(w, keepAlive); err != nil {
 				return err
 			}
 			if err := rc.Flush(); err != nil {
@@ -138,7 +182,7 @@ func Serve(ctx context.Context, w http.ResponseWriter, src Source, after int64) 
 				}
 			}
 			src.Sub.Behind()
-			if err := replay(); err != nil {
+			if err := catchUp(); err != nil {
 				return err
 			}
 		}

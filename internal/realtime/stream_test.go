@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,20 +30,44 @@ type sse struct {
 }
 
 // streamEnv is a stream handler as a surface mounts one: the patients of org 1 it follows,
-// replayed from the database, woken by the hub.
+// replayed from the database, woken by the hub. Its stream is parked with the hub (the
+// connection taken from the server) unless plain, when it is served by its handler to the
+// end (as over HTTP/2).
 type streamEnv struct {
 	t   *testing.T
 	db  *store.DB
 	hub *realtime.Hub
 	ts  *httptest.Server
+
+	handlers atomic.Int64 // handlers running
 }
 
-func newStreamEnv(t *testing.T, buffer int, heartbeat time.Duration) *streamEnv {
+// plainWriter is a response writer that cannot be hijacked, as HTTP/2's.
+type plainWriter struct{ w http.ResponseWriter }
+
+func (p plainWriter) Header() http.Header         { return p.w.Header() }
+func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
+func (p plainWriter) WriteHeader(code int)        { p.w.WriteHeader(code) }
+func (p plainWriter) Flush()                      { p.w.(http.Flusher).Flush() }
+
+// modes runs f with a parked stream and with a plain one.
+func modes(t *testing.T, f func(t *testing.T, plain bool)) {
+	t.Run("parked", func(t *testing.T) { f(t, false) })
+	t.Run("plain", func(t *testing.T) { f(t, true) })
+}
+
+func newStreamEnv(t *testing.T, buffer int, heartbeat time.Duration, plain bool) *streamEnv {
 	e := &streamEnv{t: t, db: storetest.Open(t, nil), hub: realtime.New(nil, buffer)}
+	t.Cleanup(e.hub.Close)
 	e.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.handlers.Add(1)
+		defer e.handlers.Add(-1)
+		if plain {
+			w = plainWriter{w}
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff") // as the server's middleware
 		f := store.EventFilter{PatientIDs: []clinic.PatientID{100, 101}}
 		sub := e.hub.Subscribe(1, f)
-		defer sub.Close()
 		after, _ := realtime.After(r)
 		src := realtime.Source{Sub: sub, Heartbeat: heartbeat, Page: 2, // a small page: the replay reads several
 			Load: func(ctx context.Context, after int64) ([]store.MessageEvent, error) {
@@ -72,7 +97,7 @@ func newStreamEnv(t *testing.T, buffer int, heartbeat time.Duration) *streamEnv 
 // add records an event (org, patient, kind) as a use case does, without publishing it.
 func (e *streamEnv) add(org clinic.OrgID, patient clinic.PatientID, conv int64, kind string) store.MessageEvent {
 	e.t.Helper()
-	var ev store.MessageEvent
+	var ev *store.MessageEvent
 	err := e.db.Update(ctx, func(tx *store.Tx) (err error) {
 		ev, err = tx.Messaging().AddMessageEvent(ctx, store.MessageEvent{OrgID: org, ConversationID: conv, ClinicID: 10, PatientID: patient, Kind: kind, MessageID: 5})
 		return err
@@ -80,7 +105,7 @@ func (e *streamEnv) add(org clinic.OrgID, patient clinic.PatientID, conv int64, 
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return ev
+	return *ev
 }
 
 // open connects to the stream with ?after= (when after ≥ 0) and a Last-Event-ID (when not
@@ -100,8 +125,9 @@ func (e *streamEnv) open(after int64, lastID string) (<-chan sse, func()) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" || res.Header.Get("Cache-Control") != "no-store" {
-		e.t.Fatalf("stream answered %d %q %q", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"))
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" || res.Header.Get("Cache-Control") != "no-store" ||
+		res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		e.t.Fatalf("stream answered %d %v", res.StatusCode, res.Header)
 	}
 	out := make(chan sse, 100)
 	go func() {
@@ -200,86 +226,92 @@ func want(t *testing.T, c <-chan sse, evs ...store.MessageEvent) {
 // viewer's events only, in order, over several pages), then what the hub tells of; a
 // reconnect with Last-Event-ID sends what it missed meanwhile, nothing twice.
 func TestServeReplaysAndResumes(t *testing.T) {
-	e := newStreamEnv(t, 0, 0)
-	e1 := e.add(1, 100, 1, store.EventMessage)
-	e2 := e.add(1, 100, 1, store.EventRead)
-	e.add(2, 100, 9, store.EventMessage) // another organisation's patient 100
-	e3 := e.add(1, 101, 2, store.EventMessage)
-	e.add(1, 102, 3, store.EventMessage) // another patient
-	e.add(1, 101, 666, store.EventMessage)
-	e4 := e.add(1, 100, 1, store.EventClosed)
+	modes(t, func(t *testing.T, plain bool) {
+		e := newStreamEnv(t, 0, 0, plain)
+		e1 := e.add(1, 100, 1, store.EventMessage)
+		e2 := e.add(1, 100, 1, store.EventRead)
+		e.add(2, 100, 9, store.EventMessage) // another organisation's patient 100
+		e3 := e.add(1, 101, 2, store.EventMessage)
+		e.add(1, 102, 3, store.EventMessage) // another patient
+		e.add(1, 101, 666, store.EventMessage)
+		e4 := e.add(1, 100, 1, store.EventClosed)
 
-	c, stop := e.open(e1.ID, "")
-	want(t, c, e2, e3, e4)
-	quiet(t, c)
+		c, stop := e.open(e1.ID, "")
+		want(t, c, e2, e3, e4)
+		quiet(t, c)
 
-	// Live: the hub wakes the stream, which reads what is new.
-	e5 := e.add(1, 100, 1, store.EventMessage)
-	e.hub.Publish(e5)
-	want(t, c, e5)
-	// Events the hub never told of (another instance's before LISTEN, a dropped one) come
-	// with the next wake-up, in order.
-	e6 := e.add(1, 101, 2, store.EventReopened)
-	e7 := e.add(1, 100, 1, store.EventHandover)
-	e.hub.Publish(e7)
-	want(t, c, e6, e7)
-	quiet(t, c)
-	if !e.hub.Online(1, 100) {
-		t.Error("the patient is not online with a stream open")
-	}
-	stop()
-	waitFor(t, func() bool { return e.hub.Streams() == 0 })
+		// Live: the hub wakes the stream, which reads what is new.
+		e5 := e.add(1, 100, 1, store.EventMessage)
+		e.hub.Publish(e5)
+		want(t, c, e5)
+		// Events the hub never told of (another instance's before LISTEN, a dropped one) come
+		// with the next wake-up, in order.
+		e6 := e.add(1, 101, 2, store.EventReopened)
+		e7 := e.add(1, 100, 1, store.EventHandover)
+		e.hub.Publish(e7)
+		want(t, c, e6, e7)
+		quiet(t, c)
+		if !e.hub.Online(1, 100) {
+			t.Error("the patient is not online with a stream open")
+		}
+		stop()
+		waitFor(t, func() bool { return e.hub.Streams() == 0 })
 
-	// Away: e8 and e9 are recorded; the browser reconnects with the last id it saw, which
-	// wins over the page's ?after=.
-	e8 := e.add(1, 100, 1, store.EventMessage)
-	e9 := e.add(1, 101, 2, store.EventAssigned)
-	c, stop = e.open(0, strconv.FormatInt(e7.ID, 10))
-	defer stop()
-	want(t, c, e8, e9)
-	quiet(t, c)
-	e10 := e.add(1, 100, 1, store.EventMessage)
-	e.hub.Publish(e10)
-	e.hub.Publish(e10) // told twice (two channels): sent once
-	want(t, c, e10)
-	quiet(t, c)
+		// Away: e8 and e9 are recorded; the browser reconnects with the last id it saw, which
+		// wins over the page's ?after=.
+		e8 := e.add(1, 100, 1, store.EventMessage)
+		e9 := e.add(1, 101, 2, store.EventAssigned)
+		c, stop = e.open(0, strconv.FormatInt(e7.ID, 10))
+		defer stop()
+		want(t, c, e8, e9)
+		quiet(t, c)
+		e10 := e.add(1, 100, 1, store.EventMessage)
+		e.hub.Publish(e10)
+		e.hub.Publish(e10) // told twice (two channels): sent once
+		want(t, c, e10)
+		quiet(t, c)
+	})
 }
 
 // TestServeBehind: a stream whose hub buffer overflowed still sends every event, once, in
 // order, since each wake-up reads the database from the last id sent.
 func TestServeBehind(t *testing.T) {
-	e := newStreamEnv(t, 1, 0)
-	c, stop := e.open(-1, "")
-	defer stop()
-	var evs []store.MessageEvent
-	for i := range 20 {
-		ev := e.add(1, clinic.PatientID(100+i%2), int64(1+i%2), store.EventMessage)
-		evs = append(evs, ev)
-		e.hub.Publish(ev)
-	}
-	want(t, c, evs...)
-	quiet(t, c)
+	modes(t, func(t *testing.T, plain bool) {
+		e := newStreamEnv(t, 1, 0, plain)
+		c, stop := e.open(-1, "")
+		defer stop()
+		var evs []store.MessageEvent
+		for i := range 20 {
+			ev := e.add(1, clinic.PatientID(100+i%2), int64(1+i%2), store.EventMessage)
+			evs = append(evs, ev)
+			e.hub.Publish(ev)
+		}
+		want(t, c, evs...)
+		quiet(t, c)
+	})
 }
 
 // TestServeHeartbeat: an idle stream writes a comment line at each heartbeat, so proxies
 // keep it open.
 func TestServeHeartbeat(t *testing.T) {
-	e := newStreamEnv(t, 0, 20*time.Millisecond)
-	c, stop := e.open(-1, "")
-	defer stop()
-	beats := 0
-	deadline := time.After(5 * time.Second)
-	for beats < 3 {
-		select {
-		case s := <-c:
-			if s.comment != "keep-alive" {
-				t.Fatalf("got %+v, want a heartbeat", s)
+	modes(t, func(t *testing.T, plain bool) {
+		e := newStreamEnv(t, 0, 20*time.Millisecond, plain)
+		c, stop := e.open(-1, "")
+		defer stop()
+		beats := 0
+		deadline := time.After(5 * time.Second)
+		for beats < 3 {
+			select {
+			case s := <-c:
+				if s.comment != "keep-alive" {
+					t.Fatalf("got %+v, want a heartbeat", s)
+				}
+				beats++
+			case <-deadline:
+				t.Fatalf("%d heartbeats in 5 s", beats)
 			}
-			beats++
-		case <-deadline:
-			t.Fatalf("%d heartbeats in 5 s", beats)
 		}
-	}
+	})
 }
 
 // TestAfter: a reconnect's Last-Event-ID wins over the page's ?after=; neither is 0, not ok.
@@ -383,5 +415,42 @@ func waitFor(t *testing.T, ok func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestParkedStream: once its replay is sent, a stream holds no handler (its connection is
+// parked with the hub) yet still receives what is published; when its browser goes, the
+// patient is no longer online and the stream is forgotten within the sweep; when the hub
+// closes (the server shuts down), the parked streams end so that browsers reconnect.
+func TestParkedStream(t *testing.T) {
+	e := newStreamEnv(t, 0, 0, false)
+	c, stop := e.open(-1, "")
+	waitFor(t, func() bool { return e.handlers.Load() == 0 })
+	if n := e.hub.Streams(); n != 1 {
+		t.Fatalf("Streams = %d with one parked, want 1", n)
+	}
+	ev := e.add(1, 100, 1, store.EventMessage)
+	e.hub.Publish(ev)
+	want(t, c, ev)
+	if !e.hub.Online(1, 100) {
+		t.Error("not online with a parked stream")
+	}
+	stop()
+	waitFor(t, func() bool { return !e.hub.Online(1, 100) })
+	waitFor(t, func() bool { return e.hub.Streams() == 0 })
+
+	c, _ = e.open(ev.ID, "")
+	waitFor(t, func() bool { return e.handlers.Load() == 0 })
+	e.hub.Close()
+	select {
+	case s, ok := <-c:
+		if ok {
+			t.Errorf("read %+v after the hub closed, want the end of the stream", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the parked stream is still open 5 s after the hub closed")
+	}
+	if n := e.hub.Streams(); n != 0 {
+		t.Errorf("Streams = %d after Close", n)
 	}
 }

@@ -72,12 +72,10 @@ func (tx AuditTrail) Audit(ctx context.Context, org clinic.OrgID, entries []Audi
 	}
 	cols := [][2]string{{"actor", "text"}, {"kind", "text"}, {"user_id", "bigint"}, {"token_id", "bigint"}, {"patient_id", "bigint"},
 		{"action", "text"}, {"request_id", "text"}, {"detail", "text"}}
-	if _, err := tx.q.exec(ctx, `INSERT INTO audit_log (organisation_id, actor, actor_kind, user_id, token_id, patient_id, action, at, request_id, detail)
+	// Nothing reads the rows back before the commit, which carries them (execLater).
+	return tx.execLater(ctx, "audit", `INSERT INTO audit_log (organisation_id, actor, actor_kind, user_id, token_id, patient_id, action, at, request_id, detail)
 		SELECT $2, v.actor, v.kind, v.user_id, v.token_id, v.patient_id, v.action, $3, v.request_id, v.detail FROM `+tx.jsonRows(cols),
-		string(b), org, tx.Now); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	return nil
+		string(b), org, tx.Now)
 }
 
 func zeroNil[T ~int64](v T) any {

@@ -109,7 +109,13 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
 	if _, err := tx.q.exec(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
+	events, later := len(tx.events), len(tx.later)
 	if err := fn(); err != nil {
+		// Undone too: they were to be written at commit.
+		clear(tx.events[events:])
+		tx.events = tx.events[:events]
+		clear(tx.later[later:])
+		tx.later = tx.later[:later]
 		if _, rerr := tx.q.exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
 		}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tidings-health/tidings/internal/clinic"
 )
@@ -321,10 +324,21 @@ type Message struct {
 // Errors: none of its own.
 func (tx Messaging) AddMessage(ctx context.Context, m Message) (Message, error) {
 	m.CreatedAt = tx.Now
-	err := tx.q.queryRow(ctx, `INSERT INTO messages (organisation_id, conversation_id, author, author_user_id, author_patient_id, body, attachment_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, m.OrgID, m.ConversationID, m.Author, zeroNil(int64(m.AuthorUserID)),
-		zeroNil(int64(m.AuthorPatientID)), m.Body, zeroNil(m.AttachmentID), tx.Now).Scan(&m.ID)
-	if err != nil {
+	const insert = `INSERT INTO messages (organisation_id, conversation_id, author, author_user_id, author_patient_id, body, attachment_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`
+	args := []any{m.OrgID, m.ConversationID, m.Author, zeroNil(int64(m.AuthorUserID)), zeroNil(int64(m.AuthorPatientID)), m.Body, zeroNil(m.AttachmentID), tx.Now}
+	if tx.dialect == Postgres {
+		// One round trip: the message and its conversation's pointer to it.
+		err := tx.q.queryRow(ctx, `WITH m AS (`+insert+`),
+			c AS (UPDATE conversations SET last_message_id = (SELECT id FROM m), last_message_at = $8, updated_at = $8
+				WHERE organisation_id = $1 AND id = $2)
+			SELECT id FROM m`, args...).Scan(&m.ID)
+		if err != nil {
+			return m, fmt.Errorf("add message: %w", err)
+		}
+		return m, nil
+	}
+	if err := tx.q.queryRow(ctx, insert, args...).Scan(&m.ID); err != nil {
 		return m, fmt.Errorf("add message: %w", err)
 	}
 	if _, err := tx.q.exec(ctx, `UPDATE conversations SET last_message_id = $3, last_message_at = $4, updated_at = $4
@@ -431,35 +445,112 @@ type MessageEvent struct {
 	CreatedAt      time.Time
 }
 
-// AddMessageEvent numbers and stores an event. On PostgreSQL it also notifies the channel
-// "tidings_messages" with the event's ids, delivered at commit to every instance, and first
-// takes a transaction-level advisory lock of the event's organisation, so that an
-// organisation's events commit in the order of their ids: a stream (which reads one
-// organisation's events) that read up to id N never sees one below N commit later.
-// Callers record the event last in their transaction (the lock is held until commit).
-// SQLite has one writer, which orders them already.
+// AddMessageEvent records an event; the event it returns has its id once the transaction
+// has committed. On PostgreSQL the event is stored at commit, with a notification on the
+// channel "tidings_messages" carrying its ids (delivered at commit to every instance), and
+// an organisation's events commit in the order of their ids, so that a stream (which reads
+// one organisation's events after the last id it sent) that read up to id N never sees one
+// below N commit later: the commit takes a transaction-level advisory lock of each
+// organisation it writes events of, numbers the events and commits in one round trip
+// (Update's commitEvents), so the lock is held only while the server inserts and commits,
+// never across a round trip to this process. SQLite has one writer, which orders them
+// already: the event is stored at once.
 //
 // Errors: none of its own.
-func (tx Messaging) AddMessageEvent(ctx context.Context, e MessageEvent) (MessageEvent, error) {
+func (tx Messaging) AddMessageEvent(ctx context.Context, e MessageEvent) (*MessageEvent, error) {
 	e.CreatedAt = tx.Now
+	ev := &e
 	if tx.dialect == Postgres {
-		// One round trip: the lock, the row and the notification.
-		err := tx.q.queryRow(ctx, `WITH l AS (SELECT pg_advisory_xact_lock(731047, $1::int)),
-			e AS (INSERT INTO message_events (organisation_id, conversation_id, clinic_id, patient_id, kind, message_id, reader, created_at)
-				SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM l RETURNING id)
-			SELECT id, pg_notify('tidings_messages', id || ' ' || $1 || ' ' || $2 || ' ' || $3 || ' ' || $4) FROM e`,
-			e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, zeroNil(e.MessageID), e.Reader, tx.Now).Scan(&e.ID, new(any))
-		if err != nil {
-			return e, fmt.Errorf("add message event: %w", err)
-		}
-		return e, nil
+		tx.events = append(tx.events, ev)
+		return ev, nil
 	}
 	err := tx.q.queryRow(ctx, `INSERT INTO message_events (organisation_id, conversation_id, clinic_id, patient_id, kind, message_id, reader, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, zeroNil(e.MessageID), e.Reader, tx.Now).Scan(&e.ID)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, zeroNil(e.MessageID), e.Reader, tx.Now).Scan(&ev.ID)
 	if err != nil {
-		return e, fmt.Errorf("add message event: %w", err)
+		return ev, fmt.Errorf("add message event: %w", err)
 	}
-	return e, nil
+	return ev, nil
+}
+
+// commitBatch ends a PostgreSQL transaction in one round trip: the statements deferred to
+// the commit (execLater), the message events tx recorded (the organisations' order locks
+// first, in ascending order so that two transactions never wait for each other, then each
+// event with its notification), and COMMIT. The pgx transaction is left as it is: Update
+// releases its connection, idle once the batch committed.
+func (tx *Tx) commitBatch(ctx context.Context, ptx pgx.Tx) error {
+	b := &pgx.Batch{}
+	for _, q := range tx.later {
+		b.Queue(q.sql, q.args...)
+	}
+	var orgs []clinic.OrgID
+	for _, e := range tx.events {
+		orgs = append(orgs, e.OrgID)
+	}
+	slices.Sort(orgs)
+	orgs = slices.Compact(orgs)
+	for _, o := range orgs {
+		b.Queue(`SELECT pg_advisory_xact_lock(731047, $1::int)`, o)
+	}
+	for _, e := range tx.events {
+		b.Queue(`WITH e AS (INSERT INTO message_events (organisation_id, conversation_id, clinic_id, patient_id, kind, message_id, reader, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id)
+			SELECT id, pg_notify('tidings_messages', id || ' ' || $1 || ' ' || $2 || ' ' || $3 || ' ' || $4) FROM e`,
+			e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, zeroNil(e.MessageID), e.Reader, e.CreatedAt)
+	}
+	b.Queue("COMMIT")
+	tx.statements.Add(int64(b.Len()))
+	br := ptx.SendBatch(ctx, b)
+	var err error
+	for i := range len(tx.later) + len(orgs) {
+		if _, err = br.Exec(); err != nil {
+			if i < len(tx.later) {
+				err = fmt.Errorf("%s: %w", tx.later[i].what, err)
+			}
+			break
+		}
+	}
+	for _, e := range tx.events {
+		if err != nil {
+			break
+		}
+		if err = br.QueryRow().Scan(&e.ID, new(any)); err != nil {
+			err = fmt.Errorf("add message event: %w", err)
+		}
+	}
+	if err == nil {
+		_, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		for _, e := range tx.events {
+			e.ID = 0
+		}
+		return err
+	}
+	return nil
+}
+
+// queued is a statement deferred to the commit.
+type queued struct {
+	what string // for its error: "audit"
+	sql  string
+	args []any
+}
+
+// execLater runs a statement whose result the transaction never reads: on PostgreSQL with
+// the commit (commitBatch), at once on SQLite (whose statements cost no round trip). Its
+// failure fails the commit, and the transaction with it.
+func (tx *Tx) execLater(ctx context.Context, what, sql string, args ...any) error {
+	if tx.dialect == Postgres && tx.pgxTx != nil {
+		tx.later = append(tx.later, queued{what: what, sql: sql, args: args})
+		return nil
+	}
+	if _, err := tx.q.exec(ctx, sql, args...); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // EncodeEvent writes an event's ids as the notification payload: "id org conv clinic patient".

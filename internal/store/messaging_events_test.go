@@ -1,0 +1,160 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/tidings-health/tidings/internal/clinic"
+	"github.com/tidings-health/tidings/internal/store"
+	"github.com/tidings-health/tidings/internal/store/storetest"
+)
+
+// TestMessageEventsRecordedAtCommit (MSG-4): the events of a transaction get their ids at
+// commit, in the order they were recorded, across organisations (a handover across
+// organisations writes both sides'); a rolled-back transaction or savepoint stores none of
+// its own.
+func TestMessageEventsRecordedAtCommit(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, nil)
+	ev := func(org clinic.OrgID, conv int64) store.MessageEvent {
+		return store.MessageEvent{OrgID: org, ConversationID: conv, ClinicID: 10, PatientID: 100, Kind: store.EventMessage, MessageID: conv}
+	}
+	var a, b, undone *store.MessageEvent
+	err := db.Update(ctx, func(tx *store.Tx) (err error) {
+		if a, err = tx.Messaging().AddMessageEvent(ctx, ev(2, 1)); err != nil {
+			return err
+		}
+		serr := tx.Savepoint(ctx, func() (err error) {
+			if undone, err = tx.Messaging().AddMessageEvent(ctx, ev(1, 99)); err != nil {
+				return err
+			}
+			return errors.New("undo")
+		})
+		if serr == nil || serr.Error() != "undo" {
+			t.Errorf("Savepoint = %v, want undo", serr)
+		}
+		b, err = tx.Messaging().AddMessageEvent(ctx, ev(1, 2))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID == 0 || b.ID <= a.ID {
+		t.Errorf("ids after commit: %d then %d, want both set, in the order recorded", a.ID, b.ID)
+	}
+	var rolled *store.MessageEvent
+	errRollback := errors.New("roll back")
+	err = db.Update(ctx, func(tx *store.Tx) (err error) {
+		rolled, err = tx.Messaging().AddMessageEvent(ctx, ev(1, 3))
+		return errors.Join(err, errRollback)
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatal(err)
+	}
+	for _, o := range []struct {
+		org  clinic.OrgID
+		want []int64 // conversations
+	}{{1, []int64{2}}, {2, []int64{1}}} {
+		var got []store.MessageEvent
+		if err := db.View(ctx, func(tx *store.Tx) (err error) {
+			got, err = tx.Messaging().MessageEventsAfter(ctx, o.org, store.EventFilter{ClinicIDs: []clinic.ClinicID{10}}, 0, 10)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var convs []int64
+		for _, e := range got {
+			convs = append(convs, e.ConversationID)
+		}
+		if !equal(convs, o.want) {
+			t.Errorf("organisation %d: events of conversations %v, want %v (undone %+v, rolled back %+v)", o.org, convs, o.want, undone, rolled)
+		}
+	}
+}
+
+// TestMessageEventsCommitInOrder (MSG-4): while writers record an organisation's events
+// at once, a reader that follows them by "after the last id I read" (as every stream does)
+// sees each event exactly once: no event commits with an id below one already read.
+func TestMessageEventsCommitInOrder(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, nil)
+	const writers, each = 8, 40
+	f := store.EventFilter{ClinicIDs: []clinic.ClinicID{10}}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				err := db.Update(ctx, func(tx *store.Tx) error {
+					// Work before the event, as a send does (the message, the audit row).
+					if _, err := tx.Messaging().LastMessageEvent(ctx); err != nil {
+						return err
+					}
+					_, err := tx.Messaging().AddMessageEvent(ctx, store.MessageEvent{OrgID: 1, ConversationID: int64(w*each + i + 1), ClinicID: 10, PatientID: 100, Kind: store.EventMessage})
+					return err
+				})
+				if err != nil && !errors.Is(err, store.ErrBusy) {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	seen := map[int64]int{}
+	var last int64
+	read := func() {
+		var es []store.MessageEvent
+		if err := db.View(ctx, func(tx *store.Tx) (err error) {
+			es, err = tx.Messaging().MessageEventsAfter(ctx, 1, f, last, 1000)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			seen[e.ConversationID]++
+			last = e.ID
+		}
+	}
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		read()
+	}
+	read()
+	var total int
+	if err := db.View(ctx, func(tx *store.Tx) error {
+		es, err := tx.Messaging().MessageEventsAfter(ctx, 1, f, 0, writers*each+1)
+		total = len(es)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != total {
+		t.Errorf("the reader saw %d of the %d events committed: an event committed below an id already read", len(seen), total)
+	}
+	for c, n := range seen {
+		if n != 1 {
+			t.Errorf("conversation %d's event read %d times", c, n)
+		}
+	}
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
