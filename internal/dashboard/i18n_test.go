@@ -555,7 +555,7 @@ func TestPagesInFrench(t *testing.T) {
 			ListSize: 2, Professionals: []professionalChoice{{ID: 4, Name: "Dr Léa Dupont", Start: true}},
 			Fields: []clinic.FieldError{{Field: "answer_list", Reason: "must list only healthcare professionals of this organisation"}}},
 			[]string{"Messagerie sécurisée", "Autoriser les professionnels de santé à démarrer des conversations", "Accessible à tous les professionnels de santé",
-				"Messages entrants", "Interface patient", "Non affiché : les messages entrants ne sont pas autorisés", "pas encore envoyé"}},
+				"Messages entrants", "Interface patient", "Non affiché : les messages entrants ne sont pas autorisés", "au plus une fois par heure"}},
 		{"messaging", "", "Secure messaging", messagingSettingsPage{ClinicID: 1, Clinic: "Cabinet du Marais", ButtonShown: true}, []string{"Aucun compte", "Affiché sur le portail"}},
 		{"messaging", "", "Secure messaging", messagingSettingsPage{NoClinic: true}, []string{"Messagerie sécurisée"}},
 		{"messages", "", "Secure messages", &messagesPage{ClinicID: 1, Clinic: "Cabinet du Marais", Box: "unassigned", EventsURL: "/events?after=3",

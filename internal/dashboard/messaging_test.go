@@ -88,7 +88,7 @@ func TestMessagingSettings(t *testing.T) {
 	wantBody(t, res, `id="staff_start"`, `id="staff_start_all"`, `id="start_list"`, `id="incoming_on"`, `id="answer_list"`, `id="portal_button"`,
 		`id="reception_triage"`, `id="staff_digest"`, fmt.Sprintf(`<option value="%d">Dr Ada Lovelace</option>`, doc.ID),
 		"Allow healthcare professionals to start conversations", "Accessible for all healthcare professionals",
-		"Allow patients and other clinics to start or hand over conversations", "which is not sent yet", `data-testid="nav-messaging"`)
+		"Allow patients and other clinics to start or hand over conversations", "at most once an hour when new messages are waiting unread", `data-testid="nav-messaging"`)
 	wantNoBody(t, res, fmt.Sprintf(`value="%d">Rita Reception`, e.recep.ID))
 	checkCSP(t, res.body)
 

@@ -284,7 +284,7 @@ func TestTemplatesRender(t *testing.T) {
 			Professionals: []professionalChoice{{ID: 4, Name: "Dr Ada", Start: true}, {ID: 5, Name: "Dr Alan", Answer: true}},
 			Fields:        []clinic.FieldError{{Field: "start_list", Reason: "must list only healthcare professionals of this organisation"}}}},
 			[]string{`action="/settings/messaging"`, `<option value="4" selected>Dr Ada</option>`, `name="staff_start" value="on" id="staff_start" checked`,
-				`id="button-state"`, "Shown on the portal", `data-field="start_list"`, "not sent yet", `data-testid="nav-messaging"`}},
+				`id="button-state"`, "Shown on the portal", `data-field="start_list"`, "never a patient&#39;s name or a message", `data-testid="nav-messaging"`}},
 		{"messages inbox", "messages", "", view{Title: "Secure messages", Header: sampleHeader("messages"), Data: &messagesPage{ClinicID: 1, Clinic: "Main St",
 			Box: "mine", Tabs: []boxTab{{Value: "unassigned", Label: "Unassigned"}, {Value: "mine", Label: "Mine", Current: true}}, EventsURL: "/events?after=9",
 			Rows:     []conversationRow{{ID: 3, Subject: "Results", PatientID: 7, Patient: "Grace Hopper", State: "open", StateLabel: "Conversation open", Started: "Started by the patient", Last: "Tue 7 Apr 2026 10:00 AEST", Unread: 2}},
