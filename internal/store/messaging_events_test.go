@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -68,7 +69,7 @@ func TestMessageEventsRecordedAtCommit(t *testing.T) {
 		for _, e := range got {
 			convs = append(convs, e.ConversationID)
 		}
-		if !equal(convs, o.want) {
+		if !slices.Equal(convs, o.want) {
 			t.Errorf("organisation %d: events of conversations %v, want %v (undone %+v, rolled back %+v)", o.org, convs, o.want, undone, rolled)
 		}
 	}
@@ -145,16 +146,4 @@ func TestMessageEventsCommitInOrder(t *testing.T) {
 			t.Errorf("conversation %d's event read %d times", c, n)
 		}
 	}
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
