@@ -116,6 +116,22 @@ func (c *Catalog) N(loc Locale, n int, one, other string, args ...any) string {
 	return c.T(loc, other, args...)
 }
 
+// Lookup is T for a text that may have no translation (a stored note written in English
+// by the product, which a French reader sees translated when the catalog knows it): its
+// translation and true, or text itself and false, without reporting a missing key.
+func (c *Catalog) Lookup(loc Locale, text string) (string, bool) {
+	if loc == English {
+		return text, true
+	}
+	if msg, ok := c.fr[text]; ok {
+		return msg, true
+	}
+	if msg, ok := c.match(loc, text); ok {
+		return msg, true
+	}
+	return text, false
+}
+
 // match translates text, which is not a key, through the first pattern that produces it.
 func (c *Catalog) match(loc Locale, text string) (string, bool) {
 	if !hasLetter(text) {

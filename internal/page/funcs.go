@@ -2,6 +2,7 @@ package page
 
 import (
 	"html/template"
+	"strings"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/i18n"
@@ -52,5 +53,16 @@ func Funcs(c *i18n.Catalog, loc i18n.Locale) template.FuncMap {
 			return loc.WeekRange(monday, monday.AddDate(0, 0, 6))
 		}),
 		"num": func(n int) string { return loc.Number(int64(n)) },
+		// note writes a note the product stored in English (a conversation's "Handed over
+		// from … to …") in the reader's language: its first paragraph when the catalog
+		// knows it, what follows (a copied transcript) as written.
+		"note": func(text string) string {
+			head, rest, more := strings.Cut(text, "\n\n")
+			head, _ = c.Lookup(loc, head)
+			if more {
+				return head + "\n\n" + rest
+			}
+			return head
+		},
 	}
 }
