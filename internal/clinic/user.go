@@ -68,11 +68,17 @@ type Actor struct {
 	// relatives they manage. Empty for other kinds.
 	Patients []PatientID
 	Label    string // "user:12", "token:3", "patient:9", "system:sync": safe for logs
+	// PractitionerID is the practitioner record a staff user is linked to (0: none), read
+	// with the user when Linked (StaffActor): a use case that decides by it (secure
+	// messaging's "healthcare professional") need not read the user again.
+	PractitionerID PractitionerID
+	Linked         bool
 }
 
 // StaffActor is the principal of a signed-in staff user.
 func StaffActor(u User) Actor {
-	return Actor{Kind: ActorStaff, OrgID: u.OrgID, Role: u.Role, UserID: u.ID, Label: fmt.Sprintf("user:%d", u.ID)}
+	return Actor{Kind: ActorStaff, OrgID: u.OrgID, Role: u.Role, UserID: u.ID, Label: fmt.Sprintf("user:%d", u.ID),
+		PractitionerID: u.PractitionerID, Linked: true}
 }
 
 // TokenActor is the principal of an API token.

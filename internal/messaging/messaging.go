@@ -85,6 +85,10 @@ func person(ctx context.Context, tx *store.Tx, actor clinic.Actor) (Person, erro
 	case clinic.ActorToken:
 		return Person{Staff: true, Role: actor.Role}, nil
 	case clinic.ActorStaff:
+		if actor.Linked {
+			// Read with the user as the request signed in (the session's own read).
+			return StaffPerson(clinic.User{ID: actor.UserID, Role: actor.Role, PractitionerID: actor.PractitionerID}), nil
+		}
 		u, err := tx.Staff().User(ctx, actor.OrgID, actor.UserID)
 		if err != nil {
 			return Person{}, err
@@ -350,16 +354,16 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c
 	default:
 		m.Author = store.BySystem
 	}
-	m, err := tx.Messaging().AddMessage(ctx, m)
+	// Its author has read the conversation up to it (a system note has no reader).
+	var readBy string
+	if m.Author != store.BySystem {
+		readBy = Reader(actor)
+	}
+	m, err := tx.Messaging().AddMessage(ctx, m, readBy)
 	if err != nil {
 		return m, nil, err
 	}
 	c.LastMessageID, c.LastMessageAt = m.ID, m.CreatedAt
-	if m.Author != store.BySystem {
-		if _, err := tx.Messaging().MarkRead(ctx, c.OrgID, c.ID, Reader(actor), m.ID); err != nil {
-			return m, nil, err
-		}
-	}
 	if m.Author == store.ByStaff && s.cfg.Alert != nil {
 		if err := s.cfg.Alert(ctx, tx, *c, m); err != nil {
 			return m, nil, err

@@ -42,6 +42,9 @@ type MessagingSettings struct {
 // Errors: none of its own.
 func (tx Messaging) MessagingSettingsOf(ctx context.Context, org clinic.OrgID, cl clinic.ClinicID) (MessagingSettings, error) {
 	s := MessagingSettings{ClinicID: cl}
+	if tx.dialect == Postgres {
+		return tx.messagingSettingsPG(ctx, org, cl)
+	}
 	err := tx.q.queryRow(ctx, `SELECT staff_start, staff_start_all, incoming, incoming_all, portal_button, reception_triage, staff_digest, updated_at
 		FROM messaging_settings WHERE organisation_id = $1 AND clinic_id = $2`, org, cl).
 		Scan(&s.StaffStart, &s.StaffStartAll, &s.Incoming, &s.IncomingAll, &s.PortalButton, &s.ReceptionTriage, &s.StaffDigest, &s.UpdatedAt)
@@ -68,6 +71,32 @@ func (tx Messaging) MessagingSettingsOf(ctx context.Context, org clinic.OrgID, c
 		}
 	}
 	return s, err
+}
+
+// messagingSettingsPG is MessagingSettingsOf in one round trip: every send and every read
+// of a conversation asks it.
+func (tx Messaging) messagingSettingsPG(ctx context.Context, org clinic.OrgID, cl clinic.ClinicID) (MessagingSettings, error) {
+	s := MessagingSettings{ClinicID: cl}
+	var start, answer []int64
+	err := tx.q.queryRow(ctx, `SELECT staff_start, staff_start_all, incoming, incoming_all, portal_button, reception_triage, staff_digest, updated_at,
+			ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = $1 AND a.clinic_id = $2 AND a.list = 'start' ORDER BY user_id),
+			ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = $1 AND a.clinic_id = $2 AND a.list <> 'start' ORDER BY user_id)
+		FROM messaging_settings WHERE organisation_id = $1 AND clinic_id = $2`, org, cl).
+		Scan(&s.StaffStart, &s.StaffStartAll, &s.Incoming, &s.IncomingAll, &s.PortalButton, &s.ReceptionTriage, &s.StaffDigest, &s.UpdatedAt, &start, &answer)
+	if errors.Is(err, clinic.ErrNotFound) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("messaging settings of clinic %d: %w", cl, err)
+	}
+	s.UpdatedAt = s.UpdatedAt.UTC()
+	for _, u := range start {
+		s.StartList = append(s.StartList, clinic.UserID(u))
+	}
+	for _, u := range answer {
+		s.AnswerList = append(s.AnswerList, clinic.UserID(u))
+	}
+	return s, nil
 }
 
 // PutMessagingSettings saves a clinic's switches and lists.
@@ -319,20 +348,26 @@ type Message struct {
 	CreatedAt       time.Time
 }
 
-// AddMessage stores a message and makes it the conversation's last.
+// AddMessage stores a message and makes it the conversation's last; readBy, when not "",
+// is its author as a reader (MarkRead's), who has read the conversation up to it.
 //
 // Errors: none of its own.
-func (tx Messaging) AddMessage(ctx context.Context, m Message) (Message, error) {
+func (tx Messaging) AddMessage(ctx context.Context, m Message, readBy string) (Message, error) {
 	m.CreatedAt = tx.Now
 	const insert = `INSERT INTO messages (organisation_id, conversation_id, author, author_user_id, author_patient_id, body, attachment_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`
 	args := []any{m.OrgID, m.ConversationID, m.Author, zeroNil(int64(m.AuthorUserID)), zeroNil(int64(m.AuthorPatientID)), m.Body, zeroNil(m.AttachmentID), tx.Now}
 	if tx.dialect == Postgres {
-		// One round trip: the message and its conversation's pointer to it.
+		// One round trip: the message, its conversation's pointer to it and its author's
+		// read mark.
 		err := tx.q.queryRow(ctx, `WITH m AS (`+insert+`),
 			c AS (UPDATE conversations SET last_message_id = (SELECT id FROM m), last_message_at = $8, updated_at = $8
-				WHERE organisation_id = $1 AND id = $2)
-			SELECT id FROM m`, args...).Scan(&m.ID)
+				WHERE organisation_id = $1 AND id = $2),
+			r AS (INSERT INTO conversation_reads (conversation_id, reader, organisation_id, last_read_id, read_at)
+				SELECT $2, $9::text, $1, id, $8 FROM m WHERE $9::text <> ''
+				ON CONFLICT (conversation_id, reader) DO UPDATE SET last_read_id = excluded.last_read_id, read_at = excluded.read_at
+				WHERE conversation_reads.last_read_id < excluded.last_read_id)
+			SELECT id FROM m`, append(args, readBy)...).Scan(&m.ID)
 		if err != nil {
 			return m, fmt.Errorf("add message: %w", err)
 		}
@@ -344,6 +379,11 @@ func (tx Messaging) AddMessage(ctx context.Context, m Message) (Message, error) 
 	if _, err := tx.q.exec(ctx, `UPDATE conversations SET last_message_id = $3, last_message_at = $4, updated_at = $4
 		WHERE organisation_id = $1 AND id = $2`, m.OrgID, m.ConversationID, m.ID, tx.Now); err != nil {
 		return m, fmt.Errorf("add message: %w", err)
+	}
+	if readBy != "" {
+		if _, err := tx.MarkRead(ctx, m.OrgID, m.ConversationID, readBy, m.ID); err != nil {
+			return m, err
+		}
 	}
 	return m, nil
 }
