@@ -157,7 +157,8 @@ func (s *Service) orgDigests(ctx context.Context, d Digest, org clinic.OrgID, cl
 // after the newest their last digest counted.
 func digestOf(ctx context.Context, tx *store.Tx, u clinic.User, cls []clinic.ClinicID, sets map[clinic.ClinicID]store.MessagingSettings) (digestFor, bool, error) {
 	f := digestFor{user: u}
-	if u.DisabledAt != nil || u.Email == "" || !clinic.StaffActor(u).Can(clinic.PermReadPatients) {
+	actor := clinic.StaffActor(u)
+	if u.DisabledAt != nil || u.Email == "" || !actor.Can(clinic.PermReadPatients) {
 		return f, false, nil
 	}
 	p := StaffPerson(u)
@@ -167,7 +168,7 @@ func digestOf(ctx context.Context, tx *store.Tx, u clinic.User, cls []clinic.Cli
 			follows = append(follows, c)
 		}
 	}
-	unread, err := tx.Messaging().UnreadByClinic(ctx, u.OrgID, follows, Reader(clinic.StaffActor(u)))
+	unread, err := tx.Messaging().UnreadByClinic(ctx, u.OrgID, follows, Reader(actor))
 	if err != nil || len(unread) == 0 {
 		return f, false, err
 	}

@@ -87,16 +87,21 @@ func (h *Hub) Close() {
 		h.qmu.Lock()
 		h.qcond.Broadcast()
 		h.qmu.Unlock()
-		h.mu.RLock()
-		ps := make([]*parked, 0, len(h.parked))
-		for p := range h.parked {
-			ps = append(ps, p)
-		}
-		h.mu.RUnlock()
-		for _, p := range ps {
+		for _, p := range h.parkedNow(nil) {
 			p.close()
 		}
 	})
+}
+
+// parkedNow appends the parked streams to ps: the sweep and Close act on them outside the
+// hub's lock (closing one takes it).
+func (h *Hub) parkedNow(ps []*parked) []*parked {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for p := range h.parked {
+		ps = append(ps, p)
+	}
+	return ps
 }
 
 // New returns an empty hub; each stream buffers up to buffer events (1 when 0: Serve
@@ -199,12 +204,7 @@ func (h *Hub) sweep() {
 			return
 		case <-t.C:
 		}
-		ps = ps[:0]
-		h.mu.RLock()
-		for p := range h.parked {
-			ps = append(ps, p)
-		}
-		h.mu.RUnlock()
+		ps = h.parkedNow(ps[:0])
 		now := time.Now().UnixNano()
 		for _, p := range ps {
 			switch {

@@ -66,15 +66,19 @@ type parked struct {
 
 // park writes the response's head and the replay after after to conn (taken from the HTTP
 // server with its header h), then hands the stream to the hub. It returns once the stream
-// is parked or has failed; the stream's subscription is the hub's from then on.
-func park(ctx context.Context, conn net.Conn, h http.Header, src Source, after int64, beat time.Duration, page int) error {
-	hub := src.Sub.hub
+// is parked or has failed (its connection then closed); the stream's subscription is the
+// hub's from then on.
+func park(ctx context.Context, conn net.Conn, h http.Header, src Source, after int64) (err error) {
+	defer func() {
+		if err != nil {
+			conn.Close()
+		}
+	}()
 	// The server's deadlines were for the request; a parked stream sets its own per write.
 	if err := conn.SetDeadline(time.Time{}); err != nil {
-		conn.Close()
 		return err
 	}
-	p := &parked{hub: hub, conn: conn, src: src, beat: beat, last: after}
+	p := &parked{hub: src.Sub.hub, conn: conn, src: src, beat: src.heartbeat(), last: after}
 	var b bytes.Buffer
 	b.WriteString("HTTP/1.1 200 OK\r\n")
 	h.Del("Content-Length")
@@ -82,26 +86,23 @@ func park(ctx context.Context, conn net.Conn, h http.Header, src Source, after i
 	h.Set("Connection", "close")
 	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	if err := h.Write(&b); err != nil {
-		conn.Close()
 		return err
 	}
 	b.WriteString("\r\n" + retryField)
 	src.Sub.Behind() // the replay covers what the hub dropped so far
-	if err := p.replay(ctx, &b, page); err != nil {
-		conn.Close()
+	if err := p.replay(ctx, &b); err != nil {
 		return err
 	}
 	if err := p.write(b.Bytes()); err != nil {
-		conn.Close()
 		return err
 	}
-	hub.park(p)
+	p.hub.park(p)
 	return nil
 }
 
 // replay appends to b what came after the last id sent, page by page.
-func (p *parked) replay(ctx context.Context, b *bytes.Buffer, page int) error {
-	return replay(ctx, p.src, page, &p.last, func(e []byte) error { b.Write(e); return nil })
+func (p *parked) replay(ctx context.Context, b *bytes.Buffer) error {
+	return replay(ctx, p.src, p.src.page(), &p.last, func(e []byte) error { b.Write(e); return nil })
 }
 
 // write sends b within writeTimeout.
@@ -155,7 +156,7 @@ func (p *parked) turn(what int) error {
 	if what&wakeEvents != 0 {
 		ctx, cancel := context.WithTimeout(p.hub.ctx, loadTimeout)
 		p.src.Sub.Behind()
-		err := p.replay(ctx, &b, p.src.page())
+		err := p.replay(ctx, &b)
 		cancel()
 		if err != nil {
 			return err

@@ -125,7 +125,7 @@ func Serve(ctx context.Context, w http.ResponseWriter, src Source, after int64) 
 			src.Sub.Close()
 			return fmt.Errorf("realtime: %d bytes written before the stream", brw.Writer.Buffered())
 		}
-		if err := park(ctx, conn, h, src, after, src.heartbeat(), src.page()); err != nil {
+		if err := park(ctx, conn, h, src, after); err != nil {
 			src.Sub.Close()
 			return err
 		}

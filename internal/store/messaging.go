@@ -42,12 +42,18 @@ type MessagingSettings struct {
 // Errors: none of its own.
 func (tx Messaging) MessagingSettingsOf(ctx context.Context, org clinic.OrgID, cl clinic.ClinicID) (MessagingSettings, error) {
 	s := MessagingSettings{ClinicID: cl}
+	const from = ` FROM messaging_settings WHERE organisation_id = $1 AND clinic_id = $2`
+	q := `SELECT staff_start, staff_start_all, incoming, incoming_all, portal_button, reception_triage, staff_digest, updated_at`
+	dest := []any{&s.StaffStart, &s.StaffStartAll, &s.Incoming, &s.IncomingAll, &s.PortalButton, &s.ReceptionTriage, &s.StaffDigest, &s.UpdatedAt}
+	var start, answer []int64
 	if tx.dialect == Postgres {
-		return tx.messagingSettingsPG(ctx, org, cl)
+		// The lists in the same round trip: every send and every read of a conversation
+		// asks for them.
+		q += `, ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = $1 AND a.clinic_id = $2 AND a.list = 'start' ORDER BY user_id),
+			ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = $1 AND a.clinic_id = $2 AND a.list <> 'start' ORDER BY user_id)`
+		dest = append(dest, &start, &answer)
 	}
-	err := tx.q.queryRow(ctx, `SELECT staff_start, staff_start_all, incoming, incoming_all, portal_button, reception_triage, staff_digest, updated_at
-		FROM messaging_settings WHERE organisation_id = $1 AND clinic_id = $2`, org, cl).
-		Scan(&s.StaffStart, &s.StaffStartAll, &s.Incoming, &s.IncomingAll, &s.PortalButton, &s.ReceptionTriage, &s.StaffDigest, &s.UpdatedAt)
+	err := tx.q.queryRow(ctx, q+from, org, cl).Scan(dest...)
 	if errors.Is(err, clinic.ErrNotFound) {
 		return s, nil
 	}
@@ -55,41 +61,26 @@ func (tx Messaging) MessagingSettingsOf(ctx context.Context, org clinic.OrgID, c
 		return s, fmt.Errorf("messaging settings of clinic %d: %w", cl, err)
 	}
 	s.UpdatedAt = s.UpdatedAt.UTC()
-	type entry struct {
-		list string
-		user clinic.UserID
-	}
-	es, err := collect(ctx, tx, func(r row) (entry, error) {
-		var e entry
-		return e, r.Scan(&e.list, &e.user)
-	}, `SELECT list, user_id FROM messaging_access WHERE organisation_id = $1 AND clinic_id = $2 ORDER BY list, user_id`, org, cl)
-	for _, e := range es {
-		if e.list == "start" {
-			s.StartList = append(s.StartList, e.user)
-		} else {
-			s.AnswerList = append(s.AnswerList, e.user)
+	if tx.dialect != Postgres {
+		type entry struct {
+			list string
+			user int64
+		}
+		es, err := collect(ctx, tx, func(r row) (entry, error) {
+			var e entry
+			return e, r.Scan(&e.list, &e.user)
+		}, `SELECT list, user_id FROM messaging_access WHERE organisation_id = $1 AND clinic_id = $2 ORDER BY list, user_id`, org, cl)
+		if err != nil {
+			return s, err
+		}
+		for _, e := range es {
+			if e.list == "start" {
+				start = append(start, e.user)
+			} else {
+				answer = append(answer, e.user)
+			}
 		}
 	}
-	return s, err
-}
-
-// messagingSettingsPG is MessagingSettingsOf in one round trip: every send and every read
-// of a conversation asks it.
-func (tx Messaging) messagingSettingsPG(ctx context.Context, org clinic.OrgID, cl clinic.ClinicID) (MessagingSettings, error) {
-	s := MessagingSettings{ClinicID: cl}
-	var start, answer []int64
-	err := tx.q.queryRow(ctx, `SELECT staff_start, staff_start_all, incoming, incoming_all, portal_button, reception_triage, staff_digest, updated_at,
-			ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = $1 AND a.clinic_id = $2 AND a.list = 'start' ORDER BY user_id),
-			ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = $1 AND a.clinic_id = $2 AND a.list <> 'start' ORDER BY user_id)
-		FROM messaging_settings WHERE organisation_id = $1 AND clinic_id = $2`, org, cl).
-		Scan(&s.StaffStart, &s.StaffStartAll, &s.Incoming, &s.IncomingAll, &s.PortalButton, &s.ReceptionTriage, &s.StaffDigest, &s.UpdatedAt, &start, &answer)
-	if errors.Is(err, clinic.ErrNotFound) {
-		return s, nil
-	}
-	if err != nil {
-		return s, fmt.Errorf("messaging settings of clinic %d: %w", cl, err)
-	}
-	s.UpdatedAt = s.UpdatedAt.UTC()
 	for _, u := range start {
 		s.StartList = append(s.StartList, clinic.UserID(u))
 	}
@@ -492,7 +483,7 @@ type MessageEvent struct {
 // one organisation's events after the last id it sent) that read up to id N never sees one
 // below N commit later: the commit takes a transaction-level advisory lock of each
 // organisation it writes events of, numbers the events and commits in one round trip
-// (Update's commitEvents), so the lock is held only while the server inserts and commits,
+// (Update's commitBatch), so the lock is held only while the server inserts and commits,
 // never across a round trip to this process. SQLite has one writer, which orders them
 // already: the event is stored at once.
 //

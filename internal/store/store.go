@@ -295,9 +295,7 @@ func (db *DB) ViewStream(ctx context.Context, fn func(*Tx) error) error {
 	if db.streams == nil {
 		return db.View(ctx, fn)
 	}
-	tx := &Tx{dialect: db.dialect, Now: db.Now(), readOnly: true}
-	tx.q = counted{pgxQuerier{db.streams}, &tx.statements}
-	return fn(tx)
+	return db.view(pgxQuerier{db.streams}, fn)
 }
 
 // Dialect reports which engine is behind db.
@@ -387,12 +385,16 @@ func (tx *Tx) OnCommit(f func()) { tx.onCommit = append(tx.onCommit, f) }
 //
 // Errors: fn's, unchanged.
 func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
-	tx := &Tx{dialect: db.dialect, Now: db.Now(), readOnly: true}
 	if db.pool != nil {
-		tx.q = counted{pgxQuerier{db.pool}, &tx.statements}
-	} else {
-		tx.q = counted{sqlQuerier{db.reader}, &tx.statements}
+		return db.view(pgxQuerier{db.pool}, fn)
 	}
+	return db.view(sqlQuerier{db.reader}, fn)
+}
+
+// view runs fn with read-only statements on q, each outside a transaction.
+func (db *DB) view(q querier, fn func(*Tx) error) error {
+	tx := &Tx{dialect: db.dialect, Now: db.Now(), readOnly: true}
+	tx.q = counted{q, &tx.statements}
 	return fn(tx)
 }
 
