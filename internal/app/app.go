@@ -114,9 +114,9 @@ func NewServices(db *store.DB, n Notify, log *slog.Logger) (Services, error) {
 	svc.Dispatcher.SetLinks(links{accounts: svc.Accounts, waitlist: svc.Waitlist, recalls: svc.Recalls})
 	svc.Hub = realtime.New(log, 0)
 	svc.Messaging = messaging.New(db, messaging.Config{Published: svc.Hub.Publish,
-		// MSG-5: the alert falls due two minutes after the message and goes only if the
+		// MSG-5: the alert is decided two minutes after the message and goes only if the
 		// patient has not read it by then.
-		Alert: messaging.Alerts(messaging.AlertConfig{Delay: 2 * time.Minute, Wake: svc.Dispatcher.Wake})})
+		Alerts: &messaging.AlertConfig{Delay: 2 * time.Minute, Wake: svc.Dispatcher.Wake}})
 	svc.Inbound.Waitlist = svc.Waitlist
 	return svc, nil
 }

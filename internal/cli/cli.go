@@ -338,6 +338,12 @@ func serve(ctx context.Context, env Env, args []string, seedDemo bool) error {
 			ready()
 			return svc.Hub.Listen(ctx, db)
 		}},
+		// Message alerts are planned in rounds (MSG-5); every instance may run one
+		// (conversations are claimed).
+		{Name: "message-alerts", RunFunc: func(ctx context.Context, ready func()) error {
+			ready()
+			return svc.Messaging.RunAlerts(ctx, func(err error) { log.Error("message alerts", "err", err) })
+		}},
 		// The waitlist offers freed times in waves (POR-9); every instance may run one.
 		{Name: "waitlist", RunFunc: func(ctx context.Context, ready func()) error {
 			ready()

@@ -93,7 +93,7 @@ func (s *seeder) messaging(ctx context.Context, sites []site, doctor clinic.User
 				msg.Author, msg.AuthorPatientID, msg.AuthorUserID = store.ByStaff, 0, doctor
 				author = "user:" + strconv.FormatInt(int64(doctor), 10)
 			}
-			if msg, err = s.tx.Messaging().AddMessage(ctx, msg, author); err != nil {
+			if msg, err = s.tx.Messaging().AddMessage(ctx, msg, store.MessageWrite{ReadBy: author}); err != nil {
 				return err
 			}
 			if _, err := s.tx.Messaging().AddMessageEvent(ctx, store.MessageEvent{OrgID: s.org, ConversationID: row.ID, ClinicID: st.clinic.ID,

@@ -2,6 +2,8 @@ package messaging
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
@@ -11,53 +13,174 @@ import (
 	"github.com/tidings-health/tidings/internal/store"
 )
 
-// AlertConfig is what the alert planner needs from the rest of the process.
+// AlertConfig is what the message alerts (MSG-5) need from the rest of the process.
+//
+// Alerts are planned in rounds, not in the message's transaction: a message only marks its
+// conversation (store's MarkAwaitingAlert, sent with its commit), and AlertRound, once the delay
+// has passed, decides for many patients at once whether and where to alert them. A send
+// thus costs no read for its alert (it had cost six statements, the consent reads of every
+// channel among them, for an alert that most often is never sent: the patient reads the
+// message first), and a burst of messages to one patient is looked at once.
 type AlertConfig struct {
 	// Online reports whether the patient has the portal open (a stream of theirs in this
 	// process): they see the message as it comes, so no alert. nil: never online.
 	Online func(org clinic.OrgID, p clinic.PatientID) bool
 	// Wake tells the dispatcher an alert is due now.
 	Wake func()
-	// Delay is how long after the message the alert falls due; the dispatcher sends it only
-	// if the patient has not read the message by then (a patient who has the portal open
-	// reads it as it comes, in a tab in front or not). 0: at once.
+	// Delay is how long after the message the alert is decided: only a patient who has not
+	// read it by then is alerted (a patient who has the portal open reads it as it comes,
+	// in a tab in front or not), and the dispatcher checks again as it sends. 0: at the
+	// next round.
 	Delay time.Duration
+	// Every is how often RunAlerts works a round (10 s when 0).
+	Every time.Duration
 }
 
-// Alerts returns the planner of MSG-5's alerts: for a message to a patient who is not
-// online, one notification saying only that a secure message is waiting, with the portal's
-// link, on the first channel consent allows of push, e-mail, SMS (the patient's own
-// choices and opt-outs, CON-3). A patient with an alert still waiting gets no second one.
-func Alerts(cfg AlertConfig) func(ctx context.Context, tx *store.Tx, c store.Conversation, m store.Message) error {
-	return func(ctx context.Context, tx *store.Tx, c store.Conversation, m store.Message) error {
-		if cfg.Online != nil && cfg.Online(c.OrgID, c.PatientID) {
+// alertBatch is how many conversations a round claims per transaction.
+const alertBatch = 200
+
+// SetAlerts turns the message alerts on (MSG-5); without it, messages alert nobody.
+func (s *Service) SetAlerts(cfg AlertConfig) {
+	if cfg.Every <= 0 {
+		cfg.Every = 10 * time.Second
+	}
+	s.alerts = &cfg
+}
+
+// awaitAlert marks c as waiting for its patient's alert, when alerts are on.
+func (s *Service) awaitAlert(ctx context.Context, tx *store.Tx, c store.Conversation) error {
+	if s.alerts == nil {
+		return nil
+	}
+	return tx.Messaging().MarkAwaitingAlert(ctx, c.OrgID, c.ID)
+}
+
+// RunAlerts works an alert round every AlertConfig.Every until ctx ends: a component of
+// serve. On PostgreSQL every instance may run one (conversations are claimed).
+//
+// Errors: none; a failed round is logged by the caller's logger through log, and retried.
+func (s *Service) RunAlerts(ctx context.Context, log func(err error)) error {
+	if s.alerts == nil {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(s.alerts.Every)
+	defer t.Stop()
+	for {
+		if _, err := s.AlertRound(ctx); err != nil && ctx.Err() == nil && log != nil {
+			log(err)
+		}
+		select {
+		case <-ctx.Done():
 			return nil
+		case <-t.C:
 		}
-		if waiting, err := tx.Messaging().HasPlannedAlert(ctx, c.OrgID, c.PatientID); err != nil || waiting {
-			return err
+	}
+}
+
+// AlertRound plans the due message alerts (MSG-5): for the conversations marked at least
+// Delay ago, each patient who is not online and still has a message from the clinic unread,
+// and has no alert waiting already, gets one notification saying only that a secure message
+// is waiting, with the portal's link, on the first channel consent allows of push, e-mail,
+// SMS (the patient's own choices and opt-outs, CON-3), due at once. It returns how many
+// conversations it looked at.
+//
+// Errors: the store's; what a failed batch claimed is claimed again by no one (its
+// transaction rolled back, the marks stay).
+func (s *Service) AlertRound(ctx context.Context) (int, error) {
+	if s.alerts == nil {
+		return 0, nil
+	}
+	total := 0
+	for {
+		var n int
+		err := s.db.Update(ctx, func(tx *store.Tx) error {
+			due, err := tx.Messaging().ClaimDueAlerts(ctx, tx.Now.Add(-s.alerts.Delay), alertBatch)
+			if err != nil {
+				return err
+			}
+			n = len(due)
+			return s.planAlerts(ctx, tx, due)
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("message alerts: %w", err)
 		}
-		chans := []consent.Channel{consent.ChannelPush, consent.ChannelEmail, consent.ChannelSMS}
-		msgs := make([]decide.Message, len(chans))
-		for i, ch := range chans {
-			msgs[i] = decide.Message{PatientID: c.PatientID, Channel: ch, Purpose: consent.PurposeMessageAlert}
+		if n < alertBatch {
+			return total, nil
 		}
-		facts, _, _, err := decide.LoadPatients(ctx, tx, c.OrgID, msgs)
+	}
+}
+
+// planAlerts plans the alerts of the claimed conversations, organisation by organisation.
+func (s *Service) planAlerts(ctx context.Context, tx *store.Tx, due []store.AlertDue) error {
+	byOrg := map[clinic.OrgID][]store.AlertDue{}
+	var orgs []clinic.OrgID
+	for _, d := range due {
+		if byOrg[d.OrgID] == nil {
+			orgs = append(orgs, d.OrgID)
+		}
+		byOrg[d.OrgID] = append(byOrg[d.OrgID], d)
+	}
+	slices.Sort(orgs)
+	planned := false
+	for _, org := range orgs {
+		// One alert per patient, from the clinic of their oldest waiting conversation.
+		from := map[clinic.PatientID]clinic.ClinicID{}
+		var patients []clinic.PatientID
+		for _, d := range byOrg[org] {
+			if _, ok := from[d.PatientID]; ok {
+				continue
+			}
+			if s.alerts.Online != nil && s.alerts.Online(org, d.PatientID) {
+				continue
+			}
+			from[d.PatientID] = d.ClinicID
+			patients = append(patients, d.PatientID)
+		}
+		unread, err := tx.Messaging().UnreadByPatients(ctx, org, patients)
 		if err != nil {
 			return err
 		}
-		for i, f := range facts {
-			if !consent.Decide(f).Allowed {
-				continue
-			}
-			if _, err := tx.Notifications().PlanNotifications(ctx, c.OrgID, []store.Notification{{ClinicID: c.ClinicID, PatientID: c.PatientID,
-				Kind: string(compose.KindMessageAlert), Purpose: string(consent.PurposeMessageAlert), Channel: string(chans[i]), Due: tx.Now.Add(cfg.Delay)}}); err != nil {
-				return err
-			}
-			if cfg.Wake != nil && cfg.Delay == 0 {
-				tx.OnCommit(cfg.Wake)
-			}
-			return nil
+		waiting, err := tx.Messaging().WaitingAlerts(ctx, org, patients)
+		if err != nil {
+			return err
 		}
-		return nil
+		patients = slices.DeleteFunc(patients, func(p clinic.PatientID) bool { return unread[p] == 0 || waiting[p] })
+		if len(patients) == 0 {
+			continue
+		}
+		chans := []consent.Channel{consent.ChannelPush, consent.ChannelEmail, consent.ChannelSMS}
+		msgs := make([]decide.Message, 0, len(patients)*len(chans))
+		for _, p := range patients {
+			for _, ch := range chans {
+				msgs = append(msgs, decide.Message{PatientID: p, Channel: ch, Purpose: consent.PurposeMessageAlert})
+			}
+		}
+		facts, _, _, err := decide.LoadPatients(ctx, tx, org, msgs)
+		if err != nil {
+			return err
+		}
+		var ns []store.Notification
+		for i, p := range patients {
+			for j, ch := range chans {
+				if consent.Decide(facts[i*len(chans)+j]).Allowed {
+					ns = append(ns, store.Notification{ClinicID: from[p], PatientID: p, Kind: string(compose.KindMessageAlert),
+						Purpose: string(consent.PurposeMessageAlert), Channel: string(ch), Due: tx.Now})
+					break
+				}
+			}
+		}
+		if len(ns) == 0 {
+			continue
+		}
+		if _, err := tx.Notifications().PlanNotifications(ctx, org, ns); err != nil {
+			return err
+		}
+		planned = true
 	}
+	if planned && s.alerts.Wake != nil {
+		tx.OnCommit(s.alerts.Wake)
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -49,28 +50,30 @@ type Config struct {
 	// Published is called after the commit of each event, for this process's streams; on
 	// PostgreSQL the events also reach every instance through NOTIFY. nil: nobody follows.
 	Published func(store.MessageEvent)
-	// Alert plans the "a secure message is waiting" notification of a message to a patient
-	// (MSG-5), in the message's transaction; nil: no alerts.
-	Alert func(ctx context.Context, tx *store.Tx, c store.Conversation, m store.Message) error
+	// Alerts turns on the "a secure message is waiting" notifications of messages to
+	// patients (MSG-5, alert.go); nil: no alerts.
+	Alerts *AlertConfig
 }
 
 // Service holds the messaging use cases.
 type Service struct {
-	db  *store.DB
-	cfg Config
+	db     *store.DB
+	cfg    Config
+	alerts *AlertConfig // SetAlerts's, with its defaults
 }
 
 // New returns the service over db.
-func New(db *store.DB, cfg Config) *Service { return &Service{db: db, cfg: cfg} }
+func New(db *store.DB, cfg Config) *Service {
+	s := &Service{db: db, cfg: cfg}
+	if cfg.Alerts != nil {
+		s.SetAlerts(*cfg.Alerts)
+	}
+	return s
+}
 
 // SetPublished sets the callback of committed events (the realtime hub, wired after both
 // exist).
 func (s *Service) SetPublished(f func(store.MessageEvent)) { s.cfg.Published = f }
-
-// SetAlert sets the alert planner (MSG-5).
-func (s *Service) SetAlert(f func(ctx context.Context, tx *store.Tx, c store.Conversation, m store.Message) error) {
-	s.cfg.Alert = f
-}
 
 // person loads who actor is for the rules. An API token is staff of its role but never a
 // healthcare professional, whatever its role: it is an integration, not a person the
@@ -340,7 +343,7 @@ func cleanName(n string) string {
 }
 
 // write stores a message by actor in c, marks it read by its author, records the events
-// and plans the patient's alert when staff wrote.
+// and marks the conversation as waiting for the patient's alert when staff wrote.
 func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c *store.Conversation, body string, att *store.Attachment) (store.Message, []*store.MessageEvent, error) {
 	m := store.Message{OrgID: c.OrgID, ConversationID: c.ID, Body: body}
 	if att != nil {
@@ -354,22 +357,18 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c
 	default:
 		m.Author = store.BySystem
 	}
-	// Its author has read the conversation up to it (a system note has no reader).
-	var readBy string
+	// Its author has read the conversation up to it (a system note has no reader); a
+	// staff message waits for the patient's alert.
+	var w store.MessageWrite
 	if m.Author != store.BySystem {
-		readBy = Reader(actor)
+		w.ReadBy = Reader(actor)
 	}
-	m, err := tx.Messaging().AddMessage(ctx, m, readBy)
+	w.AwaitAlert = m.Author == store.ByStaff && s.alerts != nil
+	m, err := tx.Messaging().AddMessage(ctx, m, w)
 	if err != nil {
 		return m, nil, err
 	}
 	c.LastMessageID, c.LastMessageAt = m.ID, m.CreatedAt
-	if m.Author == store.ByStaff && s.cfg.Alert != nil {
-		if err := s.cfg.Alert(ctx, tx, *c, m); err != nil {
-			return m, nil, err
-		}
-	}
-	// The event last: on PostgreSQL it holds the events' order lock until commit.
 	e, err := s.event(ctx, tx, *c, store.EventMessage, m.ID, "")
 	if err != nil {
 		return m, nil, err
@@ -417,11 +416,11 @@ func (s *Service) load(ctx context.Context, tx *store.Tx, actor clinic.Actor, id
 	if err != nil {
 		return store.Conversation{}, set, p, err
 	}
-	c, err := tx.Messaging().Conversation(ctx, actor.OrgID, id)
-	if err != nil {
+	c, set, err := tx.Messaging().ConversationWithSettings(ctx, actor.OrgID, id)
+	if errors.Is(err, clinic.ErrNotFound) {
 		return c, set, p, fmt.Errorf("conversation %d: %w", id, clinic.ErrNotFound)
 	}
-	if set, err = tx.Messaging().MessagingSettingsOf(ctx, actor.OrgID, c.ClinicID); err != nil {
+	if err != nil {
 		return c, set, p, err
 	}
 	if !Decide(set, p, ActRead, c).Allowed {
@@ -716,7 +715,7 @@ func (s *Service) Handover(ctx context.Context, actor clinic.Actor, id int64, in
 			return nil, err
 		}
 		events = append(events, evs...)
-		if err := s.alertHandover(ctx, tx, c); err != nil {
+		if err := s.awaitAlert(ctx, tx, c); err != nil { // the patient is told by the alert too (MSG-4, MSG-5)
 			return nil, err
 		}
 		return events, audit.Record(ctx, tx, actor, "message.handover", c.PatientID)
@@ -845,18 +844,6 @@ func takesIncoming(ctx context.Context, tx *store.Tx, org clinic.OrgID, cl clini
 		return clinic.Invalid(field, "that clinic does not take conversations from other clinics (MSG-2)")
 	}
 	return nil
-}
-
-// alertHandover tells the patient of a handover through the message alert (MSG-4, MSG-5).
-func (s *Service) alertHandover(ctx context.Context, tx *store.Tx, c store.Conversation) error {
-	if s.cfg.Alert == nil {
-		return nil
-	}
-	m, err := tx.Messaging().Message(ctx, c.OrgID, c.LastMessageID)
-	if err != nil {
-		return err
-	}
-	return s.cfg.Alert(ctx, tx, c, m)
 }
 
 func clip(s string, n int) string {

@@ -133,8 +133,12 @@ func (e *env) audit(org clinic.OrgID, action string) []store.AuditEntry {
 	return rows
 }
 
+// alerts works an alert round (AlertRound), then lists org's message alerts.
 func (e *env) alerts(org clinic.OrgID) []store.Notification {
 	e.t.Helper()
+	if _, err := e.svc.AlertRound(ctx); err != nil {
+		e.t.Fatal(err)
+	}
 	var ns []store.Notification
 	err := e.db.View(ctx, func(tx *store.Tx) (err error) {
 		ns, err = tx.Notifications().ListNotifications(ctx, org, store.NotificationFilter{})
@@ -337,7 +341,7 @@ func TestHandoverWithinOrganisation(t *testing.T) {
 	wantErr(t, "reception hands over", e.svc.Handover(ctx, e.as("reception"), c.ID, HandoverInput{ClinicID: e.north.ID}), clinic.ErrNotFound)
 
 	e.set(e.a.Org.ID, store.MessagingSettings{ClinicID: e.north.ID, Incoming: true, AnswerList: []clinic.UserID{e.staff["colleague"].ID}})
-	e.svc.SetAlert(Alerts(AlertConfig{}))
+	e.svc.SetAlerts(AlertConfig{})
 	before := len(e.alerts(e.a.Org.ID))
 	if err := e.svc.Handover(ctx, e.as("practitioner"), c.ID, HandoverInput{ClinicID: e.north.ID}); err != nil {
 		t.Fatal(err)
@@ -387,7 +391,7 @@ func TestHandoverAcrossOrganisations(t *testing.T) {
 	wantField(t, "its own organisation", e.svc.Handover(ctx, e.as("practitioner"), c.ID, HandoverInput{Organisation: e.a.Org.Slug, Clinic: "north"}), "clinic")
 	wantField(t, "no such clinic", e.svc.Handover(ctx, e.as("practitioner"), c.ID, HandoverInput{Organisation: e.b.Org.Slug, Clinic: "nowhere"}), "clinic")
 
-	e.svc.SetAlert(Alerts(AlertConfig{}))
+	e.svc.SetAlerts(AlertConfig{})
 	if err := e.svc.Handover(ctx, e.as("practitioner"), c.ID, to); err != nil {
 		t.Fatal(err)
 	}
@@ -715,15 +719,15 @@ func TestInboxAndUnread(t *testing.T) {
 	}
 }
 
-// TestAlerts (MSG-5): a staff message to a patient who is not online plans one message_alert
-// on the first channel consent allows of push, e-mail and SMS; a second message while it is
-// still planned plans none; a patient online gets none; the patient's own messages alert
-// nobody.
+// TestAlerts (MSG-5): a staff message to a patient who is not online plans, at the next
+// alert round, one message_alert on the first channel consent allows of push, e-mail and
+// SMS; a second message while it is still planned plans none; a patient online gets none;
+// the patient's own messages alert nobody.
 func TestAlerts(t *testing.T) {
 	e := newEnv(t)
 	e.open()
 	online := false
-	e.svc.SetAlert(Alerts(AlertConfig{Online: func(org clinic.OrgID, p clinic.PatientID) bool { return online }}))
+	e.svc.SetAlerts(AlertConfig{Online: func(org clinic.OrgID, p clinic.PatientID) bool { return online }})
 	c := e.start(e.as("practitioner"), "Your results are in.")
 	ns := e.alerts(e.a.Org.ID)
 	if len(ns) != 1 || ns[0].Channel != "email" || ns[0].PatientID != e.a.Patient.ID || ns[0].Purpose != "message_alert" || ns[0].State != "planned" {
@@ -776,5 +780,45 @@ func TestAlerts(t *testing.T) {
 		if !slices.Equal(got, []string{want}) {
 			t.Errorf("alerts of patient %d: %v, want one %s", p, got, want)
 		}
+	}
+}
+
+// TestAlertDelay (MSG-5): the alert is decided once the delay has passed since the oldest
+// message not yet looked at, and only for a patient who has still not read it; a round
+// claims each conversation once, and a later message marks it anew.
+func TestAlertDelay(t *testing.T) {
+	e := newEnv(t)
+	e.open()
+	e.svc.SetAlerts(AlertConfig{Delay: 2 * time.Minute})
+	c := e.start(e.as("practitioner"), "Your results are in.")
+	e.clock.Advance(time.Minute)
+	e.send(e.as("practitioner"), c.ID, "A minute later.")
+	if ns := e.alerts(e.a.Org.ID); len(ns) != 0 {
+		t.Fatalf("alerts %+v within the delay, want none", ns)
+	}
+	e.clock.Advance(time.Minute)
+	ns := e.alerts(e.a.Org.ID)
+	if len(ns) != 1 || ns[0].PatientID != e.a.Patient.ID || !ns[0].Due.Equal(e.clock.Now()) {
+		t.Fatalf("alerts %+v two minutes after the first message, want one due now", ns)
+	}
+	if got := len(e.alerts(e.a.Org.ID)); got != 1 {
+		t.Errorf("%d alerts after a second round, want still 1 (the conversation was claimed)", got)
+	}
+	// Sent; a message the patient reads within the delay alerts nobody.
+	markSent(t, e.db, ns[0].ID)
+	e.clock.Advance(time.Minute)
+	m := e.send(e.as("practitioner"), c.ID, "One more thing.")
+	if err := e.svc.MarkRead(ctx, e.patient(), c.ID, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(3 * time.Minute)
+	if got := len(e.alerts(e.a.Org.ID)); got != 1 {
+		t.Errorf("%d alerts for a message read within the delay, want still 1", got)
+	}
+	// Unread past the delay: a second alert.
+	e.send(e.as("practitioner"), c.ID, "And the last.")
+	e.clock.Advance(2 * time.Minute)
+	if got := len(e.alerts(e.a.Org.ID)); got != 2 {
+		t.Errorf("%d alerts for a message unread past the delay, want 2", got)
 	}
 }

@@ -418,7 +418,7 @@ func (h *harness) fixture(which string) storeFixture {
 			return err
 		}
 		if _, err = tx.Messaging().AddMessage(ctx, store.Message{OrgID: f.Org.ID, ConversationID: conv.ID, Author: store.ByPatient,
-			AuthorPatientID: f.Patient.ID, Body: "Fixture", AttachmentID: att.ID}, ""); err != nil {
+			AuthorPatientID: f.Patient.ID, Body: "Fixture", AttachmentID: att.ID}, store.MessageWrite{}); err != nil {
 			return err
 		}
 		email := "staff-" + which + "@fixture.test"

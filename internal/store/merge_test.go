@@ -209,7 +209,7 @@ func seedMerge(t *testing.T, db *store.DB, slug string) mergeWorld {
 		if err != nil {
 			return err
 		}
-		msg, err := tx.Messaging().AddMessage(ctx, store.Message{OrgID: org, ConversationID: conv.ID, Author: store.ByPatient, AuthorPatientID: w.remove, Body: "Hello"}, "")
+		msg, err := tx.Messaging().AddMessage(ctx, store.Message{OrgID: org, ConversationID: conv.ID, Author: store.ByPatient, AuthorPatientID: w.remove, Body: "Hello"}, store.MessageWrite{})
 		if err != nil {
 			return err
 		}

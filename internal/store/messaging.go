@@ -212,6 +212,57 @@ func (tx Messaging) Conversation(ctx context.Context, org clinic.OrgID, id int64
 	return c, nil
 }
 
+// ConversationWithSettings reads a conversation and its clinic's messaging switches
+// (MessagingSettingsOf's): what every use case of one conversation asks its rules. One
+// round trip on PostgreSQL.
+//
+// Errors: clinic.ErrNotFound.
+func (tx Messaging) ConversationWithSettings(ctx context.Context, org clinic.OrgID, id int64) (Conversation, MessagingSettings, error) {
+	if tx.dialect != Postgres {
+		c, err := tx.Conversation(ctx, org, id)
+		if err != nil {
+			return c, MessagingSettings{}, err
+		}
+		set, err := tx.MessagingSettingsOf(ctx, org, c.ClinicID)
+		return c, set, err
+	}
+	var c Conversation
+	var set MessagingSettings
+	var saved *time.Time
+	var start, answer []int64
+	err := scanConversationInto(tx.q.queryRow(ctx, `SELECT `+prefixCols("c.", conversationCols)+`, s.updated_at,
+			COALESCE(s.staff_start, false), COALESCE(s.staff_start_all, false), COALESCE(s.incoming, false), COALESCE(s.incoming_all, false),
+			COALESCE(s.portal_button, false), COALESCE(s.reception_triage, false), COALESCE(s.staff_digest, false),
+			ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = c.organisation_id AND a.clinic_id = c.clinic_id AND a.list = 'start' ORDER BY user_id),
+			ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = c.organisation_id AND a.clinic_id = c.clinic_id AND a.list <> 'start' ORDER BY user_id)
+		FROM conversations c LEFT JOIN messaging_settings s ON s.organisation_id = c.organisation_id AND s.clinic_id = c.clinic_id
+		WHERE c.organisation_id = $1 AND c.id = $2`, org, id), &c,
+		&saved, &set.StaffStart, &set.StaffStartAll, &set.Incoming, &set.IncomingAll, &set.PortalButton, &set.ReceptionTriage, &set.StaffDigest, &start, &answer)
+	if err != nil {
+		return c, set, fmt.Errorf("conversation %d: %w", id, err)
+	}
+	if saved == nil {
+		return c, MessagingSettings{ClinicID: c.ClinicID}, nil // never saved: messaging off
+	}
+	set.ClinicID, set.UpdatedAt = c.ClinicID, saved.UTC()
+	for _, u := range start {
+		set.StartList = append(set.StartList, clinic.UserID(u))
+	}
+	for _, u := range answer {
+		set.AnswerList = append(set.AnswerList, clinic.UserID(u))
+	}
+	return c, set, nil
+}
+
+// prefixCols qualifies each of a comma-separated column list with prefix.
+func prefixCols(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // UpdateConversation writes a conversation's clinic, assignment, state and origin (a
 // handover, an assignment, closing and reopening).
 //
@@ -339,26 +390,37 @@ type Message struct {
 	CreatedAt       time.Time
 }
 
-// AddMessage stores a message and makes it the conversation's last; readBy, when not "",
-// is its author as a reader (MarkRead's), who has read the conversation up to it.
+// MessageWrite says what else a message's write records, in the same statement on
+// PostgreSQL.
+type MessageWrite struct {
+	// ReadBy is its author as a reader (MarkRead's), who has read the conversation up to
+	// it; "": none (a system note).
+	ReadBy string
+	// AwaitAlert marks the conversation as waiting for its patient's message alert
+	// (MarkAwaitingAlert's).
+	AwaitAlert bool
+}
+
+// AddMessage stores a message and makes it the conversation's last, with what w asks.
 //
 // Errors: none of its own.
-func (tx Messaging) AddMessage(ctx context.Context, m Message, readBy string) (Message, error) {
+func (tx Messaging) AddMessage(ctx context.Context, m Message, w MessageWrite) (Message, error) {
 	m.CreatedAt = tx.Now
 	const insert = `INSERT INTO messages (organisation_id, conversation_id, author, author_user_id, author_patient_id, body, attachment_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`
 	args := []any{m.OrgID, m.ConversationID, m.Author, zeroNil(int64(m.AuthorUserID)), zeroNil(int64(m.AuthorPatientID)), m.Body, zeroNil(m.AttachmentID), tx.Now}
 	if tx.dialect == Postgres {
-		// One round trip: the message, its conversation's pointer to it and its author's
-		// read mark.
+		// One round trip: the message, its conversation's pointer to it (and alert mark)
+		// and its author's read mark.
 		err := tx.q.queryRow(ctx, `WITH m AS (`+insert+`),
-			c AS (UPDATE conversations SET last_message_id = (SELECT id FROM m), last_message_at = $8, updated_at = $8
+			c AS (UPDATE conversations SET last_message_id = (SELECT id FROM m), last_message_at = $8, updated_at = $8,
+					alert_from = CASE WHEN $10::boolean THEN COALESCE(alert_from, $8) ELSE alert_from END
 				WHERE organisation_id = $1 AND id = $2),
 			r AS (INSERT INTO conversation_reads (conversation_id, reader, organisation_id, last_read_id, read_at)
 				SELECT $2, $9::text, $1, id, $8 FROM m WHERE $9::text <> ''
 				ON CONFLICT (conversation_id, reader) DO UPDATE SET last_read_id = excluded.last_read_id, read_at = excluded.read_at
 				WHERE conversation_reads.last_read_id < excluded.last_read_id)
-			SELECT id FROM m`, append(args, readBy)...).Scan(&m.ID)
+			SELECT id FROM m`, append(args, w.ReadBy, w.AwaitAlert)...).Scan(&m.ID)
 		if err != nil {
 			return m, fmt.Errorf("add message: %w", err)
 		}
@@ -367,12 +429,13 @@ func (tx Messaging) AddMessage(ctx context.Context, m Message, readBy string) (M
 	if err := tx.q.queryRow(ctx, insert, args...).Scan(&m.ID); err != nil {
 		return m, fmt.Errorf("add message: %w", err)
 	}
-	if _, err := tx.q.exec(ctx, `UPDATE conversations SET last_message_id = $3, last_message_at = $4, updated_at = $4
-		WHERE organisation_id = $1 AND id = $2`, m.OrgID, m.ConversationID, m.ID, tx.Now); err != nil {
+	if _, err := tx.q.exec(ctx, `UPDATE conversations SET last_message_id = $3, last_message_at = $4, updated_at = $4,
+		alert_from = CASE WHEN $5 THEN COALESCE(alert_from, $4) ELSE alert_from END
+		WHERE organisation_id = $1 AND id = $2`, m.OrgID, m.ConversationID, m.ID, tx.Now, w.AwaitAlert); err != nil {
 		return m, fmt.Errorf("add message: %w", err)
 	}
-	if readBy != "" {
-		if _, err := tx.MarkRead(ctx, m.OrgID, m.ConversationID, readBy, m.ID); err != nil {
+	if w.ReadBy != "" {
+		if _, err := tx.MarkRead(ctx, m.OrgID, m.ConversationID, w.ReadBy, m.ID); err != nil {
 			return m, err
 		}
 	}
@@ -674,18 +737,66 @@ func (tx Messaging) UnreadCount(ctx context.Context, org clinic.OrgID, cls []cli
 	return n, nil
 }
 
-// HasPlannedAlert reports whether a patient already has a message alert waiting to be sent
-// (one alert covers the messages that follow it).
+// MarkAwaitingAlert marks a conversation as waiting for its patient's message alert (MSG-5): the
+// oldest such time is kept, and the alert round (ClaimDueAlerts) takes it once the alert's
+// delay has passed. On PostgreSQL it is sent with the commit (execLater): a message costs no
+// round trip for its alert.
 //
 // Errors: none of its own.
-func (tx Messaging) HasPlannedAlert(ctx context.Context, org clinic.OrgID, patient clinic.PatientID) (bool, error) {
-	var n int
-	err := tx.q.queryRow(ctx, `SELECT COUNT(*) FROM notifications WHERE organisation_id = $1 AND patient_id = $2 AND kind = 'message_alert'
-		AND state IN ('planned', 'claimed')`, org, patient).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("planned message alerts: %w", err)
+func (tx Messaging) MarkAwaitingAlert(ctx context.Context, org clinic.OrgID, conversation int64) error {
+	return tx.execLater(ctx, "await message alert", `UPDATE conversations SET alert_from = COALESCE(alert_from, $3)
+		WHERE organisation_id = $1 AND id = $2`, org, conversation, tx.Now)
+}
+
+// AlertDue is a conversation whose message alert is due: whose patient to alert, from which
+// clinic.
+type AlertDue struct {
+	OrgID          clinic.OrgID
+	ConversationID int64
+	ClinicID       clinic.ClinicID
+	PatientID      clinic.PatientID
+}
+
+// ClaimDueAlerts takes up to limit conversations waiting for a message alert since before
+// (MarkAwaitingAlert), oldest first, and clears their mark, so that no other round takes them
+// (locked, and others skipped, on PostgreSQL). A message written after the claim marks its
+// conversation anew.
+//
+// Errors: none of its own.
+func (tx Messaging) ClaimDueAlerts(ctx context.Context, before time.Time, limit int) ([]AlertDue, error) {
+	lock := ""
+	if tx.dialect == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	return n > 0, nil
+	return collect(ctx, tx, func(r row) (AlertDue, error) {
+		var a AlertDue
+		return a, r.Scan(&a.OrgID, &a.ConversationID, &a.ClinicID, &a.PatientID)
+	}, `UPDATE conversations SET alert_from = NULL WHERE id IN (
+		SELECT id FROM conversations WHERE alert_from <= $1 ORDER BY alert_from, id LIMIT $2`+lock+`)
+		RETURNING organisation_id, id, clinic_id, patient_id`, before.UTC(), limit)
+}
+
+// WaitingAlerts returns which of the patients already have a message alert waiting to be
+// sent (one alert covers the messages that follow it).
+//
+// Errors: none of its own.
+func (tx Messaging) WaitingAlerts(ctx context.Context, org clinic.OrgID, patients []clinic.PatientID) (map[clinic.PatientID]bool, error) {
+	out := map[clinic.PatientID]bool{}
+	if len(patients) == 0 {
+		return out, nil
+	}
+	ps, err := collect(ctx, tx, func(r row) (clinic.PatientID, error) {
+		var p clinic.PatientID
+		return p, r.Scan(&p)
+	}, `SELECT DISTINCT patient_id FROM notifications WHERE organisation_id = $1 AND patient_id IN (`+idList(patients)+`)
+		AND kind = 'message_alert' AND state IN ('planned', 'claimed')`, org)
+	for _, p := range ps {
+		out[p] = true
+	}
+	if err != nil {
+		return out, fmt.Errorf("planned message alerts: %w", err)
+	}
+	return out, nil
 }
 
 // UnreadByPatients counts, for each patient, the messages staff wrote to them that they

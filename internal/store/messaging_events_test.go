@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -145,5 +146,65 @@ func TestMessageEventsCommitInOrder(t *testing.T) {
 		if n != 1 {
 			t.Errorf("conversation %d's event read %d times", c, n)
 		}
+	}
+}
+
+// TestConversationWithSettings (MSG-1, MSG-2): a conversation read with its clinic's
+// switches gets what MessagingSettingsOf reads, lists included, and a clinic that never
+// saved them has messaging off; another organisation's conversation is not found.
+func TestConversationWithSettings(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, nil)
+	a, b := storetest.Seed(t, db, "a"), storetest.Seed(t, db, "b")
+	var conv store.Conversation
+	var users []clinic.UserID
+	err := db.Update(ctx, func(tx *store.Tx) (err error) {
+		for _, e := range []string{"one@example.com", "two@example.com"} {
+			u, err := tx.Staff().CreateUser(ctx, a.Org.ID, clinic.User{Email: e, Name: e, Role: clinic.RolePractitioner})
+			if err != nil {
+				return err
+			}
+			users = append(users, u.ID)
+		}
+		conv, err = tx.Messaging().CreateConversation(ctx, store.Conversation{OrgID: a.Org.ID, ClinicID: a.Clinic.ID, PatientID: a.Patient.ID,
+			Subject: "Results", StartedBy: store.ByPatient})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() (store.Conversation, store.MessagingSettings, store.MessagingSettings) {
+		t.Helper()
+		var c store.Conversation
+		var got, want store.MessagingSettings
+		if err := db.View(ctx, func(tx *store.Tx) (err error) {
+			if c, got, err = tx.Messaging().ConversationWithSettings(ctx, a.Org.ID, conv.ID); err != nil {
+				return err
+			}
+			want, err = tx.Messaging().MessagingSettingsOf(ctx, a.Org.ID, a.Clinic.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return c, got, want
+	}
+	c, got, want := read()
+	if c.ID != conv.ID || c.Subject != "Results" || !reflect.DeepEqual(got, want) || got.Incoming || got.ClinicID != a.Clinic.ID {
+		t.Errorf("never saved: %+v %+v, want %+v (messaging off)", c, got, want)
+	}
+	saved := store.MessagingSettings{ClinicID: a.Clinic.ID, StaffStart: true, StartList: users[:1], Incoming: true, AnswerList: users, PortalButton: true, StaffDigest: true}
+	if err := db.Update(ctx, func(tx *store.Tx) error { return tx.Messaging().PutMessagingSettings(ctx, a.Org.ID, saved) }); err != nil {
+		t.Fatal(err)
+	}
+	_, got, want = read()
+	if !reflect.DeepEqual(got, want) || !slices.Equal(got.AnswerList, users) || !slices.Equal(got.StartList, users[:1]) || !got.StaffDigest || got.UpdatedAt.IsZero() {
+		t.Errorf("saved: %+v, want %+v", got, want)
+	}
+	err = db.View(ctx, func(tx *store.Tx) error {
+		_, _, err := tx.Messaging().ConversationWithSettings(ctx, b.Org.ID, conv.ID)
+		return err
+	})
+	if !errors.Is(err, clinic.ErrNotFound) {
+		t.Errorf("another organisation's conversation: %v, want not found", err)
 	}
 }
