@@ -415,10 +415,8 @@ func (db *DB) Update(ctx context.Context, fn func(*Tx) error) (err error) {
 			return fmt.Errorf("begin: %w", translate(err))
 		}
 		defer conn.Release() // after Commit or Rollback: the pool then takes it back idle
-		ptx, err := conn.Begin(ctx)
-		if err != nil {
-			return fmt.Errorf("begin: %w", translate(err))
-		}
+		// The transaction begins with its first statement (lazyTx): a round trip less.
+		ptx := &lazyTx{conn: conn.Conn()}
 		tx.pgxTx, tx.q = ptx, counted{pgxQuerier{ptx}, &tx.statements}
 		defer func() {
 			if p := recover(); p != nil {
