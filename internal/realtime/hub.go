@@ -2,13 +2,17 @@
 // Events. A Hub fans each committed event out to this process's streams, indexed by clinic
 // and by patient; on PostgreSQL every instance LISTENs to the channel the store NOTIFYs in
 // the event's own transaction, so a message sent through one instance reaches streams held
-// by all. Events carry ids only; a page renders what its viewer may see through the use
-// cases.
+// by all. Events carry ids and a kind only; a page renders what its viewer may see through
+// the use cases.
 //
 // A stream never depends on the hub for completeness: it starts by replaying from the
 // database what came after the client's Last-Event-ID, and whenever the hub could not keep
 // up with it (its buffer full, the LISTEN connection lost) it replays again from the last
-// id it sent. The hub only makes delivery fast.
+// id it sent. The hub only makes delivery fast. On PostgreSQL a notification carries the
+// whole event, and a parked stream that has read the database since the LISTEN connection
+// came up sends it as it comes, without reading again: an organisation's events commit in
+// the order of their ids (store.AddMessageEvent) and every one is notified, so what such a
+// stream follows is either in what it read or notified after, in order.
 package realtime
 
 import (
@@ -75,6 +79,12 @@ type Hub struct {
 	qmu       sync.Mutex
 	qcond     *sync.Cond
 	queue     []*parked // guarded by qmu
+
+	// listening is set while the LISTEN connection is up (PostgreSQL); epoch counts its
+	// ups and downs. A parked stream takes a notified event as it comes, without reading,
+	// only when it last read the database in the current epoch (notify).
+	listening atomic.Bool
+	epoch     atomic.Uint64
 }
 
 // Close ends every stream served over the hub's subscriptions (the server is shutting
@@ -265,11 +275,27 @@ func (h *Hub) remove(s *Sub) {
 	}
 }
 
-// Publish hands a committed event to the streams that follow its clinic or its patient,
-// without waiting: a stream whose buffer is full is marked behind and replays.
-func (h *Hub) Publish(e store.MessageEvent) {
+// Publish hands an event the use case has just committed to the streams that follow its
+// clinic or its patient, without waiting: a stream whose buffer is full is marked behind
+// and replays. A parked stream reads what came from the database; while the LISTEN
+// connection is up (PostgreSQL) it is left to the event's notification instead, which
+// follows within a few milliseconds and carries the whole event (notify): the use cases of
+// one process publish in no particular order, notifications come in the order of the
+// events' ids.
+func (h *Hub) Publish(e store.MessageEvent) { h.route(e, false) }
+
+// notify hands the streams an event from its notification (Listen), in commit order. A
+// parked stream that last read the database while this LISTEN connection was up takes it as
+// it comes: an organisation's events commit in the order of their ids and are all
+// notified, so every event the stream follows is either in what it read or notified after.
+func (h *Hub) notify(e store.MessageEvent) { h.route(e, e.Kind != "") }
+
+// route hands e to the streams that follow its clinic or its patient; whole says that e is
+// a notified event complete enough for a parked stream to send as it is.
+func (h *Hub) route(e store.MessageEvent, whole bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	listening := h.listening.Load()
 	seen := map[*Sub]bool{}
 	send := func(set map[*Sub]struct{}) {
 		for s := range set {
@@ -277,8 +303,16 @@ func (h *Hub) Publish(e store.MessageEvent) {
 				continue
 			}
 			seen[s] = true
-			if s.parked != nil {
-				s.parked.wake(wakeEvents)
+			if p := s.parked; p != nil {
+				switch {
+				case whole:
+					p.deliver(e)
+				case listening:
+					// Its notification brings it.
+				case e.ID == 0 || e.ID > p.last.Load():
+					// The read that reached id N saw every event below N.
+					p.wake(wakeEvents)
+				}
 				continue
 			}
 			select {
@@ -290,6 +324,24 @@ func (h *Hub) Publish(e store.MessageEvent) {
 	}
 	send(h.byClinic[clinicKey{e.OrgID, e.ClinicID}])
 	send(h.byPatient[patientKey{e.OrgID, e.PatientID}])
+}
+
+// trusted reports whether a stream that last read the database in epoch may take notified
+// events as they come.
+func (h *Hub) trusted(epoch uint64) bool { return h.listening.Load() && h.epoch.Load() == epoch }
+
+// listenUp and listenDown record the LISTEN connection's state; both make every stream
+// read what came (what was notified while it was down is only in the database).
+func (h *Hub) listenUp() {
+	h.epoch.Add(1)
+	h.listening.Store(true)
+	h.behindAll()
+}
+
+func (h *Hub) listenDown() {
+	h.listening.Store(false)
+	h.epoch.Add(1)
+	h.behindAll()
 }
 
 // Online reports whether this process holds an open stream of the patient's (the message
@@ -348,7 +400,7 @@ func (h *Hub) Listen(ctx context.Context, db *store.DB) error {
 			return nil
 		}
 		h.log.Error("message events: LISTEN connection lost", "err", err)
-		h.behindAll()
+		h.listenDown()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -369,7 +421,8 @@ func (h *Hub) listen(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	// Anything committed before LISTEN took effect is in the database: replay.
-	h.behindAll()
+	h.listenUp()
+	defer h.listening.Store(false)
 	for {
 		n, err := conn.Conn().WaitForNotification(ctx)
 		if err != nil {
@@ -380,9 +433,11 @@ func (h *Hub) listen(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 		e, err := store.DecodeEvent(n.Payload)
 		if err != nil {
+			// An event the streams cannot take: they read what came instead.
 			h.log.Error("message events: bad notification", "err", err)
+			h.behindAll()
 			continue
 		}
-		h.Publish(e)
+		h.notify(e)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tidings-health/tidings/internal/store"
 )
 
 // Parking: a stream that has caught up holds no goroutine.
@@ -19,9 +21,10 @@ import (
 // messaging benchmark holds. So once the replay is sent, Serve takes the connection from
 // the HTTP server (http.Hijacker) and parks it with the hub: what is left is the
 // connection, the subscription and the stream's Source, about 2 KB. The hub's few workers
-// write to parked streams when an event wakes them (read from the database after the last
-// id sent, as a served stream does) and at each heartbeat; a sweeper notices, once a
-// second and without reading, the connections their browser closed (peerClosed).
+// write to parked streams when an event wakes them (the notified event as it is, or what
+// the database holds after the last id sent, as a served stream reads it) and at each
+// heartbeat; a sweeper notices, once a second and without reading, the connections their
+// browser closed (peerClosed).
 //
 // A parked stream answers HTTP/1.1 with "Connection: close", its body ending when the
 // connection does, which EventSource reads as any stream. Where the connection cannot be
@@ -29,7 +32,7 @@ import (
 
 const (
 	// workers is how many streams the hub writes to at once: the writes are small and go
-	// to the kernel's socket buffer, the reads are one indexed query.
+	// to the kernel's socket buffer, the reads (when needed) one indexed query.
 	workers = 8
 	// writeTimeout bounds a write to a parked stream: a browser that cannot take a few
 	// hundred bytes in that time is gone or stuck, and is closed (it reconnects with its
@@ -46,7 +49,12 @@ const (
 const (
 	wakeEvents = 1 << iota // events may be waiting in the database
 	wakeBeat               // a heartbeat is due
+	wakeQueued             // notified events are queued (deliver)
 )
+
+// maxQueued bounds a parked stream's queue of notified events: past it, the stream reads
+// what came from the database instead (a stream its worker has not reached for that long).
+const maxQueued = 64
 
 // parked is a stream whose connection the hub holds.
 type parked struct {
@@ -55,12 +63,19 @@ type parked struct {
 	src  Source
 	beat time.Duration
 
-	last     int64        // written by the worker running the stream only (one at a time: scheduled)
+	// last is the last event id the stream considered: written by the worker running the
+	// stream only (one at a time: scheduled), read by Publish, which wakes nobody for an
+	// event at or below it.
+	last     atomic.Int64
 	nextBeat atomic.Int64 // when a heartbeat is due, Unix nanoseconds (the sweeper reads it)
+	// epoch is the hub's LISTEN epoch when the stream last read the database (the worker
+	// running the stream only): notified events are taken as they come in that epoch only.
+	epoch uint64
 
 	mu        sync.Mutex
-	pending   int  // wake* bits not yet handled
-	scheduled bool // queued or running
+	pending   int                  // wake* bits not yet handled
+	queue     []store.MessageEvent // notified events not yet handled, in commit order
+	scheduled bool                 // queued or running
 	closed    bool
 }
 
@@ -78,7 +93,8 @@ func park(ctx context.Context, conn net.Conn, h http.Header, src Source, after i
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		return err
 	}
-	p := &parked{hub: src.Sub.hub, conn: conn, src: src, beat: src.heartbeat(), last: after}
+	p := &parked{hub: src.Sub.hub, conn: conn, src: src, beat: src.heartbeat()}
+	p.last.Store(after)
 	var b bytes.Buffer
 	b.WriteString("HTTP/1.1 200 OK\r\n")
 	h.Del("Content-Length")
@@ -90,6 +106,7 @@ func park(ctx context.Context, conn net.Conn, h http.Header, src Source, after i
 	}
 	b.WriteString("\r\n" + retryField)
 	src.Sub.Behind() // the replay covers what the hub dropped so far
+	p.epoch = p.hub.epoch.Load()
 	if err := p.replay(ctx, &b); err != nil {
 		return err
 	}
@@ -102,7 +119,9 @@ func park(ctx context.Context, conn net.Conn, h http.Header, src Source, after i
 
 // replay appends to b what came after the last id sent, page by page.
 func (p *parked) replay(ctx context.Context, b *bytes.Buffer) error {
-	return replay(ctx, p.src, p.src.page(), &p.last, func(e []byte) error { b.Write(e); return nil })
+	last := p.last.Load()
+	defer func() { p.last.Store(last) }()
+	return replay(ctx, p.src, p.src.page(), &last, func(e []byte) error { b.Write(e); return nil })
 }
 
 // write sends b within writeTimeout.
@@ -131,37 +150,70 @@ func (p *parked) wake(what int) {
 	p.hub.enqueue(p)
 }
 
+// deliver queues a notified event for the stream (the hub's route, in commit order).
+func (p *parked) deliver(e store.MessageEvent) {
+	p.mu.Lock()
+	if len(p.queue) < maxQueued {
+		p.queue = append(p.queue, e)
+		p.pending |= wakeQueued
+	} else {
+		p.queue = p.queue[:0]
+		p.pending |= wakeEvents
+	}
+	if p.scheduled || p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.scheduled = true
+	p.mu.Unlock()
+	p.hub.enqueue(p)
+}
+
 // run handles what the stream was woken for until nothing is pending; a failure closes it
 // (the browser reconnects and replays from its last id).
 func (p *parked) run() {
 	for {
 		p.mu.Lock()
-		what := p.pending
-		p.pending = 0
+		what, queued := p.pending, p.queue
+		p.pending, p.queue = 0, nil
 		if what == 0 || p.closed {
 			p.scheduled = false
 			p.mu.Unlock()
 			return
 		}
 		p.mu.Unlock()
-		if err := p.turn(what); err != nil {
+		if err := p.turn(what, queued); err != nil {
 			p.hub.log.Debug("message events: parked stream closed", "err", err)
 			p.close()
 		}
 	}
 }
 
-func (p *parked) turn(what int) error {
+// turn writes what the stream was woken for: what came, read from the database when it
+// may have missed something (or cannot take the queued events as they are), then the
+// queued events it has not sent; else the heartbeat.
+func (p *parked) turn(what int, queued []store.MessageEvent) error {
 	var b bytes.Buffer
-	if what&wakeEvents != 0 {
+	if what&wakeEvents != 0 || len(queued) > 0 && !p.hub.trusted(p.epoch) {
 		ctx, cancel := context.WithTimeout(p.hub.ctx, loadTimeout)
 		p.src.Sub.Behind()
+		p.epoch = p.hub.epoch.Load()
 		err := p.replay(ctx, &b)
 		cancel()
 		if err != nil {
 			return err
 		}
 	}
+	// What the read saw is at or below the last id; what it did not see came after it.
+	last := p.last.Load()
+	for _, e := range queued {
+		if e.ID <= last {
+			continue
+		}
+		last = e.ID
+		writeEvent(p.hub.ctx, &b, p.src, e)
+	}
+	p.last.Store(last)
 	if b.Len() == 0 && what&wakeBeat != 0 {
 		b.WriteString(keepAlive)
 	}

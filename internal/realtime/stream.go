@@ -80,19 +80,10 @@ func replay(ctx context.Context, src Source, page int, last *int64, emit func([]
 				continue
 			}
 			*last = e.ID
-			name, data, ok := src.Render(ctx, e)
-			if !ok {
+			b.Reset()
+			if !writeEvent(ctx, &b, src, e) {
 				continue
 			}
-			b.Reset()
-			fmt.Fprintf(&b, "id: %d\n", e.ID)
-			if name != "" {
-				fmt.Fprintf(&b, "event: %s\n", name)
-			}
-			for _, line := range strings.Split(data, "\n") {
-				fmt.Fprintf(&b, "data: %s\n", strings.TrimRight(line, "\r"))
-			}
-			b.WriteString("\n")
 			if err := emit(b.Bytes()); err != nil {
 				return err
 			}
@@ -101,6 +92,24 @@ func replay(ctx context.Context, src Source, page int, last *int64, emit func([]
 			return nil
 		}
 	}
+}
+
+// writeEvent appends event e as src's viewer sees it to b, in SSE; false when the viewer
+// does not see it.
+func writeEvent(ctx context.Context, b *bytes.Buffer, src Source, e store.MessageEvent) bool {
+	name, data, ok := src.Render(ctx, e)
+	if !ok {
+		return false
+	}
+	fmt.Fprintf(b, "id: %d\n", e.ID)
+	if name != "" {
+		fmt.Fprintf(b, "event: %s\n", name)
+	}
+	for _, line := range strings.Split(data, "\n") {
+		fmt.Fprintf(b, "data: %s\n", strings.TrimRight(line, "\r"))
+	}
+	b.WriteString("\n")
+	return true
 }
 
 // Serve writes the stream until the client goes or the hub closes: first what came after

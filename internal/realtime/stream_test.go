@@ -40,6 +40,7 @@ type streamEnv struct {
 	ts  *httptest.Server
 
 	handlers atomic.Int64 // handlers running
+	loads    atomic.Int64 // reads of the database by the streams
 }
 
 // plainWriter is a response writer that cannot be hijacked, as HTTP/2's.
@@ -71,6 +72,7 @@ func newStreamEnv(t *testing.T, buffer int, heartbeat time.Duration, plain bool)
 		after, _ := realtime.After(r)
 		src := realtime.Source{Sub: sub, Heartbeat: heartbeat, Page: 2, // a small page: the replay reads several
 			Load: func(ctx context.Context, after int64) ([]store.MessageEvent, error) {
+				e.loads.Add(1)
 				var es []store.MessageEvent
 				err := e.db.View(ctx, func(tx *store.Tx) (err error) {
 					es, err = tx.Messaging().MessageEventsAfter(ctx, 1, f, after, 2)
@@ -432,6 +434,19 @@ func TestParkedStream(t *testing.T) {
 	ev := e.add(1, 100, 1, store.EventMessage)
 	e.hub.Publish(ev)
 	want(t, c, ev)
+	// The same event again (NOTIFY brings it after the use case did, on the instance that
+	// wrote it): the stream has read it already and does not read again.
+	waitFor(t, func() bool { return e.loads.Load() > 0 })
+	loads := e.loads.Load()
+	e.hub.Publish(ev)
+	time.Sleep(50 * time.Millisecond)
+	if n := e.loads.Load(); n != loads {
+		t.Errorf("%d reads of the database for an event the stream had sent, want none", n-loads)
+	}
+	ev2 := e.add(1, 101, 2, store.EventMessage)
+	e.hub.Publish(ev2)
+	want(t, c, ev2)
+	ev = ev2
 	if !e.hub.Online(1, 100) {
 		t.Error("not online with a parked stream")
 	}
@@ -452,5 +467,51 @@ func TestParkedStream(t *testing.T) {
 	}
 	if n := e.hub.Streams(); n != 0 {
 		t.Errorf("Streams = %d after Close", n)
+	}
+}
+
+// TestParkedStreamTakesNotifications (MSG-4): while the LISTEN connection is up, a parked
+// stream that read the database since it came up sends a notified event as it comes,
+// without reading (an event the database holds as another's goes out as notified), each
+// once and in order; a use case's own publication then wakes nobody (its notification
+// follows). Once the connection has been down, the stream reads again before it takes one.
+func TestParkedStreamTakesNotifications(t *testing.T) {
+	e := newStreamEnv(t, 0, 0, false)
+	e.hub.ListenUp()
+	c, _ := e.open(-1, "")
+	waitFor(t, func() bool { return e.handlers.Load() == 0 })
+	loads := e.loads.Load()
+	stored := e.add(1, 100, 1, store.EventMessage)
+	e.hub.Publish(stored) // the use case's: its notification follows
+	time.Sleep(50 * time.Millisecond)
+	if n := e.loads.Load(); n != loads {
+		t.Errorf("%d reads on the use case's publication while listening, want none", n-loads)
+	}
+	// Its id is another organisation's event's: a read would never give it to this stream.
+	only := store.MessageEvent{ID: e.add(2, 555, 9, store.EventMessage).ID, OrgID: 1, ConversationID: 7, ClinicID: 10, PatientID: 101,
+		Kind: store.EventRead, Reader: "user:3"}
+	e.hub.Notify(stored)
+	e.hub.Notify(only)
+	e.hub.Notify(stored) // again: not sent twice
+	want(t, c, stored, only)
+	if n := e.loads.Load(); n != loads {
+		t.Errorf("%d reads for notified events, want none", n-loads)
+	}
+
+	// Down: what comes is read; up again: read once, then taken as notified.
+	e.hub.ListenDown()
+	waitFor(t, func() bool { return e.loads.Load() > loads })
+	ev := e.add(1, 100, 1, store.EventClosed)
+	e.hub.Publish(ev)
+	want(t, c, ev)
+	e.hub.ListenUp()
+	waitFor(t, func() bool { return e.loads.Load() > loads+1 })
+	time.Sleep(50 * time.Millisecond)
+	loads = e.loads.Load()
+	late := store.MessageEvent{ID: e.add(2, 555, 9, store.EventMessage).ID, OrgID: 1, ConversationID: 1, ClinicID: 10, PatientID: 100, Kind: store.EventReopened}
+	e.hub.Notify(late)
+	want(t, c, late)
+	if n := e.loads.Load(); n != loads {
+		t.Errorf("%d reads for a notified event after the connection came back and the stream read, want none", n-loads)
 	}
 }

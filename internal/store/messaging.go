@@ -588,7 +588,8 @@ func (tx *Tx) commitBatch(ctx context.Context, ptx pgx.Tx) error {
 	for _, e := range tx.events {
 		b.Queue(`WITH e AS (INSERT INTO message_events (organisation_id, conversation_id, clinic_id, patient_id, kind, message_id, reader, created_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id)
-			SELECT id, pg_notify('tidings_messages', id || ' ' || $1 || ' ' || $2 || ' ' || $3 || ' ' || $4) FROM e`,
+			SELECT id, pg_notify('tidings_messages', id || ' ' || $1 || ' ' || $2 || ' ' || $3 || ' ' || $4 || ' ' || $5 || ' '
+				|| COALESCE($6::bigint, 0) || ' ' || COALESCE(NULLIF($7::text, ''), '-')) FROM e`,
 			e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, zeroNil(e.MessageID), e.Reader, e.CreatedAt)
 	}
 	b.Queue("COMMIT")
@@ -647,26 +648,48 @@ func (tx *Tx) execLater(ctx context.Context, what, sql string, args ...any) erro
 	return nil
 }
 
-// EncodeEvent writes an event's ids as the notification payload: "id org conv clinic patient".
+// EncodeEvent writes an event as its notification's payload, the fields separated by
+// spaces: "id org conv clinic patient kind message reader" (message 0 when none, reader "-"
+// when none). commitBatch's statement writes the same in SQL. An instance's streams take the
+// event from it as it comes, without reading the database (realtime).
 func EncodeEvent(e MessageEvent) string {
-	return fmt.Sprintf("%d %d %d %d %d", e.ID, e.OrgID, e.ConversationID, e.ClinicID, e.PatientID)
+	if e.Kind == "" {
+		return fmt.Sprintf("%d %d %d %d %d", e.ID, e.OrgID, e.ConversationID, e.ClinicID, e.PatientID)
+	}
+	r := e.Reader
+	if r == "" {
+		r = "-"
+	}
+	return fmt.Sprintf("%d %d %d %d %d %s %d %s", e.ID, e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, e.MessageID, r)
 }
 
-// DecodeEvent reads EncodeEvent's payload.
+// DecodeEvent reads EncodeEvent's payload. The five ids alone (an instance of the release
+// before, during an upgrade) decode too, with no kind: the event then only says that the
+// streams it concerns must read what came.
 func DecodeEvent(s string) (MessageEvent, error) {
 	f := strings.Fields(s)
-	if len(f) != 5 {
+	if len(f) != 5 && len(f) != 8 {
 		return MessageEvent{}, fmt.Errorf("message event %q: %w", s, clinic.ErrInvalid)
 	}
-	var n [5]int64
+	var n [6]int64
 	for i, x := range f {
+		if i == 5 || i == 7 {
+			continue
+		}
 		v, err := strconv.ParseInt(x, 10, 64)
-		if err != nil {
+		if err != nil || v < 0 {
 			return MessageEvent{}, fmt.Errorf("message event %q: %w", s, clinic.ErrInvalid)
 		}
-		n[i] = v
+		n[min(i, 5)] = v
 	}
-	return MessageEvent{ID: n[0], OrgID: clinic.OrgID(n[1]), ConversationID: n[2], ClinicID: clinic.ClinicID(n[3]), PatientID: clinic.PatientID(n[4])}, nil
+	e := MessageEvent{ID: n[0], OrgID: clinic.OrgID(n[1]), ConversationID: n[2], ClinicID: clinic.ClinicID(n[3]), PatientID: clinic.PatientID(n[4])}
+	if len(f) == 8 {
+		e.Kind, e.MessageID, e.Reader = f[5], n[5], f[7]
+		if e.Reader == "-" {
+			e.Reader = ""
+		}
+	}
+	return e, nil
 }
 
 // EventFilter says whose events a stream follows: a clinic's (staff) or patients' (the

@@ -15,6 +15,9 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add("9223372036854775807 1 1 1 1")
 	f.Add("1 2 3 4")
 	f.Add("a b c d e")
+	f.Add("1 2 3 4 5 message 9 -")
+	f.Add("1 2 3 4 5 read 0 patient:5")
+	f.Add("1 2 3 4 5 read 0")
 	f.Fuzz(func(t *testing.T, s string) {
 		e, err := store.DecodeEvent(s)
 		if err != nil {
@@ -27,13 +30,20 @@ func FuzzDecodeEvent(f *testing.F) {
 	})
 }
 
+// TestDecodeEventRoundTrip (MSG-4): a notification carries the whole event (what a stream
+// sends), or the five ids alone (an instance of the release before).
 func TestDecodeEventRoundTrip(t *testing.T) {
-	e := store.MessageEvent{ID: 10, OrgID: 2, ConversationID: 3, ClinicID: 4, PatientID: 5}
-	got, err := store.DecodeEvent(store.EncodeEvent(e))
-	if err != nil || got != e {
-		t.Fatalf("round trip of %+v: %+v, %v", e, got, err)
+	for _, e := range []store.MessageEvent{
+		{ID: 10, OrgID: 2, ConversationID: 3, ClinicID: 4, PatientID: 5},
+		{ID: 10, OrgID: 2, ConversationID: 3, ClinicID: 4, PatientID: 5, Kind: store.EventMessage, MessageID: 77},
+		{ID: 11, OrgID: 2, ConversationID: 3, ClinicID: 4, PatientID: 5, Kind: store.EventRead, Reader: "patient:5"},
+	} {
+		got, err := store.DecodeEvent(store.EncodeEvent(e))
+		if err != nil || got != e {
+			t.Fatalf("round trip of %+v: %+v, %v", e, got, err)
+		}
 	}
-	for _, bad := range []string{"", "1 2 3 4", "1 2 3 4 x", "1 2 3 4 5 6"} {
+	for _, bad := range []string{"", "1 2 3 4", "1 2 3 4 x", "1 2 3 4 5 6", "1 2 3 4 5 read x -", "1 2 3 4 -5", "1 2 3 4 5 read 0 - extra"} {
 		if _, err := store.DecodeEvent(bad); err == nil {
 			t.Errorf("DecodeEvent(%q) accepted", bad)
 		}
