@@ -138,28 +138,27 @@ func (p *parked) write(b []byte) error {
 
 // wake schedules the stream on the hub's workers for what (wake* bits); a stream already
 // scheduled takes what with its next turn.
-func (p *parked) wake(what int) {
-	p.mu.Lock()
-	p.pending |= what
-	if p.scheduled || p.closed {
-		p.mu.Unlock()
-		return
-	}
-	p.scheduled = true
-	p.mu.Unlock()
-	p.hub.enqueue(p)
+func (p *parked) wake(what int) { p.schedule(func() { p.pending |= what }) }
+
+// deliver queues a notified event for the stream (the hub's route, in commit order); past
+// maxQueued the stream reads what came instead.
+func (p *parked) deliver(e store.MessageEvent) {
+	p.schedule(func() {
+		if len(p.queue) < maxQueued {
+			p.queue = append(p.queue, e)
+			p.pending |= wakeQueued
+		} else {
+			p.queue = p.queue[:0]
+			p.pending |= wakeEvents
+		}
+	})
 }
 
-// deliver queues a notified event for the stream (the hub's route, in commit order).
-func (p *parked) deliver(e store.MessageEvent) {
+// schedule records what the stream is woken for (add, under its lock) and queues it on the
+// hub's workers unless it is already queued, running or closed.
+func (p *parked) schedule(add func()) {
 	p.mu.Lock()
-	if len(p.queue) < maxQueued {
-		p.queue = append(p.queue, e)
-		p.pending |= wakeQueued
-	} else {
-		p.queue = p.queue[:0]
-		p.pending |= wakeEvents
-	}
+	add()
 	if p.scheduled || p.closed {
 		p.mu.Unlock()
 		return
