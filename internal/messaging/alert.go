@@ -16,11 +16,12 @@ import (
 // AlertConfig is what the message alerts (MSG-5) need from the rest of the process.
 //
 // Alerts are planned in rounds, not in the message's transaction: a message only marks its
-// conversation (store's MarkAwaitingAlert, sent with its commit), and AlertRound, once the delay
-// has passed, decides for many patients at once whether and where to alert them. A send
-// thus costs no read for its alert (it had cost six statements, the consent reads of every
-// channel among them, for an alert that most often is never sent: the patient reads the
-// message first), and a burst of messages to one patient is looked at once.
+// conversation, in the statement that stores it (store.MessageWrite's AwaitAlert), and
+// AlertRound, once the delay has passed, decides for many patients at once whether and
+// where to alert them. A send thus costs no read for its alert (it had cost six
+// statements, the consent reads of every channel among them, for an alert that most often
+// is never sent: the patient reads the message first), and a burst of messages to one
+// patient is looked at once.
 type AlertConfig struct {
 	// Online reports whether the patient has the portal open (a stream of theirs in this
 	// process): they see the message as it comes, so no alert. nil: never online.
@@ -45,14 +46,6 @@ func (s *Service) SetAlerts(cfg AlertConfig) {
 		cfg.Every = 10 * time.Second
 	}
 	s.alerts = &cfg
-}
-
-// awaitAlert marks c as waiting for its patient's alert, when alerts are on.
-func (s *Service) awaitAlert(ctx context.Context, tx *store.Tx, c store.Conversation) error {
-	if s.alerts == nil {
-		return nil
-	}
-	return tx.Messaging().MarkAwaitingAlert(ctx, c.OrgID, c.ID)
 }
 
 // RunAlerts works an alert round every AlertConfig.Every until ctx ends: a component of
@@ -85,8 +78,8 @@ func (s *Service) RunAlerts(ctx context.Context, log func(err error)) error {
 // SMS (the patient's own choices and opt-outs, CON-3), due at once. It returns how many
 // conversations it looked at.
 //
-// Errors: the store's; what a failed batch claimed is claimed again by no one (its
-// transaction rolled back, the marks stay).
+// Errors: the store's; a batch that fails is rolled back, its conversations still marked
+// for the next round.
 func (s *Service) AlertRound(ctx context.Context) (int, error) {
 	if s.alerts == nil {
 		return 0, nil

@@ -241,7 +241,7 @@ func (s *Service) Start(ctx context.Context, actor clinic.Actor, in StartInput) 
 		if err := audit.Record(ctx, tx, actor, "message.start", c.PatientID); err != nil {
 			return nil, err
 		}
-		_, events, err := s.write(ctx, tx, actor, &c, body, nil)
+		_, events, err := s.write(ctx, tx, actor, &c, body, nil, false)
 		return events, err
 	})
 	return c, err
@@ -302,7 +302,7 @@ func (s *Service) Send(ctx context.Context, actor clinic.Actor, id int64, body s
 			return nil, err
 		}
 		var events []*store.MessageEvent
-		out, events, err = s.write(ctx, tx, actor, &c, body, att)
+		out, events, err = s.write(ctx, tx, actor, &c, body, att, false)
 		return events, err
 	})
 	return out, err
@@ -343,8 +343,10 @@ func cleanName(n string) string {
 }
 
 // write stores a message by actor in c, marks it read by its author, records the events
-// and marks the conversation as waiting for the patient's alert when staff wrote.
-func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c *store.Conversation, body string, att *store.Attachment) (store.Message, []*store.MessageEvent, error) {
+// and, when staff wrote or tell asks it of a system note, marks the conversation as waiting
+// for the patient's alert (MSG-5).
+func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c *store.Conversation, body string, att *store.Attachment,
+	tell bool) (store.Message, []*store.MessageEvent, error) {
 	m := store.Message{OrgID: c.OrgID, ConversationID: c.ID, Body: body}
 	if att != nil {
 		m.AttachmentID, m.AttachmentName, m.AttachmentType, m.AttachmentSize = att.ID, att.Name, att.ContentType, att.Size
@@ -357,13 +359,11 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, actor clinic.Actor, c
 	default:
 		m.Author = store.BySystem
 	}
-	// Its author has read the conversation up to it (a system note has no reader); a
-	// staff message waits for the patient's alert.
-	var w store.MessageWrite
+	// Its author has read the conversation up to it (a system note has no reader).
+	w := store.MessageWrite{AwaitAlert: s.alerts != nil && (m.Author == store.ByStaff || tell)}
 	if m.Author != store.BySystem {
 		w.ReadBy = Reader(actor)
 	}
-	w.AwaitAlert = m.Author == store.ByStaff && s.alerts != nil
 	m, err := tx.Messaging().AddMessage(ctx, m, w)
 	if err != nil {
 		return m, nil, err
@@ -710,14 +710,12 @@ func (s *Service) Handover(ctx context.Context, actor clinic.Actor, id int64, in
 		if err != nil {
 			return nil, err
 		}
-		_, evs, err := s.write(ctx, tx, clinic.SystemActor(actor.OrgID, "handover"), &c, note, nil)
+		// The note tells the patient, and so does the message alert (MSG-4, MSG-5).
+		_, evs, err := s.write(ctx, tx, clinic.SystemActor(actor.OrgID, "handover"), &c, note, nil, true)
 		if err != nil {
 			return nil, err
 		}
 		events = append(events, evs...)
-		if err := s.awaitAlert(ctx, tx, c); err != nil { // the patient is told by the alert too (MSG-4, MSG-5)
-			return nil, err
-		}
 		return events, audit.Record(ctx, tx, actor, "message.handover", c.PatientID)
 	})
 }
@@ -819,7 +817,7 @@ func (s *Service) copyAcross(ctx context.Context, tx *store.Tx, actor clinic.Act
 			fmt.Fprintf(&b, "\n(attachment not copied: %s)", m.AttachmentName)
 		}
 	}
-	_, events, err := s.write(ctx, tx, sys, &copied, clip(b.String(), MaxBody), nil)
+	_, events, err := s.write(ctx, tx, sys, &copied, clip(b.String(), MaxBody), nil, false)
 	if err != nil {
 		return nil, "", err
 	}

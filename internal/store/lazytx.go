@@ -46,18 +46,18 @@ func (l *lazyTx) begin(ctx context.Context) error {
 	return br.Close()
 }
 
-// Exec runs sql in the transaction, beginning it in the same round trip if need be.
+// Exec runs sql in the transaction, beginning it in the same round trip if need be (as a
+// Query whose rows are none).
 func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if l.tx != nil {
 		return l.tx.Exec(ctx, sql, args...)
 	}
-	br := l.batch(ctx, []*pgx.QueuedQuery{{SQL: sql, Arguments: args}})
-	tag, err := br.Exec()
+	rows, err := l.Query(ctx, sql, args...)
 	if err != nil {
-		br.Close() // reports the same error
-		return tag, err
+		return pgconn.CommandTag{}, err
 	}
-	return tag, br.Close()
+	rows.Close()
+	return rows.CommandTag(), rows.Err()
 }
 
 // Query runs sql in the transaction, beginning it in the same round trip if need be.
@@ -91,8 +91,8 @@ func (l *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	return l.batch(ctx, b.QueuedQueries)
 }
 
-// Commit commits a begun transaction (a COMMIT already sent in a batch is noticed by pgx,
-// and this is then a no-op).
+// Commit commits a begun transaction. Update does not call it after commitBatch, whose
+// batch ends with the COMMIT.
 func (l *lazyTx) Commit(ctx context.Context) error {
 	if l.tx == nil {
 		return nil
@@ -173,9 +173,6 @@ type firstRow struct {
 
 func (r firstRow) Scan(dest ...any) error {
 	if r.err != nil {
-		if r.rows != nil {
-			r.rows.Close()
-		}
 		return r.err
 	}
 	defer r.rows.Close()

@@ -49,8 +49,7 @@ func (tx Messaging) MessagingSettingsOf(ctx context.Context, org clinic.OrgID, c
 	if tx.dialect == Postgres {
 		// The lists in the same round trip: every send and every read of a conversation
 		// asks for them.
-		q += `, ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = $1 AND a.clinic_id = $2 AND a.list = 'start' ORDER BY user_id),
-			ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = $1 AND a.clinic_id = $2 AND a.list <> 'start' ORDER BY user_id)`
+		q += `, ` + accessLists("$1", "$2")
 		dest = append(dest, &start, &answer)
 	}
 	err := tx.q.queryRow(ctx, q+from, org, cl).Scan(dest...)
@@ -81,13 +80,25 @@ func (tx Messaging) MessagingSettingsOf(ctx context.Context, org clinic.OrgID, c
 			}
 		}
 	}
+	s.setLists(start, answer)
+	return s, nil
+}
+
+// accessLists selects a clinic's two lists (who may start, who may answer) as arrays, for
+// the clinic of the SQL expressions org and cl: in the statement that reads the switches.
+func accessLists(org, cl string) string {
+	return `ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = ` + org + ` AND a.clinic_id = ` + cl + ` AND a.list = 'start' ORDER BY user_id),
+		ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = ` + org + ` AND a.clinic_id = ` + cl + ` AND a.list <> 'start' ORDER BY user_id)`
+}
+
+// setLists sets the lists read as ids.
+func (s *MessagingSettings) setLists(start, answer []int64) {
 	for _, u := range start {
 		s.StartList = append(s.StartList, clinic.UserID(u))
 	}
 	for _, u := range answer {
 		s.AnswerList = append(s.AnswerList, clinic.UserID(u))
 	}
-	return s, nil
 }
 
 // PutMessagingSettings saves a clinic's switches and lists.
@@ -230,11 +241,10 @@ func (tx Messaging) ConversationWithSettings(ctx context.Context, org clinic.Org
 	var set MessagingSettings
 	var saved *time.Time
 	var start, answer []int64
-	err := scanConversationInto(tx.q.queryRow(ctx, `SELECT `+prefixCols("c.", conversationCols)+`, s.updated_at,
+	err := scanConversationInto(tx.q.queryRow(ctx, `SELECT `+prefixed("c.", conversationCols)+`, s.updated_at,
 			COALESCE(s.staff_start, false), COALESCE(s.staff_start_all, false), COALESCE(s.incoming, false), COALESCE(s.incoming_all, false),
 			COALESCE(s.portal_button, false), COALESCE(s.reception_triage, false), COALESCE(s.staff_digest, false),
-			ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = c.organisation_id AND a.clinic_id = c.clinic_id AND a.list = 'start' ORDER BY user_id),
-			ARRAY(SELECT user_id FROM messaging_access a WHERE a.organisation_id = c.organisation_id AND a.clinic_id = c.clinic_id AND a.list <> 'start' ORDER BY user_id)
+			`+accessLists("c.organisation_id", "c.clinic_id")+`
 		FROM conversations c LEFT JOIN messaging_settings s ON s.organisation_id = c.organisation_id AND s.clinic_id = c.clinic_id
 		WHERE c.organisation_id = $1 AND c.id = $2`, org, id), &c,
 		&saved, &set.StaffStart, &set.StaffStartAll, &set.Incoming, &set.IncomingAll, &set.PortalButton, &set.ReceptionTriage, &set.StaffDigest, &start, &answer)
@@ -245,22 +255,8 @@ func (tx Messaging) ConversationWithSettings(ctx context.Context, org clinic.Org
 		return c, MessagingSettings{ClinicID: c.ClinicID}, nil // never saved: messaging off
 	}
 	set.ClinicID, set.UpdatedAt = c.ClinicID, saved.UTC()
-	for _, u := range start {
-		set.StartList = append(set.StartList, clinic.UserID(u))
-	}
-	for _, u := range answer {
-		set.AnswerList = append(set.AnswerList, clinic.UserID(u))
-	}
+	set.setLists(start, answer)
 	return c, set, nil
-}
-
-// prefixCols qualifies each of a comma-separated column list with prefix.
-func prefixCols(prefix, cols string) string {
-	parts := strings.Split(cols, ",")
-	for i, p := range parts {
-		parts[i] = prefix + strings.TrimSpace(p)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // UpdateConversation writes a conversation's clinic, assignment, state and origin (a
@@ -396,8 +392,9 @@ type MessageWrite struct {
 	// ReadBy is its author as a reader (MarkRead's), who has read the conversation up to
 	// it; "": none (a system note).
 	ReadBy string
-	// AwaitAlert marks the conversation as waiting for its patient's message alert
-	// (MarkAwaitingAlert's).
+	// AwaitAlert marks the conversation as waiting for its patient's message alert: the
+	// oldest such time is kept, and the alert round (ClaimDueAlerts) takes it once the
+	// alert's delay has passed.
 	AwaitAlert bool
 }
 
@@ -667,20 +664,23 @@ func EncodeEvent(e MessageEvent) string {
 // before, during an upgrade) decode too, with no kind: the event then only says that the
 // streams it concerns must read what came.
 func DecodeEvent(s string) (MessageEvent, error) {
+	bad := fmt.Errorf("message event %q: %w", s, clinic.ErrInvalid)
 	f := strings.Fields(s)
 	if len(f) != 5 && len(f) != 8 {
-		return MessageEvent{}, fmt.Errorf("message event %q: %w", s, clinic.ErrInvalid)
+		return MessageEvent{}, bad
 	}
-	var n [6]int64
-	for i, x := range f {
-		if i == 5 || i == 7 {
-			continue
-		}
+	// The numbers: the five ids, and the message's when the event is whole.
+	nums := f[:5:5]
+	if len(f) == 8 {
+		nums = append(nums, f[6])
+	}
+	n := make([]int64, len(nums))
+	for i, x := range nums {
 		v, err := strconv.ParseInt(x, 10, 64)
 		if err != nil || v < 0 {
-			return MessageEvent{}, fmt.Errorf("message event %q: %w", s, clinic.ErrInvalid)
+			return MessageEvent{}, bad
 		}
-		n[min(i, 5)] = v
+		n[i] = v
 	}
 	e := MessageEvent{ID: n[0], OrgID: clinic.OrgID(n[1]), ConversationID: n[2], ClinicID: clinic.ClinicID(n[3]), PatientID: clinic.PatientID(n[4])}
 	if len(f) == 8 {
@@ -760,17 +760,6 @@ func (tx Messaging) UnreadCount(ctx context.Context, org clinic.OrgID, cls []cli
 	return n, nil
 }
 
-// MarkAwaitingAlert marks a conversation as waiting for its patient's message alert (MSG-5): the
-// oldest such time is kept, and the alert round (ClaimDueAlerts) takes it once the alert's
-// delay has passed. On PostgreSQL it is sent with the commit (execLater): a message costs no
-// round trip for its alert.
-//
-// Errors: none of its own.
-func (tx Messaging) MarkAwaitingAlert(ctx context.Context, org clinic.OrgID, conversation int64) error {
-	return tx.execLater(ctx, "await message alert", `UPDATE conversations SET alert_from = COALESCE(alert_from, $3)
-		WHERE organisation_id = $1 AND id = $2`, org, conversation, tx.Now)
-}
-
 // AlertDue is a conversation whose message alert is due: whose patient to alert, from which
 // clinic.
 type AlertDue struct {
@@ -781,7 +770,7 @@ type AlertDue struct {
 }
 
 // ClaimDueAlerts takes up to limit conversations waiting for a message alert since before
-// (MarkAwaitingAlert), oldest first, and clears their mark, so that no other round takes them
+// (MessageWrite.AwaitAlert), oldest first, and clears their mark, so that no other round takes them
 // (locked, and others skipped, on PostgreSQL). A message written after the claim marks its
 // conversation anew.
 //
