@@ -80,6 +80,11 @@ type slotsWorld struct {
 // preference": in process over the store, then over HTTP under a mixed read/write load.
 func Slots(ctx context.Context, db *store.DB, cfg SlotsConfig, out io.Writer) error {
 	cfg.defaults()
+	if cfg.Days < 7 {
+		// A shorter window may hold no working day at all (the seeding looked for one
+		// forever when run on a Friday with --days 3).
+		return fmt.Errorf("slots bench: --days %d: at least 7, so that the window holds working days", cfg.Days)
+	}
 	w, seeded, err := seedSettled(ctx, db, cfg, cfg.Log)
 	if err != nil {
 		return err

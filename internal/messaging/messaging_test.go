@@ -822,3 +822,55 @@ func TestAlertDelay(t *testing.T) {
 		t.Errorf("%d alerts for a message unread past the delay, want 2", got)
 	}
 }
+
+// TestAlertPace (MSG-5): a round with more than a batch to plan rests between batches, so
+// that it looks at no more than Rate conversations a second, and plans everything; a round whose context
+// ends while it rests stops there, the rest still marked for the next round.
+func TestAlertPace(t *testing.T) {
+	e := newEnv(t)
+	e.open()
+	e.set(e.b.Org.ID, store.MessagingSettings{ClinicID: e.b.Clinic.ID, StaffStart: true, StaffStartAll: true, Incoming: true, IncomingAll: true})
+	var rests []time.Duration
+	cfg := AlertConfig{Delay: time.Minute, Rate: 4, batch: 1, pause: func(_ context.Context, d time.Duration) { rests = append(rests, d) }}
+	e.svc.SetAlerts(cfg)
+	ca := e.start(e.as("practitioner"), "Your results are in.")
+	cb, err := e.svc.Start(ctx, clinic.StaffActor(e.bPrac), StartInput{ClinicID: e.b.Clinic.ID, PatientID: e.b.Patient.ID, Subject: "Results", Body: "Yours too."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(2 * time.Minute)
+	start := time.Now()
+	n, err := e.svc.AlertRound(ctx)
+	took := time.Since(start)
+	if err != nil || n != 2 {
+		t.Fatalf("AlertRound = %d, %v; want 2 conversations", n, err)
+	}
+	// Two full batches of one, then an empty one: a rest after each full batch, making
+	// up the quarter of a second that a conversation takes at 4 a second.
+	if len(rests) != 2 || took+rests[0]+rests[1] < 500*time.Millisecond || rests[0] > 250*time.Millisecond || rests[1] > 250*time.Millisecond {
+		t.Errorf("rests %v in a round that worked %v, want 2 making up 250 ms each", rests, took)
+	}
+	for _, org := range []clinic.OrgID{e.a.Org.ID, e.b.Org.ID} {
+		if got := len(e.alerts(org)); got != 1 {
+			t.Errorf("organisation %d: %d alerts, want 1", org, got)
+		}
+	}
+
+	// Ended while resting: one batch planned, the other conversation left marked.
+	e.send(e.as("practitioner"), ca.ID, "One more thing.")
+	if _, err := e.svc.Send(ctx, clinic.StaffActor(e.bPrac), cb.ID, "And here.", nil); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(2 * time.Minute)
+	rctx, cancel := context.WithCancel(ctx)
+	cfg.pause = func(context.Context, time.Duration) { cancel() }
+	e.svc.SetAlerts(cfg)
+	if n, err := e.svc.AlertRound(rctx); err != nil || n != 1 {
+		t.Fatalf("AlertRound ended while resting = %d, %v; want 1, nil", n, err)
+	}
+	cfg.pause = nil
+	e.svc.SetAlerts(cfg)
+	if n, err := e.svc.AlertRound(ctx); err != nil || n != 1 {
+		t.Errorf("next AlertRound = %d, %v; want the other conversation", n, err)
+	}
+}
