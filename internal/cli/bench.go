@@ -58,11 +58,11 @@ func runBench(ctx context.Context, env Env, args []string) error {
 func benchDB(ctx context.Context, env Env, cfg *config.Config, explicit bool) (*store.DB, func(), error) {
 	cleanup := func() {}
 	if d, _, err := store.ParseDSN(cfg.DB); explicit && err == nil && d == store.Postgres {
-		dsn, drop, err := benchSchema(ctx, cfg.DB, env.Stderr)
+		dsn, schema, drop, err := benchSchema(ctx, cfg.DB, env.Stderr)
 		if err != nil {
 			return nil, nil, err
 		}
-		fmt.Fprintf(env.Stderr, "working in schema %s of the database, dropped at the end\n", schemaOf(dsn))
+		fmt.Fprintf(env.Stderr, "working in schema %s of the database, dropped at the end\n", schema)
 		cfg.DB, cleanup = dsn, drop
 	}
 	if !explicit {
@@ -83,11 +83,11 @@ func benchDB(ctx context.Context, env Env, cfg *config.Config, explicit bool) (*
 
 // benchSchema creates a schema of its own in the PostgreSQL database dsn names and returns
 // the DSN that selects it (through search_path, which is what River's tables and the app's
-// are found by) and the function that drops it.
-func benchSchema(ctx context.Context, dsn string, stderr io.Writer) (string, func(), error) {
+// are found by), its name and the function that drops it.
+func benchSchema(ctx context.Context, dsn string, stderr io.Writer) (string, string, func(), error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "", nil, fmt.Errorf("bench: --db: %w", store.ErrBadDSN)
+		return "", "", nil, fmt.Errorf("bench: --db: %w", store.ErrBadDSN)
 	}
 	b := make([]byte, 4)
 	rand.Read(b)
@@ -102,7 +102,7 @@ func benchSchema(ctx context.Context, dsn string, stderr io.Writer) (string, fun
 		return err
 	}
 	if err := exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		return "", nil, fmt.Errorf("bench: create the run's schema: %w", err)
+		return "", "", nil, fmt.Errorf("bench: create the run's schema: %w", err)
 	}
 	q := u.Query()
 	q.Set("search_path", name)
@@ -114,16 +114,7 @@ func benchSchema(ctx context.Context, dsn string, stderr io.Writer) (string, fun
 			fmt.Fprintf(stderr, "bench: drop the run's schema %s: %v\n", name, err)
 		}
 	}
-	return u.String(), drop, nil
-}
-
-// schemaOf returns the search_path a DSN selects.
-func schemaOf(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return ""
-	}
-	return u.Query().Get("search_path")
+	return u.String(), name, drop, nil
 }
 
 func benchSlots(ctx context.Context, env Env, args []string) error {

@@ -42,9 +42,9 @@ type AlertConfig struct {
 	// 2 cores, 15,000 alerts planned back to back (and dispatched as they came) took both
 	// cores and the database for 3-5 s, and messages sent meanwhile took up to 600 ms to
 	// arrive instead of 2 ms (tidings bench messaging on PostgreSQL, run after runs whose
-	// patients left their messages unread). A round resting for 90% of its own time still
-	// planned 700 a second, since the work it causes (the dispatcher's, the database's) is
-	// not in its time; a rate paces that too.
+	// patients left their messages unread). Rounds resting for 90% of their own time still
+	// planned up to 700 a second on two instances, since the work a round causes (the
+	// dispatcher's, the database's) is not in its time; a rate paces that too.
 	Rate float64
 
 	batch int                                        // conversations claimed per transaction (alertBatch when 0)
