@@ -105,8 +105,6 @@ func park(ctx context.Context, conn net.Conn, h http.Header, src Source, after i
 		return err
 	}
 	b.WriteString("\r\n" + retryField)
-	src.Sub.Behind() // the replay covers what the hub dropped so far
-	p.epoch = p.hub.epoch.Load()
 	if err := p.replay(ctx, &b); err != nil {
 		return err
 	}
@@ -117,8 +115,11 @@ func park(ctx context.Context, conn net.Conn, h http.Header, src Source, after i
 	return nil
 }
 
-// replay appends to b what came after the last id sent, page by page.
+// replay appends to b what came after the last id sent, page by page. The read covers what
+// the hub dropped so far (Behind is cleared), and it is of the LISTEN epoch it starts in.
 func (p *parked) replay(ctx context.Context, b *bytes.Buffer) error {
+	p.src.Sub.Behind()
+	p.epoch = p.hub.epoch.Load()
 	last := p.last.Load()
 	defer func() { p.last.Store(last) }()
 	return replay(ctx, p.src, p.src.page(), &last, func(e []byte) error { b.Write(e); return nil })
@@ -195,8 +196,6 @@ func (p *parked) turn(what int, queued []store.MessageEvent) error {
 	var b bytes.Buffer
 	if what&wakeEvents != 0 || len(queued) > 0 && !p.hub.trusted(p.epoch) {
 		ctx, cancel := context.WithTimeout(p.hub.ctx, loadTimeout)
-		p.src.Sub.Behind()
-		p.epoch = p.hub.epoch.Load()
 		err := p.replay(ctx, &b)
 		cancel()
 		if err != nil {

@@ -124,7 +124,7 @@ func (l *lazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []stri
 	return l.tx.CopyFrom(ctx, table, cols, src)
 }
 
-// Prepare prepares a statement on the connection (a transaction needs not be begun).
+// Prepare prepares a statement on the connection (a transaction need not be begun).
 func (l *lazyTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
 	return l.conn.Prepare(ctx, name, sql)
 }
@@ -175,18 +175,18 @@ func (r firstRow) Scan(dest ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	defer r.rows.Close()
 	if !r.rows.Next() {
-		r.rows.Close()
+		r.rows.Close() // before Err: closing ends the batch, whose error Err reports
 		if err := r.rows.Err(); err != nil {
 			return err
 		}
 		return pgx.ErrNoRows
 	}
-	if err := r.rows.Scan(dest...); err != nil {
+	err := r.rows.Scan(dest...)
+	r.rows.Close()
+	if err != nil {
 		return err
 	}
-	r.rows.Close()
 	return r.rows.Err()
 }
 

@@ -585,9 +585,8 @@ func (tx *Tx) commitBatch(ctx context.Context, ptx pgx.Tx) error {
 	for _, e := range tx.events {
 		b.Queue(`WITH e AS (INSERT INTO message_events (organisation_id, conversation_id, clinic_id, patient_id, kind, message_id, reader, created_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id)
-			SELECT id, pg_notify('tidings_messages', id || ' ' || $1 || ' ' || $2 || ' ' || $3 || ' ' || $4 || ' ' || $5 || ' '
-				|| COALESCE($6::bigint, 0) || ' ' || COALESCE(NULLIF($7::text, ''), '-')) FROM e`,
-			e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, zeroNil(e.MessageID), e.Reader, e.CreatedAt)
+			SELECT id, pg_notify('tidings_messages', id || ' ' || $9::text) FROM e`,
+			e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, zeroNil(e.MessageID), e.Reader, e.CreatedAt, eventFields(*e))
 	}
 	b.Queue("COMMIT")
 	tx.statements.Add(int64(b.Len()))
@@ -647,17 +646,23 @@ func (tx *Tx) execLater(ctx context.Context, what, sql string, args ...any) erro
 
 // EncodeEvent writes an event as its notification's payload, the fields separated by
 // spaces: "id org conv clinic patient kind message reader" (message 0 when none, reader "-"
-// when none). commitBatch's statement writes the same in SQL. An instance's streams take the
-// event from it as it comes, without reading the database (realtime).
+// when none); an event without a kind, as the five ids alone (DecodeEvent's older form).
+// commitBatch's statement puts the id, known only there, before eventFields'. An instance's
+// streams take the event from it as it comes, without reading the database (realtime).
 func EncodeEvent(e MessageEvent) string {
 	if e.Kind == "" {
 		return fmt.Sprintf("%d %d %d %d %d", e.ID, e.OrgID, e.ConversationID, e.ClinicID, e.PatientID)
 	}
+	return strconv.FormatInt(e.ID, 10) + " " + eventFields(e)
+}
+
+// eventFields is EncodeEvent's payload after the id.
+func eventFields(e MessageEvent) string {
 	r := e.Reader
 	if r == "" {
 		r = "-"
 	}
-	return fmt.Sprintf("%d %d %d %d %d %s %d %s", e.ID, e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, e.MessageID, r)
+	return fmt.Sprintf("%d %d %d %d %s %d %s", e.OrgID, e.ConversationID, e.ClinicID, e.PatientID, e.Kind, e.MessageID, r)
 }
 
 // DecodeEvent reads EncodeEvent's payload. The five ids alone (an instance of the release
@@ -770,8 +775,8 @@ type AlertDue struct {
 }
 
 // ClaimDueAlerts takes up to limit conversations waiting for a message alert since before
-// (MessageWrite.AwaitAlert), oldest first, and clears their mark, so that no other round takes them
-// (locked, and others skipped, on PostgreSQL). A message written after the claim marks its
+// (MessageWrite.AwaitAlert), oldest first, and clears their mark, so that no other round
+// takes them (locked, and others skipped, on PostgreSQL). A message written after the claim marks its
 // conversation anew.
 //
 // Errors: none of its own.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tidings-health/tidings/internal/clinic"
 	"github.com/tidings-health/tidings/internal/store"
@@ -206,5 +207,51 @@ func TestConversationWithSettings(t *testing.T) {
 	})
 	if !errors.Is(err, clinic.ErrNotFound) {
 		t.Errorf("another organisation's conversation: %v, want not found", err)
+	}
+}
+
+// TestMessageEventNotified (MSG-4): on PostgreSQL the commit notifies each event whole, as
+// EncodeEvent writes it, so that a stream can send it without reading.
+func TestMessageEventNotified(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, nil)
+	if db.Dialect() != store.Postgres {
+		t.Skip("SQLite: the use cases publish their events in process, nothing is notified")
+	}
+	conn, err := db.PgxPool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN tidings_messages"); err != nil {
+		t.Fatal(err)
+	}
+	var evs []*store.MessageEvent
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		for _, e := range []store.MessageEvent{
+			{OrgID: 1, ConversationID: 2, ClinicID: 3, PatientID: 4, Kind: store.EventMessage, MessageID: 5},
+			{OrgID: 1, ConversationID: 2, ClinicID: 3, PatientID: 4, Kind: store.EventRead, Reader: "patient:4"},
+		} {
+			ev, err := tx.Messaging().AddMessageEvent(ctx, e)
+			if err != nil {
+				return err
+			}
+			evs = append(evs, ev)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for _, want := range evs {
+		n, err := conn.Conn().WaitForNotification(wctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Payload != store.EncodeEvent(*want) {
+			t.Errorf("notified %q, want %q", n.Payload, store.EncodeEvent(*want))
+		}
 	}
 }
