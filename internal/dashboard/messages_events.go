@@ -20,7 +20,8 @@ const eventsPage = 500
 // reconnecting browser sends, else after the "after" the page wrote (the newest event when
 // it was read), else from now; every event once, in order, replayed from the database after
 // a restart. Events carry ids only (realtime.EventJSON): the page reads what changed
-// through the use cases, which decide what its viewer may see.
+// through the use cases, which decide what its viewer may see; and the stream sends only
+// the events of conversations its viewer may read (messaging.Watcher, MSG-6).
 func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	actor := web.MustActor(ctx)
@@ -44,6 +45,7 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 		after = newest
 	}
 	filter := store.EventFilter{ClinicIDs: clinicIDs(cls)}
+	watch := d.messaging.Watch(actor)
 	src := realtime.Source{
 		// Serve owns the subscription (it outlives this handler once the stream is parked).
 		Sub:  d.hub.Subscribe(actor.OrgID, filter),
@@ -56,7 +58,17 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 			})
 			return es, err
 		},
-		Render: func(_ context.Context, e store.MessageEvent) (string, string, bool) {
+		Render: func(ctx context.Context, e store.MessageEvent) (string, string, bool) {
+			sees, err := watch.Sees(ctx, e)
+			if err != nil {
+				// Sent (Watcher.Sees says why): ids only, which the page reads through
+				// the use cases.
+				d.log.WarnContext(ctx, "message events: who may read the conversation is unknown", "conversation", e.ConversationID, "err", err)
+				sees = true
+			}
+			if !sees {
+				return "", "", false
+			}
 			return e.Kind, realtime.EventJSON(e), true
 		},
 	}

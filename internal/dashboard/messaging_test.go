@@ -15,7 +15,9 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -543,6 +545,92 @@ func TestMessagingEvents(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d streams open, want 1 (the first closed)", e.d.hub.Streams())
 		}
+	}
+}
+
+// TestMessagingEventsWho (MSG-6): a staff member's stream sends only the events of the
+// conversations they may read. A professional off the clinic's answer list gets nothing
+// of a patient's conversation (not even its ids), whether replayed or live, and still gets
+// the events of the one they started; one on the list gets both.
+func TestMessagingEventsWho(t *testing.T) {
+	e := newEnv(t)
+	ctx := reqCtx()
+	onList := e.professional("doc@example.com", "Dr Ada Lovelace", e.fx.Practitioner.ID)
+	offList := e.professional("other@example.com", "Dr Mary Somerville", 0)
+	err := e.d.messaging.SetSettings(ctx, actorOf(e.admin), store.MessagingSettings{ClinicID: e.fx.Clinic.ID,
+		StaffStart: true, StaffStartAll: true, Incoming: true, AnswerList: []clinic.UserID{onList.ID}, PortalButton: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := e.patientStarts("Question", "Hello")
+	own, err := e.d.messaging.Start(ctx, actorOf(offList), messaging.StartInput{ClinicID: e.fx.Clinic.ID, PatientID: e.fx.Patient.ID,
+		Subject: "Results", Body: "Your results are in."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	who := offList
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		u := who
+		mu.Unlock()
+		r = r.WithContext(web.WithActor(web.WithRequestID(r.Context(), "req-test"), actorOf(u)))
+		e.mux.ServeHTTP(w, r)
+	}))
+	defer func() {
+		srv.CloseClientConnections()
+		srv.Close()
+	}()
+	open := func(u clinic.User) (*http.Response, <-chan sseEvent) {
+		t.Helper()
+		mu.Lock()
+		who = u
+		mu.Unlock()
+		res, err := http.Get(srv.URL + "/events?after=0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+		return res, readEvents(res.Body)
+	}
+	conv := func(ev sseEvent) int64 {
+		t.Helper()
+		m := regexp.MustCompile(`"conversation":(\d+)`).FindStringSubmatch(ev.Data)
+		if m == nil {
+			t.Fatalf("event %+v names no conversation", ev)
+		}
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		return n
+	}
+
+	// Off the list: the replay holds only their own conversation's first message; live, the
+	// patient's message in the other is skipped and their own next one comes.
+	res, events := open(offList)
+	defer res.Body.Close()
+	if ev := nextEvent(t, events); conv(ev) != own.ID {
+		t.Errorf("replay sent %+v, want only conversation %d's", ev, own.ID)
+	}
+	if _, err := e.d.messaging.Send(ctx, e.patientActor(), in.ID, "<script>are you there?</script>", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.d.messaging.Send(ctx, e.patientActor(), own.ID, "Thank you", nil); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, events); conv(ev) != own.ID || ev.Name != "message" {
+		t.Errorf("live: %+v, want conversation %d's message (not %d's)", ev, own.ID, in.ID)
+	}
+
+	// On the list: everything, in order.
+	res2, events2 := open(onList)
+	defer res2.Body.Close()
+	var got []int64
+	for range 4 {
+		got = append(got, conv(nextEvent(t, events2)))
+	}
+	if want := []int64{in.ID, own.ID, in.ID, own.ID}; !slices.Equal(got, want) {
+		t.Errorf("the answering professional's replay: conversations %v, want %v", got, want)
 	}
 }
 

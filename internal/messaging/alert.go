@@ -23,15 +23,15 @@ import (
 // is never sent: the patient reads the message first), and a burst of messages to one
 // patient is looked at once.
 type AlertConfig struct {
-	// Online reports whether the patient has the portal open (a stream of theirs in this
-	// process): they see the message as it comes, so no alert. nil: never online.
-	Online func(org clinic.OrgID, p clinic.PatientID) bool
 	// Wake tells the dispatcher an alert is due now.
 	Wake func()
 	// Delay is how long after the message the alert is decided: only a patient who has not
-	// read it by then is alerted (a patient who has the portal open reads it as it comes,
-	// in a tab in front or not), and the dispatcher checks again as it sends. 0: at the
-	// next round.
+	// read it by then is alerted, and the dispatcher checks again as it sends. This is what
+	// "online" means for the alert, the same on every instance: a patient who has the
+	// conversation in front of them reads the message as it comes (the page marks it read
+	// while it is visible), while one with it in a hidden tab, or with only another page
+	// open (an unread count, maybe in a tab forgotten for days), has not seen it and is
+	// alerted. 0: at the next round.
 	Delay time.Duration
 	// Every is how often RunAlerts works a round (10 s when 0).
 	Every time.Duration
@@ -95,12 +95,13 @@ func (s *Service) RunAlerts(ctx context.Context, log func(err error)) error {
 }
 
 // AlertRound plans the due message alerts (MSG-5): for the conversations marked at least
-// Delay ago, each patient who is not online and still has a message from the clinic unread,
-// and has no alert waiting already, gets one notification saying only that a secure message
-// is waiting, with the portal's link, on the first channel consent allows of push, e-mail,
-// SMS (the patient's own choices and opt-outs, CON-3), due at once. It returns how many
-// conversations it looked at. It claims them a batch at a time and rests between batches, so
-// as to look at no more than Rate conversations a second.
+// Delay ago, each patient who still has a message from the clinic unread (who was not
+// "online": AlertConfig.Delay) and has no alert waiting already, gets one notification
+// saying only that a secure message is waiting, with the portal's link, on the first
+// channel consent allows of push, e-mail, SMS (the patient's own choices and opt-outs,
+// CON-3), due at once. It returns how many conversations it looked at. It claims them a
+// batch at a time and rests between batches, so as to look at no more than Rate
+// conversations a second.
 //
 // Errors: the store's; a batch that fails is rolled back, its conversations still marked
 // for the next round. A round whose ctx ends while it rests returns what it did; the rest
@@ -168,9 +169,6 @@ func (s *Service) planAlerts(ctx context.Context, tx *store.Tx, due []store.Aler
 		var patients []clinic.PatientID
 		for _, d := range byOrg[org] {
 			if _, ok := from[d.PatientID]; ok {
-				continue
-			}
-			if s.alerts.Online != nil && s.alerts.Online(org, d.PatientID) {
 				continue
 			}
 			from[d.PatientID] = d.ClinicID

@@ -344,20 +344,6 @@ func (h *Hub) listenDown() {
 	h.behindAll()
 }
 
-// Online reports whether this process holds an open stream of the patient's (the message
-// alert is then not needed: they see the message as it comes). A parked stream whose
-// browser has gone since the last sweep does not count.
-func (h *Hub) Online(org clinic.OrgID, p clinic.PatientID) bool {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	for s := range h.byPatient[patientKey{org, p}] {
-		if s.parked == nil || !s.parked.gone() {
-			return true
-		}
-	}
-	return false
-}
-
 // Streams counts the open subscriptions (the bench's and the status page's figure).
 func (h *Hub) Streams() int {
 	h.mu.RLock()
