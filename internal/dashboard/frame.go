@@ -113,25 +113,22 @@ func (d *Dashboard) frameTx(ctx context.Context, tx *store.Tx, r *http.Request) 
 			return f, fmt.Errorf("unread SMS of clinic %d: %w", f.Clinic.ID, err)
 		}
 	}
-	// The secure messages badge, in the page's own transaction (messaging.Service.Unread's
-	// query): for a healthcare professional, one COUNT over the clinics the switcher offers;
-	// for other staff, who read conversations only to triage them, the current clinic's
-	// when it allows triage (its switches, then the COUNT).
+	// The secure messages badge, in the page's own transaction (messaging.UnreadOf, which
+	// counts only the conversations the user may read): for a healthcare professional, over
+	// the clinics the switcher offers; for other staff, who read conversations only to
+	// triage them, the current clinic's.
 	if f.Actor.Can(clinic.PermReadPatients) && f.User.ID != 0 {
-		var cls []clinic.ClinicID
-		if p := messaging.StaffPerson(f.User); p.Professional {
+		p := messaging.StaffPerson(f.User)
+		cls := []clinic.ClinicID{f.Clinic.ID}
+		if p.Professional {
 			cls = clinicIDs(f.Clinics)
-		} else {
-			set, err := tx.Messaging().MessagingSettingsOf(ctx, org, f.Clinic.ID)
-			if err != nil {
-				return f, err
-			}
-			if messaging.Triages(set, p) {
-				cls = []clinic.ClinicID{f.Clinic.ID}
-			}
 		}
-		if f.MessagesUnread, err = tx.Messaging().UnreadCount(ctx, org, cls, staffReader(f.User.ID)); err != nil {
+		us, err := messaging.UnreadOf(ctx, tx, org, p, staffReader(f.User.ID), cls, nil)
+		if err != nil {
 			return f, err
+		}
+		for _, u := range us {
+			f.MessagesUnread += u.Count
 		}
 	}
 	if f.Actor.Can(clinic.PermWriteSchedule) {

@@ -153,22 +153,16 @@ func (s *Service) orgDigests(ctx context.Context, d Digest, org clinic.OrgID, cl
 }
 
 // digestOf decides whether u gets a digest now: an enabled account with an e-mail, of a
-// role that reads patients, following clinics (the badge's rule) where a message came in
-// after the newest their last digest counted.
+// role that reads patients, with unread messages in conversations they may read (the
+// badge's count, UnreadOf) of which one came in after the newest their last digest
+// counted.
 func digestOf(ctx context.Context, tx *store.Tx, u clinic.User, cls []clinic.ClinicID, sets map[clinic.ClinicID]store.MessagingSettings) (digestFor, bool, error) {
 	f := digestFor{user: u}
 	actor := clinic.StaffActor(u)
 	if u.DisabledAt != nil || u.Email == "" || !actor.Can(clinic.PermReadPatients) {
 		return f, false, nil
 	}
-	p := StaffPerson(u)
-	var follows []clinic.ClinicID
-	for _, c := range cls {
-		if p.Professional || Triages(sets[c], p) {
-			follows = append(follows, c)
-		}
-	}
-	unread, err := tx.Messaging().UnreadByClinic(ctx, u.OrgID, follows, Reader(actor))
+	unread, err := UnreadOf(ctx, tx, u.OrgID, StaffPerson(u), Reader(actor), cls, sets)
 	if err != nil || len(unread) == 0 {
 		return f, false, err
 	}

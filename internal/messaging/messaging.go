@@ -570,16 +570,74 @@ func (s *Service) Inbox(ctx context.Context, actor clinic.Actor, cl clinic.Clini
 	return out, err
 }
 
-// Unread counts a staff user's unread patient messages in clinics cls (the header).
+// Unread counts a staff user's unread patient messages in clinics cls, in the
+// conversations they may read (UnreadOf).
 //
 // Errors: none of its own.
 func (s *Service) Unread(ctx context.Context, actor clinic.Actor, cls []clinic.ClinicID) (int, error) {
 	var n int
-	err := s.db.View(ctx, func(tx *store.Tx) (err error) {
-		n, err = tx.Messaging().UnreadCount(ctx, actor.OrgID, cls, Reader(actor))
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		p, err := person(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		us, err := UnreadOf(ctx, tx, actor.OrgID, p, Reader(actor), cls, nil)
+		for _, u := range us {
+			n += u.Count
+		}
 		return err
 	})
 	return n, err
+}
+
+// UnreadOf counts, for staff person p reading as reader, the unread patient messages of the
+// open conversations of clinics cls that p may read (MSG-6: a professional off a clinic's
+// answer list is not told of messages they cannot open), clinic by clinic with each one's
+// newest unread message; clinics with none are absent. It runs in the caller's transaction
+// (the dashboard's header counts in the page's own): one COUNT over cls, then, only for a
+// clinic with unread messages, its settings, and where p reads some of its conversations
+// but not all (neither ReadsAll nor readsNone), those conversations, each asked of Decide. sets holds the clinics'
+// settings the caller has read already (the digest's, for every user of the organisation);
+// nil: none.
+//
+// Errors: none of its own.
+func UnreadOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, p Person, reader string, cls []clinic.ClinicID,
+	sets map[clinic.ClinicID]store.MessagingSettings) ([]store.UnreadClinic, error) {
+	us, err := tx.Messaging().UnreadByClinic(ctx, org, cls, reader)
+	if err != nil || len(us) == 0 {
+		return nil, err
+	}
+	out := us[:0]
+	for _, u := range us {
+		set, ok := sets[u.ClinicID]
+		if !ok {
+			if set, err = tx.Messaging().MessagingSettingsOf(ctx, org, u.ClinicID); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case readsNone(set, p):
+			continue
+		case ReadsAll(set, p):
+			out = append(out, u)
+			continue
+		}
+		cs, err := tx.Messaging().UnreadConversations(ctx, org, u.ClinicID, reader)
+		if err != nil {
+			return nil, err
+		}
+		mine := store.UnreadClinic{ClinicID: u.ClinicID}
+		for _, c := range cs {
+			if Decide(set, p, ActRead, c.Conversation).Allowed {
+				mine.Count += c.Count
+				mine.Newest = max(mine.Newest, c.Newest)
+			}
+		}
+		if mine.Count > 0 {
+			out = append(out, mine)
+		}
+	}
+	return out, nil
 }
 
 // Assign gives a conversation to a professional who may answer it (0: unassigned).

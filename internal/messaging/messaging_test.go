@@ -702,10 +702,27 @@ func TestInboxAndUnread(t *testing.T) {
 		t.Errorf("practitioner off the answer list: %v, want only the one assigned to them", got)
 	}
 
-	// Unread: the open conversations' patient messages the practitioner has not read.
+	// Unread: the open conversations' patient messages the practitioner has not read, in
+	// those they may read (MSG-6).
 	n, err := e.svc.Unread(ctx, e.as("colleague"), []clinic.ClinicID{e.a.Clinic.ID})
 	if err != nil || n != 2 {
 		t.Errorf("unread %d %v, want 2 (One and Two; Three is closed)", n, err)
+	}
+	for _, tt := range []struct {
+		who  string
+		want int
+	}{
+		{"practitioner", 1}, // off the answer list: Two only, assigned to them
+		{"reception", 2},    // triage
+		{"appointment_manager", 2},
+	} {
+		if n, err := e.svc.Unread(ctx, e.as(tt.who), []clinic.ClinicID{e.a.Clinic.ID}); err != nil || n != tt.want {
+			t.Errorf("%s: unread %d %v, want %d", tt.who, n, err, tt.want)
+		}
+	}
+	e.set(e.a.Org.ID, store.MessagingSettings{ClinicID: e.a.Clinic.ID, Incoming: true, AnswerList: []clinic.UserID{col}})
+	if n, err := e.svc.Unread(ctx, e.as("reception"), []clinic.ClinicID{e.a.Clinic.ID}); err != nil || n != 0 {
+		t.Errorf("reception without triage: unread %d %v, want 0", n, err)
 	}
 	if err := e.svc.MarkRead(ctx, e.as("colleague"), p1.ID, p1.LastMessageID); err != nil {
 		t.Fatal(err)

@@ -89,10 +89,6 @@ func triage(s store.MessagingSettings, p Person) bool {
 	return s.ReceptionTriage && p.Staff && p.Role != clinic.RolePractitioner
 }
 
-// Triages reports whether staff person p reads and assigns the clinic's conversations
-// without answering them (the rule Decide applies; the dashboard's unread badge asks it).
-func Triages(s store.MessagingSettings, p Person) bool { return triage(s, p) }
-
 // Decide answers whether p may do act on conversation c of the clinic whose settings are s
 // (for ActStart c is the conversation about to be made: its ClinicID, PatientID and
 // StartedBy). It is pure: the use cases load the settings and the person, and the
@@ -170,6 +166,30 @@ func decidePatient(s store.MessagingSettings, p Person, act Act, c store.Convers
 		return yes("the conversation's patient")
 	}
 	return no("patients do not " + string(act) + " conversations")
+}
+
+// ReadsAll reports whether staff person p reads every conversation of the clinic whose
+// settings are s, whoever started it and whoever it is assigned to (Decide's ActRead for
+// all of them): the unread counts then count the clinic at once rather than asking of each
+// conversation (UnreadOf). TestReadsAll holds it to Decide over the permission matrix.
+func ReadsAll(s store.MessagingSettings, p Person) bool {
+	if !p.Staff {
+		return false
+	}
+	if triage(s, p) {
+		return true
+	}
+	// Both professional sides of Decide: those who may start (staff-started conversations)
+	// and those who answer incoming ones, whatever the on/off switches.
+	return mayStart(store.MessagingSettings{StaffStart: true, StaffStartAll: s.StaffStartAll, StartList: s.StartList}, p).Allowed &&
+		mayAnswerIncoming(store.MessagingSettings{Incoming: true, IncomingAll: s.IncomingAll, AnswerList: s.AnswerList}, p).Allowed
+}
+
+// readsNone reports whether staff person p reads none of the conversations of the clinic
+// whose settings are s: not a professional (who answer by the lists, or as assignees), and
+// no triage. False for a patient, who reads their own. TestReadsAll holds it to Decide too.
+func readsNone(s store.MessagingSettings, p Person) bool {
+	return p.Staff && !p.Professional && !triage(s, p)
 }
 
 // ButtonShown is MSG-3: the portal's "New message" button shows only when the clinic takes

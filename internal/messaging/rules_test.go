@@ -269,6 +269,52 @@ func TestDecideMatrix(t *testing.T) {
 	}
 }
 
+// TestReadsAll holds the unread counts' shortcuts to Decide over the permission matrix: a
+// person ReadsAll says reads every conversation of the matrix, and one readsNone says reads
+// none; both answers occur, and where neither does, the person reads some but not all.
+func TestReadsAll(t *testing.T) {
+	seen := map[string]int{}
+	for _, w := range people() {
+		for n := range switchCombinations {
+			s := settings(n, w)
+			p := w.person()
+			reads, total := 0, 0
+			for _, c := range conversations() {
+				if c.otherPatient {
+					continue // the patient's: not the clinic's whole
+				}
+				total++
+				if Decide(s, p, ActRead, c.conversation(w.patient)).Allowed {
+					reads++
+				}
+			}
+			all, none := ReadsAll(s, p), readsNone(s, p)
+			switch {
+			case all && none:
+				t.Errorf("%v with %s: both ReadsAll and readsNone", w, describe(s))
+			case all && reads != total:
+				t.Errorf("%v with %s: ReadsAll, but reads %d of %d", w, describe(s), reads, total)
+			case none && reads != 0:
+				t.Errorf("%v with %s: readsNone, but reads %d of %d", w, describe(s), reads, total)
+			case !all && !none && (reads == 0 || reads == total) && !w.patient:
+				// Not wrong, but the count then asks of each conversation for nothing.
+				t.Errorf("%v with %s: reads %d of %d, and neither shortcut says so", w, describe(s), reads, total)
+			}
+			switch {
+			case all:
+				seen["all"]++
+			case none:
+				seen["none"]++
+			default:
+				seen["some"]++
+			}
+		}
+	}
+	if seen["all"] == 0 || seen["none"] == 0 || seen["some"] == 0 {
+		t.Errorf("outcomes %v: the matrix does not exercise all three", seen)
+	}
+}
+
 // TestDecideExamples are rows written out by hand, each a sentence of the article or the
 // issue.
 func TestDecideExamples(t *testing.T) {

@@ -33,9 +33,11 @@ type UnreadClinic struct {
 	Newest   int64
 }
 
-// UnreadByClinic is UnreadCount clinic by clinic, with each clinic's newest unread
-// message (the digest compares it with the last one it counted). Clinics with none are
-// absent.
+// UnreadByClinic counts, for a staff reader, the unread patient messages of the open
+// conversations of clinics cls, clinic by clinic, with each clinic's newest unread message
+// (the digest compares it with the last one it counted). Clinics with none are absent. It
+// counts whatever the reader may read: the rules are messaging's (messaging.UnreadOf, which
+// asks UnreadConversations where the reader reads only some).
 //
 // Errors: none of its own.
 func (tx Messaging) UnreadByClinic(ctx context.Context, org clinic.OrgID, cls []clinic.ClinicID, reader string) ([]UnreadClinic, error) {
@@ -74,4 +76,27 @@ func (tx Messaging) PutDigest(ctx context.Context, org clinic.OrgID, user clinic
 		return fmt.Errorf("record the digest of user %d: %w", user, err)
 	}
 	return nil
+}
+
+// UnreadConversation is an open conversation with patient messages a staff reader has not
+// read: how many, and the newest's id.
+type UnreadConversation struct {
+	Conversation
+	Count  int
+	Newest int64
+}
+
+// UnreadConversations lists the open conversations of clinic cl with patient messages the
+// staff reader has not read, with their counts (UnreadByClinic's, conversation by
+// conversation), so that the caller can keep those the reader may read.
+//
+// Errors: none of its own.
+func (tx Messaging) UnreadConversations(ctx context.Context, org clinic.OrgID, cl clinic.ClinicID, reader string) ([]UnreadConversation, error) {
+	return collect(ctx, tx, func(r row) (UnreadConversation, error) {
+		var u UnreadConversation
+		return u, scanConversationInto(r, &u.Conversation, &u.Count, &u.Newest)
+	}, `SELECT `+qualifiedCols("c", conversationCols)+`, COUNT(*), MAX(m.id) FROM messages m JOIN conversations c ON c.id = m.conversation_id
+		WHERE c.organisation_id = $1 AND c.clinic_id = $2 AND c.state = 'open' AND m.author = 'patient'
+		AND m.id > COALESCE((SELECT last_read_id FROM conversation_reads cr WHERE cr.conversation_id = c.id AND cr.reader = $3), 0)
+		GROUP BY c.id ORDER BY c.id`, org, cl, reader)
 }

@@ -747,24 +747,6 @@ func (tx Messaging) LastMessageEvent(ctx context.Context) (int64, error) {
 	return *id, nil
 }
 
-// UnreadCount counts, for a staff reader, the unread messages of the open conversations of
-// clinics cls (the header's count).
-//
-// Errors: none of its own.
-func (tx Messaging) UnreadCount(ctx context.Context, org clinic.OrgID, cls []clinic.ClinicID, reader string) (int, error) {
-	if len(cls) == 0 {
-		return 0, nil
-	}
-	var n int
-	err := tx.q.queryRow(ctx, `SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
-		WHERE c.organisation_id = $1 AND c.clinic_id IN (`+idList(cls)+`) AND c.state = 'open' AND m.author = 'patient'
-		AND m.id > COALESCE((SELECT last_read_id FROM conversation_reads cr WHERE cr.conversation_id = c.id AND cr.reader = $2), 0)`, org, reader).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("unread messages: %w", err)
-	}
-	return n, nil
-}
-
 // AlertDue is a conversation whose message alert is due: whose patient to alert, from which
 // clinic.
 type AlertDue struct {
