@@ -60,7 +60,7 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 		},
 		Render: func(ctx context.Context, e store.MessageEvent) (string, string, bool) {
 			sees, err := watch.Sees(ctx, e)
-			if err != nil {
+			if err != nil && ctx.Err() == nil {
 				// Sent (Watcher.Sees says why): ids only, which the page reads through
 				// the use cases.
 				d.log.WarnContext(ctx, "message events: who may read the conversation is unknown", "conversation", e.ConversationID, "err", err)

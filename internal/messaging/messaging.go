@@ -596,9 +596,9 @@ func (s *Service) Unread(ctx context.Context, actor clinic.Actor, cls []clinic.C
 // newest unread message; clinics with none are absent. It runs in the caller's transaction
 // (the dashboard's header counts in the page's own): one COUNT over cls, then, only for a
 // clinic with unread messages, its settings, and where p reads some of its conversations
-// but not all (neither ReadsAll nor readsNone), those conversations, each asked of Decide. sets holds the clinics'
-// settings the caller has read already (the digest's, for every user of the organisation);
-// nil: none.
+// but not all (neither ReadsAll nor readsNone), those conversations, each asked of Decide.
+// sets holds the clinics' settings the caller has read already (the digest's, for every
+// user of the organisation); nil: none.
 //
 // Errors: none of its own.
 func UnreadOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, p Person, reader string, cls []clinic.ClinicID,
