@@ -2,18 +2,12 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
-	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tidings-health/tidings/internal/bench"
 	"github.com/tidings-health/tidings/internal/config"
@@ -58,12 +52,19 @@ func runBench(ctx context.Context, env Env, args []string) error {
 func benchDB(ctx context.Context, env Env, cfg *config.Config, explicit bool) (*store.DB, func(), error) {
 	cleanup := func() {}
 	if d, _, err := store.ParseDSN(cfg.DB); explicit && err == nil && d == store.Postgres {
-		dsn, schema, drop, err := benchSchema(ctx, cfg.DB, env.Stderr)
+		dsn, schema, drop, err := store.FreshSchema(ctx, cfg.DB, fmt.Sprintf("bench_%d_", time.Now().Unix()))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("bench: --db: the run's schema: %w", err)
 		}
 		fmt.Fprintf(env.Stderr, "working in schema %s of the database, dropped at the end\n", schema)
-		cfg.DB, cleanup = dsn, drop
+		cfg.DB = dsn
+		cleanup = func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			if err := drop(ctx); err != nil {
+				fmt.Fprintf(env.Stderr, "bench: %v\n", err)
+			}
+		}
 	}
 	if !explicit {
 		dir, err := os.MkdirTemp("", "tidings-bench-")
@@ -79,42 +80,6 @@ func benchDB(ctx context.Context, env Env, cfg *config.Config, explicit bool) (*
 		return nil, nil, err
 	}
 	return db, func() { db.Close(); cleanup() }, nil
-}
-
-// benchSchema creates a schema of its own in the PostgreSQL database dsn names and returns
-// the DSN that selects it (through search_path, which is what River's tables and the app's
-// are found by), its name and the function that drops it.
-func benchSchema(ctx context.Context, dsn string, stderr io.Writer) (string, string, func(), error) {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("bench: --db: %w", store.ErrBadDSN)
-	}
-	b := make([]byte, 4)
-	rand.Read(b)
-	name := fmt.Sprintf("bench_%d_%s", time.Now().Unix(), hex.EncodeToString(b))
-	exec := func(ctx context.Context, sql string) error {
-		c, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			return err
-		}
-		defer c.Close(context.WithoutCancel(ctx))
-		_, err = c.Exec(ctx, sql)
-		return err
-	}
-	if err := exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		return "", "", nil, fmt.Errorf("bench: create the run's schema: %w", err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		if err := exec(ctx, "DROP SCHEMA IF EXISTS "+name+" CASCADE"); err != nil {
-			fmt.Fprintf(stderr, "bench: drop the run's schema %s: %v\n", name, err)
-		}
-	}
-	return u.String(), name, drop, nil
 }
 
 func benchSlots(ctx context.Context, env Env, args []string) error {

@@ -121,7 +121,8 @@ func (d *Dashboard) messageSearch(w http.ResponseWriter, r *http.Request) {
 // fields clinic_id (the clinic the form was shown for), patient_id, subject and body)
 // through messaging.Start, which checks the clinic's switches (MSG-1), writes the first
 // message, marks the conversation for the patient's alert (MSG-5) and writes the audit row
-// ("message.start"), then opens the conversation (Post/Redirect/Get). A refused form is shown again (422) as typed.
+// ("message.start"), then opens the conversation (Post/Redirect/Get). A refused form is
+// shown again (422) as typed.
 func (d *Dashboard) messageStart(w http.ResponseWriter, r *http.Request) {
 	in, inErr, ok := postedForm(d, w, r, readStartInput)
 	if !ok {

@@ -284,8 +284,8 @@ const replyLimit = messaging.MaxAttachment + 256<<10
 // body, and an optional file attachment) through messaging.Send, which checks the viewer
 // may answer, the file's type by its content and its size, marks the conversation for the
 // patient's alert (MSG-5) and writes the audit row ("message.send"); then shows the
-// conversation again (Post/Redirect/Get). A refused form is shown again (422) with the text typed; a file too
-// large is refused naming the attachment.
+// conversation again (Post/Redirect/Get). A refused form is shown again (422) with the text
+// typed; a file too large is refused naming the attachment.
 func (d *Dashboard) messageReply(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err != nil {

@@ -596,7 +596,7 @@ func (s *Service) Unread(ctx context.Context, actor clinic.Actor, cls []clinic.C
 // newest unread message; clinics with none are absent. It runs in the caller's transaction
 // (the dashboard's header counts in the page's own): one COUNT over cls, then, only for a
 // clinic with unread messages, its settings, and where p reads some of its conversations
-// but not all (neither ReadsAll nor readsNone), those conversations, each asked of Decide.
+// but not all (neither readsAll nor readsNone), those conversations, each asked of Decide.
 // sets holds the clinics' settings the caller has read already (the digest's, for every
 // user of the organisation); nil: none.
 //
@@ -618,7 +618,7 @@ func UnreadOf(ctx context.Context, tx *store.Tx, org clinic.OrgID, p Person, rea
 		switch {
 		case readsNone(set, p):
 			continue
-		case ReadsAll(set, p):
+		case readsAll(set, p):
 			out = append(out, u)
 			continue
 		}

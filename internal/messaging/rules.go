@@ -168,11 +168,11 @@ func decidePatient(s store.MessagingSettings, p Person, act Act, c store.Convers
 	return no("patients do not " + string(act) + " conversations")
 }
 
-// ReadsAll reports whether staff person p reads every conversation of the clinic whose
+// readsAll reports whether staff person p reads every conversation of the clinic whose
 // settings are s, whoever started it and whoever it is assigned to (Decide's ActRead for
 // all of them): the unread counts then count the clinic at once rather than asking of each
 // conversation (UnreadOf). TestReadsAll holds it to Decide over the permission matrix.
-func ReadsAll(s store.MessagingSettings, p Person) bool {
+func readsAll(s store.MessagingSettings, p Person) bool {
 	if !p.Staff {
 		return false
 	}

@@ -270,7 +270,7 @@ func TestDecideMatrix(t *testing.T) {
 }
 
 // TestReadsAll holds the unread counts' shortcuts to Decide over the permission matrix: a
-// person ReadsAll says reads every conversation of the matrix, and one readsNone says reads
+// person readsAll says reads every conversation of the matrix, and one readsNone says reads
 // none; both answers occur, and where neither does, the person reads some but not all.
 func TestReadsAll(t *testing.T) {
 	seen := map[string]int{}
@@ -288,12 +288,12 @@ func TestReadsAll(t *testing.T) {
 					reads++
 				}
 			}
-			all, none := ReadsAll(s, p), readsNone(s, p)
+			all, none := readsAll(s, p), readsNone(s, p)
 			switch {
 			case all && none:
-				t.Errorf("%v with %s: both ReadsAll and readsNone", w, describe(s))
+				t.Errorf("%v with %s: both readsAll and readsNone", w, describe(s))
 			case all && reads != total:
-				t.Errorf("%v with %s: ReadsAll, but reads %d of %d", w, describe(s), reads, total)
+				t.Errorf("%v with %s: readsAll, but reads %d of %d", w, describe(s), reads, total)
 			case none && reads != 0:
 				t.Errorf("%v with %s: readsNone, but reads %d of %d", w, describe(s), reads, total)
 			case !all && !none && (reads == 0 || reads == total) && !w.patient:

@@ -758,8 +758,8 @@ type AlertDue struct {
 
 // ClaimDueAlerts takes up to limit conversations waiting for a message alert since before
 // (MessageWrite.AwaitAlert), oldest first, and clears their mark, so that no other round
-// takes them (locked, and others skipped, on PostgreSQL). A message written after the claim marks its
-// conversation anew.
+// takes them (locked, and others skipped, on PostgreSQL). A message written after the
+// claim marks its conversation anew.
 //
 // Errors: none of its own.
 func (tx Messaging) ClaimDueAlerts(ctx context.Context, before time.Time, limit int) ([]AlertDue, error) {
